@@ -1,0 +1,215 @@
+"""Django admin for moderators: communities, memberships and the notification outbox.
+
+Staff moderators see only the communities where they are an active moderator or above; a
+superuser sees all. Every check goes through ``community.authz`` and every write through the
+same services as the API, so a moderator obeys the same rules in both places."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from community.authz import Action, admin_actor, admin_communities, can
+from community.errors import DomainError
+from community.models import Community, Membership, Notification, User
+from community.services import communities as services
+
+
+class CommunityScopedAdmin(admin.ModelAdmin):
+    """Base for admin pages of community data: rows are limited to the staff user's
+    communities, and permissions come from ``community.authz``, not Django's model perms."""
+
+    community_field = "community"
+    moderate_action = Action.MODERATE
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.community_field}__in": admin_communities(request.user)})
+
+    def _moderates_any(self, request) -> bool:
+        return request.user.is_active and (
+            request.user.is_superuser or admin_communities(request.user).exists()
+        )
+
+    def has_module_permission(self, request) -> bool:
+        return self._moderates_any(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._moderates_any(request)
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return self._moderates_any(request)
+        community = self.community_of(obj)
+        return can(admin_actor(request.user, community), self.moderate_action)
+
+    def community_of(self, obj) -> Community:
+        return getattr(obj, self.community_field)
+
+    def run_service(self, request, func, **kwargs) -> bool:
+        """Call a service and turn its refusal into an admin message."""
+        try:
+            func(**kwargs)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return False
+        return True
+
+
+@admin.register(Community)
+class CommunityAdmin(CommunityScopedAdmin):
+    community_field = "pk"
+    moderate_action = Action.MANAGE
+    list_display = ["name", "join_policy", "rules_version", "member_count", "created_at"]
+    search_fields = ["name"]
+    readonly_fields = ["id", "open_gid", "invite_code", "rules_version", "created_at"]
+    fields = [
+        "id",
+        "name",
+        "description",
+        "rules_text",
+        "rules_version",
+        "time_zone",
+        "join_policy",
+        "members_can_create_polls",
+        "open_gid",
+        "invite_code",
+        "created_at",
+    ]
+    actions = ["regenerate_invite_code"]
+
+    def get_queryset(self, request):
+        return admin_communities(request.user)
+
+    def community_of(self, obj) -> Community:
+        return obj
+
+    @admin.display(description=_("members"))
+    def member_count(self, obj: Community) -> int:
+        return obj.memberships.filter(status="active").count()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        actor = admin_actor(request.user, obj)
+        editable = {"name", "description", "rules_text", "join_policy", "members_can_create_polls"}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+        # The service re-reads the row, so hand it the values, not the modified instance.
+        obj.refresh_from_db()
+        if changes:
+            self.run_service(request, services.community_update, actor=actor, **changes)
+
+    @admin.action(description=_("Regenerate the invite code"))
+    def regenerate_invite_code(self, request, queryset: QuerySet[Community]):
+        for community in queryset:
+            actor = admin_actor(request.user, community)
+            if can(actor, Action.MANAGE):
+                self.run_service(request, services.community_regenerate_invite, actor=actor)
+
+
+@admin.register(Membership)
+class MembershipAdmin(CommunityScopedAdmin):
+    list_display = ["nickname", "community", "tier", "status", "joined_at", "last_active_at"]
+    list_filter = ["tier", "status", "community"]
+    search_fields = ["user__nickname", "user__username"]
+    list_select_related = ["user", "community"]
+    fields = ["community", "user", "tier", "status", "joined_at", "last_active_at"]
+    readonly_fields = ["community", "user", "status", "joined_at", "last_active_at"]
+    actions = ["approve", "mute", "ban", "restore"]
+
+    @admin.display(description=_("nickname"), ordering="user__nickname")
+    def nickname(self, obj: Membership) -> str:
+        return str(obj.user)
+
+    def save_model(self, request, obj, form, change):
+        if "tier" in form.changed_data:
+            actor = admin_actor(request.user, obj.community)
+            ok = self.run_service(
+                request,
+                services.membership_change_tier,
+                actor=actor,
+                target_id=obj.pk,
+                tier=form.cleaned_data["tier"],
+            )
+            if not ok:
+                obj.refresh_from_db()
+
+    def _bulk(self, request, queryset, service) -> None:
+        done = 0
+        for membership in queryset.select_related("community"):
+            actor = admin_actor(request.user, membership.community)
+            if actor is None:
+                continue
+            if self.run_service(request, service, actor=actor, target_id=membership.pk):
+                done += 1
+        if done:
+            self.message_user(request, _("%(count)d member(s) updated.") % {"count": done})
+
+    @admin.action(description=_("Approve selected pending members"))
+    def approve(self, request, queryset):
+        self._bulk(request, queryset, services.membership_approve)
+
+    @admin.action(description=_("Mute selected members"))
+    def mute(self, request, queryset):
+        self._bulk(request, queryset, services.membership_mute)
+
+    @admin.action(description=_("Ban selected members"))
+    def ban(self, request, queryset):
+        self._bulk(request, queryset, services.membership_ban)
+
+    @admin.action(description=_("Unmute / unban selected members"))
+    def restore(self, request, queryset):
+        self._bulk(request, queryset, services.membership_restore)
+
+
+@admin.register(Notification)
+class NotificationAdmin(CommunityScopedAdmin):
+    list_display = ["kind", "object_key", "recipient", "community", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["recipient__nickname", "object_key"]
+    list_select_related = ["recipient", "community"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Superusers only: staff accounts and members. The WeChat session is never shown."""
+
+    list_display = ["username", "nickname", "is_staff", "is_active", "date_joined"]
+    search_fields = ["username", "nickname", "openid"]
+    ordering = ["-date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Profile"), {"fields": ["nickname", "avatar_url", "openid", "unionid"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["username", "password1", "password2", "is_staff"]})]
+    readonly_fields = ["openid", "unionid"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+admin.site.site_header = _("Community back office")
+admin.site.site_title = _("Community back office")

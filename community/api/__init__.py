@@ -1,0 +1,1 @@
+"""HTTP layer of the community core: thin views over services and selectors."""

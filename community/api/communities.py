@@ -1,0 +1,205 @@
+"""Communities: mine, detail, joining, leaving, rules and settings."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from community.api.serializers import (
+    AcceptRulesIn,
+    CommunityDetailOut,
+    CommunityUpdateIn,
+    InviteJoinIn,
+    MyCommunityOut,
+    MyMembershipOut,
+    ShareTicketJoinIn,
+)
+from community.authz import Action, can, require, visible_membership
+from community.models import Membership
+from community.openapi import CONFLICT, WECHAT_UNAVAILABLE
+from community.selectors import active_member_count, memberships_of_user
+from community.services import communities as services
+from community.services.communities import membership_touch
+from community.throttling import WriteThrottle
+from community.wechat import WeChatError, as_domain_error, get_client
+
+
+def community_detail_response(membership: Membership, *, status_code: int = 200) -> Response:
+    community = membership.community
+    community.member_count = active_member_count(community_id=community.pk)
+    body = CommunityDetailOut(
+        community,
+        context={
+            "membership": membership,
+            "show_invite_code": can(membership, Action.MANAGE),
+        },
+    ).data
+    return Response(body, status=status_code)
+
+
+def _joined_response(membership: Membership) -> Response:
+    body = MyCommunityOut({"community": membership.community, "membership": membership}).data
+    return Response(body, status=status.HTTP_200_OK)
+
+
+class MyCommunitiesView(APIView):
+    @extend_schema(
+        tags=["communities"],
+        summary="My communities",
+        description="Communities I belong to, including those waiting for approval.",
+        responses={200: MyCommunityOut(many=True)},
+    )
+    def get(self, request):
+        memberships = memberships_of_user(user=request.user)
+        items = [{"community": m.community, "membership": m} for m in memberships]
+        return Response(MyCommunityOut(items, many=True).data)
+
+
+class JoinByShareTicketView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=["communities"],
+        summary="Join from the group's share card",
+        description=(
+            "Send `encryptedData` and `iv` from `wx.getGroupEnterInfo` (or `wx.getShareInfo`). "
+            "The server decrypts them with your session and joins (or creates) the community "
+            "of that WeChat group. The membership is `pending` when the community requires "
+            "approval. Errors: `invalid_encrypted_data`, `wrong_appid`, `invite_only`, `banned`."
+        ),
+        request=ShareTicketJoinIn,
+        responses={200: MyCommunityOut, **CONFLICT},
+    )
+    def post(self, request):
+        data = ShareTicketJoinIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.community_join_by_share_ticket(
+            user=request.user, **data.validated_data
+        )
+        return _joined_response(membership)
+
+
+class JoinByInviteView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=["communities"],
+        summary="Join with an invite code",
+        request=InviteJoinIn,
+        responses={200: MyCommunityOut},
+        examples=[OpenApiExample("Invite", value={"invite_code": "K7mP2xQa"}, request_only=True)],
+    )
+    def post(self, request):
+        data = InviteJoinIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.community_join_by_invite(
+            user=request.user, invite_code=data.validated_data["invite_code"]
+        )
+        return _joined_response(membership)
+
+
+class CommunityDetailView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=["communities"],
+        summary="Community detail",
+        description="With my membership; `invite_code` only for admins and the owner.",
+        responses={200: CommunityDetailOut},
+    )
+    def get(self, request, community_id: str):
+        membership = visible_membership(request.user, community_id)
+        membership_touch(membership=membership)
+        return community_detail_response(membership)
+
+    @extend_schema(
+        tags=["communities"],
+        summary="Edit the community (admins)",
+        description="Changing `rules_text` publishes a new rules version every member accepts.",
+        request=CommunityUpdateIn,
+        responses={200: CommunityDetailOut, **WECHAT_UNAVAILABLE},
+    )
+    def patch(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.MANAGE)
+        data = CommunityUpdateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.community_update(actor=actor, **data.validated_data)
+        return community_detail_response(actor)
+
+
+class LeaveView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=["communities"],
+        summary="Leave the community",
+        request=None,
+        responses={204: None, **CONFLICT},
+    )
+    def post(self, request, community_id: str):
+        membership = visible_membership(request.user, community_id)
+        services.community_leave(membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AcceptRulesView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=["communities"],
+        summary="Accept the group rules",
+        description="Send the `rules_version` shown; 409 `rules_version_changed` if it moved on.",
+        request=AcceptRulesIn,
+        responses={200: MyMembershipOut, **CONFLICT},
+    )
+    def post(self, request, community_id: str):
+        membership = visible_membership(request.user, community_id)
+        data = AcceptRulesIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.community_accept_rules(
+            membership=membership, version=data.validated_data["version"]
+        )
+        return Response(MyMembershipOut(membership).data)
+
+
+class RegenerateInviteView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=["communities"],
+        summary="Regenerate the invite code (admins)",
+        description="The old code stops working at once.",
+        request=None,
+        responses={200: CommunityDetailOut},
+    )
+    def post(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.MANAGE)
+        services.community_regenerate_invite(actor=actor)
+        return community_detail_response(actor)
+
+
+class ShareCodeView(APIView):
+    @extend_schema(
+        tags=["communities"],
+        summary="Mini-program code that invites to the community (admins)",
+        description=(
+            "A WeChat mini-program code (JPEG) whose `scene` is `i=<invite_code>`; scanning it "
+            "opens the join page. Regenerating the invite code invalidates printed codes."
+        ),
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(response=bytes, description="JPEG image"),
+            **WECHAT_UNAVAILABLE,
+        },
+    )
+    def get(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.MANAGE)
+        try:
+            image = get_client().get_unlimited_qrcode(
+                scene=f"i={actor.community.invite_code}", page="pages/join/index"
+            )
+        except WeChatError as exc:
+            raise as_domain_error(exc) from exc
+        return HttpResponse(image, content_type="image/jpeg")

@@ -1,0 +1,115 @@
+"""Member list and moderation."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from community.api.serializers import MemberFilterIn, MemberOut, TierIn
+from community.authz import Action, require, visible_membership
+from community.openapi import CONFLICT
+from community.selectors import member_list
+from community.services import communities as services
+from community.throttling import WriteThrottle
+
+
+class MemberListView(GenericAPIView):
+    serializer_class = MemberOut
+
+    @extend_schema(
+        tags=["members"],
+        summary="Members of the community",
+        description=(
+            "Paginated, newest first. Members see active and muted members; moderators and "
+            "above see every status and can filter by it."
+        ),
+        parameters=[MemberFilterIn],
+        responses={200: MemberOut(many=True)},
+    )
+    def get(self, request, community_id: str):
+        viewer = visible_membership(request.user, community_id)
+        filters = MemberFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(member_list(viewer=viewer, **filters.validated_data))
+        return self.get_paginated_response(MemberOut(page, many=True).data)
+
+
+_MEMBER_ID = OpenApiParameter("member_id", str, OpenApiParameter.PATH, description="Membership id")
+
+
+class _MemberActionView(APIView):
+    """POST on one member; subclasses name the service and the summary."""
+
+    throttle_classes = [WriteThrottle]
+    action = Action.MODERATE
+    service = None
+
+    def post(self, request, community_id: str, member_id: str):
+        actor = require(request.user, community_id, self.action)
+        target = type(self).service(actor=actor, target_id=member_id)
+        return Response(MemberOut(target).data)
+
+
+def _member_action(name: str, service, summary: str, description: str):
+    view = type(name, (_MemberActionView,), {"service": staticmethod(service)})
+    return extend_schema(
+        methods=["POST"],
+        tags=["members"],
+        summary=summary,
+        description=description,
+        request=None,
+        parameters=[_MEMBER_ID],
+        responses={200: MemberOut, **CONFLICT},
+    )(view)
+
+
+ApproveView = _member_action(
+    "ApproveView",
+    services.membership_approve,
+    "Approve a pending member (moderators)",
+    "Lets a member who asked to join in.",
+)
+MuteView = _member_action(
+    "MuteView",
+    services.membership_mute,
+    "Mute a member (moderators)",
+    "A muted member keeps reading but cannot vote, answer or post.",
+)
+BanView = _member_action(
+    "BanView",
+    services.membership_ban,
+    "Ban a member (moderators)",
+    "The community disappears for them and their sign-in is revoked.",
+)
+RestoreView = _member_action(
+    "RestoreView",
+    services.membership_restore,
+    "Unmute or unban a member (moderators)",
+    "Back to active.",
+)
+
+
+class TierView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=["members"],
+        summary="Change a member's tier (admins)",
+        description=(
+            "Admins give tiers below their own; `owner` hands ownership over (the old owner "
+            "becomes an admin)."
+        ),
+        request=TierIn,
+        parameters=[_MEMBER_ID],
+        responses={200: MemberOut, **CONFLICT},
+    )
+    def post(self, request, community_id: str, member_id: str):
+        actor = require(request.user, community_id, Action.MANAGE)
+        data = TierIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = services.membership_change_tier(
+            actor=actor, target_id=member_id, tier=data.validated_data["tier"]
+        )
+        return Response(MemberOut(target).data)

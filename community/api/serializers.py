@@ -1,0 +1,141 @@
+"""Input and output serializers of the community core (kept separate, rarely shared)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from community.models import Community, JoinPolicy, Membership, Tier, User
+
+
+# --- output ---------------------------------------------------------------------------------
+class UserOut(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "nickname", "avatar_url"]
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField(help_text="Bearer token; send as `Authorization: Bearer ...`.")
+    expires_at = serializers.DateTimeField()
+    user = UserOut()
+
+
+class CommunityOut(serializers.ModelSerializer):
+    class Meta:
+        model = Community
+        fields = [
+            "id",
+            "name",
+            "description",
+            "rules_text",
+            "rules_version",
+            "time_zone",
+            "join_policy",
+            "members_can_create_polls",
+            "created_at",
+        ]
+
+
+class MyMembershipOut(serializers.ModelSerializer):
+    """My standing in a community: what the mini-program needs to decide what to show."""
+
+    rules_accepted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = ["id", "tier", "status", "joined_at", "rules_accepted_version", "rules_accepted"]
+
+    def get_rules_accepted(self, obj: Membership) -> bool:
+        return obj.rules_accepted_version >= obj.community.rules_version
+
+
+class MyCommunityOut(serializers.Serializer):
+    community = CommunityOut()
+    membership = MyMembershipOut()
+
+
+class CommunityDetailOut(CommunityOut):
+    member_count = serializers.IntegerField(help_text="Active members.")
+    invite_code = serializers.SerializerMethodField(
+        help_text="Only for admins and the owner; null for everyone else."
+    )
+    membership = serializers.SerializerMethodField()
+
+    class Meta(CommunityOut.Meta):
+        fields = [*CommunityOut.Meta.fields, "member_count", "invite_code", "membership"]
+
+    def get_invite_code(self, obj: Community) -> str | None:
+        return obj.invite_code if self.context.get("show_invite_code") else None
+
+    @extend_schema_field(MyMembershipOut)
+    def get_membership(self, obj: Community) -> dict:
+        return MyMembershipOut(self.context["membership"]).data
+
+
+class MemberOut(serializers.ModelSerializer):
+    user = UserOut()
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "tier", "status", "joined_at", "last_active_at"]
+
+
+# --- input ----------------------------------------------------------------------------------
+class WeChatLoginIn(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=128, help_text="The `code` from `wx.login()`; valid once, for 5 minutes."
+    )
+
+
+class DevLoginIn(serializers.Serializer):
+    nickname = serializers.CharField(max_length=64)
+
+
+class ProfileIn(serializers.Serializer):
+    nickname = serializers.CharField(max_length=64, required=False, allow_blank=False)
+    avatar_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+
+
+class ShareTicketJoinIn(serializers.Serializer):
+    encrypted_data = serializers.CharField(
+        max_length=4096, help_text="`encryptedData` from wx.getGroupEnterInfo / wx.getShareInfo."
+    )
+    iv = serializers.CharField(max_length=64, help_text="`iv` from the same call.")
+
+
+class InviteJoinIn(serializers.Serializer):
+    invite_code = serializers.CharField(max_length=16)
+
+
+class AcceptRulesIn(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=0, help_text="The `rules_version` the member read and accepts."
+    )
+
+
+class CommunityUpdateIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    rules_text = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    join_policy = serializers.ChoiceField(choices=JoinPolicy.choices, required=False)
+    members_can_create_polls = serializers.BooleanField(required=False)
+
+
+class TierIn(serializers.Serializer):
+    tier = serializers.ChoiceField(
+        choices=Tier.choices,
+        error_messages={"invalid_choice": _("Unknown tier.")},
+        help_text="Setting `owner` hands ownership over (owner only).",
+    )
+
+
+class MemberFilterIn(serializers.Serializer):
+    search = serializers.CharField(required=False, max_length=64, help_text="Part of a nickname.")
+    status = serializers.ChoiceField(
+        choices=Membership._meta.get_field("status").choices,
+        required=False,
+        help_text="Moderators and above only.",
+    )
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False)

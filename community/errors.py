@@ -1,0 +1,98 @@
+"""Domain errors raised by services, and the one place they become HTTP errors.
+
+Services raise these (or Django's ``ValidationError``) without knowing about HTTP. The exception
+handler below turns them into DRF exceptions, which drf-standardized-errors renders in the one
+error shape: ``{"type": ..., "errors": [{"code", "detail", "attr"}]}``.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_standardized_errors.handler import ExceptionHandler
+from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
+
+
+class DomainError(Exception):
+    """A request that breaks a business rule. ``message`` is shown to the member as is, so it is
+    a translated, complete sentence; ``code`` is stable for the client to branch on."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+
+
+class Forbidden(DomainError):
+    """The member is known but may not do this (tier too low, muted, rules not accepted)."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "permission_denied"
+
+
+class NotFound(DomainError):
+    """The object does not exist for this member (includes other communities' objects)."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+
+
+class Conflict(DomainError):
+    """The object's state forbids the action now (a closed poll, a full event)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class TooManyRequests(DomainError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+
+
+class UpstreamUnavailable(DomainError):
+    """WeChat is busy or unreachable; the client may retry later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "wechat_unavailable"
+
+
+class _DomainAPIException(exceptions.APIException):
+    def __init__(self, error: DomainError):
+        self.status_code = error.status_code
+        detail = ErrorDetail(error.message, code=error.code)
+        super().__init__(detail=detail, code=error.code)
+
+
+class ApiExceptionHandler(ExceptionHandler):
+    """drf-standardized-errors' handler, also converting our domain errors and Django's
+    ``ValidationError`` (raised by services and model ``full_clean``)."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DomainError):
+            if exc.field:
+                return exceptions.ValidationError(
+                    {exc.field: [ErrorDetail(exc.message, code=exc.code)]}
+                )
+            return _DomainAPIException(exc)
+        if isinstance(exc, DjangoValidationError):
+            if hasattr(exc, "error_dict"):
+                return exceptions.ValidationError(
+                    {
+                        field: [
+                            ErrorDetail(e.message % (e.params or {}), code=e.code or "invalid")
+                            for e in errs
+                        ]
+                        for field, errs in exc.error_dict.items()
+                    }
+                )
+            return exceptions.ValidationError(
+                [
+                    ErrorDetail(e.message % (e.params or {}), code=e.code or "invalid")
+                    for e in exc.error_list
+                ]
+            )
+        return super().convert_known_exceptions(exc)

@@ -1,0 +1,30 @@
+"""Public ids: random, non-sequential and short enough for a share QR code's 32-char scene."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+PUBLIC_ID_LENGTH = 12
+
+
+def new_public_id() -> str:
+    """A 12-character random id (about 70 bits of entropy, no look-alike characters)."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+class PublicIdField(models.CharField):
+    """Primary key of every object the API exposes: a random 12-character string."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 16)
+        kwargs.setdefault("default", new_public_id)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("primary_key", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        return name, "community.ids.PublicIdField", args, kwargs

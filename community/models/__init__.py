@@ -1,0 +1,19 @@
+"""Community core data: users, communities, memberships, tokens, notifications."""
+
+from community.models.communities import Community, JoinPolicy, Membership, MembershipStatus, Tier
+from community.models.notifications import Notification, NotificationStatus
+from community.models.tokens import AuthToken
+from community.models.users import User, WeChatSession
+
+__all__ = [
+    "AuthToken",
+    "Community",
+    "JoinPolicy",
+    "Membership",
+    "MembershipStatus",
+    "Notification",
+    "NotificationStatus",
+    "Tier",
+    "User",
+    "WeChatSession",
+]

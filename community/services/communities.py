@@ -1,0 +1,295 @@
+"""Joining, leaving and running a community."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.authz import Action, require_over
+from community.errors import Conflict, DomainError, Forbidden, NotFound
+from community.models import (
+    Community,
+    JoinPolicy,
+    Membership,
+    MembershipStatus,
+    Tier,
+    User,
+    WeChatSession,
+)
+from community.models.communities import new_invite_code
+from community.services.content import content_check
+from community.services.tokens import tokens_revoke_all
+from community.wechat import decrypt_data
+
+ACTIVITY_GRANULARITY = timedelta(minutes=5)
+
+
+def _join(*, community: Community, user: User, via_group: bool) -> Membership:
+    """Create or revive ``user``'s membership. Call inside a transaction."""
+    if community.join_policy == JoinPolicy.INVITE and via_group:
+        raise Forbidden(
+            _("This community can only be joined with an invite code."), code="invite_only"
+        )
+    status = (
+        MembershipStatus.PENDING
+        if community.join_policy == JoinPolicy.APPROVAL
+        else MembershipStatus.ACTIVE
+    )
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(community=community, user=user)
+        .select_related("community")
+        .first()
+    )
+    now = timezone.now()
+    if membership is None:
+        membership = Membership.objects.create(
+            community=community, user=user, status=status, joined_at=now, last_active_at=now
+        )
+        membership.community = community
+        return membership
+    if membership.status == MembershipStatus.BANNED:
+        raise Forbidden(_("You have been banned from this community."), code="banned")
+    if membership.status == MembershipStatus.LEFT:
+        membership.status = status
+        membership.tier = Tier.MEMBER
+        membership.joined_at = now
+        membership.save(update_fields=["status", "tier", "joined_at"])
+    return membership
+
+
+def community_join_by_share_ticket(*, user: User, encrypted_data: str, iv: str) -> Membership:
+    """Join the community bound to the WeChat group the member opened the mini-program from.
+
+    The client sends ``encryptedData``/``iv`` from ``wx.getGroupEnterInfo`` (or
+    ``wx.getShareInfo``); we decrypt it with the member's stored session_key and trust the
+    ``openGId`` only when the watermark names our appid. The first member to arrive from a group
+    that has no community yet creates it and becomes its owner."""
+    session = WeChatSession.objects.filter(user=user).first()
+    if session is None:
+        raise DomainError(
+            _("Please sign in with WeChat again before joining."), code="no_wechat_session"
+        )
+    payload = decrypt_data(
+        session_key=session.session_key,
+        encrypted_data=encrypted_data,
+        iv=iv,
+        appid=settings.WECHAT_APPID,
+    )
+    open_gid = payload.get("openGId")
+    if not isinstance(open_gid, str) or not open_gid:
+        raise DomainError(_("The share information does not name a WeChat group."), code="no_group")
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                community = Community.objects.filter(open_gid=open_gid).first()
+                if community is None:
+                    community = Community.objects.create(
+                        name=_("WeChat group %(suffix)s") % {"suffix": open_gid[-4:]},
+                        open_gid=open_gid,
+                    )
+                    membership = Membership.objects.create(
+                        community=community, user=user, tier=Tier.OWNER
+                    )
+                    return membership
+                return _join(community=community, user=user, via_group=True)
+        except IntegrityError:
+            # Another member created the community for this group at the same moment: join it.
+            continue
+    raise Conflict(_("Please try again."), code="retry")
+
+
+@transaction.atomic
+def community_join_by_invite(*, user: User, invite_code: str) -> Membership:
+    """Join with an invite code (typed in or scanned from a share QR code)."""
+    community = Community.objects.filter(invite_code=invite_code.strip()).first()
+    if community is None:
+        raise NotFound(_("No community has this invite code."), code="invalid_invite_code")
+    return _join(community=community, user=user, via_group=False)
+
+
+@transaction.atomic
+def community_leave(*, membership: Membership) -> None:
+    """Leave a community. The owner must hand ownership over first."""
+    if membership.tier == Tier.OWNER:
+        raise Conflict(
+            _("The owner cannot leave. Make another member the owner first."),
+            code="owner_cannot_leave",
+        )
+    Membership.objects.filter(pk=membership.pk).update(
+        status=MembershipStatus.LEFT, tier=Tier.MEMBER
+    )
+
+
+def community_accept_rules(*, membership: Membership, version: int) -> Membership:
+    """Record that the member accepted the group rules at ``version`` (the current one)."""
+    community = membership.community
+    if version != community.rules_version:
+        raise Conflict(
+            _("The group rules have changed. Please read the current version."),
+            code="rules_version_changed",
+        )
+    membership.rules_accepted_version = version
+    membership.save(update_fields=["rules_accepted_version"])
+    return membership
+
+
+@transaction.atomic
+def community_update(*, actor: Membership, **fields) -> Community:
+    """Edit a community's name, description, rules, join policy or poll creation setting.
+
+    Changing the rules text bumps its version, so every member is asked to accept it again
+    (the editor accepts it by editing)."""
+    community = Community.objects.select_for_update().get(pk=actor.community_id)
+    allowed = {"name", "description", "rules_text", "join_policy", "members_can_create_polls"}
+    changed = []
+    for name, value in fields.items():
+        if name not in allowed:
+            raise DomainError(_("This field cannot be changed."), field=name)
+        if getattr(community, name) != value:
+            if name in {"name", "description", "rules_text"}:
+                content_check(text=value, user=actor.user, field=name)
+            setattr(community, name, value)
+            changed.append(name)
+    if "rules_text" in changed:
+        community.rules_version += 1
+        changed.append("rules_version")
+    if changed:
+        community.full_clean()
+        community.save(update_fields=changed)
+        if "rules_version" in changed:
+            Membership.objects.filter(pk=actor.pk).update(
+                rules_accepted_version=community.rules_version
+            )
+            actor.rules_accepted_version = community.rules_version
+    actor.community = community
+    return community
+
+
+def community_regenerate_invite(*, actor: Membership) -> Community:
+    """Replace the invite code; the old one stops working at once."""
+    community = actor.community
+    community.invite_code = new_invite_code()
+    community.save(update_fields=["invite_code"])
+    return community
+
+
+def _lock_pair(actor: Membership, target_id: str) -> tuple[Membership, Membership]:
+    """Lock the actor's and the target's membership rows in primary-key order (no deadlocks)
+    and return fresh copies. Call inside a transaction."""
+    ids = sorted({target_id} if actor.pk is None else {actor.pk, target_id})
+    rows = {
+        m.pk: m
+        for m in Membership.objects.select_for_update()
+        .select_related("community", "user")
+        .filter(community_id=actor.community_id, pk__in=ids)
+        .order_by("pk")
+    }
+    if target_id not in rows:
+        raise NotFound(_("Member not found."))
+    # A superuser acting from the admin without a membership holds an unsaved stand-in.
+    fresh_actor = actor if actor.pk is None else rows.get(actor.pk)
+    if fresh_actor is None or fresh_actor.status != MembershipStatus.ACTIVE:
+        raise Forbidden(_("You can no longer manage this community."), code="not_active")
+    return fresh_actor, rows[target_id]
+
+
+@transaction.atomic
+def membership_change_tier(*, actor: Membership, target_id: str, tier: str) -> Membership:
+    """Change a member's tier. Admins manage tiers below their own; making someone the owner
+    transfers ownership (only the owner may), and the old owner becomes an admin."""
+    actor, target = _lock_pair(actor, target_id)
+    if tier not in Tier.values:
+        raise DomainError(_("Unknown tier."), field="tier")
+    if target.status not in (MembershipStatus.ACTIVE, MembershipStatus.MUTED):
+        raise Conflict(_("Only current members can get a tier."), code="not_a_member")
+    require_over(actor, target, Action.MANAGE)
+    if tier == Tier.OWNER:
+        if actor.tier != Tier.OWNER:
+            raise Forbidden(_("Only the owner can hand over ownership."), code="tier_too_low")
+        if actor.pk is None:
+            Membership.objects.filter(community_id=actor.community_id, tier=Tier.OWNER).update(
+                tier=Tier.ADMIN
+            )
+        else:
+            actor.tier = Tier.ADMIN
+            actor.save(update_fields=["tier"])
+    elif Membership(tier=tier).tier_rank >= actor.tier_rank:
+        raise Forbidden(_("You can only give tiers below your own."), code="tier_too_low")
+    target.tier = tier
+    target.save(update_fields=["tier"])
+    return target
+
+
+def _set_status(*, actor: Membership, target_id: str, status: str, allowed_from: set[str]):
+    actor, target = _lock_pair(actor, target_id)
+    if target.status not in allowed_from:
+        raise Conflict(
+            _("This member's status is %(status)s; the action does not apply.")
+            % {"status": target.get_status_display()},
+            code="wrong_status",
+        )
+    require_over(actor, target, Action.MODERATE)
+    target.status = status
+    target.save(update_fields=["status"])
+    return target
+
+
+@transaction.atomic
+def membership_approve(*, actor: Membership, target_id: str) -> Membership:
+    """Let a pending member in."""
+    return _set_status(
+        actor=actor,
+        target_id=target_id,
+        status=MembershipStatus.ACTIVE,
+        allowed_from={MembershipStatus.PENDING},
+    )
+
+
+@transaction.atomic
+def membership_mute(*, actor: Membership, target_id: str) -> Membership:
+    """Mute a member: they keep reading but cannot vote, answer or post."""
+    return _set_status(
+        actor=actor,
+        target_id=target_id,
+        status=MembershipStatus.MUTED,
+        allowed_from={MembershipStatus.ACTIVE},
+    )
+
+
+@transaction.atomic
+def membership_ban(*, actor: Membership, target_id: str) -> Membership:
+    """Ban a member: the community disappears for them and every token of theirs is revoked
+    (their other communities work again after a silent re-login)."""
+    target = _set_status(
+        actor=actor,
+        target_id=target_id,
+        status=MembershipStatus.BANNED,
+        allowed_from={MembershipStatus.ACTIVE, MembershipStatus.MUTED, MembershipStatus.PENDING},
+    )
+    tokens_revoke_all(user=target.user)
+    return target
+
+
+@transaction.atomic
+def membership_restore(*, actor: Membership, target_id: str) -> Membership:
+    """Unmute or unban a member (back to active)."""
+    return _set_status(
+        actor=actor,
+        target_id=target_id,
+        status=MembershipStatus.ACTIVE,
+        allowed_from={MembershipStatus.MUTED, MembershipStatus.BANNED},
+    )
+
+
+def membership_touch(*, membership: Membership) -> None:
+    """Record activity, at most one write per member every few minutes."""
+    now = timezone.now()
+    if membership.last_active_at > now - ACTIVITY_GRANULARITY:
+        return
+    Membership.objects.filter(pk=membership.pk).update(last_active_at=now)
+    membership.last_active_at = now

@@ -1,0 +1,30 @@
+"""Celery tasks of the community core: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from community.services.notifications import (
+    MAX_ATTEMPTS,
+    notification_send,
+    notifications_pending_ids,
+)
+from community.wechat import WeChatError
+
+
+@shared_task(bind=True, max_retries=MAX_ATTEMPTS, acks_late=True)
+def send_notification(self, notification_id: int) -> str:
+    """Send one outbox row; transient WeChat failures retry with backoff (bounded)."""
+    try:
+        return notification_send(notification_id=notification_id)
+    except WeChatError as exc:
+        raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries)) from exc
+
+
+@shared_task
+def notifications_sweep() -> int:
+    """Safety net: re-dispatch pending notifications whose task was lost."""
+    ids = notifications_pending_ids()
+    for notification_id in ids:
+        send_notification.delay(notification_id)
+    return len(ids)

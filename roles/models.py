@@ -1,0 +1,1 @@
+"""Community roles and task boards (their issue will fill this in)."""

@@ -1,0 +1,22 @@
+"""Settings for the test run: production settings with test-only values filled in.
+
+The database comes from DATABASE_URL like everywhere else (PostgreSQL in CI, SQLite when unset).
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
+os.environ.setdefault("WECHAT_APPID", "wx-test-appid")
+os.environ.setdefault("WECHAT_SECRET", "test-app-secret")
+os.environ.setdefault("WECHAT_API_BASE", "http://127.0.0.1:9/")  # tests point it at a fake server
+os.environ.setdefault("WECHAT_RETRIES", "1")
+os.environ.pop("CELERY_BROKER_URL", None)  # eager by default; the worker test starts a real one
+
+from community.settings import *  # noqa: E402,F403
+
+SECURE_SSL_REDIRECT = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "1000/min", "writes": "10000/min"}
+WECHAT_TEMPLATES = {"test": "tmpl-test"}
