@@ -13,6 +13,13 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     """Documents 403 on every authenticated operation (muted members, tiers) and 404 on every
     operation with a path parameter (objects outside the member's communities)."""
 
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        # 409 and 503 are documented only where a view declares them (CONFLICT,
+        # WECHAT_UNAVAILABLE); the library would otherwise add them to every operation.
+        if status_code in {"409", "503"}:
+            return False
+        return super()._should_add_error_response(responses, status_code)
+
     def _should_add_http403_error_response(self) -> bool:
         return bool(self.get_auth()) or super()._should_add_http403_error_response()
 

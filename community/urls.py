@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 api_v1 = [
     path("", include("community.api.urls")),
+    path("", include("polls.urls")),
+    path("", include("surveys.urls")),
 ]
 
 urlpatterns = [

@@ -10,7 +10,12 @@ os.environ.setdefault("WECHAT_APPID", "wx-test-appid")
 os.environ.setdefault("WECHAT_SECRET", "test-app-secret")
 os.environ.setdefault("WECHAT_API_BASE", "http://127.0.0.1:9/")  # tests point it at a fake server
 os.environ.setdefault("WECHAT_RETRIES", "1")
-os.environ.pop("CELERY_BROKER_URL", None)  # eager by default; the worker test starts a real one
+# psycopg's pool would keep connections to the database named before the test database
+# replaced it; tests use plain connections.
+os.environ.setdefault("DB_POOL", "0")
+# Eager in the test process; the real-worker tests start `celery worker` with
+# TEST_CELERY_BROKER_URL set, which this line turns into its broker.
+os.environ["CELERY_BROKER_URL"] = os.environ.get("TEST_CELERY_BROKER_URL", "")
 
 from community.settings import *  # noqa: E402,F403
 

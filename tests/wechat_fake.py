@@ -1,8 +1,9 @@
-"""Fixtures of the community tests."""
+"""A fake WeChat API server for tests (pytest-httpserver), shared by every test package."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from werkzeug import Request, Response
@@ -44,6 +45,10 @@ def wechat_server(httpserver, settings):
     requests received. A request without a handler gets HTTP 500 (which the client retries and
     then reports as ``WeChatUnavailable``); call ``wechat_server.check_assertions()`` to fail on
     such requests.
+
+    The fake server's own access log (logger ``werkzeug``, INFO) is silenced meanwhile: it prints
+    request URLs with the app secret and login code, as WeChat's own logs would, and would
+    otherwise show up in ``caplog`` of tests checking that *we* never log them.
     """
     settings.WECHAT_API_BASE = httpserver.url_for("/")
     appid, secret = settings.WECHAT_APPID, settings.WECHAT_SECRET
@@ -61,6 +66,12 @@ def wechat_server(httpserver, settings):
     httpserver.expect_request("/cgi-bin/stable_token", method="POST").respond_with_handler(
         stable_token
     )
+    server_log = logging.getLogger("werkzeug")
+    server_log_level = server_log.level
+    server_log.setLevel(logging.WARNING)
     get_client().invalidate_access_token()
-    yield httpserver
-    get_client().invalidate_access_token()
+    try:
+        yield httpserver
+    finally:
+        get_client().invalidate_access_token()
+        server_log.setLevel(server_log_level)

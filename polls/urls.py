@@ -1,0 +1,3 @@
+"""URLs of the polls app under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the surveys app under /api/v1/."""
+
+urlpatterns: list = []
