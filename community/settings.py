@@ -86,7 +86,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # admin URL fields default to https (Django 6 behaviour)
 AUTH_USER_MODEL = "community.User"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -226,3 +226,19 @@ def test_share_code_image(make_member, community, wechat_server):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response.content.startswith(b"\xff\xd8")
+
+
+def test_my_communities_query_count_is_fixed(make_member, django_assert_num_queries):
+    membership, client = make_member()
+    for _ in range(5):
+        MembershipFactory(user=membership.user)
+    # token + memberships with their communities
+    with django_assert_num_queries(2):
+        assert len(client.get("/api/v1/communities").json()) == 6
+
+
+def test_detail_query_count(make_member, community, django_assert_num_queries):
+    _m, client = make_member()
+    # token, membership + community, member count (activity is written at most every 5 min)
+    with django_assert_num_queries(3):
+        assert client.get(f"/api/v1/communities/{community.pk}").status_code == 200

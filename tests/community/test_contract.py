@@ -61,3 +61,25 @@ def test_bearer_auth_scheme_is_declared(generated):
 
 def test_session_key_is_not_in_the_contract(generated):
     assert "session_key" not in generated
+
+
+@pytest.mark.django_db
+def test_docs_are_staff_only_in_production(api_client, member):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    _membership, member_client = member
+    assert api_client.get("/api/schema/").status_code in {401, 403}
+    assert member_client.get("/api/schema/").status_code == 403
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True))
+    assert staff.get("/api/schema/").status_code == 200
+    assert staff.get("/api/docs/").status_code == 200
+    assert staff.get("/api/redoc/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_docs_are_open_in_development(api_client, settings):
+    settings.DEBUG = True
+    assert api_client.get("/api/schema/").status_code == 200
