@@ -62,6 +62,14 @@ def _redis_url() -> str:
     return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+def _drop_celery_connections(celery_app) -> None:
+    """Forget pooled broker connections: even eager calls open a producer pool on the broker
+    configured then (none → amqp://localhost), which later sends would silently reuse."""
+    celery_app.pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db):
     """Start a real ``celery worker`` (solo pool) on Redis against the test database and switch
@@ -130,14 +138,17 @@ def celery_worker_process(transactional_db):
     old = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = broker
+    _drop_celery_connections(celery_app)
     try:
         yield proc
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.broker_url = old
-        celery_app.pool.force_close_all()
-        celery_app._pool = None
+        _drop_celery_connections(celery_app)
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            output, _ = proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+            output, _ = proc.communicate()
+        # Shown by pytest when the test failed.
+        print("celery worker output:\n" + "".join(lines) + (output or ""))

@@ -47,11 +47,20 @@ def _join(*, community: Community, user: User, via_group: bool) -> Membership:
     )
     now = timezone.now()
     if membership is None:
-        membership = Membership.objects.create(
-            community=community, user=user, status=status, joined_at=now, last_active_at=now
-        )
-        membership.community = community
-        return membership
+        try:
+            with transaction.atomic():  # a savepoint: the same member may be joining twice at once
+                membership = Membership.objects.create(
+                    community=community, user=user, status=status, joined_at=now, last_active_at=now
+                )
+            membership.community = community
+            return membership
+        except IntegrityError:
+            # The other request committed first; its row is now visible (READ COMMITTED).
+            membership = (
+                Membership.objects.select_for_update()
+                .select_related("community")
+                .get(community=community, user=user)
+            )
     if membership.status == MembershipStatus.BANNED:
         raise Forbidden(_("You have been banned from this community."), code="banned")
     if membership.status == MembershipStatus.LEFT:
