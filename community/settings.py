@@ -138,6 +138,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "community.tasks.notifications_sweep",
         "schedule": 300.0,
     },
+    "polls-sweep": {"task": "polls.tasks.polls_sweep", "schedule": 60.0},
+    "polls-remind": {"task": "polls.tasks.polls_remind", "schedule": 300.0},
 }
 
 # --- REST framework and the contract --------------------------------------------------------

@@ -1,0 +1,309 @@
+"""Django admin of polls: list, create/edit with sortable options, close/reopen/export, results.
+
+Every write goes through ``polls.services`` with the moderator's membership (``admin_actor``),
+so the admin obeys the same rules as the API: creating a poll here records the electorate and
+schedules finalization exactly like ``POST /communities/{id}/polls``."""
+
+from __future__ import annotations
+
+import csv
+
+from adminsortable2.admin import SortableAdminBase, SortableInlineAdminMixin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from community.admin import CommunityScopedAdmin
+from community.authz import Action, admin_actor, admin_communities, can
+from community.errors import DomainError
+from polls import services
+from polls.models import Ballot, Option, Poll, PollKind
+from polls.results import compute_results, tallies_of
+
+CREATE_FIELDS = [
+    "title",
+    "description",
+    "kind",
+    "opens_at",
+    "closes_at",
+    "ranked_method",
+    "min_selections",
+    "max_selections",
+    "min_score",
+    "max_score",
+    "allow_member_options",
+    "secret",
+    "results_visibility",
+    "allow_vote_change",
+    "min_ballots_to_show",
+    "quorum_percent",
+    "voters_visible",
+    "reminder_hours",
+]
+
+
+class OptionInline(SortableInlineAdminMixin, admin.TabularInline):
+    model = Option
+    fields = ["position", "label", "starts_at", "ends_at"]
+    extra = 2
+    ordering = ["position"]
+
+    # Permissions follow the poll page (community.authz), not Django's model permissions.
+    def _allowed(self, request) -> bool:
+        return request.user.is_active and (
+            request.user.is_superuser or admin_communities(request.user).exists()
+        )
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+
+@admin.register(Poll)
+class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
+    list_display = ["title", "community", "kind", "status_display", "turnout", "closes_at"]
+    list_filter = ["kind", "secret", "community"]
+    search_fields = ["title"]
+    list_select_related = ["community"]
+    inlines = [OptionInline]
+    readonly_fields = ["voter_count", "eligible_count", "closed_at", "finalized_at", "results"]
+    actions = ["close_polls", "reopen_polls", "export_csv"]
+
+    def get_fields(self, request, obj=None):
+        base = ["community", *CREATE_FIELDS] if obj is None else CREATE_FIELDS
+        return [*base, *([] if obj is None else self.readonly_fields)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return self._moderates_any(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "community":
+            kwargs["queryset"] = admin_communities(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj: Poll) -> str:
+        return obj.get_status_display() if hasattr(obj, "get_status_display") else obj.status
+
+    @admin.display(description=_("turnout"))
+    def turnout(self, obj: Poll) -> str:
+        percent = obj.turnout_percent
+        return "–" if percent is None else f"{obj.voter_count}/{obj.eligible_count} ({percent}%)"
+
+    @admin.display(description=_("results"))
+    def results(self, obj: Poll) -> str:
+        options = list(obj.options.all())
+        data = obj.final_results or compute_results(obj, [o.pk for o in options], tallies_of(obj))
+        labels = {o.pk: o.label for o in options}
+        bars = _bars(obj, data, labels)
+        hidden = obj.secret and data["voters"] < obj.min_ballots_to_show
+        return mark_safe(  # noqa: S308 - rendered by the template engine, which escapes
+            render_to_string(
+                "admin/polls/poll/results.html",
+                {"poll": obj, "data": data, "bars": [] if hidden else bars, "hidden": hidden},
+            )
+        )
+
+    # --- writes through the services -------------------------------------------------------
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return  # created in save_related, with its options, by poll_create
+        actor = admin_actor(request.user, obj.community)
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in CREATE_FIELDS
+        }
+        obj.refresh_from_db()
+        if changes:
+            self.run_service(request, services.poll_update, actor=actor, poll_id=obj.pk, **changes)
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        for formset in formsets:  # the change message reads these; the services did the work
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if not change:
+            actor = admin_actor(request.user, form.cleaned_data["community"])
+            options = [
+                {k: f.cleaned_data.get(k) for k in ("label", "starts_at", "ends_at")}
+                for formset in formsets
+                for f in sorted(formset.forms, key=lambda f: f.cleaned_data.get("position") or 0)
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            fields = {name: form.cleaned_data[name] for name in CREATE_FIELDS}
+            poll = services.poll_create(actor=actor, options=options, **fields)
+            for field in Poll._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(poll, field.attname))
+            obj._state.adding = False
+            obj._state.db = poll._state.db
+            return
+        actor = admin_actor(request.user, obj.community)
+        for formset in formsets:
+            for f in formset.forms:
+                if not f.cleaned_data or f.instance.pk is None and not f.has_changed():
+                    continue
+                data = f.cleaned_data
+                if data.get("DELETE") and f.instance.pk:
+                    self.run_service(
+                        request, services.option_delete, actor=actor, option_id=f.instance.pk
+                    )
+                elif f.instance._state.adding:
+                    self.run_service(
+                        request,
+                        services.option_add,
+                        actor=actor,
+                        poll_id=obj.pk,
+                        label=data.get("label") or "",
+                        starts_at=data.get("starts_at"),
+                        ends_at=data.get("ends_at"),
+                    )
+                elif f.has_changed():
+                    changes = {
+                        k: data[k] for k in ("label", "starts_at", "ends_at") if k in f.changed_data
+                    }
+                    self.run_service(
+                        request,
+                        services.option_update,
+                        actor=actor,
+                        option_id=f.instance.pk,
+                        position=data.get("position"),
+                        **changes,
+                    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        admin_self = self
+
+        class ValidatingForm(form):
+            def clean(self):
+                data = super().clean()
+                if obj is None and data.get("community"):
+                    actor = admin_actor(request.user, data["community"])
+                    if not can(actor, Action.CREATE_POLL):
+                        raise forms.ValidationError(
+                            _("You may not create polls in this community.")
+                        )
+                return data
+
+        ValidatingForm.admin_self = admin_self
+        return ValidatingForm
+
+    def _each(self, request, queryset, service, **kwargs) -> None:
+        done = 0
+        for poll in queryset.select_related("community"):
+            actor = admin_actor(request.user, poll.community)
+            if self.run_service(request, service, actor=actor, poll_id=poll.pk, **kwargs):
+                done += 1
+        if done:
+            self.message_user(request, _("%(count)d poll(s) updated.") % {"count": done})
+
+    @admin.action(description=_("Close the selected polls now"))
+    def close_polls(self, request, queryset):
+        self._each(request, queryset, services.poll_close)
+
+    @admin.action(description=_("Reopen the selected polls"))
+    def reopen_polls(self, request, queryset):
+        self._each(request, queryset, services.poll_reopen)
+
+    @admin.action(description=_("Export results (and ballots of named polls) as CSV"))
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="polls.csv"'
+        writer = csv.writer(response)
+        for poll in queryset.select_related("community"):
+            actor = admin_actor(request.user, poll.community)
+            if not can(actor, Action.MODERATE):
+                continue
+            options = list(poll.options.all())
+            labels = {o.pk: o.label for o in options}
+            data = poll.final_results or compute_results(
+                poll, [o.pk for o in options], tallies_of(poll)
+            )
+            writer.writerow(["poll", poll.pk, poll.title, poll.kind, poll.status])
+            writer.writerow(["voters", data["voters"], "eligible", poll.eligible_count or ""])
+            hidden = poll.secret and data["voters"] < poll.min_ballots_to_show
+            writer.writerow(["option", "value"])
+            for label, value, _width in [] if hidden else _bars(poll, data, labels):
+                writer.writerow([label, value])
+            if not poll.secret:
+                writer.writerow(["voter", "choices", "reason", "voted_at"])
+                for ballot in Ballot.objects.filter(
+                    community_id=poll.community_id, poll=poll
+                ).select_related("voter"):
+                    writer.writerow(
+                        [
+                            str(ballot.voter),
+                            _describe(ballot.choices, labels),
+                            ballot.reason,
+                            ballot.created_at.isoformat(),
+                        ]
+                    )
+            writer.writerow([])
+        return response
+
+    def run_service(self, request, func, **kwargs) -> bool:
+        try:
+            func(**kwargs)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return False
+        return True
+
+
+def _describe(choices: dict, labels: dict) -> str:
+    for value in choices.values():
+        if isinstance(value, list):
+            return " > ".join(labels.get(v, v) for v in value)
+        if isinstance(value, dict):
+            return "; ".join(f"{labels.get(k, k)}: {v}" for k, v in value.items())
+        return str(value)
+    return ""
+
+
+def _bars(poll: Poll, data: dict, labels: dict) -> list[tuple[str, str, int]]:
+    """(label, figure, bar width %) rows for the chart and the CSV."""
+    result = data["result"]
+    if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
+        return [
+            (labels.get(o["option"], o["option"]), o["count"], o["percent"])
+            for o in result["options"]
+        ]
+    if poll.kind == PollKind.RANKED:
+        if "rounds" in result:
+            last = result["rounds"][-1]["counts"] if result["rounds"] else {}
+            total = sum(last.values()) or 1
+            return [(labels.get(k, k), n, round(100 * n / total)) for k, n in last.items()]
+        top = max((o["points"] for o in result["options"]), default=0) or 1
+        return [
+            (labels.get(o["option"], o["option"]), o["points"], round(100 * o["points"] / top))
+            for o in result["options"]
+        ]
+    if poll.kind == PollKind.SCORE:
+        span = (poll.max_score - poll.min_score) or 1
+        return [
+            (
+                labels.get(o["option"], o["option"]),
+                o["mean"],
+                0 if o["mean"] is None else round(100 * (o["mean"] - poll.min_score) / span),
+            )
+            for o in result["options"]
+        ]
+    if poll.kind == PollKind.PROPOSAL:
+        return [(p["position"], p["count"], p["percent"]) for p in result["positions"]]
+    top = max((s["available"] for s in result["slots"]), default=0) or 1
+    return [
+        (labels.get(s["option"], s["option"]), s["available"], round(100 * s["available"] / top))
+        for s in result["slots"]
+    ]

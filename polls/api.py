@@ -1,0 +1,537 @@
+"""HTTP layer of polls: thin views over ``polls.services`` and ``polls.selectors``.
+
+Times are rendered in the poll's community time zone (ISO 8601 with offset)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from community.authz import Action, can, require, visible_membership
+from community.openapi import CONFLICT
+from community.pagination import CursorPagination
+from community.throttling import WriteThrottle
+from polls import selectors, services
+from polls.models import Poll, PollStatus
+from polls.serializers import (
+    PollBallotIn,
+    PollBallotOut,
+    PollCardOut,
+    PollCreateIn,
+    PollDetailOut,
+    PollFilterIn,
+    PollNonVoterOut,
+    PollOptionAddIn,
+    PollOptionOut,
+    PollReopenIn,
+    PollResultsOut,
+    PollVoterOut,
+    PollWithdrawIn,
+)
+
+TAGS = ["polls"]
+_POLL_ID = OpenApiParameter("poll_id", str, OpenApiParameter.PATH, description="Poll id")
+
+ANONYMITY_NOTE = (
+    "**Secret polls.** Who took part is recorded apart from the anonymous ballot, and no row "
+    "links a member to their choices, so not even a database administrator can tell how "
+    "someone voted. The first `PUT` answers with a one-time `receipt`; keep it in wx storage. "
+    "To change or withdraw a secret ballot send that receipt; without it the vote stays as "
+    "cast (409 `receipt_required`). "
+)
+
+
+def _tz(poll: Poll):
+    return timezone.override(poll.community.time_zone)
+
+
+def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
+    options = selectors.poll_options(poll=poll)
+    voted = selectors.has_voted(poll=poll, user_id=membership.user_id)
+    manage = services._may_manage(membership, poll)
+    is_open = poll.status == PollStatus.OPEN
+    participant = can(membership, Action.PARTICIPATE)
+    poll.voted = voted
+    my = {
+        "voted": voted,
+        "can_vote": is_open and participant,
+        "can_manage": manage,
+        "can_add_option": poll.status != PollStatus.CLOSED
+        and poll.kind != "proposal"
+        and (manage or (poll.allow_member_options and participant)),
+        "can_see_voters": not poll.secret
+        and (poll.voters_visible or can(membership, Action.MODERATE)),
+    }
+    poll._prefetched_objects_cache = {"options": options}
+    with _tz(poll):
+        body = PollDetailOut(poll, context={"my": my}).data
+    return Response(body, status=status_code)
+
+
+POLL_CREATE_EXAMPLES = [
+    OpenApiExample(
+        "Single choice",
+        value={
+            "title": "周六活动去哪里？",
+            "kind": "single",
+            "options": [{"label": "爬山"}, {"label": "桌游"}, {"label": "看电影"}],
+            "closes_at": "2026-06-06T20:00:00+08:00",
+            "results_visibility": "after_vote",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Ranked choice (instant runoff), secret",
+        value={
+            "title": "Elect the new coordinator",
+            "kind": "ranked",
+            "ranked_method": "irv",
+            "secret": True,
+            "min_ballots_to_show": 5,
+            "quorum_percent": 50,
+            "options": [{"label": "Alice"}, {"label": "Bob"}, {"label": "Chen"}],
+            "closes_at": "2026-06-10T22:00:00+08:00",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Score 1-5",
+        value={
+            "title": "Rate the venues",
+            "kind": "score",
+            "min_score": 1,
+            "max_score": 5,
+            "options": [{"label": "Café A"}, {"label": "Park B"}],
+            "closes_at": "2026-06-10T22:00:00+08:00",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Proposal",
+        value={
+            "title": "Raise the yearly fee to 50 yuan",
+            "kind": "proposal",
+            "closes_at": "2026-06-10T22:00:00+08:00",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Time poll",
+        value={
+            "title": "When do we meet?",
+            "kind": "time",
+            "options": [
+                {"starts_at": "2026-06-13T10:00:00+08:00", "ends_at": "2026-06-13T12:00:00+08:00"},
+                {"starts_at": "2026-06-14T15:00:00+08:00", "ends_at": "2026-06-14T17:00:00+08:00"},
+            ],
+            "closes_at": "2026-06-11T22:00:00+08:00",
+        },
+        request_only=True,
+    ),
+]
+
+BALLOT_EXAMPLES = [
+    OpenApiExample(
+        "Single / multiple choice", value={"option_ids": ["Hk3mP9xQa2Zb"]}, request_only=True
+    ),
+    OpenApiExample(
+        "Ranked (best first)",
+        value={"ranking": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd", "Mn4pQ5rSt6Ef"]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Score", value={"scores": {"Hk3mP9xQa2Zb": 5, "Rt7uV2wXy3Cd": 3}}, request_only=True
+    ),
+    OpenApiExample(
+        "Proposal", value={"position": "agree", "reason": "值得一试"}, request_only=True
+    ),
+    OpenApiExample(
+        "Time poll",
+        value={"answers": {"Hk3mP9xQa2Zb": "yes", "Rt7uV2wXy3Cd": "if_need_be"}},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Replace a secret ballot",
+        value={"ranking": ["Rt7uV2wXy3Cd"], "receipt": "x9Fq...the receipt you kept..."},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Secret ballot cast",
+        value={
+            "voted": True,
+            "secret": True,
+            "ranking": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd"],
+            "receipt": "x9FqL2...43 random characters...",
+            "option_ids": None,
+            "scores": None,
+            "position": None,
+            "reason": None,
+            "answers": None,
+            "updated_at": None,
+        },
+        response_only=True,
+    ),
+]
+
+
+class PollListView(GenericAPIView):
+    pagination_class = CursorPagination
+    serializer_class = PollCardOut
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Polls of a community",
+        description=(
+            "Newest first, cursor-paginated. Each card carries everything the list shows: "
+            "title, kind, secret, status (computed from the clock), deadline, whether I voted, "
+            "voter_count, eligible_count, turnout and quorum. Filters: `status`, `not_voted`."
+        ),
+        parameters=[PollFilterIn],
+        responses={200: PollCardOut(many=True)},
+    )
+    def get(self, request, community_id: str):
+        viewer = visible_membership(request.user, community_id)
+        filters = PollFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.poll_list(viewer=viewer, **filters.validated_data))
+        with timezone.override(viewer.community.time_zone):
+            return self.get_paginated_response(PollCardOut(page, many=True).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Create a poll",
+        description=(
+            "Moderators and above; ordinary members when the community lets members create "
+            "polls. Kinds: `single`, `multiple` (min/max selections), `ranked` (instant runoff "
+            "or Borda), `score` (range), `proposal` (agree/abstain/disagree/block, no options), "
+            "`time` (options are time slots; a blank label is made from the slot in the "
+            "community's time zone). " + ANONYMITY_NOTE
+        ),
+        request=PollCreateIn,
+        responses={201: PollDetailOut},
+        examples=POLL_CREATE_EXAMPLES,
+    )
+    def post(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.CREATE_POLL)
+        data = PollCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        poll = services.poll_create(actor=actor, **data.validated_data)
+        poll.community = actor.community
+        return _detail_response(poll, actor, status_code=status.HTTP_201_CREATED)
+
+
+class PollDetailView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Poll detail",
+        description="With its options and what I may do. 404 outside my communities.",
+        parameters=[_POLL_ID],
+        responses={200: PollDetailOut},
+    )
+    def get(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        return _detail_response(poll, membership)
+
+
+def _ballot_body(
+    poll: Poll, *, voted: bool, choices=None, reason=None, receipt=None, updated_at=None
+):
+    body = {"voted": voted, "secret": poll.secret, "receipt": receipt, "updated_at": updated_at}
+    for name in ("option_ids", "ranking", "scores", "position", "answers"):
+        body[name] = (choices or {}).get(name)
+    body["reason"] = reason
+    return body
+
+
+class BallotView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="My ballot",
+        description=(
+            "Named polls: my choices. Secret polls: only whether I took part; the server "
+            "cannot know which ballot is mine."
+        ),
+        parameters=[_POLL_ID],
+        responses={200: PollBallotOut},
+    )
+    def get(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        if poll.secret:
+            body = _ballot_body(poll, voted=selectors.has_voted(poll=poll, user_id=request.user.pk))
+        else:
+            ballot = selectors.my_ballot(poll=poll, user_id=request.user.pk)
+            body = _ballot_body(
+                poll,
+                voted=ballot is not None,
+                choices=ballot.choices if ballot else None,
+                reason=ballot.reason if ballot else None,
+                updated_at=ballot.updated_at if ballot else None,
+            )
+        with _tz(poll):
+            return Response(PollBallotOut(body).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Cast or replace my ballot",
+        description=(
+            "Idempotent: sending the same ballot again changes nothing, a new one replaces "
+            "mine (when the poll allows vote changes). Send the field of the poll's kind: "
+            "`option_ids` (single: exactly one; multiple: between min and max selections), "
+            "`ranking` (ranked, best first, partial allowed, no duplicates), `scores` (score, "
+            "within the range), `position` + optional `reason` (proposal; reasons on named "
+            "polls only), `answers` (time poll: yes / if_need_be / no per slot). Errors: 400 "
+            "for a bad ballot (`unknown_option`, `too_many_choices`, `too_few_choices`, "
+            "`duplicate_rank`, `score_out_of_range`, ...), 403 when muted or the group rules "
+            "are not accepted, 409 `poll_not_open`, `poll_closed`, `vote_change_not_allowed`, "
+            "`receipt_required`. " + ANONYMITY_NOTE
+        ),
+        parameters=[_POLL_ID],
+        request=PollBallotIn,
+        responses={200: PollBallotOut, **CONFLICT},
+        examples=BALLOT_EXAMPLES,
+    )
+    def put(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(
+            user=request.user, poll_id=poll_id, action=Action.PARTICIPATE
+        )
+        data = PollBallotIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = dict(data.validated_data)
+        receipt = body.pop("receipt", None)
+        cast = services.ballot_cast(membership=membership, poll=poll, body=body, receipt=receipt)
+        out = _ballot_body(
+            poll,
+            voted=True,
+            choices=cast.choices,
+            reason=None if poll.secret else cast.reason,
+            receipt=cast.receipt,
+        )
+        return Response(out)  # already in PollBallotOut's shape (plain data, no datetimes)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Withdraw my ballot",
+        description=(
+            "Removes my ballot while the poll is open (and allows vote changes); a no-op when "
+            "I have none. Secret polls: send the `receipt` in the JSON body. " + ANONYMITY_NOTE
+        ),
+        parameters=[_POLL_ID],
+        request=PollWithdrawIn,
+        responses={204: None, **CONFLICT},
+    )
+    def delete(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(
+            user=request.user, poll_id=poll_id, action=Action.PARTICIPATE
+        )
+        data = PollWithdrawIn(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        services.ballot_withdraw(
+            membership=membership, poll=poll, receipt=data.validated_data.get("receipt")
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResultsView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Results",
+        description=(
+            "Computed from running tallies (never by scanning ballots), so they come back "
+            "equally fast with 100 or 100,000 ballots; frozen once the poll is finalized after "
+            "close. Visibility follows the poll (`always`, `after_vote`, `after_close`; the "
+            "author and moderators always see them). Secret polls hide counts until "
+            "`min_ballots_to_show` ballots are in (`ballots_needed` says how many more). "
+            "Ranked polls show every instant-runoff round (counts, eliminated option, "
+            "exhausted ballots, tie-break rule) and the Borda count as `alternative` (or the "
+            "other way round). Turnout = voters / members active when the poll opened; "
+            "`quorum_met` compares it with `quorum_percent`."
+        ),
+        parameters=[_POLL_ID],
+        responses={200: PollResultsOut},
+        examples=[
+            OpenApiExample(
+                "Single choice",
+                value={
+                    "poll_id": "Pq2mX8kLr4Zt",
+                    "kind": "single",
+                    "status": "open",
+                    "final": False,
+                    "visible": True,
+                    "hidden_reason": None,
+                    "ballots_needed": 0,
+                    "voters": 3,
+                    "eligible_count": 10,
+                    "turnout_percent": 30.0,
+                    "quorum_percent": 0,
+                    "quorum_met": True,
+                    "ranked_method": None,
+                    "result": {
+                        "voters": 3,
+                        "options": [
+                            {"option": "Hk3mP9xQa2Zb", "count": 2, "percent": 66.7},
+                            {"option": "Rt7uV2wXy3Cd", "count": 1, "percent": 33.3},
+                        ],
+                        "winners": ["Hk3mP9xQa2Zb"],
+                    },
+                    "alternative": None,
+                    "options": [
+                        {
+                            "id": "Hk3mP9xQa2Zb",
+                            "label": "爬山",
+                            "position": 0,
+                            "starts_at": None,
+                            "ends_at": None,
+                        },
+                        {
+                            "id": "Rt7uV2wXy3Cd",
+                            "label": "桌游",
+                            "position": 1,
+                            "starts_at": None,
+                            "ends_at": None,
+                        },
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        res = selectors.poll_results(poll=poll, viewer=membership)
+        body = {
+            "poll_id": poll.pk,
+            "kind": poll.kind,
+            "status": res.status,
+            "final": res.final,
+            "visible": res.visible,
+            "hidden_reason": res.hidden_reason,
+            "ballots_needed": res.ballots_needed,
+            "voters": res.voters,
+            "eligible_count": poll.eligible_count,
+            "turnout_percent": poll.turnout_percent,
+            "quorum_percent": poll.quorum_percent,
+            "quorum_met": poll.quorum_met,
+            "ranked_method": res.method,
+            "result": res.result,
+            "alternative": res.alternative,
+            "options": res.options,
+        }
+        with _tz(poll):
+            return Response(PollResultsOut(body).data)
+
+
+class VotersView(GenericAPIView):
+    serializer_class = PollVoterOut
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Who voted what (named polls)",
+        description=(
+            "Moderators and above, or every member when the poll has `voters_visible`. Secret "
+            "polls answer 403 `secret_poll`: nobody can see who voted for what."
+        ),
+        parameters=[_POLL_ID],
+        responses={200: PollVoterOut(many=True)},
+    )
+    def get(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        page = self.paginate_queryset(selectors.poll_voters(poll=poll, viewer=membership))
+        with _tz(poll):
+            return self.get_paginated_response(PollVoterOut(page, many=True).data)
+
+
+class NonVotersView(GenericAPIView):
+    serializer_class = PollNonVoterOut
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Who has not voted yet (moderators)",
+        description=(
+            "Active members without a ballot. Works for secret polls too: participation is "
+            "not secret, choices are."
+        ),
+        parameters=[_POLL_ID],
+        responses={200: PollNonVoterOut(many=True)},
+    )
+    def get(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        page = self.paginate_queryset(selectors.poll_non_voters(poll=poll, viewer=membership))
+        return self.get_paginated_response(PollNonVoterOut(page, many=True).data)
+
+
+class OptionAddView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Add an option",
+        description=(
+            "The author and moderators may add options until the poll closes; members only "
+            "when the poll has `allow_member_options`. Not for proposals. Existing ballots do "
+            "not include the new option (ranked ballots treat it as unranked)."
+        ),
+        parameters=[_POLL_ID],
+        request=PollOptionAddIn,
+        responses={201: PollOptionOut, **CONFLICT},
+        examples=[OpenApiExample("Option", value={"label": "去露营"}, request_only=True)],
+    )
+    def post(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        data = PollOptionAddIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        option = services.option_add(actor=membership, poll_id=poll.pk, **data.validated_data)
+        with _tz(poll):
+            return Response(PollOptionOut(option).data, status=status.HTTP_201_CREATED)
+
+
+class CloseView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Close a poll now",
+        description="Its author or a moderator. Final results are frozen and voters notified.",
+        parameters=[_POLL_ID],
+        request=None,
+        responses={200: PollDetailOut, **CONFLICT},
+    )
+    def post(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        poll = services.poll_close(actor=membership, poll_id=poll.pk)
+        poll.community = membership.community
+        return _detail_response(poll, membership)
+
+
+class ReopenView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Reopen a closed poll",
+        description=(
+            "Its author or a moderator. Clears the frozen results. Give `closes_at` when the "
+            "old closing time has passed."
+        ),
+        parameters=[_POLL_ID],
+        request=PollReopenIn,
+        responses={200: PollDetailOut, **CONFLICT},
+        examples=[
+            OpenApiExample(
+                "New deadline", value={"closes_at": "2026-06-12T20:00:00+08:00"}, request_only=True
+            )
+        ],
+    )
+    def post(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        data = PollReopenIn(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        poll = services.poll_reopen(actor=membership, poll_id=poll.pk, **data.validated_data)
+        poll.community = membership.community
+        return _detail_response(poll, membership)

@@ -1,0 +1,381 @@
+"""Group polls: the poll, its options, ballots (named or secret) and the running tallies.
+
+Every table carries ``community_id`` and every unique constraint includes it, so the schema can
+be distributed by community later (Citus) without a rewrite.
+
+Results are read from :class:`Tally` rows only, never by scanning ballots: casting, replacing or
+withdrawing a ballot moves the affected tallies by one in the same transaction. The cost of
+reading results therefore depends on the number of distinct ballot shapes, not on the number of
+voters (a ranked poll with 5 options has at most 325 distinct rankings, whether 10 or 100,000
+members voted).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from community.ids import PublicIdField
+
+MAX_OPTIONS = 50
+# A ranked tally key is the ranking joined by ">" (12-char ids + separators).
+TALLY_KEY_MAX = MAX_OPTIONS * 17
+
+
+class PollKind(models.TextChoices):
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+    RANKED = "ranked", _("Ranked choice")
+    SCORE = "score", _("Score")
+    PROPOSAL = "proposal", _("Proposal")
+    TIME = "time", _("Time poll (scheduling)")
+
+
+class RankedMethod(models.TextChoices):
+    IRV = "irv", _("Instant runoff")
+    BORDA = "borda", _("Borda count")
+
+
+class ResultsVisibility(models.TextChoices):
+    ALWAYS = "always", _("Always")
+    AFTER_VOTE = "after_vote", _("After I voted")
+    AFTER_CLOSE = "after_close", _("After the poll closed")
+
+
+class PollStatus(models.TextChoices):
+    UPCOMING = "upcoming", _("Upcoming")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class PollQuerySet(models.QuerySet):
+    """Status filters computed from the clock, so they never depend on a worker."""
+
+    def with_status(self, status: str, now: datetime | None = None) -> PollQuerySet:
+        now = now or timezone.now()
+        if status == PollStatus.OPEN:
+            return self.filter(closed_at__isnull=True, opens_at__lte=now, closes_at__gt=now)
+        if status == PollStatus.CLOSED:
+            return self.filter(Q(closed_at__isnull=False) | Q(closes_at__lte=now))
+        if status == PollStatus.UPCOMING:
+            return self.filter(closed_at__isnull=True, opens_at__gt=now, closes_at__gt=now)
+        raise ValueError(f"unknown status {status!r}")
+
+
+class Poll(models.Model):
+    """A question put to the members of one community.
+
+    ``kind`` decides the ballot's shape and the counting method (see ``polls.counting``). The
+    poll is *upcoming* before ``opens_at``, *open* until ``closes_at`` and *closed* after it or
+    once ``closed_at`` is set by an early close; :attr:`status` is computed from these
+    timestamps when read, so a poll is closed on time even if no worker ran.
+
+    Named polls keep one :class:`Ballot` per member. Secret polls keep who took part
+    (:class:`Participation`) apart from what was chosen (:class:`SecretBallot`), see there.
+
+    ``eligible_count`` is the number of active members when the poll opened (set at creation
+    when it opens at once, else on first use after ``opens_at``); turnout is
+    ``voter_count / eligible_count``. ``final_results`` is frozen once, by the finalize task,
+    after the poll closed."""
+
+    id = PublicIdField()
+    community = models.ForeignKey(
+        "community.Community", on_delete=models.CASCADE, related_name="polls"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="polls_authored",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True, default="")
+    kind = models.CharField(_("kind"), max_length=16, choices=PollKind.choices)
+    ranked_method = models.CharField(
+        _("ranked-choice count"),
+        max_length=8,
+        choices=RankedMethod.choices,
+        default=RankedMethod.IRV,
+        help_text=_("Ranked polls only: the official count (the other is shown as well)."),
+    )
+    min_selections = models.PositiveSmallIntegerField(_("minimum selections"), default=1)
+    max_selections = models.PositiveSmallIntegerField(_("maximum selections"), default=1)
+    min_score = models.SmallIntegerField(_("lowest score"), default=0)
+    max_score = models.SmallIntegerField(_("highest score"), default=5)
+    allow_member_options = models.BooleanField(_("members may add options"), default=False)
+    secret = models.BooleanField(
+        _("secret ballot"),
+        default=False,
+        help_text=_("Nobody, not even a database administrator, can see how a member voted."),
+    )
+    results_visibility = models.CharField(
+        _("results visible"),
+        max_length=16,
+        choices=ResultsVisibility.choices,
+        default=ResultsVisibility.ALWAYS,
+    )
+    allow_vote_change = models.BooleanField(_("members may change their vote"), default=True)
+    min_ballots_to_show = models.PositiveSmallIntegerField(
+        _("ballots needed before counts show"),
+        default=3,
+        help_text=_("Secret polls only: counts stay hidden until this many ballots are in."),
+    )
+    quorum_percent = models.PositiveSmallIntegerField(_("quorum (% turnout)"), default=0)
+    voters_visible = models.BooleanField(
+        _("members may see who voted"),
+        default=False,
+        help_text=_("Named polls only."),
+    )
+    opens_at = models.DateTimeField(_("opens at"), default=timezone.now)
+    closes_at = models.DateTimeField(_("closes at"))
+    closed_at = models.DateTimeField(_("closed early at"), null=True, blank=True)
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("reminder (hours before close)"),
+        default=24,
+        help_text=_("0 sends no reminder."),
+    )
+    option_order = models.JSONField(
+        _("option ids in order"),
+        default=list,
+        editable=False,
+        help_text=_("Kept by the option services, so a vote validates without reading options."),
+    )
+    eligible_count = models.PositiveIntegerField(_("eligible members"), null=True, blank=True)
+    voter_count = models.PositiveIntegerField(_("voters"), default=0)
+    final_results = models.JSONField(_("final results"), null=True, blank=True, editable=False)
+    finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = PollQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="poll_closes_after_opening"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_selections__gte=1, min_selections__lte=models.F("max_selections")),
+                name="poll_selections_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_score__lt=models.F("max_score")), name="poll_score_range_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quorum_percent__gte=0, quorum_percent__lte=100),
+                name="poll_quorum_percent_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(voter_count__gte=0), name="poll_voter_count_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_ballots_to_show__gte=1), name="poll_min_ballots_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(secret=False) | Q(voters_visible=False),
+                name="poll_secret_voters_never_visible",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in PollKind]), name="poll_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(results_visibility__in=[v.value for v in ResultsVisibility]),
+                name="poll_results_visibility_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "-created_at"], name="poll_community_feed"),
+            models.Index(fields=["closes_at", "finalized_at"], name="poll_closing"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def status_at(self, now: datetime) -> str:
+        if self.closed_at is not None or now >= self.closes_at:
+            return PollStatus.CLOSED
+        if now < self.opens_at:
+            return PollStatus.UPCOMING
+        return PollStatus.OPEN
+
+    @property
+    def status(self) -> str:
+        """upcoming / open / closed, from the timestamps and the clock."""
+        return self.status_at(timezone.now())
+
+    @property
+    def turnout_percent(self) -> float | None:
+        if not self.eligible_count:
+            return None
+        return round(100 * self.voter_count / self.eligible_count, 1)
+
+    @property
+    def quorum_met(self) -> bool | None:
+        """Whether turnout reached the quorum; None while the electorate is not known."""
+        if not self.quorum_percent:
+            return True
+        if self.eligible_count is None:
+            return None
+        return self.voter_count * 100 >= self.quorum_percent * self.eligible_count
+
+
+class Option(models.Model):
+    """One answer a member can pick, rank or score; for time polls a time slot.
+
+    ``position`` orders the options (drag and drop in the admin) and settles ties nothing else
+    settles. ``starts_at``/``ends_at`` are set for time slots and shown in the community's time
+    zone. ``added_by`` is set when a member added it (polls that allow it)."""
+
+    id = PublicIdField()
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    label = models.CharField(_("label"), max_length=200)
+    position = models.PositiveIntegerField(_("position"), default=0, db_index=True)
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["position", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "poll", "label"], name="option_label_unique_in_poll"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=False, ends_at__gt=models.F("starts_at")),
+                name="option_slot_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Ballot(models.Model):
+    """A member's ballot in a *named* poll: who chose what, replaceable until close.
+
+    ``choices`` holds the normalised body (``{"option_ids": [...]}``, ``{"ranking": [...]}``,
+    ``{"scores": {...}}``, ``{"position": ...}`` or ``{"answers": {...}}``); ``reason`` is the
+    optional reason of a proposal answer. One per member and poll, enforced by the database."""
+
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="poll_ballots"
+    )
+    choices = models.JSONField(_("choices"))
+    reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(_("cast at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "poll", "voter"], name="ballot_one_per_member_and_poll"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ballot of {self.voter_id} in {self.poll_id}"
+
+
+class Participation(models.Model):
+    """That a member took part in a *secret* poll, and when. It says nothing about the choice.
+
+    Participation is not secret: moderators see who has not voted yet, and reminders skip those
+    who took part. One per member and poll, enforced by the database."""
+
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="participations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="poll_participations"
+    )
+    voted_at = models.DateTimeField(_("voted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "poll", "user"], name="participation_one_per_member_and_poll"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} took part in {self.poll_id}"
+
+
+class SecretBallot(models.Model):
+    """The anonymous ballot of a *secret* poll: the choices and nothing that points to a person.
+
+    There is no user column, no timestamp and the primary key is random (not a sequence), so no
+    row, column or ordering links a member to their choices; who took part is recorded apart,
+    in :class:`Participation`.
+
+    "Change my vote" for secret ballots: casting returns a one-time *receipt* (a random token
+    the mini-program keeps in wx storage); only its SHA-256 hash is stored here. Whoever presents
+    the receipt may replace or withdraw this ballot. Without the receipt the vote stays as cast
+    (409): that is the price of nobody, not even a database administrator, being able to find a
+    member's ballot. Limits of the guarantee: it is about stored data; the database's own
+    bookkeeping (transaction ids of freshly written rows, WAL, statement logs if enabled) is
+    outside what a schema can hide and must be protected by operations."""
+
+    id = PublicIdField()
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="secret_ballots")
+    choices = models.JSONField(_("choices"))
+    receipt_hash = models.CharField(_("receipt (SHA-256)"), max_length=64)
+
+    class Meta:
+        verbose_name = _("secret ballot")
+        verbose_name_plural = _("secret ballots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "poll", "receipt_hash"], name="secretballot_receipt_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"secret ballot in {self.poll_id}"
+
+
+class Tally(models.Model):
+    """A running count of one ballot shape in one poll; results are computed from these rows.
+
+    ``key`` per kind: single/multiple → an option id; ranked → the whole ranking
+    ``"id1>id2>..."``; score → ``"optionid:score"``; proposal → the position; time →
+    ``"optionid:answer"``. Ballot writes move the counts by one in the same transaction."""
+
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="tallies")
+    key = models.CharField(_("key"), max_length=TALLY_KEY_MAX)
+    count = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "poll", "key"], name="tally_one_row_per_key"
+            ),
+            models.CheckConstraint(condition=Q(count__gte=0), name="tally_count_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -1,0 +1,186 @@
+"""Reads of the polls app; the query shape of each endpoint is decided here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.authz import VISIBLE_STATUSES, Action, can, require
+from community.errors import Forbidden, NotFound
+from community.models import Membership, User
+from polls.models import Ballot, Option, Participation, Poll, PollStatus, ResultsVisibility
+from polls.results import compute_results, tallies_of
+from polls.services import _non_voter_memberships
+
+
+def poll_for_member(
+    *, user: User, poll_id: str, action: Action = Action.VIEW
+) -> tuple[Poll, Membership]:
+    """The poll, its community and the user's membership in it, in one query (a join); 404
+    for polls of communities the user cannot see, 403 when they may not do ``action``."""
+    row = (
+        Poll.objects.select_related("community")
+        .filter(
+            pk=poll_id,
+            community__memberships__user_id=user.pk,
+            community__memberships__status__in=VISIBLE_STATUSES,
+        )
+        .annotate(
+            m_id=F("community__memberships__id"),
+            m_tier=F("community__memberships__tier"),
+            m_status=F("community__memberships__status"),
+            m_rules=F("community__memberships__rules_accepted_version"),
+        )
+        .order_by()[:1]
+    )
+    poll = next(iter(row), None)
+    if poll is None or not user.is_authenticated:
+        raise NotFound(_("Poll not found."))
+    membership = Membership(
+        id=poll.m_id,
+        community=poll.community,
+        user=user,
+        tier=poll.m_tier,
+        status=poll.m_status,
+        rules_accepted_version=poll.m_rules,
+    )
+    membership._state.adding = False
+    if not can(membership, action):
+        require(user, poll.community_id, action)  # raises the precise 403
+    return poll, membership
+
+
+def _voted_exists(user_id: str) -> Exists:
+    ballot = Ballot.objects.filter(
+        community_id=OuterRef("community_id"), poll_id=OuterRef("pk"), voter_id=user_id
+    )
+    participation = Participation.objects.filter(
+        community_id=OuterRef("community_id"), poll_id=OuterRef("pk"), user_id=user_id
+    )
+    return Exists(ballot) | Exists(participation)
+
+
+def poll_list(
+    *, viewer: Membership, status: str | None = None, not_voted: bool = False
+) -> QuerySet[Poll]:
+    """The polls of the viewer's community, newest first, each annotated with ``voted`` (did
+    the viewer vote) in the same query, so a page costs one query whatever its size."""
+    qs = Poll.objects.filter(community_id=viewer.community_id).annotate(
+        voted=_voted_exists(viewer.user_id)
+    )
+    if status:
+        qs = qs.with_status(status)
+    if not_voted:
+        qs = qs.filter(voted=False)
+    return qs
+
+
+def has_voted(*, poll: Poll, user_id: str) -> bool:
+    model, field = (Participation, "user_id") if poll.secret else (Ballot, "voter_id")
+    return model.objects.filter(
+        community_id=poll.community_id, poll_id=poll.pk, **{field: user_id}
+    ).exists()
+
+
+def poll_options(*, poll: Poll) -> list[Option]:
+    return list(Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk))
+
+
+def my_ballot(*, poll: Poll, user_id: str) -> Ballot | None:
+    return Ballot.objects.filter(
+        community_id=poll.community_id, poll_id=poll.pk, voter_id=user_id
+    ).first()
+
+
+@dataclass
+class Results:
+    """What the results endpoint shows to one viewer."""
+
+    poll: Poll
+    status: str
+    final: bool
+    visible: bool
+    hidden_reason: str | None
+    ballots_needed: int
+    voters: int
+    method: str | None
+    result: dict[str, Any] | None
+    alternative: dict[str, Any] | None
+    options: list[Option]
+
+
+def poll_results(*, poll: Poll, viewer: Membership, now: datetime | None = None) -> Results:
+    """Results as ``viewer`` may see them.
+
+    Visibility: ``always``; ``after_vote`` once the viewer voted; ``after_close`` once closed.
+    The author and moderators see results at any time (they run the poll). Secret polls show no
+    counts until ``min_ballots_to_show`` ballots are in, for everyone (small-group privacy).
+    A finalized poll shows its frozen results; otherwise they are computed from the tallies."""
+    now = now or timezone.now()
+    status = poll.status_at(now)
+    options = poll_options(poll=poll)
+    privileged = viewer.user_id == poll.author_id or can(viewer, Action.MODERATE)
+    hidden = None
+    if status != PollStatus.CLOSED and not privileged:
+        if poll.results_visibility == ResultsVisibility.AFTER_CLOSE:
+            hidden = "after_close"
+        elif poll.results_visibility == ResultsVisibility.AFTER_VOTE and not has_voted(
+            poll=poll, user_id=viewer.user_id
+        ):
+            hidden = "after_vote"
+    final = poll.finalized_at is not None and poll.final_results is not None
+    if hidden:
+        data = {"voters": poll.voter_count, "method": None, "result": None, "alternative": None}
+    elif final:
+        data = poll.final_results
+    else:
+        data = compute_results(poll, [o.pk for o in options], tallies_of(poll))
+    needed = 0
+    if poll.secret and data["voters"] < poll.min_ballots_to_show:
+        needed = poll.min_ballots_to_show - data["voters"]
+        hidden = hidden or "too_few_ballots"
+    if hidden:
+        data = {**data, "result": None, "alternative": None}
+    return Results(
+        poll=poll,
+        status=status,
+        final=final,
+        visible=hidden is None,
+        hidden_reason=hidden,
+        ballots_needed=needed,
+        voters=data["voters"],
+        method=data["method"],
+        result=data["result"],
+        alternative=data["alternative"],
+        options=options,
+    )
+
+
+def poll_voters(*, poll: Poll, viewer: Membership) -> QuerySet[Ballot]:
+    """Who voted what in a named poll: for moderators, or everyone when ``voters_visible``."""
+    if poll.secret:
+        raise Forbidden(
+            _("This is a secret poll: nobody can see who voted for what."), code="secret_poll"
+        )
+    if not (poll.voters_visible or can(viewer, Action.MODERATE)):
+        raise Forbidden(
+            _("Only moderators can see who voted in this poll."), code="voters_not_visible"
+        )
+    return (
+        Ballot.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
+        .select_related("voter")
+        .order_by("created_at", "pk")
+    )
+
+
+def poll_non_voters(*, poll: Poll, viewer: Membership) -> QuerySet[Membership]:
+    """Active members who have not voted (moderators; secret polls too: participation is not
+    secret, choices are)."""
+    if not can(viewer, Action.MODERATE):
+        raise Forbidden(_("Only moderators can see who has not voted yet."), code="tier_too_low")
+    return _non_voter_memberships(poll).select_related("user").order_by("joined_at", "pk")

@@ -1,0 +1,393 @@
+"""Benchmark of the vote and results endpoints under gunicorn on PostgreSQL (not run by pytest).
+
+    .venv/bin/python tests/benchmarks/bench_votes.py
+
+Creates its own database ``bench_votes_<pid>`` on the local PostgreSQL, migrates and seeds it,
+starts gunicorn on 127.0.0.1 (a free port), drives concurrent authenticated members over
+keep-alive connections, then stops gunicorn and drops the database. The last line printed is
+one JSON object with the figures (``vote_rps``, ``vote_p99_ms``, ``baseline_rps``, ``ratio``,
+``results_ms_small``, ``results_ms_large``, ``results_ms_ranked_large`` ...).
+
+Environment knobs: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (64),
+BENCH_SECONDS (16 per phase, in 4 alternating slices), BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (gthread threads
+per worker, 2).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = f"bench_votes_{os.getpid()}"
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "64"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "16"))
+ROUNDS = 4
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+LARGE = 100_000
+SMALL = 100
+RESULT_SAMPLES = 60
+
+ENV = {
+    **os.environ,
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "THROTTLE_WRITES": "10000000/min",
+    "DJANGO_SETTINGS_MODULE": "community.settings",
+    "LOG_LEVEL": "WARNING",
+    "CELERY_BROKER_URL": "",
+    "DB_POOL_MAX": "4",
+}
+
+
+def log(*args) -> None:
+    print(*args, flush=True)
+
+
+def admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- seeding ---------------------------------------------------------------------------------
+def seed() -> dict:
+    """Members with tokens, a poll to vote in, and polls with 100 / 100,000 ballots."""
+    os.environ.update(ENV)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from community.models import Community, Membership, Tier, User
+    from community.services.tokens import token_issue
+    from polls import services
+    from polls.models import Poll
+
+    community = Community.objects.create(name="bench")
+    owner = User.objects.create_user("owner")
+    owner_m = Membership.objects.create(community=community, user=owner, tier=Tier.OWNER)
+    owner_m.community = community
+    tokens = []
+    for i in range(CLIENTS):
+        user = User.objects.create_user(f"m{i}", nickname=f"member {i}")
+        Membership.objects.create(community=community, user=user)
+        tokens.append(token_issue(user=user).raw)
+    closes = timezone.now() + timedelta(days=7)
+
+    def make(kind: str, labels):
+        return services.poll_create(
+            actor=owner_m,
+            title=f"{kind} bench",
+            kind=kind,
+            closes_at=closes,
+            options=[{"label": label} for label in labels],
+        )
+
+    vote_poll = make("single", ["A", "B", "C", "D"])
+    small = make("single", ["A", "B", "C", "D"])
+    large = make("single", ["A", "B", "C", "D"])
+    ranked = make("ranked", ["A", "B", "C", "D", "E"])
+
+    # 100,000 members (bulk SQL) who vote in the large polls; ballots and tallies written
+    # directly, as the cast service would leave them.
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO community_user (id, password, is_superuser, username, openid, unionid,
+                nickname, avatar_url, is_active, is_staff, date_joined)
+            SELECT 'b' || lpad(i::text, 11, '0'), '!', false, 'bench' || i, NULL, '', '', '',
+                true, false, now()
+            FROM generate_series(1, %s) AS i
+            """,
+            [LARGE],
+        )
+        cur.execute(
+            """
+            INSERT INTO community_membership (id, community_id, user_id, tier, status,
+                joined_at, last_active_at, rules_accepted_version)
+            SELECT 'm' || lpad(i::text, 11, '0'), %s, 'b' || lpad(i::text, 11, '0'), 'member',
+                'active', now(), now(), 0
+            FROM generate_series(1, %s) AS i
+            """,
+            [community.pk, LARGE],
+        )
+        large_ids = list(large.options.values_list("id", flat=True))
+        cur.execute(
+            """
+            INSERT INTO polls_ballot (community_id, poll_id, voter_id, choices, reason,
+                created_at, updated_at)
+            SELECT %s, %s, 'b' || lpad(i::text, 11, '0'),
+                jsonb_build_object('option_ids', jsonb_build_array((%s::text[])[1 + i %% 4])),
+                '', now(), now()
+            FROM generate_series(1, %s) AS i
+            """,
+            [community.pk, large.pk, large_ids, LARGE],
+        )
+        ranked_ids = list(ranked.options.values_list("id", flat=True))
+        rankings = [">".join(p) for n in range(1, 6) for p in itertools.permutations(ranked_ids, n)]
+        cur.execute(
+            """
+            INSERT INTO polls_ballot (community_id, poll_id, voter_id, choices, reason,
+                created_at, updated_at)
+            SELECT %s, %s, 'b' || lpad(i::text, 11, '0'),
+                jsonb_build_object('ranking', to_jsonb(string_to_array(
+                    (%s::text[])[1 + (i * 7919 + i / 7) %% %s], '>'))),
+                '', now(), now()
+            FROM generate_series(1, %s) AS i
+            """,
+            [community.pk, ranked.pk, rankings, len(rankings), LARGE],
+        )
+        # Tallies from the ballots, exactly what casting them one by one would have left.
+        for poll, expr in (
+            (large, "b.choices->'option_ids'->>0"),
+            (
+                ranked,
+                "array_to_string(ARRAY(SELECT jsonb_array_elements_text(b.choices->'ranking')), '>')",
+            ),
+        ):
+            cur.execute(
+                f"""
+                INSERT INTO polls_tally (community_id, poll_id, key, count)
+                SELECT %s, %s, k, count(*) FROM (
+                    SELECT {expr} AS k FROM polls_ballot b WHERE b.poll_id = %s
+                ) s GROUP BY k
+                UNION ALL SELECT %s, %s, '*', %s
+                """,  # noqa: S608 - fixed expressions above
+                [community.pk, poll.pk, poll.pk, community.pk, poll.pk, LARGE],
+            )
+            Poll.objects.filter(pk=poll.pk).update(voter_count=LARGE, eligible_count=LARGE)
+    log(f"seeded {LARGE:,} ballots x 2 in {time.monotonic() - started:.1f}s")
+    cur = connection.cursor()
+    cur.execute("ANALYZE")
+    # 100 ballots through the real service.
+    members = list(
+        Membership.objects.filter(
+            community=community, user__username__startswith="bench"
+        ).select_related("user", "community")[:SMALL]
+    )
+    small_ids = list(small.options.values_list("id", flat=True))
+    for i, membership in enumerate(members):
+        services.ballot_cast(
+            membership=membership, poll=small, body={"option_ids": [small_ids[i % 4]]}
+        )
+    vote_ids = list(vote_poll.options.values_list("id", flat=True))
+    connection.close()
+    return {
+        "tokens": tokens,
+        "vote_poll": vote_poll.pk,
+        "vote_options": vote_ids,
+        "small": small.pk,
+        "large": large.pk,
+        "ranked": ranked.pk,
+    }
+
+
+# --- load --------------------------------------------------------------------------------------
+def drive(base: str, tokens: list[str], request, seconds: float) -> tuple[int, list[float], int]:
+    """Each client thread (one member, one keep-alive connection) sends ``request(client, i)``
+    until the time is up; returns (ok count, latencies in ms, errors)."""
+    import httpx
+
+    latencies: list[list[float]] = [[] for _ in tokens]
+    errors = [0] * len(tokens)
+    start = threading.Barrier(len(tokens) + 1)
+    deadline = [0.0]
+
+    def run(i: int) -> None:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=30
+        ) as client:
+            request(client, i, 0)  # warm the connection
+            start.wait()
+            n = 1
+            while time.monotonic() < deadline[0]:
+                t0 = time.perf_counter()
+                response = request(client, i, n)
+                if response.status_code >= 400:
+                    errors[i] += 1
+                else:
+                    latencies[i].append((time.perf_counter() - t0) * 1000)
+                n += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    deadline[0] = time.monotonic() + seconds
+    start.wait()
+    t0 = time.monotonic()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - t0
+    flat = [x for per in latencies for x in per]
+    return int(len(flat) / elapsed), flat, sum(errors)
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def median_latency(base: str, token: str, path: str, samples: int = RESULT_SAMPLES) -> float:
+    import httpx
+
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(5):
+            assert client.get(path).status_code == 200
+        times = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, response.text
+    return round(statistics.median(times), 2)
+
+
+def main() -> int:
+    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
+    server = None
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=ENV, check=True
+        )
+        data = seed()
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "community.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(WORKERS),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(THREADS),
+                "--keep-alive",
+                "30",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=ENV,
+        )
+        import httpx
+
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/api/v1/me", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        tokens = data["tokens"]
+        log(
+            f"gunicorn: {WORKERS} workers x {THREADS} threads; {len(tokens)} clients; {SECONDS}s per phase"
+        )
+
+        options = data["vote_options"]
+        url = f"/api/v1/polls/{data['vote_poll']}/ballot"
+        rng = random.Random(7)
+        picks = [rng.randrange(4) for _ in range(997)]
+
+        def cast(client, i, n):
+            return client.put(url, json={"option_ids": [options[picks[(i * 31 + n) % 997]]]})
+
+        def me(client, i, n):
+            return client.get("/api/v1/me")
+
+        # Baseline and vote slices alternate, so a change in machine load during the run
+        # affects both figures alike.
+        totals = {"baseline": [0.0, [], 0], "vote": [0.0, [], 0]}
+        for _round in range(ROUNDS):
+            for name, request in (("baseline", me), ("vote", cast)):
+                rps, lat, err = drive(base, tokens, request, SECONDS / ROUNDS)
+                totals[name][0] += rps / ROUNDS
+                totals[name][1] += lat
+                totals[name][2] += err
+        baseline_rps, base_lat, base_err = int(totals["baseline"][0]), *totals["baseline"][1:]
+        vote_rps, vote_lat, vote_err = int(totals["vote"][0]), *totals["vote"][1:]
+        log(
+            f"baseline GET /me: {baseline_rps} req/s, p50 {p(base_lat, 0.5):.1f} ms, "
+            f"p99 {p(base_lat, 0.99):.1f} ms, errors {base_err}"
+        )
+        log(
+            f"vote PUT ballot: {vote_rps} req/s, p50 {p(vote_lat, 0.5):.1f} ms, "
+            f"p99 {p(vote_lat, 0.99):.1f} ms, errors {vote_err}"
+        )
+
+        token = tokens[0]
+        small = median_latency(base, token, f"/api/v1/polls/{data['small']}/results")
+        large = median_latency(base, token, f"/api/v1/polls/{data['large']}/results")
+        ranked = median_latency(base, token, f"/api/v1/polls/{data['ranked']}/results")
+        log(
+            f"results median: 100 ballots {small} ms, 100,000 ballots {large} ms, "
+            f"ranked (IRV, 100,000 ballots, 325 distinct rankings) {ranked} ms"
+        )
+
+        # Check: the vote poll's tallies add up to its ballots after the storm.
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+            body = client.get(f"/api/v1/polls/{data['vote_poll']}/results").json()
+        consistent = sum(o["count"] for o in body["result"]["options"]) == body["voters"]
+        summary = {
+            "vote_rps": vote_rps,
+            "vote_p50_ms": round(p(vote_lat, 0.5), 1),
+            "vote_p99_ms": round(p(vote_lat, 0.99), 1),
+            "vote_errors": vote_err,
+            "baseline_rps": baseline_rps,
+            "baseline_p99_ms": round(p(base_lat, 0.99), 1),
+            "ratio": round(vote_rps / baseline_rps, 3) if baseline_rps else None,
+            "results_ms_small": small,
+            "results_ms_large": large,
+            "results_ms_ranked_large": ranked,
+            "large_over_small": round(large / small, 2),
+            "tallies_consistent": consistent,
+            "clients": len(tokens),
+            "workers": WORKERS,
+            "threads": THREADS,
+            "seconds_per_phase": SECONDS,
+        }
+        print(json.dumps(summary), flush=True)
+        return 0
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())

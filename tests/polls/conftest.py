@@ -1,0 +1,70 @@
+"""Fixtures of the polls tests: polls made through the create service, snapshots of the DB."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from community.models import Tier
+from polls import services
+from polls.models import Ballot, Option, Participation, Poll, SecretBallot, Tally
+
+
+@pytest.fixture
+def moderator(make_member):
+    return make_member(tier=Tier.MODERATOR)
+
+
+@pytest.fixture
+def make_poll(moderator):
+    """``make_poll(kind="single", labels=("A", "B", "C"), actor=..., **settings)`` → Poll."""
+
+    def make(kind: str = "single", labels=("A", "B", "C"), actor=None, **kwargs):
+        actor = actor or moderator[0]
+        kwargs.setdefault("closes_at", timezone.now() + timedelta(days=2))
+        if kind == "proposal":
+            options = []
+        elif kind == "time":
+            start = timezone.now() + timedelta(days=5)
+            options = [
+                {"label": label, "starts_at": start + timedelta(hours=i)}
+                for i, label in enumerate(labels)
+            ]
+        else:
+            options = [{"label": label} for label in labels]
+        kwargs.setdefault("options", options)
+        return services.poll_create(actor=actor, title=f"{kind} poll", kind=kind, **kwargs)
+
+    return make
+
+
+def option_ids(poll: Poll) -> list[str]:
+    return list(poll.options.order_by("position").values_list("id", flat=True))
+
+
+def tallies(poll: Poll) -> dict[str, int]:
+    return dict(Tally.objects.filter(poll=poll, count__gt=0).values_list("key", "count"))
+
+
+def snapshot(poll: Poll) -> tuple:
+    """Everything a vote could change, to assert that a refused request recorded nothing."""
+    poll.refresh_from_db()
+    return (
+        sorted(Ballot.objects.filter(poll=poll).values_list("voter_id", "choices", "reason")),
+        sorted(Participation.objects.filter(poll=poll).values_list("user_id", flat=True)),
+        sorted(
+            str(c) for c in SecretBallot.objects.filter(poll=poll).values_list("choices", flat=True)
+        ),
+        sorted(Tally.objects.filter(poll=poll).values_list("key", "count")),
+        sorted(Option.objects.filter(poll=poll).values_list("id", "label")),
+        poll.voter_count,
+        poll.closed_at,
+    )
+
+
+def vote(client, poll, body, status=200):
+    response = client.put(f"/api/v1/polls/{poll.pk}/ballot", body, format="json")
+    assert response.status_code == status, response.content
+    return response.json() if response.content else None
