@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 
-from adminsortable2.admin import SortableAdminBase, SortableInlineAdminMixin
+from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableInlineAdminMixin
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -45,11 +46,57 @@ CREATE_FIELDS = [
 ]
 
 
+class _DryRunSavepoint(Exception):
+    """Raised to roll back the trial ``poll_create`` of a new poll's admin form."""
+
+
+class OptionFormSet(CustomInlineFormSet):
+    """Options of a poll. For a new poll, ``clean`` runs ``poll_create`` in a savepoint that is
+    rolled back, so every rule of the service shows as a form error instead of failing the save
+    (the real creation happens in ``PollAdmin.save_related``)."""
+
+    request = None
+
+    def clean(self):
+        super().clean()
+        poll = self.instance
+        if not poll._state.adding or self.request is None or not poll.community_id:
+            return
+        if any(form.errors for form in self.forms):
+            return
+        actor = admin_actor(self.request.user, poll.community)
+        fields = {name: getattr(poll, name) for name in CREATE_FIELDS}
+        try:
+            with transaction.atomic():
+                services.poll_create(actor=actor, options=_option_rows([self]), **fields)
+                raise _DryRunSavepoint
+        except _DryRunSavepoint:
+            pass
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+def _option_rows(formsets) -> list[dict]:
+    """Option dicts in the admin's drag-and-drop order, without deleted rows."""
+    return [
+        {k: f.cleaned_data.get(k) for k in ("label", "starts_at", "ends_at")}
+        for formset in formsets
+        for f in sorted(formset.forms, key=lambda f: f.cleaned_data.get("position") or 0)
+        if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]
+
+
 class OptionInline(SortableInlineAdminMixin, admin.TabularInline):
     model = Option
+    formset = OptionFormSet
     fields = ["position", "label", "starts_at", "ends_at"]
     extra = 2
     ordering = ["position"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.request = request
+        return formset
 
     # Permissions follow the poll page (community.authz), not Django's model permissions.
     def _allowed(self, request) -> bool:
@@ -136,12 +183,7 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if not change:
             actor = admin_actor(request.user, form.cleaned_data["community"])
-            options = [
-                {k: f.cleaned_data.get(k) for k in ("label", "starts_at", "ends_at")}
-                for formset in formsets
-                for f in sorted(formset.forms, key=lambda f: f.cleaned_data.get("position") or 0)
-                if f.cleaned_data and not f.cleaned_data.get("DELETE")
-            ]
+            options = _option_rows(formsets)
             fields = {name: form.cleaned_data[name] for name in CREATE_FIELDS}
             poll = services.poll_create(actor=actor, options=options, **fields)
             for field in Poll._meta.concrete_fields:

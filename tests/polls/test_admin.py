@@ -23,6 +23,47 @@ def staff(client, community):
     return client
 
 
+def _add_form(community, **overrides):
+    closes = timezone.localtime(timezone.now() + timedelta(days=1))
+    opens = timezone.localtime(timezone.now() - timedelta(minutes=1))
+    data = {
+        "community": community.pk,
+        "title": "Admin poll",
+        "description": "",
+        "kind": "single",
+        "opens_at_0": opens.strftime("%Y-%m-%d"),
+        "opens_at_1": opens.strftime("%H:%M:%S"),
+        "closes_at_0": closes.strftime("%Y-%m-%d"),
+        "closes_at_1": closes.strftime("%H:%M:%S"),
+        "ranked_method": "irv",
+        "min_selections": 1,
+        "max_selections": 1,
+        "min_score": 0,
+        "max_score": 5,
+        "results_visibility": "always",
+        "allow_vote_change": "on",
+        "min_ballots_to_show": 3,
+        "quorum_percent": 0,
+        "reminder_hours": 24,
+        "options-TOTAL_FORMS": 1,
+        "options-INITIAL_FORMS": 0,
+        "options-MIN_NUM_FORMS": 0,
+        "options-MAX_NUM_FORMS": 1000,
+        "options-0-label": "Only one",
+        "options-0-position": 1,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_admin_refusal_of_the_service_is_a_form_error_not_a_crash(staff, community):
+    response = staff.post("/admin/polls/poll/add/", _add_form(community))
+    assert response.status_code == 200
+    errors = str(response.context["inline_admin_formsets"][0].formset.non_form_errors())
+    assert errors  # the service's own message, e.g. "at least two options"
+    assert not Poll.objects.exists()
+
+
 def test_admin_creates_a_poll_through_the_service(staff, community, make_member):
     make_member()
     closes = timezone.localtime(timezone.now() + timedelta(days=1))
