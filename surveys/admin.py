@@ -1,0 +1,493 @@
+"""Django admin for moderators: author surveys (pages, questions, choices, logic), preview,
+publish/close/duplicate, reports with charts and cross-tabs, CSV/XLSX exports.
+
+Scoping and permissions come from ``CommunityScopedAdmin`` (``community.authz``); every
+state change goes through ``surveys.services``, like the API.
+"""
+
+from __future__ import annotations
+
+import json
+
+from adminsortable2.admin import SortableAdminBase, SortableStackedInline, SortableTabularInline
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from community.admin import CommunityScopedAdmin
+from community.authz import Action, admin_actor, admin_communities, can
+from community.errors import DomainError
+from surveys import services
+from surveys.definition import definition_for
+from surveys.forms import (
+    ConditionField,
+    CrossTabForm,
+    QuestionInlineForm,
+    QuestionInlineFormSet,
+    sync_choices,
+)
+from surveys.models import Choice, Export, ExportStatus, Page, Question, Survey, SurveyStatus
+from surveys.reports import CROSSTAB_KINDS, crosstab, survey_report
+
+
+class _ScopedInline:
+    """Inline permissions follow the survey's (``community.authz``), not Django model perms."""
+
+    def _may_edit(self, request, obj=None) -> bool:
+        if request.user.is_superuser:
+            return True
+        communities = admin_communities(request.user)
+        if obj is None:
+            return communities.exists()
+        return can(admin_actor(request.user, obj.community), Action.MODERATE)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser or admin_communities(request.user).exists()
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._may_edit(request, obj)
+
+
+class PageInline(_ScopedInline, SortableTabularInline):
+    model = Page
+    extra = 0
+    fields = ["title", "description", "condition", "order"]
+    verbose_name = _("page")
+    verbose_name_plural = _("pages (optional sections)")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["formfield_callback"] = self._formfield
+        return super().get_formset(request, obj, **kwargs)
+
+    @staticmethod
+    def _formfield(field, **kwargs):
+        if field.name == "condition":
+            return ConditionField(label=_("Display condition"), required=False)
+        return field.formfield(**kwargs)
+
+
+class QuestionInline(_ScopedInline, SortableStackedInline):
+    model = Question
+    form = QuestionInlineForm
+    formset = QuestionInlineFormSet
+    extra = 0
+    show_change_link = True
+    fieldsets = [
+        (None, {"fields": [("type", "required", "page"), "title", "choices_text", "condition"]}),
+        (
+            _("More settings"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "description",
+                    "shuffle_choices",
+                    ("min_selections", "max_selections"),
+                    ("min_length", "max_length"),
+                    ("pattern", "pattern_message"),
+                    ("min_value", "max_value", "integer_only"),
+                    ("scale_min", "scale_max"),
+                    "scale_labels_text",
+                    "rows_text",
+                ],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("choices")
+
+
+class ExportInline(admin.TabularInline):
+    model = Export
+    extra = 0
+    can_delete = False
+    fields = ["format", "status", "progress", "created_at", "download"]
+    readonly_fields = fields
+    verbose_name_plural = _("exports")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: Export) -> str:
+        return _progress_html(obj)
+
+    @admin.display(description=_("file"))
+    def download(self, obj: Export) -> str:
+        return _download_link(obj)
+
+
+def _progress_html(export: Export) -> str:
+    return format_html(
+        '<progress max="100" value="{}"></progress> {} / {}',
+        export.progress_percent,
+        export.rows_done,
+        export.rows_total,
+    )
+
+
+def _download_link(export: Export) -> str:
+    if export.status != ExportStatus.DONE:
+        return export.error[:200] if export.status == ExportStatus.FAILED else "-"
+    url = reverse("admin:surveys_survey_export_download", args=[export.survey_id, export.pk])
+    return format_html('<a href="{}">{}</a>', url, gettext("Download"))
+
+
+@admin.register(Survey)
+class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
+    list_display = [
+        "title",
+        "community",
+        "status",
+        "state_display",
+        "submitted_count",
+        "closes_at",
+        "links",
+    ]
+    list_filter = ["status", "community"]
+    search_fields = ["title"]
+    list_select_related = ["community"]
+    inlines = [PageInline, QuestionInline, ExportInline]
+    actions = ["publish", "close", "duplicate", "export_csv", "export_xlsx"]
+    readonly_fields = ["status", "submitted_count", "published_at", "links"]
+    fieldsets = [
+        (None, {"fields": ["community", "title", "description", "thank_you_text", "links"]}),
+        (
+            _("Schedule and rules"),
+            {
+                "fields": [
+                    ("opens_at", "closes_at"),
+                    "response_cap",
+                    ("allow_multiple_responses", "allow_edit_after_submit"),
+                    ("anonymous", "publish_results"),
+                ]
+            },
+        ),
+        (_("Status"), {"fields": [("status", "published_at", "submitted_count")]}),
+    ]
+
+    # --- permissions: moderators author surveys of their communities ---------------------
+    def has_add_permission(self, request) -> bool:
+        return self._moderates_any(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.status != SurveyStatus.DRAFT:
+            return request.user.is_superuser
+        return self.has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("community")
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "community":
+            kwargs["queryset"] = admin_communities(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Question:
+            for inline_form in formset.forms:
+                question = inline_form.instance
+                data = getattr(inline_form, "cleaned_data", None)
+                if not data or data.get("DELETE") or not question.pk:
+                    continue
+                if inline_form.choices_changed() or not question.choices.exists():
+                    sync_choices(question, inline_form.planned_choices())
+
+    # --- list columns ----------------------------------------------------------------------
+    @admin.display(description=_("state"))
+    def state_display(self, obj: Survey) -> str:
+        return obj.state().label
+
+    @admin.display(description=_("links"))
+    def links(self, obj: Survey) -> str:
+        if not obj.pk:
+            return "-"
+        return format_html_join(
+            " | ",
+            '<a href="{}">{}</a>',
+            [
+                (reverse("admin:surveys_survey_preview", args=[obj.pk]), gettext("Preview")),
+                (reverse("admin:surveys_survey_report", args=[obj.pk]), gettext("Report")),
+            ],
+        )
+
+    # --- actions ---------------------------------------------------------------------------
+    def _each(self, request, queryset, func, done_message: str) -> None:
+        done = 0
+        for survey in queryset.select_related("community"):
+            actor = admin_actor(request.user, survey.community)
+            if actor is None:
+                continue
+            try:
+                func(actor=actor, survey_id=survey.pk)
+            except services.DefinitionInvalid as exc:
+                self.message_user(request, f"{survey.title}: {exc.message}", messages.ERROR)
+                for error in exc.errors:
+                    self.message_user(request, _definition_error(survey, error), messages.ERROR)
+                continue
+            except DomainError as exc:
+                self.message_user(request, f"{survey.title}: {exc.message}", messages.ERROR)
+                continue
+            done += 1
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Publish (checks the questions and logic first)"))
+    def publish(self, request, queryset):
+        self._each(
+            request, queryset, services.survey_publish, gettext("%(count)d survey(s) published.")
+        )
+
+    @admin.action(description=_("Close now"))
+    def close(self, request, queryset):
+        self._each(request, queryset, services.survey_close, gettext("%(count)d survey(s) closed."))
+
+    @admin.action(description=_("Duplicate with all questions"))
+    def duplicate(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.survey_duplicate,
+            gettext("%(count)d survey(s) duplicated as drafts."),
+        )
+
+    def _export(self, request, queryset, format: str) -> None:
+        def request_export(*, actor, survey_id):
+            services.export_request(actor=actor, survey_id=survey_id, format=format)
+
+        self._each(
+            request,
+            queryset,
+            request_export,
+            gettext("%(count)d export(s) started; see the survey's report page for progress."),
+        )
+
+    @admin.action(description=_("Export responses (CSV)"))
+    def export_csv(self, request, queryset):
+        self._export(request, queryset, "csv")
+
+    @admin.action(description=_("Export responses (XLSX)"))
+    def export_xlsx(self, request, queryset):
+        self._export(request, queryset, "xlsx")
+
+    # --- custom pages ----------------------------------------------------------------------
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<str:survey_id>/preview/", wrap(self.preview_view), name="surveys_survey_preview"
+            ),
+            path("<str:survey_id>/report/", wrap(self.report_view), name="surveys_survey_report"),
+            path(
+                "<str:survey_id>/export/<str:format>/",
+                wrap(require_POST(self.export_view)),
+                name="surveys_survey_export",
+            ),
+            path(
+                "<str:survey_id>/exports/<str:export_id>/download/",
+                wrap(self.download_view),
+                name="surveys_survey_export_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _visible_survey(self, request, survey_id: str) -> Survey:
+        survey = self.get_queryset(request).filter(pk=survey_id).first()
+        if survey is None or not self.has_view_permission(request, survey):
+            raise Http404
+        return survey
+
+    def _context(self, request, survey: Survey, title: str) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": survey,
+            "survey": survey,
+            "title": title,
+            "has_view_permission": True,
+        }
+
+    def preview_view(self, request, survey_id: str):
+        survey = self._visible_survey(request, survey_id)
+        definition = definition_for(survey)
+        questions = {q.id: q for q in definition.questions}
+        labels = {c.id: c.label for q in definition.questions for c in (*q.choices, *q.rows)}
+
+        def describe(condition):
+            if condition is None:
+                return ""
+            parts = [
+                f"「{questions[r.question_id].title if r.question_id in questions else r.question_id}」"
+                f" {r.operator} 「{labels.get(r.value, r.value)}」"
+                for r in condition.rules
+            ]
+            joiner = gettext(" and ") if condition.match == "all" else gettext(" or ")
+            return joiner.join(parts)
+
+        pages = []
+        groups: dict[str | None, list] = {}
+        for question in definition.questions:
+            snippets = [
+                (
+                    choice.label,
+                    json.dumps(
+                        {
+                            "match": "all",
+                            "rules": [
+                                {
+                                    "question_id": question.id,
+                                    "operator": "equals",
+                                    "value": choice.id,
+                                }
+                            ],
+                        },
+                        ensure_ascii=False,
+                    ),
+                )
+                for choice in question.choices
+                if question.type in ("single_choice", "dropdown", "multiple_choice")
+            ]
+            groups.setdefault(question.page_id, []).append(
+                {"q": question, "condition": describe(question.condition), "snippets": snippets}
+            )
+        for page in definition.pages or [None]:
+            page_id = page.id if page else None
+            pages.append(
+                {
+                    "page": page,
+                    "condition": describe(page.condition) if page else "",
+                    "questions": groups.get(page_id, []),
+                }
+            )
+        problems = services.survey_check(survey=survey)
+        context = {
+            **self._context(request, survey, gettext("Preview: %(title)s") % {"title": survey}),
+            "pages": pages,
+            "problems": problems,
+        }
+        return TemplateResponse(request, "admin/surveys/preview.html", context)
+
+    def report_view(self, request, survey_id: str):
+        survey = self._visible_survey(request, survey_id)
+        text_pages = {
+            key[len("text_") :]: value
+            for key, value in request.GET.items()
+            if key.startswith("text_")
+        }
+        report = survey_report(survey, include_text=True, text_pages=text_pages)
+        eligible = [q for q in definition_for(survey).questions if q.type in CROSSTAB_KINDS]
+        form = CrossTabForm(request.GET if "rows" in request.GET else None, questions=eligible)
+        table = None
+        if form.is_bound and form.is_valid():
+            table = crosstab(survey, form.cleaned_data["rows"], form.cleaned_data["columns"])
+        exports = list(Export.objects.filter(community_id=survey.community_id, survey=survey)[:10])
+        for export in exports:
+            export.progress_html = _progress_html(export)
+            export.link = _download_link(export)
+        context = {
+            **self._context(request, survey, gettext("Report: %(title)s") % {"title": survey}),
+            "report": report,
+            "crosstab_form": form,
+            "crosstab": table,
+            "crosstab_rows": list(
+                zip(table.row_labels, table.counts, table.row_totals, strict=True)
+            )
+            if table
+            else [],
+            "exports": exports,
+            "exports_running": any(
+                e.status in (ExportStatus.PENDING, ExportStatus.RUNNING) for e in exports
+            ),
+            "can_export": self.has_change_permission(request, survey),
+        }
+        return TemplateResponse(request, "admin/surveys/report.html", context)
+
+    def export_view(self, request, survey_id: str, format: str):
+        survey = self._visible_survey(request, survey_id)
+        if not self.has_change_permission(request, survey):
+            raise Http404
+        actor = admin_actor(request.user, survey.community)
+        try:
+            with transaction.atomic():
+                services.export_request(actor=actor, survey_id=survey.pk, format=format)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, gettext("The export has started."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:surveys_survey_report", args=[survey.pk]))
+
+    def download_view(self, request, survey_id: str, export_id: str):
+        survey = self._visible_survey(request, survey_id)
+        export = get_object_or_404(
+            Export,
+            pk=export_id,
+            survey=survey,
+            community_id=survey.community_id,
+            status=ExportStatus.DONE,
+        )
+        if not export.file:
+            raise Http404
+        name = f"{survey.title}-{export.created_at:%Y%m%d-%H%M}.{export.format}"
+        return FileResponse(export.file.open("rb"), as_attachment=True, filename=name)
+
+
+def _definition_error(survey: Survey, error) -> str:
+    where = []
+    if error.page_id:
+        where.append(gettext("page %(id)s") % {"id": error.page_id})
+    if error.question_id:
+        title = Question.objects.filter(pk=error.question_id).values_list("title", flat=True)
+        where.append(f"「{title.first() or error.question_id}」")
+    if error.field:
+        where.append(error.field)
+    return f"{survey.title} - {' / '.join(where)}: {error.message}"
+
+
+class ChoiceInline(_ScopedInline, SortableTabularInline):
+    model = Choice
+    extra = 0
+    fields = ["label", "is_other", "is_row", "order"]
+
+
+@admin.register(Question)
+class QuestionAdmin(SortableAdminBase, CommunityScopedAdmin):
+    """Fine editing of one question's choices (drag and drop, "other", matrix rows).
+    Reached from the survey page ("change" link on a question)."""
+
+    list_display = ["title", "type", "survey", "order"]
+    list_select_related = ["survey"]
+    search_fields = ["title"]
+    inlines = [ChoiceInline]
+    fields = ["survey", "type", "title", "required", "id"]
+    readonly_fields = ["survey", "id"]
+
+    def has_module_permission(self, request) -> bool:
+        return False

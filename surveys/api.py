@@ -1,0 +1,406 @@
+"""Surveys API for the mini-program: list, detail, draft, submit, edit, results."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from community.authz import Action, visible_membership
+from community.errors import Forbidden, NotFound
+from community.openapi import CONFLICT
+from community.throttling import WriteThrottle
+from surveys import services
+from surveys.definition import definition_for, extra_fields
+from surveys.engine import shuffled_choices, visible_question_ids
+from surveys.models import ResponseStatus, Survey
+from surveys.reports import survey_report
+from surveys.selectors import my_status, open_surveys, survey_for_member
+from surveys.serializers import (
+    AnswersIn,
+    DraftOut,
+    ResultsOut,
+    SubmitIn,
+    SubmittedOut,
+    SurveyCardOut,
+    SurveyDetailOut,
+)
+
+TAGS = ["surveys"]
+
+ANSWER_SHAPES = """
+
+**Answer shapes** (`answers` maps question id -> answer; `null` or a missing key = no answer):
+
+| type | answer |
+|---|---|
+| single_choice, dropdown | `{"choice": "<choice id>", "other_text": "..."}` (`other_text` only for an `is_other` choice) |
+| multiple_choice | `{"choices": ["<id>", ...], "other_text": "..."}`, `min_selections`..`max_selections` |
+| short_text, long_text | `"text"` (stripped; `min_length`..`max_length`; short text: `pattern` full match) |
+| number | `12`, `12.5` or `"12.5"` (`integer_only`, `min_value`..`max_value`) |
+| date | `"YYYY-MM-DD"` |
+| rating | integer `scale_min`..`scale_max` (default 1..5) |
+| nps | integer 0..10 |
+| likert | integer 1..len(`scale_labels`) |
+| matrix | `{"<row id>": <1..len(scale_labels)>, ...}` |
+| ranking | `["<choice id>", ...]` best first |
+
+Answers to questions hidden by display logic are dropped in drafts and refused on submit.
+Answer errors name the question: `attr` is `answers.<question id>`.
+"""
+
+TOKEN_HEADER = OpenApiParameter(
+    "X-Response-Token",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Anonymous surveys only: the `response_token` received when the response was created. "
+        "The server keeps no link between you and an anonymous response, so this token is "
+        "the only way to resume the draft or edit the submitted response."
+    ),
+)
+
+EXAMPLE_ANSWERS = {
+    "q1Choice7Kd2": {"choice": "c1Yes8mPx9aB"},
+    "q2Multi5Hk3z": {"choices": ["c2Tea3kLm7Qw", "c2Oth9pZx4Rt"], "other_text": "豆浆"},
+    "q3Text2Bn6Yw": "活动时间可以早一点",
+    "q4Nps8Jr5Tq": 9,
+    "q5Date4Mv7C": "2025-06-01",
+}
+DRAFT_EXAMPLES = [
+    OpenApiExample(
+        "Partial draft",
+        value={"answers": {"q1Choice7Kd2": {"choice": "c1Yes8mPx9aB"}, "q3Text2Bn6Yw": "活动"}},
+        request_only=True,
+    ),
+]
+SUBMIT_EXAMPLES = [
+    OpenApiExample("Answers", value={"answers": EXAMPLE_ANSWERS}, request_only=True),
+    OpenApiExample("Submit the stored draft", value={}, request_only=True),
+]
+
+
+def _token(request) -> str | None:
+    return request.headers.get("X-Response-Token") or None
+
+
+def _condition(condition) -> dict | None:
+    if condition is None:
+        return None
+    return {
+        "match": condition.match,
+        "rules": [
+            {"question_id": r.question_id, "operator": str(r.operator), "value": r.value}
+            for r in condition.rules
+        ],
+    }
+
+
+def _card(survey: Survey, status_value: str) -> dict:
+    return {
+        "id": survey.id,
+        "title": survey.title,
+        "description": survey.description,
+        "state": survey.state(),
+        "opens_at": survey.opens_at,
+        "closes_at": survey.closes_at,
+        "anonymous": survey.anonymous,
+        "allow_multiple_responses": survey.allow_multiple_responses,
+        "allow_edit_after_submit": survey.allow_edit_after_submit,
+        "publish_results": survey.publish_results,
+        "my_status": status_value,
+    }
+
+
+class CommunitySurveysView(GenericAPIView):
+    serializer_class = SurveyCardOut
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Open surveys of a community",
+        description=(
+            "Published surveys of the community that are open now (after `opens_at`, before "
+            "`closes_at`), soonest closing first, each with my status: `not_started`, `draft` "
+            "(a draft is saved on the server) or `submitted`. `state` is `full` when the "
+            "response cap is reached. Paginated."
+        ),
+        responses={200: SurveyCardOut(many=True)},
+    )
+    def get(self, request, community_id: str):
+        membership = visible_membership(request.user, community_id)
+        page = self.paginate_queryset(open_surveys(membership=membership))
+        data = SurveyCardOut([_card(s, s.my_status) for s in page], many=True).data
+        return self.get_paginated_response(data)
+
+
+class SurveyDetailView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Survey detail: pages, questions, choices and logic",
+        description=(
+            "Everything the client needs to render and pre-validate the survey. Questions "
+            "are listed page by page in display order; with `shuffle` configured, `choices` "
+            "come in an order stable for me. A page or question with a `condition` is shown "
+            "only when it holds over earlier answers (operators: equals, not_equals, "
+            "contains, greater, less; for multiple choice, equals/contains mean 'selected'). "
+            "The server validates the same rules on draft and submit." + ANSWER_SHAPES
+        ),
+        responses={200: SurveyDetailOut},
+    )
+    def get(self, request, survey_id: str):
+        survey, _membership = survey_for_member(user=request.user, survey_id=survey_id)
+        definition = definition_for(survey)
+        extra = extra_fields(survey)
+        key = services.respondent_key(survey=survey, user=request.user)
+        questions = []
+        for q in definition.questions:
+            low, high = q.scale_range
+            has_scale = q.type in ("rating", "nps", "likert", "matrix")
+            is_text = q.type in ("short_text", "long_text")
+            questions.append(
+                {
+                    "id": q.id,
+                    "page_id": q.page_id,
+                    "type": q.type,
+                    "title": q.title,
+                    "description": extra["questions"].get(q.id, ""),
+                    "required": q.required,
+                    "choices": [
+                        {"id": c.id, "label": c.label, "is_other": c.is_other}
+                        for c in shuffled_choices(q, key)
+                    ],
+                    "rows": [{"id": r.id, "label": r.label} for r in q.rows],
+                    "min_value": q.min_value,
+                    "max_value": q.max_value,
+                    "integer_only": q.integer_only,
+                    "min_length": q.min_length,
+                    "max_length": q.effective_max_length if is_text else None,
+                    "pattern": q.pattern,
+                    "pattern_message": q.pattern_message,
+                    "min_selections": q.min_selections,
+                    "max_selections": q.max_selections,
+                    "scale_min": low if has_scale else None,
+                    "scale_max": high if has_scale else None,
+                    "scale_labels": list(q.scale_labels),
+                    "condition": _condition(q.condition),
+                }
+            )
+        body = {
+            **_card(survey, my_status(survey=survey, user=request.user)),
+            "thank_you_text": survey.thank_you_text,
+            "pages": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "description": extra["pages"].get(p.id, ""),
+                    "condition": _condition(p.condition),
+                }
+                for p in definition.pages
+            ],
+            "questions": questions,
+        }
+        return Response(SurveyDetailOut(body).data)
+
+
+def _draft_body(survey: Survey, response, user, *, token: str | None) -> dict:
+    answers = response.answers if response else {}
+    return {
+        "answers": answers,
+        "saved_at": response.updated_at if response else None,
+        "my_status": my_status(survey=survey, user=user),
+        "visible_question_ids": sorted(
+            visible_question_ids(definition_for(survey), answers),
+            key=[q.id for q in definition_for(survey).questions].index,
+        ),
+        "response_token": token,
+    }
+
+
+def _submitted_body(survey: Survey, response, *, token: str | None) -> dict:
+    return {
+        "response_id": None if survey.anonymous else response.id,
+        "submitted_at": response.submitted_at,
+        "updated_at": response.updated_at,
+        "answers": response.answers,
+        "thank_you_text": survey.thank_you_text,
+        "can_edit": survey.allow_edit_after_submit,
+        "response_token": token,
+    }
+
+
+class DraftView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="My saved draft",
+        description=(
+            "The draft stored on the server, so it can be resumed on another device. No "
+            "draft: `answers` is `{}` and `saved_at` null."
+        ),
+        parameters=[TOKEN_HEADER],
+        responses={200: DraftOut},
+    )
+    def get(self, request, survey_id: str):
+        survey, _membership = survey_for_member(user=request.user, survey_id=survey_id)
+        draft = services.response_get_draft(survey=survey, user=request.user, token=_token(request))
+        return Response(DraftOut(_draft_body(survey, draft, request.user, token=None)).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Save my draft",
+        description=(
+            "Replaces my draft (idempotent). Validation is partial: missing and incomplete "
+            "answers are fine, wrong ones are not (400 naming the question); answers to "
+            "hidden questions are dropped. 409 `survey_closed` / `survey_full` / "
+            "`survey_not_open` / `already_submitted` (edit the response instead); 403 when "
+            "muted or the group rules are not accepted. Nothing is saved on error." + ANSWER_SHAPES
+        ),
+        parameters=[TOKEN_HEADER],
+        request=AnswersIn,
+        responses={200: DraftOut, **CONFLICT},
+        examples=DRAFT_EXAMPLES,
+    )
+    def put(self, request, survey_id: str):
+        survey, membership = survey_for_member(
+            user=request.user, survey_id=survey_id, action=Action.PARTICIPATE
+        )
+        data = AnswersIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.response_save_draft(
+            membership=membership,
+            survey=survey,
+            answers=data.validated_data["answers"],
+            token=_token(request),
+        )
+        body = _draft_body(survey, result.response, request.user, token=result.new_token)
+        return Response(DraftOut(body).data)
+
+
+class SubmitView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Submit my response",
+        description=(
+            "Validates the whole response (required answers, limits, display logic: "
+            "answering a hidden question is an error) and submits it. With no `answers` "
+            "the stored draft is submitted. Returns the thank-you text. 409 "
+            "`survey_closed` / `survey_full` (the response cap is never exceeded, even "
+            "under parallel submissions) / `survey_not_open` / `already_submitted`; 403 "
+            "when muted or the group rules are not accepted. Nothing is saved on error."
+            + ANSWER_SHAPES
+        ),
+        parameters=[TOKEN_HEADER],
+        request=SubmitIn,
+        responses={201: SubmittedOut, **CONFLICT},
+        examples=SUBMIT_EXAMPLES,
+    )
+    def post(self, request, survey_id: str):
+        survey, membership = survey_for_member(
+            user=request.user, survey_id=survey_id, action=Action.PARTICIPATE
+        )
+        data = SubmitIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.response_submit(
+            membership=membership,
+            survey=survey,
+            answers=data.validated_data.get("answers"),
+            token=_token(request),
+        )
+        body = _submitted_body(survey, result.response, token=result.new_token)
+        return Response(SubmittedOut(body).data, status=status.HTTP_201_CREATED)
+
+
+class MyResponseView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="My submitted response",
+        description="My latest submitted response (anonymous surveys: the one of the token).",
+        parameters=[TOKEN_HEADER],
+        responses={200: SubmittedOut},
+    )
+    def get(self, request, survey_id: str):
+        survey, _membership = survey_for_member(user=request.user, survey_id=survey_id)
+        response = services.response_get_submitted(
+            survey=survey, user=request.user, token=_token(request)
+        )
+        if response is None or response.status != ResponseStatus.SUBMITTED:
+            raise NotFound(_("You have no submitted response to this survey."), code="no_response")
+        return Response(SubmittedOut(_submitted_body(survey, response, token=None)).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Edit my submitted response",
+        description=(
+            "Replaces the answers of my submitted response, with full validation, until the "
+            "survey closes - only when the survey has `allow_edit_after_submit` (else 409 "
+            "`editing_not_allowed`). 409 `survey_closed`; 404 `no_response` when I have not "
+            "submitted. Nothing is saved on error." + ANSWER_SHAPES
+        ),
+        parameters=[TOKEN_HEADER],
+        request=AnswersIn,
+        responses={200: SubmittedOut, **CONFLICT},
+        examples=[OpenApiExample("Answers", value={"answers": EXAMPLE_ANSWERS}, request_only=True)],
+    )
+    def put(self, request, survey_id: str):
+        survey, membership = survey_for_member(
+            user=request.user, survey_id=survey_id, action=Action.PARTICIPATE
+        )
+        data = AnswersIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        response = services.response_edit(
+            membership=membership,
+            survey=survey,
+            answers=data.validated_data["answers"],
+            token=_token(request),
+        )
+        return Response(SubmittedOut(_submitted_body(survey, response, token=None)).data)
+
+
+class ResultsView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Summary results",
+        description=(
+            "Counts and percentages per choice, mean/median and distribution of numbers and "
+            "scales, NPS. Text answers are never published. 403 `results_not_published` "
+            "unless the survey publishes its results."
+        ),
+        responses={200: ResultsOut},
+    )
+    def get(self, request, survey_id: str):
+        survey, _membership = survey_for_member(user=request.user, survey_id=survey_id)
+        if not survey.publish_results:
+            raise Forbidden(
+                _("The results of this survey are not published."), code="results_not_published"
+            )
+        report = survey_report(survey, include_text=False)
+        body = {
+            "submitted": report.submitted,
+            "questions": [
+                {
+                    "id": q.id,
+                    "title": q.title,
+                    "type": q.type,
+                    "kind": q.kind,
+                    "answered": q.answered,
+                    "choices": q.choices,
+                    "distribution": q.distribution,
+                    "mean": q.mean,
+                    "median": q.median,
+                    "nps": q.nps,
+                    "scale": q.scale,
+                    "matrix": q.matrix,
+                }
+                for q in report.questions
+            ],
+        }
+        return Response(ResultsOut(body).data)

@@ -1,0 +1,280 @@
+"""Admin forms for authoring surveys: questions with "one choice per line", JSON logic
+validated by the engine when the survey is saved."""
+
+from __future__ import annotations
+
+import json
+
+from adminsortable2.admin import CustomInlineFormSet
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from surveys.definition import condition_from_json
+from surveys.engine import Choice as EngineChoice
+from surveys.engine import Page as EnginePage
+from surveys.engine import Question as EngineQuestion
+from surveys.engine import QuestionType, SurveyDefinition, check_definition
+from surveys.models import Answer, Choice, Page, Question
+
+OTHER_PREFIX = "+"
+
+
+def parse_lines(text: str) -> list[tuple[str, bool]]:
+    """``(label, is_other)`` per non-empty line; a line starting with ``+`` is an "other"
+    choice that comes with a text field."""
+    result = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        is_other = line.startswith(OTHER_PREFIX)
+        label = line[1:].strip() if is_other else line
+        if label:
+            result.append((label[:200], is_other))
+    return result
+
+
+def _lines(choices) -> str:
+    return "\n".join(f"{OTHER_PREFIX}{c.label}" if c.is_other else c.label for c in choices)
+
+
+class ConditionField(forms.CharField):
+    """A display condition as JSON; checked for shape here and for meaning by the engine."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60, "class": "vLargeTextField"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value or not value.strip():
+            return None
+        try:
+            data = json.loads(value)
+            condition_from_json(data)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(
+                gettext(
+                    'Write the condition as {"match": "all", "rules": [{"question_id": "...", '
+                    '"operator": "equals", "value": "..."}]} (%(error)s).'
+                )
+                % {"error": exc}
+            ) from exc
+        return data
+
+    def prepare_value(self, value):
+        if value is None or isinstance(value, str):
+            return value or ""
+        return json.dumps(value, ensure_ascii=False)
+
+
+class QuestionInlineForm(forms.ModelForm):
+    """A question with its choices (or matrix rows) edited as lines of text; existing
+    choices keep their ids when their label is kept, so logic that refers to them survives."""
+
+    choices_text = forms.CharField(
+        label=_("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 30}),
+        help_text=_("One per line. Start a line with + for an 'other' choice with a text field."),
+    )
+    rows_text = forms.CharField(
+        label=_("Matrix rows"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 30}),
+        help_text=_("Matrix questions: one row per line."),
+    )
+    condition = ConditionField(
+        label=_("Display condition"),
+        required=False,
+        help_text=_(
+            'Optional JSON, e.g. {"match": "all", "rules": [{"question_id": "ID OF AN '
+            'EARLIER QUESTION", "operator": "equals", "value": "CHOICE ID"}]}. '
+            "Operators: equals, not_equals, contains, greater, less. Ids are listed on the "
+            "preview page; a condition may only refer to earlier questions."
+        ),
+    )
+    scale_labels_text = forms.CharField(
+        label=_("Scale labels"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 20}),
+        help_text=_("Likert and matrix: one label per line (default 5 points)."),
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "page",
+            "type",
+            "title",
+            "description",
+            "required",
+            "choices_text",
+            "rows_text",
+            "condition",
+            "shuffle_choices",
+            "min_selections",
+            "max_selections",
+            "min_length",
+            "max_length",
+            "pattern",
+            "pattern_message",
+            "min_value",
+            "max_value",
+            "integer_only",
+            "scale_min",
+            "scale_max",
+            "scale_labels_text",
+            "order",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            all_choices = list(self.instance.choices.all())
+            self.fields["choices_text"].initial = _lines(c for c in all_choices if not c.is_row)
+            self.fields["rows_text"].initial = _lines(c for c in all_choices if c.is_row)
+            self.fields["scale_labels_text"].initial = "\n".join(self.instance.scale_labels or [])
+
+    def clean(self):
+        data = super().clean()
+        data["scale_labels"] = [label for label, _o in parse_lines(data.get("scale_labels_text"))]
+        self.instance.scale_labels = data["scale_labels"]
+        if self.instance.pk and self.instance.survey_id:
+            removed = self._removed_choice_ids()
+            if (
+                removed
+                and Answer.objects.filter(survey_id=self.instance.survey_id)
+                .filter(Q(choice_id__in=removed) | Q(row_id__in=removed))
+                .exists()
+            ):
+                self.add_error(
+                    "choices_text",
+                    gettext("Choices that respondents picked cannot be removed; rename them."),
+                )
+        return data
+
+    def planned_choices(self) -> list[tuple[str | None, str, bool, bool]]:
+        """``(existing id or None, label, is_other, is_row)`` in order, matching kept labels
+        to existing choices."""
+        existing = list(self.instance.choices.all()) if self.instance.pk else []
+        plan = []
+        for is_row, field in ((False, "choices_text"), (True, "rows_text")):
+            pool = {}
+            for choice in existing:
+                if choice.is_row == is_row:
+                    pool.setdefault(choice.label, []).append(choice)
+            for label, is_other in parse_lines(self.cleaned_data.get(field, "")):
+                match = pool.get(label)
+                plan.append(
+                    (match.pop(0).id if match else None, label, is_other and not is_row, is_row)
+                )
+        return plan
+
+    def _removed_choice_ids(self) -> set[str]:
+        kept = {choice_id for choice_id, *_rest in self.planned_choices() if choice_id}
+        return {c.id for c in self.instance.choices.all()} - kept
+
+    def choices_changed(self) -> bool:
+        return bool({"choices_text", "rows_text"} & set(self.changed_data))
+
+
+def sync_choices(question: Question, plan: list[tuple[str | None, str, bool, bool]]) -> None:
+    """Make the question's choices match ``plan`` (from :meth:`planned_choices`)."""
+    existing = {c.id: c for c in question.choices.all()}
+    keep = set()
+    for order, (choice_id, label, is_other, is_row) in enumerate(plan, start=1):
+        if choice_id and choice_id in existing:
+            choice = existing[choice_id]
+            if (choice.order, choice.is_other) != (order, is_other):
+                choice.order, choice.is_other = order, is_other
+                choice.save(update_fields=["order", "is_other"])
+            keep.add(choice_id)
+        else:
+            Choice.objects.create(
+                question=question,
+                survey_id=question.survey_id,
+                community_id=question.community_id,
+                order=order,
+                label=label,
+                is_other=is_other,
+                is_row=is_row,
+            )
+    for choice_id, choice in existing.items():
+        if choice_id not in keep:
+            choice.delete()
+
+
+class QuestionInlineFormSet(CustomInlineFormSet):
+    """Rejects display logic that refers to unknown, later or the same questions (so no
+    cycles), uses an operator that does not fit, or compares with a value the referenced
+    question cannot have -- when the survey is saved, not only when it is published."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Only this survey's pages (a new survey has none yet: save it, then add pages).
+        if "page" in form.fields:
+            survey = self.instance
+            form.fields["page"].queryset = (
+                Page.objects.filter(community_id=survey.community_id, survey=survey)
+                if survey.pk
+                else Page.objects.none()
+            )
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        pages = list(Page.objects.filter(survey_id=self.instance.pk)) if self.instance.pk else []
+        page_order = {p.id: i for i, p in enumerate(pages)}
+        entries = []
+        for index, form in enumerate(self.forms):
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("type"):
+                continue
+            qid = form.instance.pk or f"new-{index}"
+            choices, rows = [], []
+            for choice_id, label, is_other, is_row in form.planned_choices():
+                target = rows if is_row else choices
+                target.append(
+                    EngineChoice(choice_id or f"{qid}:{label}", label, is_other and not is_row)
+                )
+            page = data.get("page")
+            question = EngineQuestion(
+                id=qid,
+                type=QuestionType(data["type"]),
+                title=data.get("title") or "",
+                choices=tuple(choices),
+                rows=tuple(rows),
+                scale_min=data.get("scale_min"),
+                scale_max=data.get("scale_max"),
+                scale_labels=tuple(data.get("scale_labels") or ()),
+                condition=condition_from_json(data.get("condition")),
+                page_id=page.id if page and pages else None,
+            )
+            order = data.get("order") or 10**6 + index
+            entries.append(((page_order.get(question.page_id, len(pages)), order), question, form))
+        entries.sort(key=lambda e: e[0])
+        definition = SurveyDefinition(
+            pages=tuple(EnginePage(p.id, p.title, condition_from_json(p.condition)) for p in pages),
+            questions=tuple(question for _key, question, _form in entries),
+        )
+        forms_by_id = {question.id: form for _key, question, form in entries}
+        for error in check_definition(definition, gettext=gettext):
+            if error.field == "condition" and error.question_id in forms_by_id:
+                forms_by_id[error.question_id].add_error("condition", error.message)
+
+
+class CrossTabForm(forms.Form):
+    """Pick two questions for a cross-tab on the report page."""
+
+    rows = forms.ChoiceField(label=_("Rows"))
+    columns = forms.ChoiceField(label=_("Columns"))
+
+    def __init__(self, *args, questions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(q.id, q.title) for q in questions]
+        self.fields["rows"].choices = choices
+        self.fields["columns"].choices = choices

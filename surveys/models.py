@@ -1,0 +1,493 @@
+"""Survey data: definitions (survey, pages, questions, choices), responses and exports.
+
+Every table carries ``community_id`` (copied down from the survey on save) and every unique
+constraint includes it, so the schema can be distributed by community.
+
+The question engine (``surveys.engine``) is the truth for what an answer means; these models
+only store its configuration (columns) and its cleaned output (``Response.answers`` holds
+``CleanResult.to_json()``). ``Answer`` rows mirror a *submitted* response for reporting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from community.ids import PublicIdField
+from community.models import Community
+from surveys.engine import QuestionType
+
+
+class SurveyStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    CLOSED = "closed", _("Closed")
+
+
+class SurveyState(models.TextChoices):
+    """What a member sees: derived from the status, the clock and the cap when read."""
+
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Not open yet")
+    OPEN = "open", _("Open")
+    FULL = "full", _("Full")
+    CLOSED = "closed", _("Closed")
+
+
+class Survey(models.Model):
+    """A feedback survey of one community.
+
+    Authored in the admin (draft), then published once its definition passes
+    ``check_definition``. It accepts answers while published, after ``opens_at`` and before
+    ``closes_at`` (computed from the clock when read, never by a worker), and until
+    ``submitted_count`` reaches ``response_cap``. ``submitted_count`` is only changed while
+    holding the row lock (``SELECT ... FOR UPDATE``), so the cap holds under concurrency.
+    ``version`` increases whenever the definition (pages, questions, choices) changes; it
+    keys the cached engine definition.
+    """
+
+    id = PublicIdField()
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="surveys", verbose_name=_("community")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True, default="")
+    status = models.CharField(
+        _("status"), max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT
+    )
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    response_cap = models.PositiveIntegerField(
+        _("response cap"),
+        null=True,
+        blank=True,
+        help_text=_("Maximum number of submitted responses; empty means no limit."),
+    )
+    allow_multiple_responses = models.BooleanField(
+        _("allow several responses per member"), default=False
+    )
+    allow_edit_after_submit = models.BooleanField(
+        _("allow editing after submitting"),
+        default=False,
+        help_text=_("Members may change their submitted answers until the survey closes."),
+    )
+    anonymous = models.BooleanField(
+        _("anonymous"),
+        default=False,
+        help_text=_("Responses store no link to the member who gave them."),
+    )
+    publish_results = models.BooleanField(
+        _("publish results"),
+        default=False,
+        help_text=_("Members may see the summary results."),
+    )
+    thank_you_text = models.TextField(_("thank-you text"), blank=True, default="")
+    submitted_count = models.PositiveIntegerField(_("submitted responses"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in SurveyStatus]),
+                name="survey_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(opens_at__lt=F("closes_at")),
+                name="survey_opens_before_closes",
+            ),
+            models.CheckConstraint(
+                condition=Q(response_cap__isnull=True) | Q(submitted_count__lte=F("response_cap")),
+                name="survey_cap_not_exceeded",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "status", "closes_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def state(self, now=None) -> SurveyState:
+        """Draft, scheduled, open, full or closed at ``now``."""
+        now = now or timezone.now()
+        if self.status == SurveyStatus.DRAFT:
+            return SurveyState.DRAFT
+        if self.status == SurveyStatus.CLOSED or (self.closes_at and now >= self.closes_at):
+            return SurveyState.CLOSED
+        if self.opens_at and now < self.opens_at:
+            return SurveyState.SCHEDULED
+        if self.response_cap is not None and self.submitted_count >= self.response_cap:
+            return SurveyState.FULL
+        return SurveyState.OPEN
+
+
+QUESTION_TYPE_LABELS = {
+    QuestionType.SINGLE_CHOICE: _("Single choice"),
+    QuestionType.MULTIPLE_CHOICE: _("Multiple choice"),
+    QuestionType.DROPDOWN: _("Dropdown"),
+    QuestionType.SHORT_TEXT: _("Short text"),
+    QuestionType.LONG_TEXT: _("Long text"),
+    QuestionType.NUMBER: _("Number"),
+    QuestionType.DATE: _("Date"),
+    QuestionType.RATING: _("Rating"),
+    QuestionType.NPS: _("NPS (0-10)"),
+    QuestionType.LIKERT: _("Likert scale"),
+    QuestionType.MATRIX: _("Matrix"),
+    QuestionType.RANKING: _("Ranking"),
+}
+
+
+class _SurveyPart(models.Model):
+    """Common base: a row of a survey's definition, with ``community_id`` copied down."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.community_id:
+            self.community_id = self._survey_community_id()
+        super().save(*args, **kwargs)
+
+    def _survey_community_id(self) -> str:
+        return self.survey.community_id
+
+
+class Page(_SurveyPart):
+    """A page (section) of a survey. Shown only when its ``condition`` (engine ``Condition``
+    as JSON: ``{"match": "all"|"any", "rules": [{"question_id", "operator", "value"}]}``)
+    holds over answers to questions of earlier pages."""
+
+    id = PublicIdField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="pages")
+    title = models.CharField(_("title"), max_length=200, blank=True, default="")
+    description = models.TextField(_("description"), blank=True, default="")
+    condition = models.JSONField(_("display condition"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+        ordering = ["order"]
+        indexes = [models.Index(fields=["community", "survey", "order"])]
+
+    def __str__(self) -> str:
+        return self.title or str(_("Page %(number)s") % {"number": self.order})
+
+
+class Question(_SurveyPart):
+    """One question with the engine's configuration as columns (see
+    ``surveys.engine.Question`` for which fields each type uses). ``condition`` is the
+    display condition as JSON, like ``Page.condition``; it may only refer to earlier
+    questions (checked by ``check_definition`` when publishing)."""
+
+    id = PublicIdField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    page = models.ForeignKey(
+        Page,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="questions",
+        verbose_name=_("page"),
+    )
+    type = models.CharField(
+        _("type"),
+        max_length=24,
+        choices=[(t.value, QUESTION_TYPE_LABELS[t]) for t in QuestionType],
+    )
+    title = models.CharField(_("question"), max_length=500)
+    description = models.TextField(_("help text"), blank=True, default="")
+    required = models.BooleanField(_("required"), default=False)
+    min_value = models.DecimalField(
+        _("minimum value"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum value"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    integer_only = models.BooleanField(_("whole numbers only"), default=False)
+    min_length = models.PositiveIntegerField(_("minimum length"), null=True, blank=True)
+    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+    pattern = models.CharField(_("pattern (regular expression)"), max_length=500, blank=True)
+    pattern_message = models.CharField(_("pattern error message"), max_length=200, blank=True)
+    min_selections = models.PositiveIntegerField(_("minimum selections"), null=True, blank=True)
+    max_selections = models.PositiveIntegerField(_("maximum selections"), null=True, blank=True)
+    scale_min = models.IntegerField(_("scale minimum"), null=True, blank=True)
+    scale_max = models.IntegerField(_("scale maximum"), null=True, blank=True)
+    scale_labels = models.JSONField(_("scale labels"), default=list, blank=True)
+    shuffle_choices = models.BooleanField(_("shuffle choices per respondent"), default=False)
+    condition = models.JSONField(_("display condition"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["order"]
+        indexes = [models.Index(fields=["community", "survey", "order"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Choice(_SurveyPart):
+    """An option of a choice/ranking question, or (``is_row``) a row of a matrix question.
+    ``is_other`` adds a free-text field ("Other: ____")."""
+
+    id = PublicIdField()
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="choices")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    label = models.CharField(_("label"), max_length=200)
+    is_other = models.BooleanField(_("other (with text)"), default=False)
+    is_row = models.BooleanField(_("matrix row"), default=False)
+
+    class Meta:
+        verbose_name = _("choice")
+        verbose_name_plural = _("choices")
+        ordering = ["order"]
+        indexes = [models.Index(fields=["community", "survey", "question", "order"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(is_other=True) & Q(is_row=True)), name="choice_row_not_other"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args, **kwargs):
+        if not self.survey_id:
+            self.survey_id = self.question.survey_id
+        super().save(*args, **kwargs)
+
+
+class ResponseStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+
+
+def new_edit_token() -> tuple[str, str]:
+    """A random token for an anonymous response and the SHA-256 hash stored for it."""
+    raw = secrets.token_urlsafe(24)
+    return raw, hash_edit_token(raw)
+
+
+def hash_edit_token(raw: str) -> str:
+    """The stored form of an anonymous response's edit token."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class Response(models.Model):
+    """One respondent's answers to a survey: a server-side draft or a submitted response.
+
+    ``answers`` is the engine's cleaned JSON (``CleanResult.to_json()``). For anonymous
+    surveys ``respondent`` is NULL and ``respondent_key`` empty; the member resumes or edits
+    the response with a random token only their client keeps (we store its SHA-256 in
+    ``edit_token_hash``), like a secret ballot receipt. ``Participation`` records *that* the
+    member took part, without pointing at the response.
+    """
+
+    id = PublicIdField()
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="survey_responses",
+        verbose_name=_("respondent"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ResponseStatus.choices, default=ResponseStatus.DRAFT
+    )
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    respondent_key = models.CharField(max_length=64, blank=True, default="")
+    # NULL (not "") when absent, so the partial unique constraint ignores named responses.
+    edit_token_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "survey", "edit_token_hash"],
+                condition=Q(edit_token_hash__isnull=False),
+                name="response_edit_token_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in ResponseStatus]),
+                name="response_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="response_submitted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(respondent__isnull=True) | Q(edit_token_hash__isnull=True),
+                name="response_token_only_when_anonymous",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "survey", "status", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Participation(models.Model):
+    """That a member took part in a survey: their status for "my surveys" and the
+    one-response-per-member rule (unique per community, survey and user).
+
+    For named surveys it points at the member's current draft and latest submitted response.
+    For anonymous surveys (``anonymous`` copied from the survey) both links stay NULL --
+    enforced by a check constraint -- so nothing connects the member to their answers.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="participations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_participations"
+    )
+    anonymous = models.BooleanField(default=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ResponseStatus.choices, default=ResponseStatus.DRAFT
+    )
+    submissions = models.PositiveIntegerField(_("submissions"), default=0)
+    draft = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "survey", "user"], name="participation_one_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(anonymous=False) | (Q(draft__isnull=True) & Q(submitted__isnull=True)),
+                name="participation_anonymous_unlinked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.survey_id}"
+
+
+class Answer(models.Model):
+    """One reportable fact of a submitted response, for SQL aggregation in reports.
+
+    choice questions: one row per selected choice (``text`` = the "other" text); ranking: one
+    row per ranked choice with ``number`` = rank (1 = best); matrix: one row per answered
+    row (``row``) with ``number`` = scale point; number/rating/NPS/Likert: ``number``; text:
+    ``text``; date: ``date``. Rewritten whenever the response is (re)submitted.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answer_rows")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    choice = models.ForeignKey(
+        Choice, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    row = models.ForeignKey(
+        Choice, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    number = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    text = models.TextField(blank=True, default="")
+    date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        indexes = [
+            models.Index(fields=["community", "survey", "question", "choice"]),
+            models.Index(fields=["community", "response"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}/{self.question_id}"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Export(models.Model):
+    """A CSV or XLSX file of a survey's submitted responses, written by a Celery task.
+
+    ``rows_done``/``rows_total`` show progress in the admin; the file is served through an
+    admin view that checks the moderator may see the survey (never directly from MEDIA)."""
+
+    id = PublicIdField()
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="exports", verbose_name=_("survey")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows in total"), default=0)
+    file = models.FileField(_("file"), upload_to="survey-exports/", blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id} {self.format} {self.status}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status == ExportStatus.DONE else 0
+        return min(100, round(100 * self.rows_done / self.rows_total))

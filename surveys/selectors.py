@@ -1,0 +1,71 @@
+"""Reads of the surveys app, with the query shape decided here."""
+
+from __future__ import annotations
+
+from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.authz import VISIBLE_STATUSES, Action, can, require
+from community.errors import NotFound
+from community.models import Membership, User
+from surveys.models import Participation, Survey, SurveyStatus
+
+MY_STATUS_NOT_STARTED = "not_started"
+
+
+def open_surveys(*, membership: Membership) -> QuerySet[Survey]:
+    """Published surveys of the member's community inside their open window, soonest
+    closing first, annotated with ``my_status`` (not_started / draft / submitted) in the
+    same query."""
+    now = timezone.now()
+    mine = Participation.objects.filter(
+        community_id=membership.community_id, survey=OuterRef("pk"), user_id=membership.user_id
+    ).values("status")[:1]
+    return (
+        Survey.objects.filter(community_id=membership.community_id, status=SurveyStatus.PUBLISHED)
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .annotate(my_status=Coalesce(Subquery(mine), Value(MY_STATUS_NOT_STARTED)))
+        .order_by("closes_at", "-published_at", "id")
+    )
+
+
+def survey_for_member(
+    *, user: User, survey_id: str, action: Action = Action.VIEW
+) -> tuple[Survey, Membership]:
+    """A published or closed survey the user may see, with their membership, in one query.
+
+    404 for drafts, unknown ids and surveys of communities the user is not a visible member
+    of; 403 when ``action`` is not allowed (muted, group rules not accepted) -- the reason
+    comes from ``community.authz.require`` (one more query, on that path only)."""
+    survey = (
+        Survey.objects.filter(pk=survey_id)
+        .exclude(status=SurveyStatus.DRAFT)
+        .annotate(
+            viewer=FilteredRelation(
+                "community__memberships", condition=Q(community__memberships__user=user)
+            )
+        )
+        .select_related("community", "viewer")
+        .first()
+    )
+    membership = getattr(survey, "viewer", None)  # unset when no membership row matched
+    if membership is None or membership.status not in VISIBLE_STATUSES:
+        raise NotFound(_("Survey not found."))
+    membership.community = survey.community
+    membership.user = user
+    if action is not Action.VIEW and not can(membership, action):
+        require(user, survey.community_id, action)  # raises the precise 403
+    return survey, membership
+
+
+def my_status(*, survey: Survey, user: User) -> str:
+    """not_started / draft / submitted."""
+    status = (
+        Participation.objects.filter(community_id=survey.community_id, survey=survey, user=user)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return status or MY_STATUS_NOT_STARTED

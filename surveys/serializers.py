@@ -1,0 +1,232 @@
+"""Input and output serializers of the surveys API (separate, rarely shared)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from surveys.engine import Operator, QuestionType
+from surveys.models import SurveyState
+from surveys.openapi import SurveyEnumField
+
+MY_STATUS_CHOICES = [
+    ("not_started", "not started"),
+    ("draft", "draft saved"),
+    ("submitted", "submitted"),
+]
+
+
+# --- input ----------------------------------------------------------------------------------
+@extend_schema_field(
+    {"type": "object", "additionalProperties": {}, "description": "Question id -> answer."}
+)
+class AnswersInField(serializers.JSONField):
+    """A JSON object of answers. Plain JSON (checked by the engine, which names the bad
+    question) rather than ``DictField(child=...)``, whose child binding is not thread-safe."""
+
+
+class AnswersIn(serializers.Serializer):
+    """``answers``: question id -> answer, in the shapes listed in the operation description."""
+
+    answers = AnswersInField(help_text="Question id -> answer (see the answer shapes).")
+
+
+class SubmitIn(serializers.Serializer):
+    """Omit ``answers`` (or send ``null``) to submit the stored draft."""
+
+    answers = AnswersInField(
+        required=False,
+        allow_null=True,
+        help_text="Question id -> answer. Omitted or null: submit the stored draft.",
+    )
+
+
+# --- definition output ----------------------------------------------------------------------
+class RuleOut(serializers.Serializer):
+    question_id = serializers.CharField(help_text="An earlier question.")
+    operator = SurveyEnumField(
+        component_name="ConditionOperatorEnum", choices=[o.value for o in Operator]
+    )
+    value = serializers.JSONField(
+        help_text="A choice id (choice questions), text, number or YYYY-MM-DD date."
+    )
+
+
+class ConditionOut(serializers.Serializer):
+    """Show the page/question only when ``all`` (or ``any``) of the rules hold. A rule about
+    a hidden, unanswered or invalid answer is false (even ``not_equals``)."""
+
+    match = SurveyEnumField(component_name="ConditionMatchEnum", choices=["all", "any"])
+    rules = RuleOut(many=True)
+
+
+class ChoiceOut(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField()
+    is_other = serializers.BooleanField(help_text="Comes with a free-text field.")
+
+
+class RowOut(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField()
+
+
+class PageOut(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    condition = ConditionOut(allow_null=True)
+
+
+class QuestionOut(serializers.Serializer):
+    """One question; the fields a type does not use are null (or empty lists)."""
+
+    id = serializers.CharField()
+    page_id = serializers.CharField(allow_null=True)
+    type = SurveyEnumField(
+        component_name="QuestionTypeEnum", choices=[t.value for t in QuestionType]
+    )
+    title = serializers.CharField()
+    description = serializers.CharField()
+    required = serializers.BooleanField()
+    choices = ChoiceOut(
+        many=True, help_text="Choice and ranking questions, in the order to show to me."
+    )
+    rows = RowOut(many=True, help_text="Matrix rows.")
+    min_value = serializers.DecimalField(
+        max_digits=30, decimal_places=10, allow_null=True, coerce_to_string=True
+    )
+    max_value = serializers.DecimalField(
+        max_digits=30, decimal_places=10, allow_null=True, coerce_to_string=True
+    )
+    integer_only = serializers.BooleanField()
+    min_length = serializers.IntegerField(allow_null=True)
+    max_length = serializers.IntegerField(
+        allow_null=True, help_text="Text questions: the effective limit (default 200 / 5000)."
+    )
+    pattern = serializers.CharField(allow_null=True, help_text="Short text: full-match regex.")
+    pattern_message = serializers.CharField(allow_null=True)
+    min_selections = serializers.IntegerField(allow_null=True)
+    max_selections = serializers.IntegerField(allow_null=True)
+    scale_min = serializers.IntegerField(
+        allow_null=True, help_text="Rating, NPS, Likert and matrix: lowest point."
+    )
+    scale_max = serializers.IntegerField(allow_null=True)
+    scale_labels = serializers.ListField(child=serializers.CharField())
+    condition = ConditionOut(allow_null=True)
+
+
+class SurveyCardOut(serializers.Serializer):
+    """What a survey card in the mini-program shows."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    state = SurveyEnumField(component_name="SurveyStateEnum", choices=SurveyState.choices)
+    opens_at = serializers.DateTimeField(allow_null=True)
+    closes_at = serializers.DateTimeField(allow_null=True)
+    anonymous = serializers.BooleanField()
+    allow_multiple_responses = serializers.BooleanField()
+    allow_edit_after_submit = serializers.BooleanField()
+    publish_results = serializers.BooleanField()
+    my_status = SurveyEnumField(component_name="SurveyMyStatusEnum", choices=MY_STATUS_CHOICES)
+
+
+class SurveyDetailOut(SurveyCardOut):
+    thank_you_text = serializers.CharField()
+    pages = PageOut(many=True)
+    questions = QuestionOut(many=True)
+
+
+# --- responses ------------------------------------------------------------------------------
+@extend_schema_field(OpenApiTypes.OBJECT)
+class AnswersField(serializers.DictField):
+    pass
+
+
+class DraftOut(serializers.Serializer):
+    answers = AnswersField(help_text="The saved (cleaned) answers; {} when there is no draft.")
+    saved_at = serializers.DateTimeField(allow_null=True)
+    my_status = SurveyEnumField(component_name="SurveyMyStatusEnum", choices=MY_STATUS_CHOICES)
+    visible_question_ids = serializers.ListField(
+        child=serializers.CharField(), help_text="Questions shown for these answers."
+    )
+    response_token = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "Anonymous surveys only, and only when a new response was just created: keep it "
+            "and send it as X-Response-Token to resume, submit or edit. It is shown once."
+        ),
+    )
+
+
+class SubmittedOut(serializers.Serializer):
+    response_id = serializers.CharField(allow_null=True, help_text="Null for anonymous surveys.")
+    submitted_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    answers = AnswersField()
+    thank_you_text = serializers.CharField()
+    can_edit = serializers.BooleanField()
+    response_token = serializers.CharField(allow_null=True, help_text="As in the draft.")
+
+
+# --- results --------------------------------------------------------------------------------
+class ResultChoiceOut(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    percent = serializers.FloatField(help_text="Of the members who answered the question.")
+    mean_rank = serializers.FloatField(required=False, allow_null=True)
+
+
+class ResultPointOut(serializers.Serializer):
+    value = serializers.FloatField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    percent = serializers.FloatField()
+
+
+class NpsOut(serializers.Serializer):
+    score = serializers.FloatField(allow_null=True)
+    promoters = serializers.IntegerField()
+    passives = serializers.IntegerField()
+    detractors = serializers.IntegerField()
+    promoters_percent = serializers.FloatField()
+    passives_percent = serializers.FloatField()
+    detractors_percent = serializers.FloatField()
+
+
+class MatrixRowOut(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField()
+    counts = serializers.ListField(child=serializers.IntegerField())
+    percents = serializers.ListField(child=serializers.FloatField())
+    mean = serializers.FloatField(allow_null=True)
+
+
+class QuestionResultOut(serializers.Serializer):
+    """Summary of one question; text answers are never published."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    type = SurveyEnumField(
+        component_name="QuestionTypeEnum", choices=[t.value for t in QuestionType]
+    )
+    kind = SurveyEnumField(
+        component_name="QuestionResultKindEnum",
+        choices=["choices", "ranking", "scale", "nps", "matrix", "text", "date"],
+    )
+    answered = serializers.IntegerField()
+    choices = ResultChoiceOut(many=True)
+    distribution = ResultPointOut(many=True)
+    mean = serializers.FloatField(allow_null=True)
+    median = serializers.FloatField(allow_null=True)
+    nps = NpsOut(allow_null=True)
+    scale = serializers.ListField(child=serializers.CharField())
+    matrix = MatrixRowOut(many=True)
+
+
+class ResultsOut(serializers.Serializer):
+    submitted = serializers.IntegerField()
+    questions = QuestionResultOut(many=True)

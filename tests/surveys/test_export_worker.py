@@ -1,0 +1,61 @@
+"""Exports run on a real Celery worker (Redis broker, PostgreSQL test database)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import pytest
+from django.db import transaction
+
+from surveys import services
+from surveys.models import Export, ExportStatus
+from tests.factories import MembershipFactory
+from tests.surveys.factories import make_survey
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def shared_media(tmp_path, monkeypatch, settings):
+    """One MEDIA_ROOT for this process and the worker (which reads it from the environment)."""
+    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path))
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_export_runs_on_worker(shared_media, celery_worker_process, community):
+    survey = make_survey(
+        community,
+        [
+            {"key": "c", "type": "multiple_choice", "title": "喜欢", "choices": ["茶", "咖啡"]},
+            {"key": "n", "type": "number", "title": "杯数"},
+        ],
+    )
+    for i in range(25):
+        services.response_submit(
+            membership=MembershipFactory(community=community),
+            survey=survey,
+            answers={
+                survey.q["c"].id: {"choices": [survey.c["c"]["茶"].id, survey.c["c"]["咖啡"].id]},
+                survey.q["n"].id: i,
+            },
+        )
+    moderator = MembershipFactory(community=community, tier="moderator")
+    with transaction.atomic():
+        export = services.export_request(actor=moderator, survey_id=survey.pk, format="csv")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        export.refresh_from_db()
+        if export.status in (ExportStatus.DONE, ExportStatus.FAILED):
+            break
+        time.sleep(0.2)
+    assert export.status == ExportStatus.DONE, export.error
+    assert (export.rows_done, export.rows_total) == (25, 25)
+    with export.file.open("rb") as handle:
+        rows = list(csv.reader(io.StringIO(handle.read().decode("utf-8-sig"))))
+    assert rows[0][-2:] == ["喜欢", "杯数"]
+    assert rows[1][-2:] == ["茶; 咖啡", "0"]
+    assert len(rows) == 26
+    assert Export.objects.count() == 1
