@@ -88,13 +88,21 @@ def visible_membership(user: User, community_id: str) -> Membership:
     return membership
 
 
-def require(user: User, community_id: str, action: Action) -> Membership:
-    """The user's membership if they may do ``action``; raises 404 (cannot see) or 403."""
-    membership = visible_membership(user, community_id)
+def ensure(membership: Membership | None, action: Action) -> Membership:
+    """``membership`` when its holder may do ``action``; raises 404 when it cannot see its
+    community and the precise 403 (muted, tier, rules) otherwise. For callers that loaded the
+    membership together with the object (one query instead of two)."""
+    if membership is None or membership.status not in VISIBLE_STATUSES:
+        raise NotFound(_("Community not found."))
     denial = _denial(membership, action)
     if denial is not None:
         raise denial
     return membership
+
+
+def require(user: User, community_id: str, action: Action) -> Membership:
+    """The user's membership if they may do ``action``; raises 404 (cannot see) or 403."""
+    return ensure(visible_membership(user, community_id), action)
 
 
 def require_over(actor: Membership, target: Membership, action: Action) -> None:

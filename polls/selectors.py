@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import VISIBLE_STATUSES, Action, can, require
+from community.authz import VISIBLE_STATUSES, Action, can, ensure
 from community.errors import Forbidden, NotFound
 from community.models import Membership, User
 from polls.models import Ballot, Option, Participation, Poll, PollStatus, ResultsVisibility
@@ -50,8 +50,7 @@ def poll_for_member(
         rules_accepted_version=poll.m_rules,
     )
     membership._state.adding = False
-    if not can(membership, action):
-        require(user, poll.community_id, action)  # raises the precise 403
+    ensure(membership, action)
     return poll, membership
 
 

@@ -23,7 +23,7 @@ from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import Action, can
+from community.authz import Action, can, ensure
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.models import Membership, MembershipStatus, User
 from community.selectors import active_member_count
@@ -247,8 +247,7 @@ def _check_open(poll: Poll, now: datetime) -> None:
 
 
 def _check_participant(membership: Membership) -> None:
-    if not can(membership, Action.PARTICIPATE):
-        raise Forbidden(_("You cannot vote in this community right now."), code="cannot_vote")
+    ensure(membership, Action.PARTICIPATE)
 
 
 # --- create and edit ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import VISIBLE_STATUSES, Action, can, require
+from community.authz import VISIBLE_STATUSES, Action, ensure
 from community.errors import NotFound
 from community.models import Membership, User
 from surveys.models import Participation, Survey, SurveyStatus
@@ -56,8 +56,7 @@ def survey_for_member(
         raise NotFound(_("Survey not found."))
     membership.community = survey.community
     membership.user = user
-    if action is not Action.VIEW and not can(membership, action):
-        require(user, survey.community_id, action)  # raises the precise 403
+    ensure(membership, action)
     return survey, membership
 
 

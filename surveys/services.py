@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from community.authz import Action, can
+from community.authz import Action, can, ensure
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.models import Membership, User
 from surveys.definition import build_definition, definition_for
@@ -364,8 +364,7 @@ def _check_participant(membership: Membership, survey: Survey) -> None:
     which already gave the precise 404/403."""
     if membership.community_id != survey.community_id:
         raise NotFound(_("Survey not found."))
-    if not can(membership, Action.PARTICIPATE):
-        raise Forbidden(_("You cannot answer surveys in this community."))
+    ensure(membership, Action.PARTICIPATE)
 
 
 def _refuse_second_response(survey: Survey, participation: Participation | None) -> None:

@@ -65,7 +65,9 @@ def _redis_url() -> str:
 def _drop_celery_connections(celery_app) -> None:
     """Forget pooled broker connections: even eager calls open a producer pool on the broker
     configured then (none → amqp://localhost), which later sends would silently reuse."""
-    celery_app.pool.force_close_all()
+    from kombu import pools
+
+    pools.reset()  # kombu's process-wide connection and producer pools
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

@@ -4,7 +4,6 @@ publishes it, and a member finds it through the API."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -35,10 +34,10 @@ pytestmark = [
 
 
 @pytest.fixture
-def page(live_server):
+def page(live_server, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test
     # body are still synchronous and safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
