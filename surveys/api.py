@@ -18,7 +18,7 @@ from surveys.definition import definition_for, extra_fields
 from surveys.engine import shuffled_choices, visible_question_ids
 from surveys.models import ResponseStatus, Survey
 from surveys.reports import survey_report
-from surveys.selectors import my_status, open_surveys, survey_for_member
+from surveys.selectors import my_status, open_surveys, open_surveys_of_user, survey_for_member
 from surveys.serializers import (
     AnswersIn,
     DraftOut,
@@ -103,6 +103,7 @@ def _condition(condition) -> dict | None:
 def _card(survey: Survey, status_value: str) -> dict:
     return {
         "id": survey.id,
+        "community_id": survey.community_id,
         "title": survey.title,
         "description": survey.description,
         "state": survey.state(),
@@ -133,6 +134,24 @@ class CommunitySurveysView(GenericAPIView):
     def get(self, request, community_id: str):
         membership = visible_membership(request.user, community_id)
         page = self.paginate_queryset(open_surveys(membership=membership))
+        data = SurveyCardOut([_card(s, s.my_status) for s in page], many=True).data
+        return self.get_paginated_response(data)
+
+
+class MySurveysView(GenericAPIView):
+    serializer_class = SurveyCardOut
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Open surveys of all my communities",
+        description=(
+            "Like the community list, across every community I am an active or muted member "
+            "of: soonest closing first, each with `community_id` and my status. Paginated."
+        ),
+        responses={200: SurveyCardOut(many=True)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(open_surveys_of_user(user=request.user))
         data = SurveyCardOut([_card(s, s.my_status) for s in page], many=True).data
         return self.get_paginated_response(data)
 

@@ -15,20 +15,38 @@ from surveys.models import Participation, Survey, SurveyStatus
 MY_STATUS_NOT_STARTED = "not_started"
 
 
-def open_surveys(*, membership: Membership) -> QuerySet[Survey]:
-    """Published surveys of the member's community inside their open window, soonest
-    closing first, annotated with ``my_status`` (not_started / draft / submitted) in the
-    same query."""
+def _open_with_my_status(surveys: QuerySet[Survey], *, user_id: str) -> QuerySet[Survey]:
+    """Published surveys inside their open window, soonest closing first, annotated with
+    ``my_status`` (not_started / draft / submitted) in the same query."""
     now = timezone.now()
     mine = Participation.objects.filter(
-        community_id=membership.community_id, survey=OuterRef("pk"), user_id=membership.user_id
+        community_id=OuterRef("community_id"), survey=OuterRef("pk"), user_id=user_id
     ).values("status")[:1]
     return (
-        Survey.objects.filter(community_id=membership.community_id, status=SurveyStatus.PUBLISHED)
+        surveys.filter(status=SurveyStatus.PUBLISHED)
         .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
         .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
         .annotate(my_status=Coalesce(Subquery(mine), Value(MY_STATUS_NOT_STARTED)))
         .order_by("closes_at", "-published_at", "id")
+    )
+
+
+def open_surveys(*, membership: Membership) -> QuerySet[Survey]:
+    """Open surveys of the member's community, with ``my_status``."""
+    return _open_with_my_status(
+        Survey.objects.filter(community_id=membership.community_id),
+        user_id=membership.user_id,
+    )
+
+
+def open_surveys_of_user(*, user: User) -> QuerySet[Survey]:
+    """Open surveys of every community the user can see (active or muted member), with
+    ``my_status``: the "surveys for me" list of the mini-program."""
+    communities = Membership.objects.filter(user=user, status__in=VISIBLE_STATUSES).values(
+        "community_id"
+    )
+    return _open_with_my_status(
+        Survey.objects.filter(community_id__in=communities), user_id=user.pk
     )
 
 

@@ -121,6 +121,7 @@ class SurveyCardOut(serializers.Serializer):
     """What a survey card in the mini-program shows."""
 
     id = serializers.CharField()
+    community_id = serializers.CharField(help_text="The community (WeChat group) it belongs to.")
     title = serializers.CharField()
     description = serializers.CharField()
     state = SurveyEnumField(component_name="SurveyStateEnum", choices=SurveyState.choices)

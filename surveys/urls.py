@@ -5,6 +5,7 @@ from django.urls import path
 from surveys import api
 
 urlpatterns = [
+    path("surveys", api.MySurveysView.as_view(), name="my-surveys"),
     path(
         "communities/<str:community_id>/surveys",
         api.CommunitySurveysView.as_view(),

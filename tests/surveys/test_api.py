@@ -66,6 +66,37 @@ def test_list_of_other_community_is_404(outsider, survey, community):
     assert response.status_code == 404
 
 
+def test_my_surveys_span_my_communities_only(community, member, survey):
+    membership, client = member
+    other = CommunityFactory()
+    MembershipFactory(community=other, user=membership.user)
+    theirs = make_survey(other, basic_questions(), title="另一个群的问卷")
+    banned_from = CommunityFactory()
+    MembershipFactory(community=banned_from, user=membership.user, status="banned")
+    make_survey(banned_from, basic_questions(), title="被封禁的群")
+    make_survey(CommunityFactory(), basic_questions(), title="陌生的群")
+    client.put(f"/api/v1/surveys/{survey.id}/draft", {"answers": {}}, format="json")
+
+    body = client.get("/api/v1/surveys").json()
+    cards = {card["id"]: card for card in body["results"]}
+    assert set(cards) == {survey.id, theirs.id}
+    assert cards[survey.id]["community_id"] == community.id
+    assert cards[survey.id]["my_status"] == "draft"
+    assert cards[theirs.id]["my_status"] == "not_started"
+
+
+def test_my_surveys_query_count_is_fixed(member, community, django_assert_num_queries):
+    _membership, client = member
+    make_survey(community, basic_questions())
+    # token, count, page
+    with django_assert_num_queries(3):
+        client.get("/api/v1/surveys")
+    for _ in range(5):
+        make_survey(community, basic_questions())
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/surveys").json()["count"] == 6
+
+
 # --- detail ---------------------------------------------------------------------------------
 def test_detail_renders_questions_choices_and_logic(member, survey):
     _m, client = member
