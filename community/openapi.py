@@ -65,6 +65,41 @@ class ErrorResponse503Serializer(serializers.Serializer):
         ref_name = "ErrorResponse503"
 
 
+# Integer bounds that come from the database backend's column sizes (PostgreSQL's smallint and
+# integer, SQLite's 64-bit integers), not from a business rule: left out of the contract so it
+# is the same whichever database generated it.
+_STORAGE_BOUNDS = {
+    -32768,
+    32767,
+    -2147483648,
+    2147483647,
+    -9223372036854775808,
+    9223372036854775807,
+}
+
+
+def drop_storage_bounds(result, generator, request, public):
+    """drf-spectacular postprocessing hook: remove database storage limits from integers."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                for key in ("minimum", "maximum"):
+                    if node.get(key) in _STORAGE_BOUNDS:
+                        del node[key]
+                if node.get("format") == "int64":
+                    del node["format"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result.get("components", {}))
+    walk(result.get("paths", {}))
+    return result
+
+
 CONFLICT = {409: ErrorResponse409Serializer}
 WECHAT_UNAVAILABLE = {503: ErrorResponse503Serializer}
 

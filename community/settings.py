@@ -208,7 +208,10 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": f"{_ERROR_ENUMS}.ErrorCode429Enum.choices",
         "ErrorCode500Enum": f"{_ERROR_ENUMS}.ErrorCode500Enum.choices",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "community.openapi.drop_storage_bounds",
+    ],
     "TAGS": [
         {"name": "auth", "description": "WeChat login and tokens"},
         {"name": "me", "description": "The signed-in member"},

@@ -6,13 +6,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("notification status", "Pending")
     SENT = "sent", _("Sent")
     REFUSED = "refused", _("Refused by the member")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("notification status", "Failed")
     SKIPPED = "skipped", _("Skipped (no template configured)")
 
 
