@@ -65,6 +65,21 @@ class CommunityScopedAdmin(admin.ModelAdmin):
             return False
         return True
 
+    def run_for_each(
+        self, request, queryset, service, *, id_argument: str, done_message: str, **kwargs
+    ) -> None:
+        """An admin action: call ``service`` for every selected row, acting as the staff user's
+        membership in that row's community; refusals become messages, successes are counted."""
+        done = 0
+        for obj in queryset.select_related("community"):
+            actor = admin_actor(request.user, self.community_of(obj))
+            if actor is None:
+                continue
+            if self.run_service(request, service, actor=actor, **{id_argument: obj.pk}, **kwargs):
+                done += 1
+        if done:
+            self.message_user(request, done_message % {"count": done})
+
 
 @admin.register(Community)
 class CommunityAdmin(CommunityScopedAdmin):
@@ -146,15 +161,13 @@ class MembershipAdmin(CommunityScopedAdmin):
                 obj.refresh_from_db()
 
     def _bulk(self, request, queryset, service) -> None:
-        done = 0
-        for membership in queryset.select_related("community"):
-            actor = admin_actor(request.user, membership.community)
-            if actor is None:
-                continue
-            if self.run_service(request, service, actor=actor, target_id=membership.pk):
-                done += 1
-        if done:
-            self.message_user(request, _("%(count)d member(s) updated.") % {"count": done})
+        self.run_for_each(
+            request,
+            queryset,
+            service,
+            id_argument="target_id",
+            done_message=_("%(count)d member(s) updated."),
+        )
 
     @admin.action(description=_("Approve selected pending members"))
     def approve(self, request, queryset):

@@ -10,7 +10,7 @@ import csv
 
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableInlineAdminMixin
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import transaction
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -242,14 +242,14 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
         ValidatingForm.admin_self = admin_self
         return ValidatingForm
 
-    def _each(self, request, queryset, service, **kwargs) -> None:
-        done = 0
-        for poll in queryset.select_related("community"):
-            actor = admin_actor(request.user, poll.community)
-            if self.run_service(request, service, actor=actor, poll_id=poll.pk, **kwargs):
-                done += 1
-        if done:
-            self.message_user(request, _("%(count)d poll(s) updated.") % {"count": done})
+    def _each(self, request, queryset, service) -> None:
+        self.run_for_each(
+            request,
+            queryset,
+            service,
+            id_argument="poll_id",
+            done_message=_("%(count)d poll(s) updated."),
+        )
 
     @admin.action(description=_("Close the selected polls now"))
     def close_polls(self, request, queryset):
@@ -294,14 +294,6 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
                     )
             writer.writerow([])
         return response
-
-    def run_service(self, request, func, **kwargs) -> bool:
-        try:
-            func(**kwargs)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return False
-        return True
 
 
 def _describe(choices: dict, labels: dict) -> str:

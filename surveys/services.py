@@ -285,8 +285,8 @@ def _new_response(*, survey: Survey, user: User) -> tuple[Response, str | None]:
     return response, token
 
 
-def response_get_draft(*, survey: Survey, user: User, token: str | None) -> Response | None:
-    """The member's stored draft (anonymous: the one matching ``token``), or None."""
+def _my_response(*, survey: Survey, user: User, token: str | None, status: str) -> Response | None:
+    """The member's response in ``status`` (anonymous: the one matching ``token``), or None."""
     if survey.anonymous:
         if not token:
             return None
@@ -294,33 +294,25 @@ def response_get_draft(*, survey: Survey, user: User, token: str | None) -> Resp
             community_id=survey.community_id,
             survey=survey,
             edit_token_hash=hash_edit_token(token),
-            status=ResponseStatus.DRAFT,
+            status=status,
         ).first()
+    link = "draft" if status == ResponseStatus.DRAFT else "submitted"
     participation = (
         Participation.objects.filter(community_id=survey.community_id, survey=survey, user=user)
-        .select_related("draft")
+        .select_related(link)
         .first()
     )
-    return participation.draft if participation else None
+    return getattr(participation, link) if participation else None
+
+
+def response_get_draft(*, survey: Survey, user: User, token: str | None) -> Response | None:
+    """The member's stored draft (anonymous: the one matching ``token``), or None."""
+    return _my_response(survey=survey, user=user, token=token, status=ResponseStatus.DRAFT)
 
 
 def response_get_submitted(*, survey: Survey, user: User, token: str | None) -> Response | None:
     """The member's latest submitted response (anonymous: the one matching ``token``)."""
-    if survey.anonymous:
-        if not token:
-            return None
-        return Response.objects.filter(
-            community_id=survey.community_id,
-            survey=survey,
-            edit_token_hash=hash_edit_token(token),
-            status=ResponseStatus.SUBMITTED,
-        ).first()
-    participation = (
-        Participation.objects.filter(community_id=survey.community_id, survey=survey, user=user)
-        .select_related("submitted")
-        .first()
-    )
-    return participation.submitted if participation else None
+    return _my_response(survey=survey, user=user, token=token, status=ResponseStatus.SUBMITTED)
 
 
 def response_save_draft(
