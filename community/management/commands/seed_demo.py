@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from community.models import Community, Membership, MembershipStatus, Tier, User
+from polls.models import Poll
+from polls.services import poll_create
+from surveys.models import Choice, Question, QuestionType, Survey
+from surveys.services import survey_publish
 
 DEMO_MEMBERS = [
     ("群主老王", Tier.OWNER),
@@ -62,6 +69,13 @@ class Command(BaseCommand):
                 user=moderator,
                 defaults={"tier": Tier.MODERATOR, "rules_accepted_version": 1},
             )
+        owner = Membership.objects.select_related("community", "user").get(
+            community=community, tier=Tier.OWNER
+        )
+        if not Poll.objects.filter(community=community).exists():
+            self._demo_polls(owner)
+        if not Survey.objects.filter(community=community).exists():
+            self._demo_survey(owner)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo community {community.name!r} (invite code {community.invite_code}) "
@@ -70,3 +84,61 @@ class Command(BaseCommand):
                 '{"nickname": "小张"}.'
             )
         )
+
+    def _demo_polls(self, owner: Membership) -> None:
+        """Two open polls, created through the same service as the API and the admin."""
+        now = timezone.now()
+        poll_create(
+            actor=owner,
+            title="这周末去哪里爬山？",
+            kind="single",
+            closes_at=now + timedelta(days=3),
+            options=[{"label": "香山"}, {"label": "百望山"}, {"label": "八大处"}],
+        )
+        saturday = timezone.localtime(now + timedelta(days=(5 - now.weekday()) % 7 or 7))
+        start = saturday.replace(hour=8, minute=0, second=0, microsecond=0)
+        poll_create(
+            actor=owner,
+            title="集合时间",
+            kind="time",
+            closes_at=now + timedelta(days=2),
+            options=[
+                {"starts_at": start + timedelta(hours=h), "ends_at": start + timedelta(hours=h + 1)}
+                for h in (0, 1, 2)
+            ],
+        )
+
+    def _demo_survey(self, owner: Membership) -> None:
+        """A published three-question survey with one display condition (authored as a
+        moderator would in the admin, published through ``survey_publish``)."""
+        community = owner.community
+        survey = Survey.objects.create(
+            community=community,
+            author=owner.user,
+            title="上次活动满意度调查",
+            description="花一分钟告诉我们你的感受。",
+            thank_you_text="谢谢你的反馈！",
+        )
+        Question.objects.create(
+            survey=survey, order=1, type=QuestionType.RATING, title="整体打几分？", required=True
+        )
+        again = Question.objects.create(
+            survey=survey,
+            order=2,
+            type=QuestionType.SINGLE_CHOICE,
+            title="下次还会参加吗？",
+            required=True,
+        )
+        Choice.objects.create(survey=survey, question=again, order=1, label="会")
+        no = Choice.objects.create(survey=survey, question=again, order=2, label="不会")
+        Question.objects.create(
+            survey=survey,
+            order=3,
+            type=QuestionType.LONG_TEXT,
+            title="为什么不会？",
+            condition={
+                "match": "all",
+                "rules": [{"question_id": again.id, "operator": "equals", "value": no.id}],
+            },
+        )
+        survey_publish(actor=owner, survey_id=survey.pk)
