@@ -14,10 +14,32 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import CharField, Value
+from django.utils.translation import gettext_lazy
 
 from polls import counting
 from polls.ballots import RANK_SEPARATOR, VOTERS_KEY
 from polls.models import Poll, PollKind, RankedMethod, Tally
+
+# ``polls.counting`` is Django-free, so its tie-break rule is translated here; a test checks that
+# the English text is the counting module's own.
+TIE_BREAK_RULE = gettext_lazy(
+    "If several options are tied for the fewest votes in a round, the votes they had in "
+    "earlier rounds decide: starting from round 1, the first round in which their votes differ "
+    "counts, and the option with fewer votes in that round is eliminated (if more than two are "
+    "tied, the later rounds decide among those still tied). If they had equal votes in every "
+    "earlier round, the option listed last in the poll is eliminated. Exactly one option is "
+    "eliminated per round, so there is always a single winner."
+)
+
+
+def localized(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (computed now or frozen at close) with its texts in the active language."""
+    parts = {}
+    for name in ("result", "alternative"):
+        part = data.get(name)
+        if isinstance(part, dict) and "tie_break_rule" in part:
+            parts[name] = {**part, "tie_break_rule": str(TIE_BREAK_RULE)}
+    return {**data, **parts} if parts else data
 
 
 def tallies_of(poll: Poll) -> dict[str, int]:

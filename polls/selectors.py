@@ -14,7 +14,7 @@ from community.authz import VISIBLE_STATUSES, Action, can, ensure
 from community.errors import Forbidden, NotFound
 from community.models import Membership, User
 from polls.models import Ballot, Option, Participation, Poll, PollStatus, ResultsVisibility
-from polls.results import compute_results, tallies_of
+from polls.results import compute_results, localized, tallies_of
 from polls.services import _non_voter_memberships
 
 
@@ -139,6 +139,7 @@ def poll_results(*, poll: Poll, viewer: Membership, now: datetime | None = None)
         data = poll.final_results
     else:
         data = compute_results(poll, [o.pk for o in options], tallies_of(poll))
+    data = localized(data)
     needed = 0
     if poll.secret and data["voters"] < poll.min_ballots_to_show:
         needed = poll.min_ballots_to_show - data["voters"]

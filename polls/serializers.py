@@ -19,6 +19,7 @@ from polls.models import (
     ResultsVisibility,
 )
 from polls.openapi import NamedEnumField
+from polls.result_serializers import PollResultField
 
 
 def _id() -> serializers.CharField:
@@ -157,20 +158,17 @@ class PollResultsOut(serializers.Serializer):
     ranked_method = serializers.ChoiceField(
         choices=RankedMethod.choices, allow_null=True, help_text="Ranked polls: official count."
     )
-    result = serializers.JSONField(
+    result = PollResultField(
         allow_null=True,
         help_text=(
-            "Per kind: single/multiple `{voters, options:[{option,count,percent}], winners}`; "
-            "ranked (irv) `{ballots, rounds:[{number,counts,exhausted,eliminated,winner,"
-            "tie_break}], winner, tie_break_rule}` or (borda) `{ballots, options:[{option,"
-            "points}], winners}`; score `{min_score, max_score, options:[{option,count,mean,"
-            "median,distribution}]}`; proposal `{total, positions:[{position,count,percent}], "
-            "blocked, outcome}`; time `{slots:[{option,yes,if_need_be,no,available}], best}`. "
-            "Null when hidden."
+            "Shape by kind: single/multiple `ChoiceResultOut`; ranked `RunoffResultOut` (irv) "
+            "or `BordaResultOut` (borda); score `ScoreResultOut`; proposal "
+            "`ProposalResultOut`; time `TimePollResultOut`. Null when hidden."
         ),
     )
-    alternative = serializers.JSONField(
-        allow_null=True, help_text="Ranked polls: the other count (Borda or IRV)."
+    alternative = PollResultField(
+        allow_null=True,
+        help_text="Ranked polls: the other count (`BordaResultOut` or `RunoffResultOut`).",
     )
     options = PollOptionOut(many=True)
 

@@ -95,7 +95,7 @@ def test_ranked_choice_instant_runoff_rounds_and_borda(make_poll, make_member):
     for ranking in ballots:
         vote(make_member()[1], poll, {"ranking": ranking})
     _, client = make_member()
-    results = client.get(f"/api/v1/polls/{poll.pk}/results").json()
+    results = client.get(f"/api/v1/polls/{poll.pk}/results", HTTP_ACCEPT_LANGUAGE="en").json()
     irv = results["result"]
     assert results["ranked_method"] == "irv"
     assert irv["tie_break_rule"] == TIE_BREAK_RULE

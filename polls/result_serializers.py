@@ -1,0 +1,133 @@
+"""Typed shapes of poll results for the contract: one per counting method.
+
+The results endpoint renders ``polls.counting`` results (``to_dict()``) as they are; these
+serializers only describe them, so the mini-program gets a typed schema per poll kind."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from polls.counting import PROPOSAL_POSITIONS
+
+_option = serializers.CharField
+
+
+class OptionCountOut(serializers.Serializer):
+    option = _option()
+    count = serializers.IntegerField()
+    percent = serializers.FloatField(help_text="Of the voters, one decimal.")
+
+
+class ChoiceResultOut(serializers.Serializer):
+    """Single and multiple choice."""
+
+    voters = serializers.IntegerField()
+    options = OptionCountOut(many=True, help_text="Most votes first, then poll order.")
+    winners = serializers.ListField(child=_option(), help_text="Several on a tie; empty: no votes.")
+
+
+class RunoffRoundOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Votes of each continuing option."
+    )
+    exhausted = serializers.IntegerField(help_text="Ballots with no continuing option (so far).")
+    eliminated = serializers.ListField(child=_option(), help_text="Empty in the deciding round.")
+    winner = _option(allow_null=True)
+    tie_break = serializers.ChoiceField(
+        choices=["earlier_rounds", "option_order"],
+        allow_null=True,
+        help_text="How a tie for the fewest votes was broken in this round, if there was one.",
+    )
+
+
+class RunoffResultOut(serializers.Serializer):
+    """Ranked choice counted by instant runoff: every round."""
+
+    ballots = serializers.IntegerField()
+    rounds = RunoffRoundOut(many=True)
+    winner = _option(allow_null=True)
+    tie_break_rule = serializers.CharField(help_text="The tie-break rule, in words.")
+
+
+class OptionPointsOut(serializers.Serializer):
+    option = _option()
+    points = serializers.IntegerField()
+
+
+class BordaResultOut(serializers.Serializer):
+    """Ranked choice counted by Borda (n-1 points for a first place ... 0 for unranked)."""
+
+    ballots = serializers.IntegerField()
+    options = OptionPointsOut(many=True)
+    winners = serializers.ListField(child=_option())
+
+
+class OptionScoresOut(serializers.Serializer):
+    option = _option()
+    count = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    median = serializers.FloatField(allow_null=True)
+    distribution = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Ballots per score, every score included."
+    )
+
+
+class ScoreResultOut(serializers.Serializer):
+    """Score polls: mean, median and distribution per option."""
+
+    min_score = serializers.IntegerField()
+    max_score = serializers.IntegerField()
+    options = OptionScoresOut(many=True, help_text="Highest mean first.")
+
+
+class PositionCountOut(serializers.Serializer):
+    position = serializers.ChoiceField(choices=PROPOSAL_POSITIONS)
+    count = serializers.IntegerField()
+    percent = serializers.FloatField()
+
+
+class ProposalResultOut(serializers.Serializer):
+    """Proposals: agree / abstain / disagree / block."""
+
+    total = serializers.IntegerField()
+    positions = PositionCountOut(many=True)
+    blocked = serializers.BooleanField()
+    outcome = serializers.ChoiceField(choices=["passed", "rejected", "blocked", "no_votes"])
+
+
+class TimeSlotOut(serializers.Serializer):
+    option = _option()
+    yes = serializers.IntegerField()
+    if_need_be = serializers.IntegerField()
+    no = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="yes + if_need_be")
+
+
+class TimePollResultOut(serializers.Serializer):
+    """Time polls: slots, the best first."""
+
+    slots = TimeSlotOut(many=True)
+    best = serializers.ListField(child=_option())
+
+
+_RESULT_SHAPES = [
+    ChoiceResultOut,
+    RunoffResultOut,
+    BordaResultOut,
+    ScoreResultOut,
+    ProposalResultOut,
+    TimePollResultOut,
+]
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="PollResult",
+        serializers=_RESULT_SHAPES,
+        resource_type_field_name=None,
+    )
+)
+class PollResultField(serializers.JSONField):
+    """A counting result; its shape follows the poll's ``kind`` (and ``ranked_method``)."""
