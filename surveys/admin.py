@@ -167,6 +167,17 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
     search_fields = ["title"]
     list_select_related = ["community"]
     inlines = [PageInline, QuestionInline, ExportInline]
+
+    def _create_formsets(self, request, obj, change):
+        # Let the question formset see the page formset: display logic is checked on save for
+        # pages as well as questions.
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        pages = next((f for f in formsets if f.model is Page), None)
+        for formset in formsets:
+            if isinstance(formset, QuestionInlineFormSet):
+                formset.page_formset = pages
+        return formsets, inline_instances
+
     actions = ["publish", "close", "duplicate", "export_csv", "export_xlsx"]
     readonly_fields = ["status", "submitted_count", "published_at", "links"]
     fieldsets = [

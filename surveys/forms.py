@@ -223,11 +223,34 @@ class QuestionInlineFormSet(CustomInlineFormSet):
                 else Page.objects.none()
             )
 
+    #: The page formset of the same admin form (set by ``SurveyAdmin``), so page conditions
+    #: edited in the same request are checked against the questions edited with them.
+    page_formset = None
+
+    def _pages(self) -> tuple[list[Page], dict]:
+        """This survey's saved pages with the page conditions as submitted now, and the page
+        forms by page id (to attach errors to)."""
+        pages = list(Page.objects.filter(survey_id=self.instance.pk)) if self.instance.pk else []
+        page_forms = {}
+        if self.page_formset is not None and self.page_formset.is_valid():
+            by_id = {p.id: p for p in pages}
+            for form in self.page_formset.forms:
+                data = getattr(form, "cleaned_data", None) or {}
+                page = by_id.get(form.instance.pk)
+                if page is None:
+                    continue  # a new page: no question can be on it yet
+                if data.get("DELETE"):
+                    pages.remove(page)
+                    continue
+                page.condition = data.get("condition", page.condition)
+                page_forms[page.id] = form
+        return pages, page_forms
+
     def clean(self):
         super().clean()
         if any(self.errors):
             return
-        pages = list(Page.objects.filter(survey_id=self.instance.pk)) if self.instance.pk else []
+        pages, page_forms = self._pages()
         page_order = {p.id: i for i, p in enumerate(pages)}
         entries = []
         for index, form in enumerate(self.forms):
@@ -262,9 +285,18 @@ class QuestionInlineFormSet(CustomInlineFormSet):
             questions=tuple(question for _key, question, _form in entries),
         )
         forms_by_id = {question.id: form for _key, question, form in entries}
+        page_errors = []
         for error in check_definition(definition, gettext=gettext):
-            if error.field == "condition" and error.question_id in forms_by_id:
+            if error.field != "condition":
+                continue
+            if error.question_id in forms_by_id:
                 forms_by_id[error.question_id].add_error("condition", error.message)
+            elif error.page_id in page_forms:
+                page_forms[error.page_id].add_error("condition", error.message)
+                page_errors.append(error.message)
+        if page_errors:
+            # The page formset was validated before this one; failing here too stops the save.
+            raise forms.ValidationError(page_errors)
 
 
 class CrossTabForm(forms.Form):

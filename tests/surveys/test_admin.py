@@ -166,6 +166,62 @@ def test_forward_reference_rejected_on_save(community, moderator):
     assert q1.condition is None
 
 
+def test_page_condition_on_its_own_page_rejected_on_save(community, moderator):
+    """A page shown only for an answer given on that same page is a cycle: refused when the
+    survey is saved (not only at publish), and nothing is stored."""
+    _m, client = moderator
+    survey = make_survey(
+        community,
+        [
+            {"type": "single_choice", "title": "来过吗", "choices": ["来过", "没来过"], "page": 0},
+            {"type": "long_text", "title": "感想", "page": 1},
+        ],
+        pages=[{"title": "第一页"}, {"title": "第二页"}],
+        status=SurveyStatus.DRAFT,
+    )
+    first, second = survey.pages_
+    q1, q2 = survey.q["q1"], survey.q["q2"]
+    data = {
+        "title": survey.title,
+        "description": "",
+        "thank_you_text": "",
+        **_management("pages", 2, initial=2),
+        **_management("questions", 2, initial=2),
+        **_management("exports", 0),
+    }
+    for i, page in enumerate((first, second)):
+        data.update(
+            _question("pages", i, id=page.id, survey=survey.pk, title=page.title, description="")
+        )
+    for i, (q, page) in enumerate(((q1, first), (q2, second))):
+        data.update(
+            _question(
+                "questions",
+                i,
+                id=q.id,
+                survey=survey.pk,
+                type=q.type,
+                title=q.title,
+                page=page.id,
+                choices_text="来过\n没来过" if i == 0 else "",
+            )
+        )
+    rule = {"question_id": q1.id, "operator": "equals", "value": survey.c["q1"]["来过"].id}
+    data["pages-0-condition"] = json.dumps({"rules": [rule]})  # page 1 depends on itself
+    response = client.post(reverse("admin:surveys_survey_change", args=[survey.pk]), data)
+    assert response.status_code == 200
+    assert "condition" in str(response.context["inline_admin_formsets"][0].formset.errors)
+    first.refresh_from_db()
+    assert first.condition is None
+
+    data["pages-0-condition"] = ""
+    data["pages-1-condition"] = json.dumps({"rules": [rule]})  # page 2 after page 1: fine
+    response = client.post(reverse("admin:surveys_survey_change", args=[survey.pk]), data)
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert second.condition["rules"][0]["question_id"] == q1.id
+
+
 def test_publish_action_checks_definition(community, moderator):
     _m, client = moderator
     broken = make_survey(
