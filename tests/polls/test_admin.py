@@ -66,36 +66,15 @@ def test_admin_refusal_of_the_service_is_a_form_error_not_a_crash(staff, communi
 
 def test_admin_creates_a_poll_through_the_service(staff, community, make_member):
     make_member()
-    closes = timezone.localtime(timezone.now() + timedelta(days=1))
-    opens = timezone.localtime(timezone.now() - timedelta(minutes=1))
-    data = {
-        "community": community.pk,
-        "title": "Admin poll",
-        "description": "",
-        "kind": "single",
-        "opens_at_0": opens.strftime("%Y-%m-%d"),
-        "opens_at_1": opens.strftime("%H:%M:%S"),
-        "closes_at_0": closes.strftime("%Y-%m-%d"),
-        "closes_at_1": closes.strftime("%H:%M:%S"),
-        "ranked_method": "irv",
-        "min_selections": 1,
-        "max_selections": 1,
-        "min_score": 0,
-        "max_score": 5,
-        "results_visibility": "always",
-        "allow_vote_change": "on",
-        "min_ballots_to_show": 3,
-        "quorum_percent": 0,
-        "reminder_hours": 24,
-        "options-TOTAL_FORMS": 2,
-        "options-INITIAL_FORMS": 0,
-        "options-MIN_NUM_FORMS": 0,
-        "options-MAX_NUM_FORMS": 1000,
-        "options-0-label": "Yes",
-        "options-0-position": 1,
-        "options-1-label": "No",
-        "options-1-position": 2,
-    }
+    data = _add_form(
+        community,
+        **{
+            "options-TOTAL_FORMS": 2,
+            "options-0-label": "Yes",
+            "options-1-label": "No",
+            "options-1-position": 2,
+        },
+    )
     response = staff.post("/admin/polls/poll/add/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     poll = Poll.objects.get(title="Admin poll")
