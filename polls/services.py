@@ -636,19 +636,26 @@ def option_add(
         return option
 
 
+def _option_to_manage(actor: Membership, option_id: str) -> tuple[Option, Poll]:
+    """The option and its poll (locked) when ``actor`` may change that poll. Call inside a
+    transaction."""
+    option = Option.objects.filter(pk=option_id, community_id=actor.community_id).first()
+    if option is None:
+        raise NotFound(_("Option not found."))
+    poll = _locked_poll(actor, option.poll_id)
+    if not _may_manage(actor, poll):
+        raise Forbidden(
+            _("Only the author or a moderator can change this poll."), code="cannot_manage"
+        )
+    return option, poll
+
+
 def option_update(
     *, actor: Membership, option_id: str, position: int | None = None, **changes: Any
 ) -> Option:
     """Move an option (``position``) or, while nobody has voted, change its label or slot."""
     with transaction.atomic():
-        option = Option.objects.filter(pk=option_id, community_id=actor.community_id).first()
-        if option is None:
-            raise NotFound(_("Option not found."))
-        poll = _locked_poll(actor, option.poll_id)
-        if not _may_manage(actor, poll):
-            raise Forbidden(
-                _("Only the author or a moderator can change this poll."), code="cannot_manage"
-            )
+        option, poll = _option_to_manage(actor, option_id)
         changed = {k: v for k, v in changes.items() if getattr(option, k) != v}
         if changed and poll.voter_count:
             raise Conflict(
@@ -667,14 +674,7 @@ def option_update(
 def option_delete(*, actor: Membership, option_id: str) -> None:
     """Remove an option while nobody has voted in its poll."""
     with transaction.atomic():
-        option = Option.objects.filter(pk=option_id, community_id=actor.community_id).first()
-        if option is None:
-            raise NotFound(_("Option not found."))
-        poll = _locked_poll(actor, option.poll_id)
-        if not _may_manage(actor, poll):
-            raise Forbidden(
-                _("Only the author or a moderator can change this poll."), code="cannot_manage"
-            )
+        option, poll = _option_to_manage(actor, option_id)
         if poll.voter_count:
             raise Conflict(
                 _("Members have already voted; options can no longer be removed."),

@@ -315,6 +315,22 @@ def response_get_submitted(*, survey: Survey, user: User, token: str | None) -> 
     return _my_response(survey=survey, user=user, token=token, status=ResponseStatus.SUBMITTED)
 
 
+def _draft_for_update(
+    *, survey: Survey, user: User, participation: Participation, token: str | None
+) -> tuple[Response, str | None]:
+    """The member's draft, locked, or a new unsaved response (with the anonymous edit token to
+    hand out, if any). Call inside the transaction that holds ``participation``'s lock."""
+    if survey.anonymous:
+        response = _anonymous_response(survey=survey, token=token, status=ResponseStatus.DRAFT)
+    elif participation.draft_id:
+        response = Response.objects.select_for_update().get(pk=participation.draft_id)
+    else:
+        response = None
+    if response is None:
+        return _new_response(survey=survey, user=user)
+    return response, None
+
+
 def response_save_draft(
     *, membership: Membership, survey: Survey, answers: Any, token: str | None = None
 ) -> ResponseResult:
@@ -331,15 +347,9 @@ def response_save_draft(
     with transaction.atomic():
         participation = _locked_participation(survey=survey, user=user)
         _refuse_second_response(survey, participation)
-        token_out = None
-        if survey.anonymous:
-            response = _anonymous_response(survey=survey, token=token, status=ResponseStatus.DRAFT)
-        elif participation.draft_id:
-            response = Response.objects.select_for_update().get(pk=participation.draft_id)
-        else:
-            response = None
-        if response is None:
-            response, token_out = _new_response(survey=survey, user=user)
+        response, token_out = _draft_for_update(
+            survey=survey, user=user, participation=participation, token=token
+        )
         response.answers = result.to_json()
         response.updated_at = now
         response.save()
@@ -391,15 +401,9 @@ def response_submit(
     with transaction.atomic():
         participation = _locked_participation(survey=survey, user=user)
         _refuse_second_response(survey, participation)
-        token_out = None
-        if survey.anonymous:
-            response = _anonymous_response(survey=survey, token=token, status=ResponseStatus.DRAFT)
-        elif participation.draft_id:
-            response = Response.objects.select_for_update().get(pk=participation.draft_id)
-        else:
-            response = None
-        if response is None:
-            response, token_out = _new_response(survey=survey, user=user)
+        response, token_out = _draft_for_update(
+            survey=survey, user=user, participation=participation, token=token
+        )
         response.answers = result.to_json()
         response.status = ResponseStatus.SUBMITTED
         response.updated_at = now

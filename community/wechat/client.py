@@ -383,8 +383,7 @@ class WeChatClient:
         idempotent: bool = True,
         binary: bool = False,
     ) -> Any:
-        token = self.get_access_token()
-        try:
+        def call(token: str) -> Any:
             return self._call(
                 method,
                 path,
@@ -394,21 +393,16 @@ class WeChatClient:
                 binary=binary,
                 redact=(token,),
             )
+
+        token = self.get_access_token()
+        try:
+            return call(token)
         except WeChatError as exc:
             if exc.errcode not in TOKEN_ERRCODES:
                 raise
             errcode = exc.errcode
         logger.info("wechat %s: access token rejected (errcode=%s), refreshing", path, errcode)
-        token = self._obtain_token(force=True, stale=token)
-        return self._call(
-            method,
-            path,
-            params={"access_token": token},
-            body=body,
-            idempotent=idempotent,
-            binary=binary,
-            redact=(token,),
-        )
+        return call(self._obtain_token(force=True, stale=token))
 
     # --- HTTP ---------------------------------------------------------------------------------
 
