@@ -52,7 +52,7 @@ def _tz(poll: Poll):
 def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
     options = selectors.poll_options(poll=poll)
     voted = selectors.has_voted(poll=poll, user_id=membership.user_id)
-    manage = services._may_manage(membership, poll)
+    manage = services.may_manage(membership, poll)
     is_open = poll.status == PollStatus.OPEN
     participant = can(membership, Action.PARTICIPATE)
     poll.voted = voted

@@ -2,7 +2,7 @@
 
 Pure functions over a poll's settings and option ids (no queries), used by the cast service.
 A ballot adds one to each of its keys; each key appears at most once per ballot, so replacing
-a ballot moves every affected tally by exactly +1 or -1 (see ``services._record``).
+a ballot moves every affected tally by exactly +1 or -1 (see ``tally_store.tally_record``).
 """
 
 from __future__ import annotations

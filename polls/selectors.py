@@ -12,10 +12,23 @@ from django.utils.translation import gettext as _
 
 from community.authz import VISIBLE_STATUSES, Action, can, ensure
 from community.errors import Forbidden, NotFound
-from community.models import Membership, User
+from community.models import Membership, MembershipStatus, User
 from polls.models import Ballot, Option, Participation, Poll, PollStatus, ResultsVisibility
 from polls.results import compute_results, localized, tallies_of
-from polls.services import _non_voter_memberships
+
+
+def non_voter_memberships(*, poll: Poll) -> QuerySet[Membership]:
+    """Active members of the poll's community who have not voted (named ballot or secret
+    participation)."""
+    scope = {"community_id": poll.community_id, "poll_id": poll.pk}
+    voted = (
+        Participation.objects.filter(**scope, user_id=OuterRef("user_id"))
+        if poll.secret
+        else Ballot.objects.filter(**scope, voter_id=OuterRef("user_id"))
+    )
+    return Membership.objects.filter(
+        community_id=poll.community_id, status=MembershipStatus.ACTIVE
+    ).exclude(Exists(voted))
 
 
 def poll_for_member(
@@ -183,4 +196,4 @@ def poll_non_voters(*, poll: Poll, viewer: Membership) -> QuerySet[Membership]:
     secret, choices are)."""
     if not can(viewer, Action.MODERATE):
         raise Forbidden(_("Only moderators can see who has not voted yet."), code="tier_too_low")
-    return _non_voter_memberships(poll).select_related("user").order_by("joined_at", "pk")
+    return non_voter_memberships(poll=poll).select_related("user").order_by("joined_at", "pk")

@@ -1,0 +1,246 @@
+"""Casting, replacing and withdrawing ballots."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.authz import Action, ensure
+from community.errors import Conflict, DomainError
+from community.models import Membership
+from community.selectors import active_member_count
+from polls.ballots import ballot_keys, validate_ballot
+from polls.models import (
+    Ballot,
+    Participation,
+    Poll,
+    PollStatus,
+    SecretBallot,
+)
+from polls.services.common import (
+    RECEIPT_MIN_LENGTH,
+    hash_receipt,
+)
+from polls.tally_store import insert_once, tally_record, upsert_named_pg, upsert_named_portable
+
+logger = logging.getLogger(__name__)
+
+
+def poll_ensure_eligible(*, poll: Poll, now: datetime | None = None) -> Poll:
+    """Record the electorate (active members) of a poll that has opened, once.
+
+    Runs in its own statement, outside any ballot transaction (it writes the poll row)."""
+    now = now or timezone.now()
+    if poll.eligible_count is None and now >= poll.opens_at:
+        eligible = active_member_count(community_id=poll.community_id)
+        Poll.objects.filter(pk=poll.pk, eligible_count__isnull=True).update(eligible_count=eligible)
+        poll.eligible_count = eligible
+    return poll
+
+
+def check_open(poll: Poll, now: datetime) -> None:
+    status = poll.status_at(now)
+    if status == PollStatus.UPCOMING:
+        raise Conflict(
+            _("This poll is not open yet; voting starts at its opening time."),
+            code="poll_not_open",
+        )
+    if status == PollStatus.CLOSED:
+        raise Conflict(_("This poll has closed; votes are no longer accepted."), code="poll_closed")
+
+
+def check_participant(membership: Membership) -> None:
+    ensure(membership, Action.PARTICIPATE)
+
+
+# --- ballots -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CastResult:
+    """What a cast returns: the stored choices, and for a secret ballot its receipt."""
+
+    choices: dict[str, Any]
+    reason: str
+    created: bool
+    receipt: str | None = None
+
+
+def ballot_cast(
+    *,
+    membership: Membership,
+    poll: Poll,
+    body: dict[str, Any],
+    receipt: str | None = None,
+) -> CastResult:
+    """Cast or replace ``membership``'s ballot in ``poll`` (idempotent: the same body twice
+    leaves one ballot with those choices).
+
+    Named polls: one :class:`Ballot` per member (the database constraint decides between two
+    concurrent first votes; the loser replaces). Secret polls: the first vote records a
+    :class:`Participation` and an anonymous :class:`SecretBallot` and returns a receipt; to
+    replace it the member sends that receipt (or, for a safely retryable first vote, a random
+    receipt of >= 32 characters they generated). Without the receipt a second vote is refused
+    with 409 ``receipt_required``: nothing links the member to their ballot.
+
+    Tallies move in the same transaction and the poll's ``voter_count`` update, taken last,
+    guards against voting after close."""
+    check_participant(membership)
+    now = timezone.now()
+    check_open(poll, now)
+    poll_ensure_eligible(poll=poll, now=now)
+    choices = validate_ballot(poll, poll.option_order, body)
+    if receipt is not None and not poll.secret:
+        raise DomainError(
+            _("Only secret ballots use a receipt."), code="receipt_not_allowed", field="receipt"
+        )
+    with transaction.atomic():
+        if not poll.secret:
+            return _cast_named(membership, poll, choices, now)
+        return _cast_secret(membership, poll, choices, now, receipt)
+
+
+def _no_change(poll: Poll) -> None:
+    if not poll.allow_vote_change:
+        raise Conflict(
+            _("This poll does not allow changing a vote once cast."), code="vote_change_not_allowed"
+        )
+
+
+def _cast_named(membership: Membership, poll: Poll, choices, now: datetime) -> CastResult:
+    if connection.vendor == "postgresql":
+        created, old = upsert_named_pg(membership, poll, choices, now)
+    else:
+        created, old = upsert_named_portable(membership, poll, choices, now)
+    if created:
+        tally_record(poll, now=now, voters=1, added=choices.keys)
+        return CastResult(choices=choices.data, reason=choices.reason, created=True)
+    if old["choices"] == choices.data and old["reason"] == choices.reason:
+        return CastResult(choices=choices.data, reason=choices.reason, created=False)
+    _no_change(poll)  # raising rolls the replacement back
+    tally_record(
+        poll, now=now, voters=0, removed=ballot_keys(poll, old["choices"]), added=choices.keys
+    )
+    return CastResult(choices=choices.data, reason=choices.reason, created=False)
+
+
+def _receipt_required() -> Conflict:
+    return Conflict(
+        _(
+            "You have already voted in this secret poll. To change or withdraw your vote, send "
+            "the receipt you received when you voted; without it your vote stays as cast."
+        ),
+        code="receipt_required",
+    )
+
+
+def _cast_secret(
+    membership: Membership, poll: Poll, choices, now: datetime, receipt: str | None
+) -> CastResult:
+
+    scope = {"community_id": poll.community_id, "poll_id": poll.pk}
+    if receipt is not None:
+        digest = hash_receipt(receipt)
+        secret_ballot = (
+            SecretBallot.objects.select_for_update()
+            .filter(**scope, receipt_hash=digest)
+            .values("pk", "choices")
+            .first()
+        )
+        if secret_ballot is None and len(receipt) < RECEIPT_MIN_LENGTH:
+            raise DomainError(
+                _("A receipt you choose yourself must have at least %(n)d random characters.")
+                % {"n": RECEIPT_MIN_LENGTH},
+                code="receipt_too_short",
+                field="receipt",
+            )
+    else:
+        receipt = secrets.token_urlsafe(32)
+        digest = hash_receipt(receipt)
+        secret_ballot = None
+
+    if secret_ballot is None:
+        participated = not insert_once(
+            Participation,
+            ("community", "poll", "user"),
+            community=poll.community_id,
+            poll=poll.pk,
+            user=membership.user_id,
+            voted_at=now,
+        )
+        if participated:
+            raise _receipt_required()
+        SecretBallot.objects.create(**scope, choices=choices.data, receipt_hash=digest)
+        tally_record(poll, now=now, voters=1, added=choices.keys)
+        return CastResult(choices=choices.data, reason="", created=True, receipt=receipt)
+
+    # Replacing: the receipt finds the ballot; the member must have taken part themselves.
+    if not Participation.objects.filter(**scope, user_id=membership.user_id).exists():
+        raise Conflict(
+            _("This receipt does not belong to a vote of yours."), code="receipt_not_yours"
+        )
+    if secret_ballot["choices"] != choices.data:
+        _no_change(poll)
+        SecretBallot.objects.filter(pk=secret_ballot["pk"]).update(choices=choices.data)
+        tally_record(
+            poll,
+            now=now,
+            voters=0,
+            removed=ballot_keys(poll, secret_ballot["choices"]),
+            added=choices.keys,
+        )
+    return CastResult(choices=choices.data, reason="", created=False, receipt=receipt)
+
+
+def ballot_withdraw(*, membership: Membership, poll: Poll, receipt: str | None = None) -> None:
+    """Withdraw ``membership``'s ballot (allowed while open and when votes may change).
+
+    Secret polls need the receipt; the participation goes with the ballot, so the member may
+    vote again. Withdrawing when there is no ballot is a no-op (DELETE is idempotent)."""
+
+    check_participant(membership)
+    now = timezone.now()
+    check_open(poll, now)
+    scope = {"community_id": poll.community_id, "poll_id": poll.pk}
+    with transaction.atomic():
+        if not poll.secret:
+            ballot = (
+                Ballot.objects.select_for_update()
+                .filter(**scope, voter_id=membership.user_id)
+                .values("pk", "choices")
+                .first()
+            )
+            if ballot is None:
+                return
+            _no_change(poll)
+            Ballot.objects.filter(pk=ballot["pk"]).delete()
+        else:
+            participation = (
+                Participation.objects.select_for_update()
+                .filter(**scope, user_id=membership.user_id)
+                .first()
+            )
+            if participation is None:
+                return
+            if not receipt:
+                raise _receipt_required()
+            ballot = (
+                SecretBallot.objects.select_for_update()
+                .filter(**scope, receipt_hash=hash_receipt(receipt))
+                .values("pk", "choices")
+                .first()
+            )
+            if ballot is None:
+                raise Conflict(
+                    _("This receipt does not match a ballot of this poll."),
+                    code="receipt_unknown",
+                )
+            _no_change(poll)
+            participation.delete()
+            SecretBallot.objects.filter(pk=ballot["pk"]).delete()
+        tally_record(poll, now=now, voters=-1, removed=ballot_keys(poll, ballot["choices"]))

@@ -1,0 +1,80 @@
+"""Helpers shared by the polls services: keys, the locked poll, who may manage it, the
+finalize schedule."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from community.authz import Action, can
+from community.errors import NotFound
+from community.models import Membership, MembershipStatus
+from polls.models import (
+    Option,
+    Poll,
+)
+
+logger = logging.getLogger(__name__)
+
+RECEIPT_MIN_LENGTH = 32
+MAX_REMINDER_HOURS = 24 * 14
+SCORE_LIMIT = 100
+NOTIFY_CLOSED = "poll_closed"
+NOTIFY_REMINDER = "poll_reminder"
+
+
+# --- helpers --------------------------------------------------------------------------------
+def hash_receipt(receipt: str) -> str:
+    """SHA-256 of a secret-ballot receipt (receipts carry >= 128 random bits)."""
+    return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+def poll_object_key(poll_id: str) -> str:
+    return f"poll:{poll_id}"
+
+
+def schedule_finalize(poll: Poll) -> None:
+    """After commit: finalize at ``closes_at`` (or now when already closed). The task is a
+    no-op unless the poll is closed by then, so stale schedules after a reopen are harmless."""
+    from polls.tasks import poll_finalize_task
+
+    poll_id = poll.pk
+    eta = None if poll.closed_at else poll.closes_at
+    transaction.on_commit(
+        lambda: poll_finalize_task.apply_async(args=[poll_id], eta=eta), robust=True
+    )
+
+
+def may_manage(actor: Membership, poll: Poll) -> bool:
+    """The poll's author (still an active member) or a moderator and above."""
+    if actor is None:
+        return False
+    is_author = actor.user_id == poll.author_id and actor.status == MembershipStatus.ACTIVE
+    return is_author or can(actor, Action.MODERATE)
+
+
+def locked_poll(actor: Membership, poll_id: str) -> Poll:
+    poll = (
+        Poll.objects.select_for_update().filter(pk=poll_id, community_id=actor.community_id).first()
+    )
+    if poll is None:
+        raise NotFound(_("Poll not found."))
+    return poll
+
+
+def option_ids(poll: Poll) -> list[str]:
+    return list(
+        Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
+        .order_by("position", "created_at")
+        .values_list("id", flat=True)
+    )
+
+
+def refresh_option_order(poll: Poll) -> None:
+    """Store the option ids in poll order on the poll (call with the poll row locked, after
+    any change to its options)."""
+    poll.option_order = option_ids(poll)
+    Poll.objects.filter(pk=poll.pk).update(option_order=poll.option_order)

@@ -1,0 +1,192 @@
+"""Closing, reopening and finalizing polls, and reminding those who have not voted."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.errors import Conflict, DomainError, Forbidden
+from community.models import Membership, User
+from community.selectors import active_member_count
+from community.services.notifications import notification_enqueue
+from polls.models import (
+    Ballot,
+    Participation,
+    Poll,
+    PollStatus,
+)
+from polls.results import compute_results, tallies_of
+from polls.selectors import non_voter_memberships
+from polls.services.ballots import poll_ensure_eligible
+from polls.services.common import (
+    MAX_REMINDER_HOURS,
+    NOTIFY_CLOSED,
+    NOTIFY_REMINDER,
+    locked_poll,
+    may_manage,
+    option_ids,
+    poll_object_key,
+    schedule_finalize,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- close, reopen, finalize ---------------------------------------------------------------
+def poll_close(*, actor: Membership, poll_id: str) -> Poll:
+    """Close a poll now (its author or a moderator); results are finalized after commit."""
+    with transaction.atomic():
+        poll = locked_poll(actor, poll_id)
+        if not may_manage(actor, poll):
+            raise Forbidden(
+                _("Only the author or a moderator can close this poll."), code="cannot_manage"
+            )
+        if poll.status == PollStatus.CLOSED:
+            raise Conflict(_("This poll is already closed."), code="poll_closed")
+        poll.closed_at = timezone.now()
+        poll.save(update_fields=["closed_at"])
+        schedule_finalize(poll)
+    return poll
+
+
+def poll_reopen(*, actor: Membership, poll_id: str, closes_at: datetime | None = None) -> Poll:
+    """Reopen a closed poll (its author or a moderator), clearing the frozen results.
+
+    The closing time must lie in the future: keep the old one if it still does, else give a new
+    one. Members are notified of the final close only once (the outbox key), even after a
+    reopen and second close."""
+    now = timezone.now()
+    with transaction.atomic():
+        poll = locked_poll(actor, poll_id)
+        if not may_manage(actor, poll):
+            raise Forbidden(
+                _("Only the author or a moderator can reopen this poll."), code="cannot_manage"
+            )
+        if poll.status != PollStatus.CLOSED:
+            raise Conflict(_("This poll is not closed."), code="poll_not_closed")
+        new_close = closes_at or poll.closes_at
+        if new_close <= now or new_close <= poll.opens_at:
+            raise DomainError(
+                _("Give a new closing time in the future to reopen this poll."),
+                code="closes_in_past",
+                field="closes_at",
+            )
+        poll.closed_at = None
+        poll.closes_at = new_close
+        poll.final_results = None
+        poll.finalized_at = None
+        poll.save(update_fields=["closed_at", "closes_at", "final_results", "finalized_at"])
+        schedule_finalize(poll)
+    return poll
+
+
+def poll_finalize(*, poll_id: str, now: datetime | None = None) -> bool:
+    """Freeze the final results of a closed poll and notify its author and voters, once.
+
+    Safe to run any number of times and concurrently: the poll row is locked and a poll that is
+    not closed yet or already finalized is left alone; notifications are deduplicated by the
+    outbox key ``poll:<id>``. Returns True when this call finalized the poll."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        poll = Poll.objects.select_for_update().filter(pk=poll_id).first()
+        if (
+            poll is None
+            or poll.finalized_at is not None
+            or poll.status_at(now) != PollStatus.CLOSED
+        ):
+            return False
+        options = option_ids(poll)
+        poll.final_results = compute_results(poll, options, tallies_of(poll))
+        poll.finalized_at = now
+        if poll.eligible_count is None and poll.opens_at <= now:
+            poll.eligible_count = active_member_count(community_id=poll.community_id)
+        poll.save(update_fields=["final_results", "finalized_at", "eligible_count"])
+        scope = {"community_id": poll.community_id, "poll_id": poll.pk}
+        voter_ids = (
+            Participation.objects.filter(**scope).values("user_id")
+            if poll.secret
+            else Ballot.objects.filter(**scope).values("voter_id")
+        )
+        recipients = User.objects.filter(pk__in=voter_ids) | User.objects.filter(pk=poll.author_id)
+        community = poll.community
+        data = {"thing1": poll.title[:20], "phrase2": _("Closed")}
+        for user in recipients.distinct():
+            notification_enqueue(
+                community=community,
+                recipient=user,
+                kind=NOTIFY_CLOSED,
+                object_key=poll_object_key(poll.pk),
+                data=data,
+                page=f"pages/polls/detail?id={poll.pk}",
+            )
+    logger.info("poll %s finalized", poll_id)
+    return True
+
+
+def polls_due_for_finalize(*, now: datetime | None = None, limit: int = 200) -> list[str]:
+    """Closed polls without frozen results (for the periodic sweep)."""
+    return list(
+        Poll.objects.with_status(PollStatus.CLOSED, now)
+        .filter(finalized_at__isnull=True)
+        .order_by("closes_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def polls_record_eligible(*, now: datetime | None = None) -> int:
+    """Record the electorate of polls that opened without one yet (sweep)."""
+    now = now or timezone.now()
+    polls = Poll.objects.filter(eligible_count__isnull=True, opens_at__lte=now)[:200]
+    for poll in polls:
+        poll_ensure_eligible(poll=poll, now=now)
+    return len(polls)
+
+
+def poll_remind(*, poll_id: str, now: datetime | None = None) -> int:
+    """Queue a reminder for every active member who has not voted in an open poll.
+
+    The poll row is locked while reminders are queued, so a close waits and no reminder is
+    queued after it; the outbox key makes it once per member and poll. Returns how many were
+    queued now."""
+    now = now or timezone.now()
+    queued = 0
+    with transaction.atomic():
+        poll = (
+            Poll.objects.select_for_update().select_related("community").filter(pk=poll_id).first()
+        )
+        if poll is None or poll.status_at(now) != PollStatus.OPEN:
+            return 0
+        data = {
+            "thing1": poll.title[:20],
+            "time2": timezone.localtime(poll.closes_at).strftime("%Y-%m-%d %H:%M"),
+        }
+        for membership in non_voter_memberships(poll=poll).select_related("user"):
+            if notification_enqueue(
+                community=poll.community,
+                recipient=membership.user,
+                kind=NOTIFY_REMINDER,
+                object_key=poll_object_key(poll.pk),
+                data=data,
+                page=f"pages/polls/detail?id={poll.pk}",
+            ):
+                queued += 1
+    return queued
+
+
+def polls_remind_due(*, now: datetime | None = None) -> int:
+    """Sweep: remind non-voters of open polls whose reminder window has started."""
+    now = now or timezone.now()
+    candidates = (
+        Poll.objects.with_status(PollStatus.OPEN, now)
+        .filter(reminder_hours__gt=0, closes_at__lte=now + timedelta(hours=MAX_REMINDER_HOURS))
+        .values_list("pk", "closes_at", "reminder_hours")
+    )
+    queued = 0
+    for poll_id, closes_at, hours in candidates:
+        if closes_at - timedelta(hours=hours) <= now:
+            queued += poll_remind(poll_id=poll_id, now=now)
+    return queued
