@@ -103,7 +103,7 @@ class CommunityScopedAdmin(admin.ModelAdmin):
         if obj is None:
             return self._moderates_any(request)
         community = self.community_of(obj)
-        return can(admin_actor(request.user, community), self.moderate_action)
+        return can(admin_actor(request.user, community), self.moderate_action, obj=obj)
 
     def community_of(self, obj) -> Community:
         return getattr(obj, self.community_field)

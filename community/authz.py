@@ -98,9 +98,10 @@ def _required_tier(membership: Membership, action: Action) -> str:
 
 
 def _object_allows(membership: Membership, action: Action, obj: Any) -> bool:
-    if obj is None or obj.community_id != membership.community_id:
+    rules = _OBJECT_RULES.get(action, ())
+    if not rules or obj is None or getattr(obj, "community_id", None) != membership.community_id:
         return False
-    return any(rule(membership, obj) for rule in _OBJECT_RULES.get(action, ()))
+    return any(rule(membership, obj) for rule in rules)
 
 
 def _denial(membership: Membership, action: Action, obj: Any = None) -> Forbidden | None:

@@ -119,6 +119,7 @@ class OptionInline(SortableInlineAdminMixin, admin.TabularInline):
 
 @admin.register(Poll)
 class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
+    moderate_action = Action.MANAGE_POLL  # the same object rule as the services
     list_display = ["title", "community", "kind", "status_display", "turnout", "closes_at"]
     list_filter = ["kind", "secret", "community"]
     search_fields = ["title"]
