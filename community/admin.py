@@ -7,14 +7,62 @@ same services as the API, so a moderator obeys the same rules in both places."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
 from community.models import Community, Membership, Notification, User
 from community.services import communities as services
+
+
+def admin_scope(model, user: User) -> Q:
+    """The rows of ``model`` a staff user may see listed in the admin: those of the communities
+    they moderate (``authz.admin_communities``); everything for a superuser; nothing for a
+    model that belongs to no community (fail closed)."""
+    if user.is_superuser:
+        return Q()
+    communities = admin_communities(user)
+    if model is Community:
+        return Q(pk__in=communities.values("pk"))
+    if model is User:
+        members = Membership.objects.filter(community__in=communities.values("pk"))
+        return Q(pk__in=members.values("user_id"))
+    try:
+        model._meta.get_field("community")
+    except FieldDoesNotExist:
+        return Q(pk__in=[])
+    return Q(community__in=communities.values("pk"))
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter on a related object (community, poll, survey, member...) that offers only
+    the objects the staff user may see: a moderator of one community must not learn the names
+    and ids of the others from the filter sidebar."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(
+            include_blank=False,
+            ordering=ordering,
+            limit_choices_to=admin_scope(field.related_model, request.user),
+        )
+
+
+def _scoped_filter(model, spec):
+    """``spec`` of ``list_filter``, with a plain related-field filter made a scoped one."""
+    if isinstance(spec, tuple) and spec[1] is admin.RelatedFieldListFilter:
+        return (spec[0], ScopedRelatedFieldListFilter)
+    if not isinstance(spec, str):
+        return spec
+    try:
+        field = get_fields_from_path(model, spec)[-1]
+    except (FieldDoesNotExist, NotRelationField):
+        return spec
+    return (spec, ScopedRelatedFieldListFilter) if field.is_relation else spec
 
 
 class CommunityScopedAdmin(admin.ModelAdmin):
@@ -29,6 +77,10 @@ class CommunityScopedAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return qs
         return qs.filter(**{f"{self.community_field}__in": admin_communities(request.user)})
+
+    def get_list_filter(self, request):
+        """Every filter on a related object lists only what the staff user may see."""
+        return [_scoped_filter(self.model, spec) for spec in super().get_list_filter(request)]
 
     def _moderates_any(self, request) -> bool:
         return request.user.is_active and (
@@ -51,7 +103,7 @@ class CommunityScopedAdmin(admin.ModelAdmin):
         if obj is None:
             return self._moderates_any(request)
         community = self.community_of(obj)
-        return can(admin_actor(request.user, community), self.moderate_action)
+        return can(admin_actor(request.user, community), self.moderate_action, obj=obj)
 
     def community_of(self, obj) -> Community:
         return getattr(obj, self.community_field)
@@ -129,8 +181,7 @@ class CommunityAdmin(CommunityScopedAdmin):
     def regenerate_invite_code(self, request, queryset: QuerySet[Community]):
         for community in queryset:
             actor = admin_actor(request.user, community)
-            if can(actor, Action.MANAGE):
-                self.run_service(request, services.community_regenerate_invite, actor=actor)
+            self.run_service(request, services.community_regenerate_invite, actor=actor)
 
 
 @admin.register(Membership)

@@ -9,11 +9,20 @@ Every view and every admin page asks here. The rules:
 * Taking part (voting, answering, signing up) needs the current group rules accepted.
 * Tiers are ordered member < moderator < admin < owner; an action on another member needs a
   strictly higher tier than theirs.
+* Some actions concern one object (a poll; later an event, a task). Their tier is a floor that
+  an *object rule* can lift: the poll's author manages their poll like a moderator would. Ask
+  ``can(membership, Action.MANAGE_POLL, obj=poll)``; the rules per action live in
+  ``_OBJECT_RULES`` below, in this one place. An object rule only replaces the tier: a muted
+  member or one who has not accepted the current group rules is still refused a write.
+* Read actions (``VIEW``, ``SEE_POLL_RESULTS``, ``SEE_POLL_VOTERS``) are open to muted members
+  and do not need the group rules accepted: a mute stops writing, not reading.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -33,6 +42,11 @@ class Action(StrEnum):
     CREATE_POLL = "create_poll"  # create a poll (moderators; members when the community allows)
     MODERATE = "moderate"  # approve joins, mute/ban, close others' polls, see who has not voted
     MANAGE = "manage"  # change tiers, edit the community, regenerate the invite code
+    # --- on one object (pass ``obj=``) ---
+    MANAGE_POLL = "manage_poll"  # edit, close, reopen a poll, change its options
+    ADD_POLL_OPTION = "add_poll_option"  # add an option to a poll
+    SEE_POLL_RESULTS = "see_poll_results"  # results before the poll's visibility shows them
+    SEE_POLL_VOTERS = "see_poll_voters"  # who voted what in a named poll
 
 
 _MIN_TIER = {
@@ -41,24 +55,69 @@ _MIN_TIER = {
     Action.CREATE_POLL: Tier.MODERATOR,
     Action.MODERATE: Tier.MODERATOR,
     Action.MANAGE: Tier.ADMIN,
+    Action.MANAGE_POLL: Tier.MODERATOR,
+    Action.ADD_POLL_OPTION: Tier.MODERATOR,
+    Action.SEE_POLL_RESULTS: Tier.MODERATOR,
+    Action.SEE_POLL_VOTERS: Tier.MODERATOR,
+}
+
+READ_ACTIONS = frozenset({Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS})
+
+ObjectRule = Callable[[Membership, Any], bool]
+
+
+def is_author(membership: Membership, obj: Any) -> bool:
+    """The member wrote the object (a poll's ``author``): they run it."""
+    return obj.author_id is not None and obj.author_id == membership.user_id
+
+
+def poll_allows_member_options(membership: Membership, obj: Any) -> bool:
+    """The poll lets every member add options."""
+    return bool(obj.allow_member_options)
+
+
+def poll_voters_visible(membership: Membership, obj: Any) -> bool:
+    """The poll shows every member who voted what (its ``voters_visible`` setting)."""
+    return bool(obj.voters_visible)
+
+
+# Who may do an object action below its tier floor: any rule that holds lets them.
+# Later: ``MANAGE_EVENT: (is_organizer,)``, ``MOVE_TASK: (is_assignee,)``.
+_OBJECT_RULES: dict[Action, tuple[ObjectRule, ...]] = {
+    Action.MANAGE_POLL: (is_author,),
+    Action.ADD_POLL_OPTION: (is_author, poll_allows_member_options),
+    Action.SEE_POLL_RESULTS: (is_author,),
+    Action.SEE_POLL_VOTERS: (poll_voters_visible,),
 }
 
 
-def _denial(membership: Membership, action: Action) -> Forbidden | None:
-    """Why ``membership`` may not do ``action``, or None when it may."""
-    if action is Action.VIEW:
-        return None
-    if membership.status == MembershipStatus.MUTED:
-        return Forbidden(_("You are muted in this community and cannot do this."), code="muted")
+def _required_tier(membership: Membership, action: Action) -> str:
     if action is Action.CREATE_POLL and membership.community.members_can_create_polls:
-        required = Tier.MEMBER
-    else:
-        required = _MIN_TIER[action]
-    if membership.tier_rank < TIER_RANK[required]:
+        return Tier.MEMBER
+    return _MIN_TIER[action]
+
+
+def _object_allows(membership: Membership, action: Action, obj: Any) -> bool:
+    rules = _OBJECT_RULES.get(action, ())
+    if not rules or obj is None or getattr(obj, "community_id", None) != membership.community_id:
+        return False
+    return any(rule(membership, obj) for rule in rules)
+
+
+def _denial(membership: Membership, action: Action, obj: Any = None) -> Forbidden | None:
+    """Why ``membership`` may not do ``action`` (to ``obj``), or None when it may."""
+    reading = action in READ_ACTIONS
+    if not reading and membership.status == MembershipStatus.MUTED:
+        return Forbidden(_("You are muted in this community and cannot do this."), code="muted")
+    required = _required_tier(membership, action)
+    if membership.tier_rank < TIER_RANK[required] and not _object_allows(membership, action, obj):
         return Forbidden(
-            _("Only a %(tier)s or above can do this.") % {"tier": Tier(required).label},
+            _("Only members with the %(tier)s tier or higher can do this.")
+            % {"tier": Tier(required).label},
             code="tier_too_low",
         )
+    if reading:
+        return None
     community = membership.community
     if community.rules_version and membership.rules_accepted_version < community.rules_version:
         return Forbidden(
@@ -67,11 +126,12 @@ def _denial(membership: Membership, action: Action) -> Forbidden | None:
     return None
 
 
-def can(membership: Membership | None, action: Action) -> bool:
-    """True when the holder of ``membership`` may do ``action`` in its community."""
+def can(membership: Membership | None, action: Action, *, obj: Any = None) -> bool:
+    """True when the holder of ``membership`` may do ``action`` in its community (to ``obj``,
+    an object of that community, for the object actions)."""
     if membership is None or membership.status not in VISIBLE_STATUSES:
         return False
-    return _denial(membership, action) is None
+    return _denial(membership, action, obj) is None
 
 
 def visible_membership(user: User, community_id: str) -> Membership:
@@ -88,13 +148,13 @@ def visible_membership(user: User, community_id: str) -> Membership:
     return membership
 
 
-def ensure(membership: Membership | None, action: Action) -> Membership:
-    """``membership`` when its holder may do ``action``; raises 404 when it cannot see its
-    community and the precise 403 (muted, tier, rules) otherwise. For callers that loaded the
-    membership together with the object (one query instead of two)."""
+def ensure(membership: Membership | None, action: Action, *, obj: Any = None) -> Membership:
+    """``membership`` when its holder may do ``action`` (to ``obj``); raises 404 when it cannot
+    see its community and the precise 403 (muted, tier, rules) otherwise. For callers that
+    loaded the membership together with the object (one query instead of two)."""
     if membership is None or membership.status not in VISIBLE_STATUSES:
         raise NotFound(_("Community not found."))
-    denial = _denial(membership, action)
+    denial = _denial(membership, action, obj)
     if denial is not None:
         raise denial
     return membership

@@ -22,7 +22,7 @@ from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
 from polls import services
 from polls.models import Ballot, Option, Poll, PollKind
-from polls.results import compute_results, tallies_of
+from polls.selectors import poll_results
 
 CREATE_FIELDS = [
     "title",
@@ -119,6 +119,7 @@ class OptionInline(SortableInlineAdminMixin, admin.TabularInline):
 
 @admin.register(Poll)
 class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
+    moderate_action = Action.MANAGE_POLL  # the same object rule as the services
     list_display = ["title", "community", "kind", "status_display", "turnout", "closes_at"]
     list_filter = ["kind", "secret", "community"]
     search_fields = ["title"]
@@ -151,17 +152,27 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
         percent = obj.turnout_percent
         return "–" if percent is None else f"{obj.voter_count}/{obj.eligible_count} ({percent}%)"
 
+    def get_object(self, request, object_id, from_field=None):
+        poll = super().get_object(request, object_id, from_field)
+        if poll is not None:  # the results field shows them as this staff user may see them
+            poll.admin_viewer = admin_actor(request.user, poll.community)
+        return poll
+
     @admin.display(description=_("results"))
     def results(self, obj: Poll) -> str:
-        options = list(obj.options.all())
-        data = obj.final_results or compute_results(obj, [o.pk for o in options], tallies_of(obj))
-        labels = {o.pk: o.label for o in options}
-        bars = _bars(obj, data, labels)
-        hidden = obj.secret and data["voters"] < obj.min_ballots_to_show
+        viewer = getattr(obj, "admin_viewer", None)
+        if viewer is None:
+            return "–"
+        res = poll_results(poll=obj, viewer=viewer)
+        labels = {o.pk: o.label for o in res.options}
         return mark_safe(  # noqa: S308 - rendered by the template engine, which escapes
             render_to_string(
                 "admin/polls/poll/results.html",
-                {"poll": obj, "data": data, "bars": [] if hidden else bars, "hidden": hidden},
+                {
+                    "poll": obj,
+                    "res": res,
+                    "bars": _bars(obj, res.result, labels) if res.visible else [],
+                },
             )
         )
 
@@ -268,16 +279,12 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
             actor = admin_actor(request.user, poll.community)
             if not can(actor, Action.MODERATE):
                 continue
-            options = list(poll.options.all())
-            labels = {o.pk: o.label for o in options}
-            data = poll.final_results or compute_results(
-                poll, [o.pk for o in options], tallies_of(poll)
-            )
+            res = poll_results(poll=poll, viewer=actor)
+            labels = {o.pk: o.label for o in res.options}
             writer.writerow(["poll", poll.pk, poll.title, poll.kind, poll.status])
-            writer.writerow(["voters", data["voters"], "eligible", poll.eligible_count or ""])
-            hidden = poll.secret and data["voters"] < poll.min_ballots_to_show
+            writer.writerow(["voters", res.voters, "eligible", poll.eligible_count or ""])
             writer.writerow(["option", "value"])
-            for label, value, _width in [] if hidden else _bars(poll, data, labels):
+            for label, value, _width in _bars(poll, res.result, labels) if res.visible else []:
                 writer.writerow([label, value])
             if not poll.secret:
                 writer.writerow(["voter", "choices", "reason", "voted_at"])
@@ -306,9 +313,8 @@ def _describe(choices: dict, labels: dict) -> str:
     return ""
 
 
-def _bars(poll: Poll, data: dict, labels: dict) -> list[tuple[str, str, int]]:
-    """(label, figure, bar width %) rows for the chart and the CSV."""
-    result = data["result"]
+def _bars(poll: Poll, result: dict, labels: dict) -> list[tuple[str, str, int]]:
+    """(label, figure, bar width %) rows of a visible ``result`` for the chart and the CSV."""
     if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
         return [
             (labels.get(o["option"], o["option"]), o["count"], o["percent"])

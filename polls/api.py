@@ -11,12 +11,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from community.authz import Action, can, require, visible_membership
+from community.authz import Action, require, visible_membership
 from community.openapi import CONFLICT
 from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
 from polls import selectors, services
-from polls.models import Poll, PollStatus
+from polls.models import Poll
 from polls.serializers import (
     PollBallotIn,
     PollBallotOut,
@@ -51,21 +51,8 @@ def _tz(poll: Poll):
 
 def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
     options = selectors.poll_options(poll=poll)
-    voted = selectors.has_voted(poll=poll, user_id=membership.user_id)
-    manage = services.may_manage(membership, poll)
-    is_open = poll.status == PollStatus.OPEN
-    participant = can(membership, Action.PARTICIPATE)
-    poll.voted = voted
-    my = {
-        "voted": voted,
-        "can_vote": is_open and participant,
-        "can_manage": manage,
-        "can_add_option": poll.status != PollStatus.CLOSED
-        and poll.kind != "proposal"
-        and (manage or (poll.allow_member_options and participant)),
-        "can_see_voters": not poll.secret
-        and (poll.voters_visible or can(membership, Action.MODERATE)),
-    }
+    my = selectors.poll_permissions(poll=poll, membership=membership)
+    poll.voted = my["voted"]
     poll._prefetched_objects_cache = {"options": options}
     with _tz(poll):
         body = PollDetailOut(poll, context={"my": my}).data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 from community.authz import VISIBLE_STATUSES, Action, can, ensure
 from community.errors import Forbidden, NotFound
 from community.models import Membership, MembershipStatus, User
-from polls.models import Ballot, Option, Participation, Poll, PollStatus, ResultsVisibility
+from polls.models import (
+    Ballot,
+    Option,
+    Participation,
+    Poll,
+    PollKind,
+    PollStatus,
+    ResultsVisibility,
+)
 from polls.results import compute_results, localized, tallies_of
 
 
@@ -99,6 +107,33 @@ def has_voted(*, poll: Poll, user_id: str) -> bool:
     ).exists()
 
 
+class PollPermissions(TypedDict):
+    """The ``my`` block of a poll's detail: whether I voted and what I may do with the poll."""
+
+    voted: bool
+    can_vote: bool
+    can_manage: bool
+    can_add_option: bool
+    can_see_voters: bool
+
+
+def poll_permissions(*, poll: Poll, membership: Membership) -> PollPermissions:
+    """What ``membership`` may do with ``poll``, every answer from ``community.authz`` (the
+    same rules the services enforce), plus whether they voted. The poll's state (open, closed,
+    kind, secrecy) narrows what the rules allow."""
+    voted = has_voted(poll=poll, user_id=membership.user_id)
+    status = poll.status
+    return {
+        "voted": voted,
+        "can_vote": status == PollStatus.OPEN and can(membership, Action.PARTICIPATE),
+        "can_manage": can(membership, Action.MANAGE_POLL, obj=poll),
+        "can_add_option": status != PollStatus.CLOSED
+        and poll.kind != PollKind.PROPOSAL
+        and can(membership, Action.ADD_POLL_OPTION, obj=poll),
+        "can_see_voters": not poll.secret and can(membership, Action.SEE_POLL_VOTERS, obj=poll),
+    }
+
+
 def poll_options(*, poll: Poll) -> list[Option]:
     return list(Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk))
 
@@ -136,7 +171,7 @@ def poll_results(*, poll: Poll, viewer: Membership, now: datetime | None = None)
     now = now or timezone.now()
     status = poll.status_at(now)
     options = poll_options(poll=poll)
-    privileged = viewer.user_id == poll.author_id or can(viewer, Action.MODERATE)
+    privileged = can(viewer, Action.SEE_POLL_RESULTS, obj=poll)
     hidden = None
     if status != PollStatus.CLOSED and not privileged:
         if poll.results_visibility == ResultsVisibility.AFTER_CLOSE:
@@ -180,7 +215,7 @@ def poll_voters(*, poll: Poll, viewer: Membership) -> QuerySet[Ballot]:
         raise Forbidden(
             _("This is a secret poll: nobody can see who voted for what."), code="secret_poll"
         )
-    if not (poll.voters_visible or can(viewer, Action.MODERATE)):
+    if not can(viewer, Action.SEE_POLL_VOTERS, obj=poll):
         raise Forbidden(
             _("Only moderators can see who voted in this poll."), code="voters_not_visible"
         )

@@ -10,7 +10,6 @@ only store its configuration (columns) and its cleaned output (``Response.answer
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community.hashing import sha256_hex
 from community.ids import PublicIdField
 from community.models import Community
 from surveys.engine import QuestionType
@@ -293,7 +293,7 @@ def new_edit_token() -> tuple[str, str]:
 
 def hash_edit_token(raw: str) -> str:
     """The stored form of an anonymous response's edit token."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return sha256_hex(raw)
 
 
 class Response(models.Model):

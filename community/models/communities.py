@@ -87,7 +87,14 @@ class Membership(models.Model):
     """A user's place in a community: tier (what they may do) and status (whether they may).
 
     Only ``active`` members take part; ``muted`` members may read but not write; ``pending``,
-    ``banned`` and ``left`` members see nothing of the community (its objects answer 404)."""
+    ``banned`` and ``left`` members see nothing of the community (its objects answer 404).
+
+    A sanction outlives leaving: ``muted_at`` records a mute apart from the status, so a muted
+    member who leaves (status ``left``) and comes back by invite code or share card comes back
+    muted (after a moderator's approval in an approval community); only a moderator's restore
+    lifts it. A banned member keeps the ``banned`` status: they cannot leave and cannot re-join.
+    Mutes have no end today; an end, when added, is stored next to ``muted_at`` and survives
+    leaving the same way."""
 
     id = PublicIdField()
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
@@ -104,6 +111,7 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
     last_active_at = models.DateTimeField(_("last active at"), default=timezone.now)
     rules_accepted_version = models.PositiveIntegerField(_("rules accepted (version)"), default=0)
+    muted_at = models.DateTimeField(_("muted since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership")

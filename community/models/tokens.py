@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community.hashing import sha256_hex
 from community.models.users import User
 
 
 def hash_token(raw: str) -> str:
     """SHA-256 of a token. Tokens carry 256 random bits, so a fast hash is enough."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return sha256_hex(raw)
 
 
 class AuthToken(models.Model):

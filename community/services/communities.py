@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import Action, require_over
+from community.authz import Action, ensure, require_over
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.models import (
     Community,
@@ -26,10 +26,18 @@ from community.services.tokens import tokens_revoke_all
 from community.wechat import decrypt_data
 
 ACTIVITY_GRANULARITY = timedelta(minutes=5)
+LEAVABLE_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.MUTED, MembershipStatus.PENDING)
+_KEEP = object()
 
 
 def _join(*, community: Community, user: User, via_group: bool) -> Membership:
-    """Create or revive ``user``'s membership. Call inside a transaction."""
+    """Create or revive ``user``'s membership. Call inside a transaction.
+
+    The rule for coming back (by invite code or share card alike): a sanction outlives leaving.
+    A banned member cannot re-join (403 ``banned``); a member who left while muted comes back
+    muted (``muted_at`` is kept, and a mute's end, once mutes have one, with it), or pending in
+    an approval community and muted once approved. Only a moderator's restore lifts a mute.
+    Anyone else comes back as a plain member (their former tier is not restored)."""
     if community.join_policy == JoinPolicy.INVITE and via_group:
         raise Forbidden(
             _("This community can only be joined with an invite code."), code="invite_only"
@@ -64,6 +72,8 @@ def _join(*, community: Community, user: User, via_group: bool) -> Membership:
     if membership.status == MembershipStatus.BANNED:
         raise Forbidden(_("You have been banned from this community."), code="banned")
     if membership.status == MembershipStatus.LEFT:
+        if status == MembershipStatus.ACTIVE and membership.muted_at is not None:
+            status = MembershipStatus.MUTED
         membership.status = status
         membership.tier = Tier.MEMBER
         membership.joined_at = now
@@ -123,19 +133,36 @@ def community_join_by_invite(*, user: User, invite_code: str) -> Membership:
 
 @transaction.atomic
 def community_leave(*, membership: Membership) -> None:
-    """Leave a community. The owner must hand ownership over first."""
-    if membership.tier == Tier.OWNER:
+    """Leave a community. The owner must hand ownership over first.
+
+    Leaving keeps a mute (``muted_at`` is not touched, so re-joining brings it back) and is
+    refused to a banned member (404, as for anyone who cannot see the community): a ban made
+    while the leave was in flight wins, because the update only applies to a row that is still
+    active, muted or pending when it runs. Leaving twice is a no-op."""
+    left = (
+        Membership.objects.filter(pk=membership.pk, status__in=LEAVABLE_STATUSES)
+        .exclude(tier=Tier.OWNER)
+        .update(status=MembershipStatus.LEFT, tier=Tier.MEMBER)
+    )
+    if left:
+        return
+    current = Membership.objects.filter(pk=membership.pk).values("status", "tier").first()
+    if current and current["tier"] == Tier.OWNER:
         raise Conflict(
             _("The owner cannot leave. Make another member the owner first."),
             code="owner_cannot_leave",
         )
-    Membership.objects.filter(pk=membership.pk).update(
-        status=MembershipStatus.LEFT, tier=Tier.MEMBER
-    )
+    if current and current["status"] == MembershipStatus.LEFT:
+        return
+    raise NotFound(_("Community not found."))
 
 
 def community_accept_rules(*, membership: Membership, version: int) -> Membership:
-    """Record that the member accepted the group rules at ``version`` (the current one)."""
+    """Record that the member accepted the group rules at ``version`` (the current one).
+
+    Only someone who sees the community (an active or muted member) accepts its rules; anyone
+    else gets 404 like everywhere else."""
+    ensure(membership, Action.VIEW)
     community = membership.community
     if version != community.rules_version:
         raise Conflict(
@@ -180,7 +207,9 @@ def community_update(*, actor: Membership, **fields) -> Community:
 
 
 def community_regenerate_invite(*, actor: Membership) -> Community:
-    """Replace the invite code; the old one stops working at once."""
+    """Replace the invite code; the old one stops working at once. Admins and the owner only
+    (``Action.MANAGE``): the service checks its actor itself, whoever calls it."""
+    ensure(actor, Action.MANAGE)
     community = actor.community
     community.invite_code = new_invite_code()
     community.save(update_fields=["invite_code"])
@@ -234,7 +263,14 @@ def membership_change_tier(*, actor: Membership, target_id: str, tier: str) -> M
     return target
 
 
-def _set_status(*, actor: Membership, target_id: str, status: str, allowed_from: set[str]):
+def _set_status(
+    *,
+    actor: Membership,
+    target_id: str,
+    status: str,
+    allowed_from: set[str],
+    muted_at: datetime | None | object = _KEEP,
+) -> Membership:
     actor, target = _lock_pair(actor, target_id)
     if target.status not in allowed_from:
         raise Conflict(
@@ -244,29 +280,40 @@ def _set_status(*, actor: Membership, target_id: str, status: str, allowed_from:
         )
     require_over(actor, target, Action.MODERATE)
     target.status = status
-    target.save(update_fields=["status"])
+    fields = ["status"]
+    if muted_at is not _KEEP:
+        target.muted_at = muted_at
+        fields.append("muted_at")
+    target.save(update_fields=fields)
     return target
 
 
 @transaction.atomic
 def membership_approve(*, actor: Membership, target_id: str) -> Membership:
-    """Let a pending member in."""
-    return _set_status(
+    """Let a pending member in: active, or muted when they had left while muted (a mute
+    outlives leaving and coming back)."""
+    target = _set_status(
         actor=actor,
         target_id=target_id,
         status=MembershipStatus.ACTIVE,
         allowed_from={MembershipStatus.PENDING},
     )
+    if target.muted_at is not None:
+        target.status = MembershipStatus.MUTED
+        target.save(update_fields=["status"])
+    return target
 
 
 @transaction.atomic
 def membership_mute(*, actor: Membership, target_id: str) -> Membership:
-    """Mute a member: they keep reading but cannot vote, answer or post."""
+    """Mute a member: they keep reading but cannot vote, answer or post. The mute is recorded
+    apart from the status (``muted_at``) so that leaving and re-joining does not lift it."""
     return _set_status(
         actor=actor,
         target_id=target_id,
         status=MembershipStatus.MUTED,
         allowed_from={MembershipStatus.ACTIVE},
+        muted_at=timezone.now(),
     )
 
 
@@ -286,12 +333,13 @@ def membership_ban(*, actor: Membership, target_id: str) -> Membership:
 
 @transaction.atomic
 def membership_restore(*, actor: Membership, target_id: str) -> Membership:
-    """Unmute or unban a member (back to active)."""
+    """Unmute or unban a member (back to active); this is what lifts a mute."""
     return _set_status(
         actor=actor,
         target_id=target_id,
         status=MembershipStatus.ACTIVE,
         allowed_from={MembershipStatus.MUTED, MembershipStatus.BANNED},
+        muted_at=None,
     )
 
 

@@ -3,7 +3,6 @@ finalize schedule."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.db import transaction
@@ -11,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from community.authz import Action, can
 from community.errors import NotFound
-from community.models import Membership, MembershipStatus
+from community.hashing import sha256_hex
+from community.models import Membership
 from polls.models import (
     Option,
     Poll,
@@ -29,7 +29,7 @@ NOTIFY_REMINDER = "poll_reminder"
 # --- helpers --------------------------------------------------------------------------------
 def hash_receipt(receipt: str) -> str:
     """SHA-256 of a secret-ballot receipt (receipts carry >= 128 random bits)."""
-    return hashlib.sha256(receipt.encode()).hexdigest()
+    return sha256_hex(receipt)
 
 
 def poll_object_key(poll_id: str) -> str:
@@ -48,12 +48,10 @@ def schedule_finalize(poll: Poll) -> None:
     )
 
 
-def may_manage(actor: Membership, poll: Poll) -> bool:
-    """The poll's author (still an active member) or a moderator and above."""
-    if actor is None:
-        return False
-    is_author = actor.user_id == poll.author_id and actor.status == MembershipStatus.ACTIVE
-    return is_author or can(actor, Action.MODERATE)
+def may_manage(actor: Membership | None, poll: Poll) -> bool:
+    """The poll's author or a moderator and above (``community.authz`` decides, with the poll:
+    a muted author or one who has not accepted the current group rules may not)."""
+    return can(actor, Action.MANAGE_POLL, obj=poll)
 
 
 def locked_poll(actor: Membership, poll_id: str) -> Poll:

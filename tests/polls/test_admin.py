@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from community.models import Tier
 from polls.models import Poll
+from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory
 from tests.polls.conftest import option_ids, vote
 
@@ -101,3 +102,33 @@ def test_admin_list_change_page_actions_and_export(staff, make_poll, member):
     staff.post("/admin/polls/poll/", {"action": "reopen_polls", "_selected_action": [poll.pk]})
     poll.refresh_from_db()
     assert poll.closed_at is None
+
+
+def test_admin_page_export_and_api_show_the_same_results_to_the_same_moderator(
+    client, community, make_poll, make_member
+):
+    """One helper (``polls.selectors.poll_results``) decides what a viewer sees: below the
+    secret poll's k ballots the API, the admin page and the CSV all hide the counts; at k they
+    all show them."""
+    user = UserFactory(is_staff=True)
+    moderator = MembershipFactory(community=community, user=user, tier=Tier.MODERATOR)
+    client.force_login(user)
+    poll = make_poll("single", actor=moderator, secret=True, min_ballots_to_show=2)
+    api = client_for(user)
+
+    def seen():
+        results = api.get(f"/api/v1/polls/{poll.pk}/results").json()
+        page = client.get(f"/admin/polls/poll/{poll.pk}/change/").content.decode()
+        csv = client.post(
+            "/admin/polls/poll/", {"action": "export_csv", "_selected_action": [poll.pk]}
+        ).content.decode()
+        return (
+            results["visible"],
+            "<table" in page.split("poll-results")[1].split("</div>")[0],
+            "\r\nA," in csv,
+        )
+
+    vote(make_member()[1], poll, {"option_ids": option_ids(poll)[:1]})
+    assert seen() == (False, False, False)
+    vote(make_member()[1], poll, {"option_ids": option_ids(poll)[:1]})
+    assert seen() == (True, True, True)
