@@ -4,7 +4,6 @@ Times are rendered in the poll's community time zone (ISO 8601 with offset)."""
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -15,6 +14,7 @@ from community.authz import Action, can, require, visible_membership
 from community.openapi import CONFLICT
 from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
+from community.timezones import community_time
 from polls import selectors, services
 from polls.models import Poll, PollStatus
 from polls.serializers import (
@@ -46,7 +46,7 @@ ANONYMITY_NOTE = (
 
 
 def _tz(poll: Poll):
-    return timezone.override(poll.community.time_zone)
+    return community_time(poll.community)
 
 
 def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
@@ -199,7 +199,7 @@ class PollListView(GenericAPIView):
         filters = PollFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.poll_list(viewer=viewer, **filters.validated_data))
-        with timezone.override(viewer.community.time_zone):
+        with community_time(viewer.community):
             return self.get_paginated_response(PollCardOut(page, many=True).data)
 
     @extend_schema(
