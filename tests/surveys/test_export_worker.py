@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def shared_media(tmp_path, monkeypatch, settings):
-    """One MEDIA_ROOT for this process and the worker (which reads it from the environment)."""
-    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path))
-    settings.MEDIA_ROOT = tmp_path
+    """One EXPORT_ROOT for this process and the worker (which reads it from the environment)."""
+    monkeypatch.setenv("EXPORT_ROOT", str(tmp_path))
+    settings.EXPORT_ROOT = tmp_path
     return tmp_path
 
 
