@@ -219,7 +219,8 @@ class PollListView(GenericAPIView):
     def post(self, request, community_id: str):
         actor = require(request.user, community_id, Action.CREATE_POLL)
         data = PollCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        with community_time(actor.community):  # a time without offset is the community's
+            data.is_valid(raise_exception=True)
         poll = services.poll_create(actor=actor, **data.validated_data)
         poll.community = actor.community
         return _detail_response(poll, actor, status_code=status.HTTP_201_CREATED)
@@ -485,7 +486,8 @@ class OptionAddView(APIView):
     def post(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
         data = PollOptionAddIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        with _tz(poll):
+            data.is_valid(raise_exception=True)
         option = services.option_add(actor=membership, poll_id=poll.pk, **data.validated_data)
         with _tz(poll):
             return Response(PollOptionOut(option).data, status=status.HTTP_201_CREATED)
@@ -531,7 +533,8 @@ class ReopenView(APIView):
     def post(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
         data = PollReopenIn(data=request.data or {})
-        data.is_valid(raise_exception=True)
+        with _tz(poll):
+            data.is_valid(raise_exception=True)
         poll = services.poll_reopen(actor=membership, poll_id=poll.pk, **data.validated_data)
         poll.community = membership.community
         return _detail_response(poll, membership)

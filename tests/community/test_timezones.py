@@ -17,6 +17,7 @@ from django.test import Client
 from community.models import Community, Notification
 from community.timezones import time_zone_clean, zone_named
 from polls import services as poll_services
+from polls.models import Poll
 from surveys import services as survey_services
 from surveys.models import Response
 from tests.conftest import client_for
@@ -65,6 +66,23 @@ def test_poll_detail_and_list_show_the_communitys_local_time(new_york, shanghai)
         assert client.get(f"/api/v1/polls/{poll.pk}").json()["closes_at"] == expected
         cards = client.get(f"/api/v1/communities/{community.pk}/polls").json()["results"]
         assert cards[0]["closes_at"] == expected
+
+
+def test_a_time_sent_without_offset_is_read_in_the_communitys_zone(new_york):
+    moderator = MembershipFactory(community=new_york, tier="moderator")
+    response = client_for(moderator.user).post(
+        f"/api/v1/communities/{new_york.pk}/polls",
+        {
+            "title": "周末去哪",
+            "kind": "single",
+            "options": [{"label": "A"}, {"label": "B"}],
+            "closes_at": "2031-01-15T12:30:00",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["closes_at"] == "2031-01-15T12:30:00-05:00"
+    assert Poll.objects.get(pk=response.json()["id"]).closes_at == CLOSES
 
 
 def test_time_slot_labels_are_made_in_the_communitys_zone(new_york):
