@@ -324,3 +324,33 @@ def test_two_deliveries_at_once_write_the_export_once(roots, community):
     assert outcomes == ["done", "skipped", "skipped", "skipped"]
     assert Export.objects.get().status == ExportStatus.DONE
     assert len([p for p in (roots / "private").rglob("*") if p.is_file()]) == 1
+
+
+# --- files written before the private storage ---------------------------------------------------
+def test_migration_moves_old_files_out_of_media(roots, survey, moderator):
+    import importlib
+
+    from django.apps import apps
+    from django.core.files.storage import storages
+
+    migration = importlib.import_module("surveys.migrations.0002_export_private_storage_lease")
+    public = storages["default"]
+    old_name = public.save(
+        f"survey-exports/survey-{survey.pk}-20260101-120000.csv", ContentFile(b"x")
+    )
+    export = Export.objects.create(
+        community=survey.community,
+        survey=survey,
+        requested_by=moderator.user,
+        format="csv",
+        status=ExportStatus.DONE,
+        file=old_name,
+    )
+    assert Path(public.path(old_name)).is_relative_to(roots / "media")
+
+    migration.move_files_out_of_media(apps, None)
+    export.refresh_from_db()
+    assert RANDOM_NAME.match(export.file.name)
+    assert not public.exists(old_name)
+    with export.file.open("rb") as handle:
+        assert handle.read() == b"x"
