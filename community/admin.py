@@ -6,6 +6,7 @@ same services as the API, so a moderator obeys the same rules in both places."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -17,6 +18,7 @@ from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
 from community.models import Community, Membership, Notification, User
 from community.services import communities as services
+from community.timezones import zone_names
 
 
 def admin_scope(model, user: User) -> Q:
@@ -161,6 +163,15 @@ class CommunityAdmin(CommunityScopedAdmin):
     def community_of(self, obj) -> Community:
         return obj
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":  # a list of IANA names: nothing else can be stored
+            return forms.ChoiceField(
+                label=db_field.verbose_name,
+                choices=[(name, name) for name in sorted(zone_names())],
+                initial=db_field.default,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description=_("members"))
     def member_count(self, obj: Community) -> int:
         return obj.memberships.filter(status="active").count()
@@ -170,7 +181,14 @@ class CommunityAdmin(CommunityScopedAdmin):
             super().save_model(request, obj, form, change)
             return
         actor = admin_actor(request.user, obj)
-        editable = {"name", "description", "rules_text", "join_policy", "members_can_create_polls"}
+        editable = {
+            "name",
+            "description",
+            "rules_text",
+            "join_policy",
+            "members_can_create_polls",
+            "time_zone",
+        }
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
         # The service re-reads the row, so hand it the values, not the modified instance.
         obj.refresh_from_db()

@@ -108,6 +108,18 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
+# --- Exports (survey responses): private files, never served by URL ---------------------------
+# Kept outside MEDIA_ROOT/STATIC_ROOT and streamed only by the admin's checked download view.
+EXPORT_ROOT = Path(env_str("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)  # then the file is deleted
+EXPORT_LEASE_MINUTES = env_int("EXPORT_LEASE_MINUTES", 15)  # silent this long = stuck
+EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3)  # queued this often, then failed
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "exports": {"BACKEND": "community.storage.PrivateFileSystemStorage"},
+}
+
 # --- Cache (WeChat access token, throttles, locks) -------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
@@ -144,6 +156,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "polls-sweep": {"task": "polls.tasks.polls_sweep", "schedule": 60.0},
     "polls-remind": {"task": "polls.tasks.polls_remind", "schedule": 300.0},
+    "exports-sweep": {"task": "surveys.tasks.exports_sweep", "schedule": 300.0},
 }
 
 # --- REST framework and the contract --------------------------------------------------------

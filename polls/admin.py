@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from community.admin import CommunityScopedAdmin
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
+from community.timezones import localize
 from polls import services
 from polls.models import Ballot, Option, Poll, PollKind
 from polls.selectors import poll_results
@@ -296,7 +297,7 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
                             str(ballot.voter),
                             _describe(ballot.choices, labels),
                             ballot.reason,
-                            ballot.created_at.isoformat(),
+                            localize(ballot.created_at, poll.community).isoformat(),
                         ]
                     )
             writer.writerow([])

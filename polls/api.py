@@ -4,7 +4,6 @@ Times are rendered in the poll's community time zone (ISO 8601 with offset)."""
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -15,6 +14,7 @@ from community.authz import Action, require, visible_membership
 from community.openapi import CONFLICT
 from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
+from community.timezones import community_time
 from polls import selectors, services
 from polls.models import Poll
 from polls.serializers import (
@@ -46,7 +46,7 @@ ANONYMITY_NOTE = (
 
 
 def _tz(poll: Poll):
-    return timezone.override(poll.community.time_zone)
+    return community_time(poll.community)
 
 
 def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
@@ -186,7 +186,7 @@ class PollListView(GenericAPIView):
         filters = PollFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.poll_list(viewer=viewer, **filters.validated_data))
-        with timezone.override(viewer.community.time_zone):
+        with community_time(viewer.community):
             return self.get_paginated_response(PollCardOut(page, many=True).data)
 
     @extend_schema(
@@ -206,7 +206,8 @@ class PollListView(GenericAPIView):
     def post(self, request, community_id: str):
         actor = require(request.user, community_id, Action.CREATE_POLL)
         data = PollCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        with community_time(actor.community):  # a time without offset is the community's
+            data.is_valid(raise_exception=True)
         poll = services.poll_create(actor=actor, **data.validated_data)
         poll.community = actor.community
         return _detail_response(poll, actor, status_code=status.HTTP_201_CREATED)
@@ -472,7 +473,8 @@ class OptionAddView(APIView):
     def post(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
         data = PollOptionAddIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        with _tz(poll):
+            data.is_valid(raise_exception=True)
         option = services.option_add(actor=membership, poll_id=poll.pk, **data.validated_data)
         with _tz(poll):
             return Response(PollOptionOut(option).data, status=status.HTTP_201_CREATED)
@@ -518,7 +520,8 @@ class ReopenView(APIView):
     def post(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
         data = PollReopenIn(data=request.data or {})
-        data.is_valid(raise_exception=True)
+        with _tz(poll):
+            data.is_valid(raise_exception=True)
         poll = services.poll_reopen(actor=membership, poll_id=poll.pk, **data.validated_data)
         poll.community = membership.community
         return _detail_response(poll, membership)

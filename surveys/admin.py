@@ -13,7 +13,6 @@ from adminsortable2.admin import SortableAdminBase, SortableStackedInline, Sorta
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -456,18 +455,19 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
         return HttpResponseRedirect(reverse("admin:surveys_survey_report", args=[survey.pk]))
 
     def download_view(self, request, survey_id: str, export_id: str):
+        """The only way an export file leaves the server: streamed to a moderator of the
+        survey's community (the storage has no URL), never cached on the way."""
         survey = self._visible_survey(request, survey_id)
-        export = get_object_or_404(
-            Export,
-            pk=export_id,
-            survey=survey,
-            community_id=survey.community_id,
-            status=ExportStatus.DONE,
-        )
-        if not export.file:
-            raise Http404
-        name = f"{survey.title}-{export.created_at:%Y%m%d-%H%M}.{export.format}"
-        return FileResponse(export.file.open("rb"), as_attachment=True, filename=name)
+        actor = admin_actor(request.user, survey.community)
+        try:
+            handle, name = services.export_file(
+                actor=actor, survey_id=survey.pk, export_id=export_id
+            )
+        except DomainError as exc:  # not found, or not a moderator there
+            raise Http404 from exc
+        response = FileResponse(handle, as_attachment=True, filename=name)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 def _definition_error(survey: Survey, error) -> str:

@@ -13,6 +13,7 @@ from community.authz import Action, visible_membership
 from community.errors import Forbidden, NotFound
 from community.openapi import CONFLICT
 from community.throttling import WriteThrottle
+from community.timezones import community_time
 from surveys import services
 from surveys.definition import definition_for, extra_fields
 from surveys.engine import shuffled_choices, visible_question_ids
@@ -134,7 +135,8 @@ class CommunitySurveysView(GenericAPIView):
     def get(self, request, community_id: str):
         membership = visible_membership(request.user, community_id)
         page = self.paginate_queryset(open_surveys(membership=membership))
-        data = SurveyCardOut([_card(s, s.my_status) for s in page], many=True).data
+        with community_time(membership.community):
+            data = SurveyCardOut([_card(s, s.my_status) for s in page], many=True).data
         return self.get_paginated_response(data)
 
 
@@ -152,7 +154,10 @@ class MySurveysView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(open_surveys_of_user(user=request.user))
-        data = SurveyCardOut([_card(s, s.my_status) for s in page], many=True).data
+        data = []
+        for survey in page:  # each card in the time zone of its own community
+            with community_time(survey.community):
+                data.append(SurveyCardOut(_card(survey, survey.my_status)).data)
         return self.get_paginated_response(data)
 
 
@@ -222,7 +227,8 @@ class SurveyDetailView(APIView):
             ],
             "questions": questions,
         }
-        return Response(SurveyDetailOut(body).data)
+        with community_time(survey.community):
+            return Response(SurveyDetailOut(body).data)
 
 
 def _draft_body(survey: Survey, response, user, *, token: str | None) -> dict:
@@ -267,7 +273,9 @@ class DraftView(APIView):
     def get(self, request, survey_id: str):
         survey, _membership = survey_for_member(user=request.user, survey_id=survey_id)
         draft = services.response_get_draft(survey=survey, user=request.user, token=_token(request))
-        return Response(DraftOut(_draft_body(survey, draft, request.user, token=None)).data)
+        body = _draft_body(survey, draft, request.user, token=None)
+        with community_time(survey.community):
+            return Response(DraftOut(body).data)
 
     @extend_schema(
         tags=TAGS,
@@ -297,7 +305,8 @@ class DraftView(APIView):
             token=_token(request),
         )
         body = _draft_body(survey, result.response, request.user, token=result.new_token)
-        return Response(DraftOut(body).data)
+        with community_time(survey.community):
+            return Response(DraftOut(body).data)
 
 
 class SubmitView(APIView):
@@ -333,7 +342,8 @@ class SubmitView(APIView):
             token=_token(request),
         )
         body = _submitted_body(survey, result.response, token=result.new_token)
-        return Response(SubmittedOut(body).data, status=status.HTTP_201_CREATED)
+        with community_time(survey.community):
+            return Response(SubmittedOut(body).data, status=status.HTTP_201_CREATED)
 
 
 class MyResponseView(APIView):
@@ -353,7 +363,8 @@ class MyResponseView(APIView):
         )
         if response is None or response.status != ResponseStatus.SUBMITTED:
             raise NotFound(_("You have no submitted response to this survey."), code="no_response")
-        return Response(SubmittedOut(_submitted_body(survey, response, token=None)).data)
+        with community_time(survey.community):
+            return Response(SubmittedOut(_submitted_body(survey, response, token=None)).data)
 
     @extend_schema(
         tags=TAGS,
@@ -381,7 +392,8 @@ class MyResponseView(APIView):
             answers=data.validated_data["answers"],
             token=_token(request),
         )
-        return Response(SubmittedOut(_submitted_body(survey, response, token=None)).data)
+        with community_time(survey.community):
+            return Response(SubmittedOut(_submitted_body(survey, response, token=None)).data)
 
 
 class ResultsView(APIView):

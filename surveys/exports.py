@@ -6,13 +6,19 @@ in memory), each row is formatted from the stored JSON with a label map built on
 definition, and written at once -- ``csv.writer`` to a temporary file, openpyxl's
 ``write_only`` workbook (which streams the sheet XML to a temporary file instead of keeping
 cells). Progress is saved every ``PROGRESS_EVERY`` rows. The finished file is copied into
-the export's ``FileField`` in chunks.
+the export's ``FileField`` in chunks, under a random name in the private export storage
+(``EXPORT_ROOT``: never served by URL, see ``community.storage``).
+
+A run works for one attempt (``Export.attempts`` when it claimed the export): every progress
+write and the final one are conditional on it, so a run that lost its lease to a newer
+attempt stops at its next progress write and never marks the export done (``ExportSuperseded``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import secrets
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -22,6 +28,7 @@ from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.timezones import community_zone
 from surveys.definition import definition_for
 from surveys.engine import Question, QuestionType, SurveyDefinition
 from surveys.models import Export, ExportFormat, ExportStatus, Response, ResponseStatus
@@ -87,7 +94,7 @@ def rows(export: Export) -> Iterator[list[Any]]:
         .order_by("submitted_at", "id")
         .values_list(*fields)
     )
-    tz = timezone.get_current_timezone()
+    tz = community_zone(survey.community)
     for record in queryset.iterator(chunk_size=CHUNK_SIZE):
         answers = record[2] or {}
         row = [record[0], timezone.localtime(record[1], tz).strftime("%Y-%m-%d %H:%M:%S")]
@@ -97,8 +104,26 @@ def rows(export: Export) -> Iterator[list[Any]]:
         yield row
 
 
+class ExportSuperseded(Exception):
+    """The sweep queued the export again while this run was writing it: stop, keep nothing."""
+
+
+def _mine(export: Export):
+    """The export's row, as long as it is still this run's attempt."""
+    return Export.objects.filter(
+        pk=export.pk, attempts=export.attempts, status=ExportStatus.RUNNING
+    )
+
+
 def _progress(export: Export, done: int) -> None:
-    Export.objects.filter(pk=export.pk).update(rows_done=done)
+    """Save progress; it is also the run's heartbeat, which keeps the sweep away."""
+    if not _mine(export).update(rows_done=done, heartbeat_at=timezone.now()):
+        raise ExportSuperseded(export.pk)
+
+
+def file_name(export: Export) -> str:
+    """A random, unguessable file name (the survey and the time are in the row, not here)."""
+    return f"{secrets.token_urlsafe(24)}.{export.format}"
 
 
 def write_export(export: Export) -> None:
@@ -107,7 +132,7 @@ def write_export(export: Export) -> None:
     total = Response.objects.filter(
         community_id=survey.community_id, survey=survey, status=ResponseStatus.SUBMITTED
     ).count()
-    Export.objects.filter(pk=export.pk).update(rows_total=total)
+    _mine(export).update(rows_total=total)
     title = header(definition_for(survey), anonymous=survey.anonymous)
     done = 0
     with tempfile.TemporaryFile() as tmp:
@@ -135,15 +160,18 @@ def write_export(export: Export) -> None:
                     _progress(export, done)
             workbook.save(tmp)
         tmp.seek(0)
-        name = f"survey-{survey.pk}-{timezone.now():%Y%m%d-%H%M%S}.{export.format}"
-        export.file.save(name, File(tmp), save=False)
-    Export.objects.filter(pk=export.pk).update(
+        export.file.save(file_name(export), File(tmp), save=False)
+    finished = _mine(export).update(
         file=export.file.name,
         rows_done=done,
         rows_total=max(total, done),
         status=ExportStatus.DONE,
         finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
     )
+    if not finished:  # superseded while writing the file: the newer attempt's file counts
+        export.file.delete(save=False)
+        raise ExportSuperseded(export.pk)
 
 
 def _safe_text(value: str) -> str:

@@ -446,13 +446,26 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+
+
+def export_storage():
+    """The private storage of export files (the ``exports`` alias: no URL, outside MEDIA)."""
+    from django.core.files.storage import storages
+
+    return storages["exports"]
 
 
 class Export(models.Model):
     """A CSV or XLSX file of a survey's submitted responses, written by a Celery task.
 
-    ``rows_done``/``rows_total`` show progress in the admin; the file is served through an
-    admin view that checks the moderator may see the survey (never directly from MEDIA)."""
+    ``rows_done``/``rows_total`` show progress in the admin. The file has a random name in a
+    private storage (``EXPORT_ROOT``) and leaves the server only through the admin's download
+    view, which checks the moderator may see the survey. ``attempts`` counts how often the
+    export was queued and fences a worker that lost its lease: only the worker of the latest
+    attempt may finish it. ``heartbeat_at`` is the last sign of life (queued, claimed,
+    progress); the sweep re-queues an export silent past its lease and deletes files past the
+    retention period (the export becomes ``expired``)."""
 
     id = PublicIdField()
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
@@ -473,8 +486,12 @@ class Export(models.Model):
     )
     rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     rows_total = models.PositiveIntegerField(_("rows in total"), default=0)
-    file = models.FileField(_("file"), upload_to="survey-exports/", blank=True)
+    file = models.FileField(
+        _("file"), upload_to="survey-exports/", storage=export_storage, blank=True
+    )
     error = models.TextField(_("error"), blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), default=timezone.now)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -482,6 +499,7 @@ class Export(models.Model):
         verbose_name = _("export")
         verbose_name_plural = _("exports")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="export_sweep_idx")]
 
     def __str__(self) -> str:
         return f"{self.survey_id} {self.format} {self.status}"

@@ -41,12 +41,14 @@ def open_surveys(*, membership: Membership) -> QuerySet[Survey]:
 
 def open_surveys_of_user(*, user: User) -> QuerySet[Survey]:
     """Open surveys of every community the user can see (active or muted member), with
-    ``my_status``: the "surveys for me" list of the mini-program."""
+    ``my_status``: the "surveys for me" list of the mini-program. Each survey comes with its
+    community (joined), whose time zone its card is shown in."""
     communities = Membership.objects.filter(user=user, status__in=VISIBLE_STATUSES).values(
         "community_id"
     )
     return _open_with_my_status(
-        Survey.objects.filter(community_id__in=communities), user_id=user.pk
+        Survey.objects.filter(community_id__in=communities).select_related("community"),
+        user_id=user.pk,
     )
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ErrorDetail
@@ -25,6 +28,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from community.authz import Action, can, ensure
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.models import Membership, User
+from community.timezones import localize
 from surveys.definition import build_definition, definition_for
 from surveys.engine import (
     NON_FIELD_ERRORS,
@@ -49,6 +53,7 @@ from surveys.models import (
     Survey,
     SurveyState,
     SurveyStatus,
+    export_storage,
     hash_edit_token,
     new_edit_token,
 )
@@ -572,11 +577,18 @@ def _write_answer_rows(
 
 
 # --- exports --------------------------------------------------------------------------------
+def _queue_export(export_id: str) -> None:
+    """Queue the export's task once the transaction commits. ``robust``: a broker outage
+    after COMMIT must not turn a request that succeeded into an error (or skip the other
+    after-commit work); the export stays pending and ``exports_sweep`` queues it again."""
+    from surveys.tasks import run_export
+
+    transaction.on_commit(lambda: run_export.delay(export_id), robust=True)
+
+
 def export_request(*, actor: Membership, survey_id: str, format: str) -> Export:
     """Create an export of the survey's submitted responses and queue the task after
     commit (the task loads the row by id)."""
-    from surveys.tasks import run_export
-
     if format not in ExportFormat.values:
         raise DomainError(_("Unknown export format."), code="invalid_format", field="format")
     survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
@@ -588,26 +600,131 @@ def export_request(*, actor: Membership, survey_id: str, format: str) -> Export:
         requested_by=actor.user if actor.user.pk else None,
         format=format,
     )
-    transaction.on_commit(lambda: run_export.delay(export.pk))
+    _queue_export(export.pk)
     return export
 
 
-def export_run(*, export_id: str) -> str:
-    """Write the export file (idempotent: a finished export is left alone). Streams the
-    responses with a server-side cursor and writes row by row; see ``surveys.exports``."""
-    from surveys.exports import write_export
+def _export_lease() -> timedelta:
+    return timedelta(minutes=settings.EXPORT_LEASE_MINUTES)
 
-    claimed = Export.objects.filter(
-        pk=export_id, status__in=[ExportStatus.PENDING, ExportStatus.RUNNING]
-    ).update(status=ExportStatus.RUNNING, rows_done=0)
-    if not claimed:
-        return "skipped"
-    export = Export.objects.select_related("survey").get(pk=export_id)
+
+def export_run(*, export_id: str) -> str:
+    """Write the export file. Streams the responses with a server-side cursor and writes row
+    by row (see ``surveys.exports``).
+
+    Safe to run twice: the worker claims a pending export (or a running one whose worker
+    fell silent past the lease) under a row lock, so two deliveries of one message do not
+    write at once, and a finished export is left alone. It then works for the attempt it
+    claimed: if the sweep has queued the export again meanwhile, this run's file is thrown
+    away ("superseded"). A storage error (``OSError``) puts the export back to pending for
+    the task's retry; any other error fails it."""
+    from surveys.exports import ExportSuperseded, write_export
+
+    now = timezone.now()
+    with transaction.atomic():
+        export = (
+            Export.objects.select_for_update(no_key=True)
+            .filter(pk=export_id)
+            .filter(
+                Q(status=ExportStatus.PENDING)
+                | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=now - _export_lease())
+            )
+            .first()
+        )
+        if export is None:
+            return "skipped"
+        export.status = ExportStatus.RUNNING
+        export.rows_done = 0
+        export.heartbeat_at = now
+        export.save(update_fields=["status", "rows_done", "heartbeat_at"])
+    mine = Export.objects.filter(pk=export_id, attempts=export.attempts)
+    export.survey = Survey.objects.select_related("community").get(pk=export.survey_id)
     try:
         write_export(export)
-    except Exception as exc:
-        Export.objects.filter(pk=export_id).update(
-            status=ExportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+    except ExportSuperseded:
+        return "superseded"
+    except OSError:
+        mine.filter(status=ExportStatus.RUNNING).update(
+            status=ExportStatus.PENDING, heartbeat_at=timezone.now()
         )
         raise
+    except Exception as exc:
+        mine.update(status=ExportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+        raise
     return "done"
+
+
+def exports_sweep(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]:
+    """The periodic clean-up of exports (beat, every few minutes):
+
+    * an export pending or running but silent past ``EXPORT_LEASE_MINUTES`` lost its task
+      (broker outage, worker killed): it is queued again, as a new attempt, until it was
+      queued ``EXPORT_MAX_ATTEMPTS`` times; then it fails with a message saying so;
+    * a finished export older than ``EXPORT_RETENTION_DAYS`` has its file deleted and
+      becomes ``expired`` (member data is not kept longer than needed).
+
+    Rows are claimed with ``SKIP LOCKED``, so sweeps running at once never queue one export
+    twice, and a worker claiming an export at that moment is not waited for."""
+    now = now or timezone.now()
+    stale = Export.objects.filter(
+        status__in=[ExportStatus.PENDING, ExportStatus.RUNNING],
+        heartbeat_at__lt=now - _export_lease(),
+    )
+    with transaction.atomic():
+        given_up = list(
+            stale.filter(attempts__gte=settings.EXPORT_MAX_ATTEMPTS)
+            .select_for_update(no_key=True, skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        failed = Export.objects.filter(pk__in=given_up).update(
+            status=ExportStatus.FAILED,
+            error=_("The export did not finish after %(count)d attempts.")
+            % {"count": settings.EXPORT_MAX_ATTEMPTS},
+            finished_at=now,
+        )
+        retry = list(
+            stale.filter(attempts__lt=settings.EXPORT_MAX_ATTEMPTS)
+            .select_for_update(no_key=True, skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        requeued = Export.objects.filter(pk__in=retry).update(
+            status=ExportStatus.PENDING, attempts=F("attempts") + 1, heartbeat_at=now, rows_done=0
+        )
+        for export_id in retry:
+            _queue_export(export_id)
+    expired = 0
+    cutoff = now - timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    old = Export.objects.filter(status=ExportStatus.DONE, finished_at__lt=cutoff)
+    for export_id, name in old.values_list("pk", "file")[:limit]:
+        # Mark first, then delete: a download already streaming keeps its open file, and no
+        # download starts on a file that is gone.
+        if Export.objects.filter(pk=export_id, status=ExportStatus.DONE).update(
+            status=ExportStatus.EXPIRED, file=""
+        ):
+            expired += 1
+            if name:
+                export_storage().delete(name)
+    return {"requeued": requeued, "failed": failed, "expired": expired}
+
+
+def export_file(*, actor: Membership | None, survey_id: str, export_id: str) -> tuple[File, str]:
+    """The finished export's file, opened for streaming, and the name to download it as.
+
+    Export files hold members' answers: only moderators and above of the survey's community
+    get them (the same tier that may request an export); everyone else gets 404."""
+    ensure(actor, Action.MODERATE)
+    export = (
+        Export.objects.filter(
+            pk=export_id,
+            survey_id=survey_id,
+            community_id=actor.community_id,
+            status=ExportStatus.DONE,
+        )
+        .select_related("survey__community")
+        .first()
+    )
+    if export is None or not export.file:
+        raise NotFound(_("Export not found."))
+    created = localize(export.created_at, export.survey.community)
+    name = f"{export.survey.title}-{created:%Y%m%d-%H%M}.{export.format}"
+    return export.file.open("rb"), name

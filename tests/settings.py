@@ -4,6 +4,7 @@ The database comes from DATABASE_URL like everywhere else (PostgreSQL in CI, SQL
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("WECHAT_APPID", "wx-test-appid")
@@ -13,6 +14,8 @@ os.environ.setdefault("WECHAT_RETRIES", "1")
 # psycopg's pool would keep connections to the database named before the test database
 # replaced it; tests use plain connections.
 os.environ.setdefault("DB_POOL", "0")
+# Export files go to a private directory of this run (the real-worker tests' worker inherits it).
+os.environ.setdefault("EXPORT_ROOT", tempfile.mkdtemp(prefix="wxc-exports-"))
 # Eager in the test process; the real-worker tests start `celery worker` with
 # TEST_CELERY_BROKER_URL set, which this line turns into its broker.
 os.environ["CELERY_BROKER_URL"] = os.environ.get("TEST_CELERY_BROKER_URL", "")

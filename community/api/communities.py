@@ -24,24 +24,27 @@ from community.selectors import active_member_count, memberships_of_user
 from community.services import communities as services
 from community.services.communities import membership_touch
 from community.throttling import WriteThrottle
+from community.timezones import community_time
 from community.wechat import WeChatError, as_domain_error, get_client
 
 
 def community_detail_response(membership: Membership, *, status_code: int = 200) -> Response:
     community = membership.community
     community.member_count = active_member_count(community_id=community.pk)
-    body = CommunityDetailOut(
-        community,
-        context={
-            "membership": membership,
-            "show_invite_code": can(membership, Action.MANAGE),
-        },
-    ).data
+    with community_time(community):
+        body = CommunityDetailOut(
+            community,
+            context={
+                "membership": membership,
+                "show_invite_code": can(membership, Action.MANAGE),
+            },
+        ).data
     return Response(body, status=status_code)
 
 
 def _joined_response(membership: Membership) -> Response:
-    body = MyCommunityOut({"community": membership.community, "membership": membership}).data
+    with community_time(membership.community):
+        body = MyCommunityOut({"community": membership.community, "membership": membership}).data
     return Response(body, status=status.HTTP_200_OK)
 
 
@@ -54,8 +57,11 @@ class MyCommunitiesView(APIView):
     )
     def get(self, request):
         memberships = memberships_of_user(user=request.user)
-        items = [{"community": m.community, "membership": m} for m in memberships]
-        return Response(MyCommunityOut(items, many=True).data)
+        body = []
+        for m in memberships:  # each in the time zone of its own community
+            with community_time(m.community):
+                body.append(MyCommunityOut({"community": m.community, "membership": m}).data)
+        return Response(body)
 
 
 class JoinByShareTicketView(APIView):
@@ -162,7 +168,8 @@ class AcceptRulesView(APIView):
         membership = services.community_accept_rules(
             membership=membership, version=data.validated_data["version"]
         )
-        return Response(MyMembershipOut(membership).data)
+        with community_time(membership.community):
+            return Response(MyMembershipOut(membership).data)
 
 
 class RegenerateInviteView(APIView):

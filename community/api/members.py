@@ -13,6 +13,7 @@ from community.openapi import CONFLICT
 from community.selectors import member_list
 from community.services import communities as services
 from community.throttling import WriteThrottle
+from community.timezones import community_time
 
 
 class MemberListView(GenericAPIView):
@@ -33,7 +34,8 @@ class MemberListView(GenericAPIView):
         filters = MemberFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(member_list(viewer=viewer, **filters.validated_data))
-        return self.get_paginated_response(MemberOut(page, many=True).data)
+        with community_time(viewer.community):
+            return self.get_paginated_response(MemberOut(page, many=True).data)
 
 
 _MEMBER_ID = OpenApiParameter("member_id", str, OpenApiParameter.PATH, description="Membership id")
@@ -49,7 +51,8 @@ class _MemberActionView(APIView):
     def post(self, request, community_id: str, member_id: str):
         actor = require(request.user, community_id, self.action)
         target = type(self).service(actor=actor, target_id=member_id)
-        return Response(MemberOut(target).data)
+        with community_time(actor.community):
+            return Response(MemberOut(target).data)
 
 
 def _member_action(name: str, service, summary: str, description: str):
@@ -112,4 +115,5 @@ class TierView(APIView):
         target = services.membership_change_tier(
             actor=actor, target_id=member_id, tier=data.validated_data["tier"]
         )
-        return Response(MemberOut(target).data)
+        with community_time(actor.community):
+            return Response(MemberOut(target).data)

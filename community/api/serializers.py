@@ -121,6 +121,14 @@ class CommunityUpdateIn(serializers.Serializer):
     rules_text = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     join_policy = serializers.ChoiceField(choices=JoinPolicy.choices, required=False)
     members_can_create_polls = serializers.BooleanField(required=False)
+    time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text=(
+            "IANA time zone name (e.g. `Asia/Shanghai`, `America/New_York`); every time of the "
+            "community is shown in it. 400 `invalid_time_zone` for an unknown name."
+        ),
+    )
 
 
 class TierIn(serializers.Serializer):

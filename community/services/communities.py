@@ -23,6 +23,7 @@ from community.models import (
 from community.models.communities import new_invite_code
 from community.services.content import content_check
 from community.services.tokens import tokens_revoke_all
+from community.timezones import time_zone_clean
 from community.wechat import decrypt_data
 
 ACTIVITY_GRANULARITY = timedelta(minutes=5)
@@ -176,12 +177,23 @@ def community_accept_rules(*, membership: Membership, version: int) -> Membershi
 
 @transaction.atomic
 def community_update(*, actor: Membership, **fields) -> Community:
-    """Edit a community's name, description, rules, join policy or poll creation setting.
+    """Edit a community's name, description, rules, join policy, poll creation setting or
+    time zone.
 
     Changing the rules text bumps its version, so every member is asked to accept it again
-    (the editor accepts it by editing)."""
+    (the editor accepts it by editing). The time zone must be an IANA name: every time the
+    members read is shown in it, so a name that does not load is refused, not stored."""
+    if "time_zone" in fields:
+        fields["time_zone"] = time_zone_clean(fields["time_zone"])
     community = Community.objects.select_for_update().get(pk=actor.community_id)
-    allowed = {"name", "description", "rules_text", "join_policy", "members_can_create_polls"}
+    allowed = {
+        "name",
+        "description",
+        "rules_text",
+        "join_policy",
+        "members_can_create_polls",
+        "time_zone",
+    }
     changed = []
     for name, value in fields.items():
         if name not in allowed:

@@ -13,6 +13,7 @@ from community.errors import Conflict, DomainError, Forbidden
 from community.models import Membership, User
 from community.selectors import active_member_count
 from community.services.notifications import notification_enqueue
+from community.timezones import localize
 from polls.models import (
     Ballot,
     Participation,
@@ -162,7 +163,7 @@ def poll_remind(*, poll_id: str, now: datetime | None = None) -> int:
             return 0
         data = {
             "thing1": poll.title[:20],
-            "time2": timezone.localtime(poll.closes_at).strftime("%Y-%m-%d %H:%M"),
+            "time2": localize(poll.closes_at, poll.community).strftime("%Y-%m-%d %H:%M"),
         }
         for membership in non_voter_memberships(poll=poll).select_related("user"):
             if notification_enqueue(

@@ -14,6 +14,7 @@ from community.authz import Action, can
 from community.errors import Conflict, DomainError, Forbidden
 from community.models import Membership
 from community.selectors import active_member_count
+from community.timezones import zone_named
 from polls.models import (
     MAX_OPTIONS,
     Option,
@@ -140,9 +141,8 @@ def _validate_settings(
 
 
 def slot_label(starts_at: datetime, ends_at: datetime | None, tz_name: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(tz_name)
+    """The label of a time slot, in the community's zone (``tz_name``)."""
+    tz = zone_named(tz_name)
     start = starts_at.astimezone(tz)
     label = start.strftime("%Y-%m-%d %H:%M")
     if ends_at:

@@ -31,7 +31,9 @@ def moderator(community):
 
 @pytest.fixture
 def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    """Separate, empty MEDIA_ROOT and EXPORT_ROOT (export files must land in the latter)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EXPORT_ROOT = tmp_path / "exports"
     return tmp_path
 
 

@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def shared_media(tmp_path, monkeypatch, settings):
-    """One MEDIA_ROOT for this process and the worker (which reads it from the environment)."""
-    monkeypatch.setenv("MEDIA_ROOT", str(tmp_path))
-    settings.MEDIA_ROOT = tmp_path
+    """One EXPORT_ROOT for this process and the worker (which reads it from the environment)."""
+    monkeypatch.setenv("EXPORT_ROOT", str(tmp_path))
+    settings.EXPORT_ROOT = tmp_path
     return tmp_path
 
 
@@ -59,3 +59,41 @@ def test_export_runs_on_worker(shared_media, celery_worker_process, community):
     assert rows[1][-2:] == ["茶; 咖啡", "0"]
     assert len(rows) == 26
     assert Export.objects.count() == 1
+
+
+def test_export_lost_to_a_broker_outage_is_run_by_the_worker_after_the_sweep(
+    shared_media, celery_worker_process, community
+):
+    """The request commits while the broker is down (robust: no error, export pending); once
+    the broker is back the sweep queues it again and the real worker writes the file."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from tests.surveys.test_exports import RANDOM_NAME, broker_down
+
+    survey = make_survey(community, [{"key": "t", "type": "short_text", "title": "建议"}])
+    services.response_submit(
+        membership=MembershipFactory(community=community),
+        survey=survey,
+        answers={survey.q["t"].id: "好"},
+    )
+    moderator = MembershipFactory(community=community, tier="moderator")
+    with broker_down(), transaction.atomic():
+        export = services.export_request(actor=moderator, survey_id=survey.pk, format="csv")
+    export.refresh_from_db()
+    assert (export.status, export.attempts) == (ExportStatus.PENDING, 1)
+
+    later = timezone.now() + timedelta(minutes=settings.EXPORT_LEASE_MINUTES + 1)
+    with transaction.atomic():
+        assert services.exports_sweep(now=later)["requeued"] == 1
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        export.refresh_from_db()
+        if export.status in (ExportStatus.DONE, ExportStatus.FAILED):
+            break
+        time.sleep(0.2)
+    assert (export.status, export.attempts, export.rows_done) == (ExportStatus.DONE, 2, 1)
+    assert RANDOM_NAME.match(export.file.name)
+    assert (shared_media / export.file.name).is_file()  # written by the worker, privately

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.models import Community, Membership, MembershipStatus, Tier, User
+from community.timezones import localize
 from polls.models import Poll
 from polls.services import poll_create
 from surveys.models import Choice, Question, QuestionType, Survey
@@ -95,7 +96,7 @@ class Command(BaseCommand):
             closes_at=now + timedelta(days=3),
             options=[{"label": "香山"}, {"label": "百望山"}, {"label": "八大处"}],
         )
-        saturday = timezone.localtime(now + timedelta(days=(5 - now.weekday()) % 7 or 7))
+        saturday = localize(now + timedelta(days=(5 - now.weekday()) % 7 or 7), owner.community)
         start = saturday.replace(hour=8, minute=0, second=0, microsecond=0)
         poll_create(
             actor=owner,
