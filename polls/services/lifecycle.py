@@ -90,8 +90,9 @@ def poll_finalize(*, poll_id: str, now: datetime | None = None) -> bool:
     """Freeze the final results of a closed poll and notify its author and voters, once.
 
     Safe to run any number of times and concurrently: the poll row is locked and a poll that is
-    not closed yet or already finalized is left alone; notifications are deduplicated by the
-    outbox key ``poll:<id>``. Returns True when this call finalized the poll."""
+    not closed yet or already finalized is left alone; notifications go in with one insert,
+    deduplicated by the outbox's dedupe key (``poll_closed:poll:<id>``). Returns True when this
+    call finalized the poll."""
     now = now or timezone.now()
     with transaction.atomic():
         poll = lock_rows(Poll.objects.filter(pk=poll_id)).first()
