@@ -95,8 +95,8 @@ def test_a_close_committing_while_reminders_are_queued_rolls_them_back(
         closer = pool.submit(close)
         assert closing.wait(timeout=30)
         reminder = pool.submit(remind)
-        _wait_for(lambda: _lock_waiters() >= 1)  # the job reached its guard and waits
-        assert not reminder.done()
+        _wait_for(lambda: reminder.done() or _lock_waiters() >= 1)
+        assert not reminder.done(), f"queued {reminder.result()} without waiting for the close"
         commit.set()
         closer.result(timeout=30)
         assert reminder.result(timeout=30) == 0
