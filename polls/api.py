@@ -278,7 +278,8 @@ class BallotView(APIView):
             "for a bad ballot (`unknown_option`, `too_many_choices`, `too_few_choices`, "
             "`duplicate_rank`, `score_out_of_range`, ...), 403 when muted or the group rules "
             "are not accepted, 409 `poll_not_open`, `poll_closed`, `vote_change_not_allowed`, "
-            "`receipt_required`. " + ANONYMITY_NOTE
+            "`receipt_required`, `poll_changed` (its kind or options were edited while the "
+            "ballot was being cast: reload the poll). " + ANONYMITY_NOTE
         ),
         parameters=[_POLL_ID],
         request=PollBallotIn,

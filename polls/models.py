@@ -81,7 +81,12 @@ class Poll(models.Model):
     ``eligible_count`` is the number of active members when the poll opened (set at creation
     when it opens at once, else on first use after ``opens_at``); turnout is
     ``voter_count / eligible_count``. ``final_results`` is frozen once, by the finalize task,
-    after the poll closed."""
+    after the poll closed.
+
+    A ballot is validated against a copy of the poll read without a lock; ``shape_version``
+    lets the ballot's last statement (``tally_store.tally_record``) check that the copy's
+    shape is still the poll's, so an edit of the kind or options that commits meanwhile
+    refuses the vote instead of leaving a ballot of the old shape."""
 
     id = PublicIdField()
     community = models.ForeignKey(
@@ -145,6 +150,15 @@ class Poll(models.Model):
         default=list,
         editable=False,
         help_text=_("Kept by the option services, so a vote validates without reading options."),
+    )
+    shape_version = models.PositiveIntegerField(
+        _("ballot shape version"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "Bumped by every change that can make a validated ballot invalid (kind, secrecy, "
+            "ranges, an option removed); a vote checks it in its guarded statement."
+        ),
     )
     eligible_count = models.PositiveIntegerField(_("eligible members"), null=True, blank=True)
     voter_count = models.PositiveIntegerField(_("voters"), default=0)

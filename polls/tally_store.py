@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from community.errors import Conflict
+from community.locking import Strength, lock_rows, lock_sql
 from polls.models import (
     Ballot,
     Poll,
@@ -66,10 +67,17 @@ def tally_record(
     the tally changes (-1 per removed key, +1 per added key). Raises 409 (rolling back the whole
     transaction) when the poll closed or was finalized meanwhile.
 
+    The guard also requires the poll's ``shape_version`` to be the one ``poll`` (the copy the
+    ballot was validated against, read without a lock) carries: an edit of the kind, ranges
+    or options bumps it under the poll's row lock, so a vote validated before such an edit
+    committed is refused with 409 ``poll_changed`` instead of storing a ballot of the old
+    shape (which later breaks change and withdraw). Edits of the shape are refused once
+    anyone voted, so the guard only ever refuses votes racing the first one.
+
     Locks, in this order: the poll row — ``UPDATE voter_count`` (exclusive) when a ballot is
     added or withdrawn, ``FOR SHARE`` when one is replaced, so replacements do not queue behind
     each other — then the tally rows in key order. Every ballot write follows this order, so
-    they cannot deadlock; the finalize task's ``FOR UPDATE`` on the poll conflicts with both,
+    they cannot deadlock; the finalize task's ``FOR NO KEY UPDATE`` on the poll conflicts with both,
     so it either sees this ballot or this guard matches no row.
 
     A ballot holds each key at most once, so every net change is +1 or -1; it is sent as the
@@ -92,18 +100,19 @@ def tally_record(
     if connection.vendor == "postgresql" and rows:
         poll_table = quote(Poll._meta.db_table)
         condition = (
-            "id = %s AND closed_at IS NULL AND finalized_at IS NULL "
+            "id = %s AND shape_version = %s AND closed_at IS NULL AND finalized_at IS NULL "
             "AND opens_at <= %s AND closes_at > %s"
         )
+        condition_params = [poll.pk, poll.shape_version, now, now]
         if voters:
             head = (
                 f"UPDATE {poll_table} SET voter_count = voter_count + %s "  # noqa: S608
                 f"WHERE {condition} RETURNING 1"
             )
-            head_params = [voters, poll.pk, now, now]
+            head_params = [voters, *condition_params]
         else:
             head = f"SELECT 1 FROM {poll_table} WHERE {condition} FOR SHARE"  # noqa: S608
-            head_params = [poll.pk, now, now]
+            head_params = condition_params
         sql = (
             f"WITH guard AS ({head}) "  # noqa: S608 - identifiers from model meta
             f"INSERT INTO {table} (community_id, poll_id, {key}, {count}) "
@@ -116,6 +125,7 @@ def tally_record(
     else:
         guard = Poll.objects.filter(
             pk=poll.pk,
+            shape_version=poll.shape_version,
             closed_at__isnull=True,
             finalized_at__isnull=True,
             opens_at__lte=now,
@@ -138,8 +148,38 @@ def tally_record(
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
     if not ok:
-        raise Conflict(_("This poll has closed; votes are no longer accepted."), code="poll_closed")
+        raise _guard_refusal(poll)
     poll.voter_count += voters
+
+
+def _guard_refusal(poll: Poll) -> Conflict:
+    """Why the guard matched no row: the poll's shape changed since the ballot was validated
+    (its kind, ranges or options were edited meanwhile), or it closed."""
+    current = Poll.objects.filter(pk=poll.pk).values_list("shape_version", flat=True).first()
+    if current is not None and current != poll.shape_version:
+        return Conflict(
+            _("This poll was changed while you were voting. Please look at it again and vote."),
+            code="poll_changed",
+        )
+    return Conflict(_("This poll has closed; votes are no longer accepted."), code="poll_closed")
+
+
+def poll_hold_open(*, poll_id: str, now: datetime) -> bool:
+    """The "still open" guard without a write, as the last statement of a transaction: True
+    when the poll is open at ``now``, and then its row stays share-locked (``FOR SHARE``)
+    until commit, so a close waits for this transaction; a close in progress is waited for
+    and then seen. Call inside a transaction."""
+    guard = Poll.objects.filter(
+        pk=poll_id,
+        closed_at__isnull=True,
+        finalized_at__isnull=True,
+        opens_at__lte=now,
+        closes_at__gt=now,
+    )
+    sql, params = guard.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql + lock_sql(Strength.SHARE), params)
+        return cursor.fetchone() is not None
 
 
 def upsert_named_portable(membership, poll, choices, now) -> tuple[bool, dict | None]:
@@ -158,8 +198,11 @@ def upsert_named_portable(membership, poll, choices, now) -> tuple[bool, dict | 
     if inserted:
         return True, None
     old = (
-        Ballot.objects.select_for_update()
-        .filter(community_id=poll.community_id, poll_id=poll.pk, voter_id=membership.user_id)
+        lock_rows(
+            Ballot.objects.filter(
+                community_id=poll.community_id, poll_id=poll.pk, voter_id=membership.user_id
+            )
+        )
         .values("pk", "choices", "reason")
         .get()
     )
@@ -173,7 +216,7 @@ def upsert_named_portable(membership, poll, choices, now) -> tuple[bool, dict | 
 _UPSERT_NAMED_SQL = """
 WITH old AS (
     SELECT id, choices, reason FROM {t}
-    WHERE community_id = %(c)s AND poll_id = %(p)s AND voter_id = %(v)s FOR UPDATE
+    WHERE community_id = %(c)s AND poll_id = %(p)s AND voter_id = %(v)s {lock}
 ), ins AS (
     INSERT INTO {t} (community_id, poll_id, voter_id, choices, reason, created_at, updated_at)
     SELECT %(c)s, %(p)s, %(v)s, %(choices)s, %(reason)s, %(now)s, %(now)s
@@ -191,11 +234,13 @@ SELECT (SELECT count(*) FROM ins), (SELECT choices FROM upd), (SELECT reason FRO
 
 def upsert_named_pg(membership, poll, choices, now) -> tuple[bool, dict | None]:
     """PostgreSQL: insert or replace the member's ballot in one statement and return the
-    previous choices (locked by ``FOR UPDATE`` first, so they are the ones being replaced). If
+    previous choices (locked by ``FOR NO KEY UPDATE`` first, so they are the ones being replaced). If
     a concurrent first vote of the same member was not yet visible, the insert waits for it and
     does nothing; the statement is then run again and replaces that ballot."""
     field = Ballot._meta.get_field("choices")
-    sql = _UPSERT_NAMED_SQL.format(t=connection.ops.quote_name(Ballot._meta.db_table))
+    sql = _UPSERT_NAMED_SQL.format(
+        t=connection.ops.quote_name(Ballot._meta.db_table), lock=lock_sql().strip()
+    )
     params = {
         "c": poll.community_id,
         "p": poll.pk,

@@ -27,6 +27,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from community.authz import Action, can, ensure
 from community.errors import Conflict, DomainError, Forbidden, NotFound
+from community.locking import lock_rows, lock_sql
 from community.models import Membership, User
 from community.timezones import localize
 from surveys.definition import build_definition, definition_for
@@ -115,7 +116,7 @@ def survey_publish(*, actor: Membership, survey_id: str) -> Survey:
 
     Raises :class:`DefinitionInvalid` with every problem, so the admin can show them all."""
     with transaction.atomic():
-        survey = Survey.objects.select_for_update().filter(pk=survey_id).first()
+        survey = lock_rows(Survey.objects.filter(pk=survey_id)).first()
         if survey is None or survey.community_id != actor.community_id:
             raise NotFound(_("Survey not found."))
         if not can(actor, Action.MODERATE):
@@ -138,7 +139,7 @@ def survey_publish(*, actor: Membership, survey_id: str) -> Survey:
 def survey_close(*, actor: Membership, survey_id: str) -> Survey:
     """Close a published survey now: it stops taking answers and edits."""
     with transaction.atomic():
-        survey = Survey.objects.select_for_update().filter(pk=survey_id).first()
+        survey = lock_rows(Survey.objects.filter(pk=survey_id)).first()
         if survey is None or survey.community_id != actor.community_id:
             raise NotFound(_("Survey not found."))
         if not can(actor, Action.MODERATE):
@@ -237,8 +238,8 @@ def _participation(*, survey: Survey, user: User, lock: bool) -> Participation |
         f"SELECT * FROM {Participation._meta.db_table} "  # noqa: S608 (no input in the SQL)
         "WHERE community_id = %s AND survey_id = %s AND user_id = %s"
     )
-    if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+    if lock:
+        sql += lock_sql()
     rows = list(Participation.objects.raw(sql, [survey.community_id, survey.pk, user.pk]))
     return rows[0] if rows else None
 
@@ -258,16 +259,16 @@ def _locked_participation(*, survey: Survey, user: User) -> Participation:
                 anonymous=survey.anonymous,
             )
     except IntegrityError:  # a parallel request of the same member created it first
-        return Participation.objects.select_for_update().get(
-            community_id=survey.community_id, survey=survey, user=user
-        )
+        return lock_rows(
+            Participation.objects.filter(community_id=survey.community_id, survey=survey, user=user)
+        ).get()
 
 
 def _anonymous_response(*, survey: Survey, token: str | None, status: str) -> Response | None:
     if not token:
         return None
     return (
-        Response.objects.select_for_update()
+        lock_rows(Response.objects.all())
         .filter(
             community_id=survey.community_id,
             survey=survey,
@@ -328,7 +329,7 @@ def _draft_for_update(
     if survey.anonymous:
         response = _anonymous_response(survey=survey, token=token, status=ResponseStatus.DRAFT)
     elif participation.draft_id:
-        response = Response.objects.select_for_update().get(pk=participation.draft_id)
+        response = lock_rows(Response.objects.filter(pk=participation.draft_id)).get()
     else:
         response = None
     if response is None:
@@ -480,7 +481,7 @@ def response_edit(
             participation = _participation(survey=survey, user=membership.user, lock=True)
             response = None
             if participation and participation.submitted_id:
-                response = Response.objects.select_for_update().get(pk=participation.submitted_id)
+                response = lock_rows(Response.objects.filter(pk=participation.submitted_id)).get()
         if response is None:
             raise NotFound(_("You have no submitted response to this survey."), code="no_response")
         response.answers = result.to_json()

@@ -11,18 +11,30 @@ from django.utils.translation import pgettext_lazy
 
 class NotificationStatus(models.TextChoices):
     PENDING = "pending", pgettext_lazy("notification status", "Pending")
+    SENDING = "sending", pgettext_lazy("notification status", "Sending")
     SENT = "sent", _("Sent")
     REFUSED = "refused", _("Refused by the member")
     FAILED = "failed", pgettext_lazy("notification status", "Failed")
     SKIPPED = "skipped", _("Skipped (no template configured)")
 
 
+def default_dedupe_key(kind: str, object_key: str) -> str:
+    """The dedupe key of a message when the caller gives none: one per kind and object."""
+    return f"{kind}:{object_key}"
+
+
 class Notification(models.Model):
     """One WeChat subscribe message to one member about one object.
 
-    ``(recipient, kind, object_key)`` is unique, so enqueueing the same reminder twice keeps one
-    row and the member gets one message. A Celery task sends pending rows through
-    ``subscribeMessage.send``; a member who has not subscribed (WeChat 43101) is recorded as
+    ``(community, recipient, dedupe_key)`` is unique, so enqueueing the same message twice keeps
+    one row and the member gets one message. The dedupe key defaults to ``<kind>:<object_key>``
+    (once per member, kind and object); a caller that means a new message about the same object
+    (a second reminder round, a task reassigned back) gives its own key, e.g. with the round.
+
+    A Celery task sends pending rows through ``subscribeMessage.send``: it *claims* the row
+    (``sending`` with ``claimed_at``) and commits, calls WeChat outside any transaction, then
+    records the outcome. A claim older than the lease (the worker died mid-call) is picked up
+    again by the sweep. A member who has not subscribed (WeChat 43101) is recorded as
     ``refused`` and never retried."""
 
     community = models.ForeignKey(
@@ -33,6 +45,7 @@ class Notification(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=40)
     object_key = models.CharField(_("object"), max_length=80)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=160)
     page = models.CharField(_("mini-program page"), max_length=200, blank=True, default="")
     data = models.JSONField(_("template data"), default=dict)
     status = models.CharField(
@@ -44,6 +57,7 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
@@ -52,11 +66,17 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["community", "recipient", "kind", "object_key"],
-                name="notification_once_per_recipient_kind_object",
+                fields=["community", "recipient", "dedupe_key"],
+                name="notification_once_per_recipient_dedupe_key",
             )
         ]
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_key} → {self.recipient_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Rows created without a dedupe key get the default one (kind and object)."""
+        if not self.dedupe_key:
+            self.dedupe_key = default_dedupe_key(self.kind, self.object_key)
+        super().save(*args, **kwargs)

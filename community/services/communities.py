@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from community.authz import Action, ensure, require_over
 from community.errors import Conflict, DomainError, Forbidden, NotFound
+from community.locking import lock_rows
 from community.models import (
     Community,
     JoinPolicy,
@@ -48,12 +49,9 @@ def _join(*, community: Community, user: User, via_group: bool) -> Membership:
         if community.join_policy == JoinPolicy.APPROVAL
         else MembershipStatus.ACTIVE
     )
-    membership = (
-        Membership.objects.select_for_update()
-        .filter(community=community, user=user)
-        .select_related("community")
-        .first()
-    )
+    membership = lock_rows(
+        Membership.objects.filter(community=community, user=user).select_related("community")
+    ).first()
     now = timezone.now()
     if membership is None:
         try:
@@ -65,11 +63,11 @@ def _join(*, community: Community, user: User, via_group: bool) -> Membership:
             return membership
         except IntegrityError:
             # The other request committed first; its row is now visible (READ COMMITTED).
-            membership = (
-                Membership.objects.select_for_update()
-                .select_related("community")
-                .get(community=community, user=user)
-            )
+            membership = lock_rows(
+                Membership.objects.select_related("community").filter(
+                    community=community, user=user
+                )
+            ).get()
     if membership.status == MembershipStatus.BANNED:
         raise Forbidden(_("You have been banned from this community."), code="banned")
     if membership.status == MembershipStatus.LEFT:
@@ -175,45 +173,54 @@ def community_accept_rules(*, membership: Membership, version: int) -> Membershi
     return membership
 
 
-@transaction.atomic
+#: What ``community_update`` may change, and which of it is text WeChat screens first.
+COMMUNITY_EDITABLE = {
+    "name",
+    "description",
+    "rules_text",
+    "join_policy",
+    "members_can_create_polls",
+    "time_zone",
+}
+COMMUNITY_SCREENED = ("name", "description", "rules_text")
+
+
 def community_update(*, actor: Membership, **fields) -> Community:
     """Edit a community's name, description, rules, join policy, poll creation setting or
-    time zone.
+    time zone (admins and the owner).
 
     Changing the rules text bumps its version, so every member is asked to accept it again
-    (the editor accepts it by editing). The time zone must be an IANA name: every time the
-    members read is shown in it, so a name that does not load is refused, not stored."""
+    (the editor accepts it by editing). New text is screened by WeChat's content check before
+    the transaction opens: no lock is held during that HTTP call. The row is then locked
+    (``FOR NO KEY UPDATE``, so joins and new polls pointing at it are not held up) and the
+    values compared again, so two editors at once each bump the rules version once."""
+    ensure(actor, Action.MANAGE)
     if "time_zone" in fields:
+        # Every time members read is shown in this zone: a name that does not load is refused.
         fields["time_zone"] = time_zone_clean(fields["time_zone"])
-    community = Community.objects.select_for_update().get(pk=actor.community_id)
-    allowed = {
-        "name",
-        "description",
-        "rules_text",
-        "join_policy",
-        "members_can_create_polls",
-        "time_zone",
-    }
-    changed = []
-    for name, value in fields.items():
-        if name not in allowed:
+    for name in fields:
+        if name not in COMMUNITY_EDITABLE:
             raise DomainError(_("This field cannot be changed."), field=name)
-        if getattr(community, name) != value:
-            if name in {"name", "description", "rules_text"}:
-                content_check(text=value, user=actor.user, field=name)
-            setattr(community, name, value)
-            changed.append(name)
-    if "rules_text" in changed:
-        community.rules_version += 1
-        changed.append("rules_version")
-    if changed:
-        community.full_clean()
-        community.save(update_fields=changed)
-        if "rules_version" in changed:
-            Membership.objects.filter(pk=actor.pk).update(
-                rules_accepted_version=community.rules_version
-            )
-            actor.rules_accepted_version = community.rules_version
+    current = Community.objects.get(pk=actor.community_id)
+    for name in COMMUNITY_SCREENED:
+        if name in fields and getattr(current, name) != fields[name]:
+            content_check(text=fields[name], user=actor.user, field=name)
+    with transaction.atomic():
+        community = lock_rows(Community.objects.filter(pk=actor.community_id)).get()
+        changed = [name for name, value in fields.items() if getattr(community, name) != value]
+        for name in changed:
+            setattr(community, name, fields[name])
+        if "rules_text" in changed:
+            community.rules_version += 1
+            changed.append("rules_version")
+        if changed:
+            community.full_clean()
+            community.save(update_fields=changed)
+            if "rules_version" in changed:
+                Membership.objects.filter(pk=actor.pk).update(
+                    rules_accepted_version=community.rules_version
+                )
+                actor.rules_accepted_version = community.rules_version
     actor.community = community
     return community
 
@@ -234,10 +241,11 @@ def _lock_pair(actor: Membership, target_id: str) -> tuple[Membership, Membershi
     ids = sorted({target_id} if actor.pk is None else {actor.pk, target_id})
     rows = {
         m.pk: m
-        for m in Membership.objects.select_for_update()
-        .select_related("community", "user")
-        .filter(community_id=actor.community_id, pk__in=ids)
-        .order_by("pk")
+        for m in lock_rows(
+            Membership.objects.select_related("community", "user").filter(
+                community_id=actor.community_id, pk__in=ids
+            )
+        )
     }
     if target_id not in rows:
         raise NotFound(_("Member not found."))

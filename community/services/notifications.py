@@ -1,14 +1,20 @@
-"""The notification outbox: enqueue once, send through WeChat subscribe messages."""
+"""The notification outbox: enqueue once per dedupe key, send through WeChat subscribe
+messages without holding a transaction during the HTTP call."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from community.locking import lock_rows
 from community.models import Community, Notification, NotificationStatus, User
+from community.models.notifications import default_dedupe_key
 from community.wechat import WeChatError, get_client
 
 logger = logging.getLogger(__name__)
@@ -16,6 +22,23 @@ logger = logging.getLogger(__name__)
 # WeChat errcode when the member has not subscribed to (or has refused) the template.
 ERRCODE_REFUSED = 43101
 MAX_ATTEMPTS = 5
+#: How long a claim keeps other workers away. Far longer than one send can take (timeout x
+#: (retries + 1) plus backoff, seconds by default), so only a claim of a worker that died
+#: mid-call expires; the sweep then sends the row again.
+SEND_LEASE = timedelta(minutes=5)
+#: Rows per INSERT of ``notification_enqueue_many`` (a community has at most ~500 members).
+BULK_ROWS = 500
+
+
+def _dispatch_after_commit(ids: list[int]) -> None:
+    from community.tasks import send_notification
+
+    def dispatch() -> None:
+        for notification_id in ids:
+            send_notification.delay(notification_id)
+
+    # robust: a broker outage must not fail the caller's request; the sweep sends it later.
+    transaction.on_commit(dispatch, robust=True)
 
 
 def notification_enqueue(
@@ -26,9 +49,12 @@ def notification_enqueue(
     object_key: str,
     data: dict[str, str],
     page: str = "",
+    dedupe_key: str | None = None,
 ) -> Notification | None:
-    """Queue one message for ``recipient`` about ``object_key``; returns None when the same
-    (recipient, kind, object) was queued before, so a reminder is never sent twice.
+    """Queue one message for ``recipient`` about ``object_key``; returns None when a message
+    with the same ``dedupe_key`` (default ``<kind>:<object_key>``) was queued for this member
+    before, so the same reminder is never sent twice. Give a new key (e.g. with a round number)
+    to send another message about the same object.
 
     Sending happens in a Celery task after the surrounding transaction commits."""
     try:
@@ -38,76 +64,167 @@ def notification_enqueue(
                 recipient=recipient,
                 kind=kind,
                 object_key=object_key,
+                dedupe_key=dedupe_key or default_dedupe_key(kind, object_key),
                 data=data,
                 page=page,
             )
     except IntegrityError:
         return None
-    from community.tasks import send_notification
-
-    # robust: a broker outage must not fail the caller's request; the sweep sends it later.
-    transaction.on_commit(lambda: send_notification.delay(notification.pk), robust=True)
+    _dispatch_after_commit([notification.pk])
     return notification
+
+
+def notification_enqueue_many(
+    *,
+    community_id: str,
+    recipient_ids: Iterable[int],
+    kind: str,
+    object_key: str,
+    data: dict[str, str],
+    page: str = "",
+    dedupe_key: str | None = None,
+) -> list[int]:
+    """Queue the same message for many members in one ``INSERT ... ON CONFLICT DO NOTHING``
+    (per 500 recipients): members who already have a message with this dedupe key are skipped
+    without a savepoint or a lock per row. Returns the ids of the rows queued now; they are
+    sent after the surrounding transaction commits."""
+    recipient_ids = sorted(set(recipient_ids))  # one insert order for everyone: no deadlocks
+    if not recipient_ids:
+        return []
+    meta = Notification._meta
+    quote = connection.ops.quote_name
+    names = ["community", "recipient", "kind", "object_key", "dedupe_key", "page", "data"]
+    names += ["status", "attempts", "last_error", "created_at"]
+    fields = [meta.get_field(name) for name in names]
+    columns = ", ".join(quote(field.column) for field in fields)
+    shared = {
+        "community": community_id,
+        "kind": kind,
+        "object_key": object_key,
+        "dedupe_key": dedupe_key or default_dedupe_key(kind, object_key),
+        "page": page,
+        "data": data,
+        "status": NotificationStatus.PENDING.value,
+        "attempts": 0,
+        "last_error": "",
+        "created_at": timezone.now(),
+    }
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    queued: list[int] = []
+    for start in range(0, len(recipient_ids), BULK_ROWS):
+        chunk = recipient_ids[start : start + BULK_ROWS]
+        params: list = []
+        for recipient_id in chunk:
+            values = {**shared, "recipient": recipient_id}
+            params += [field.get_db_prep_save(values[field.name], connection) for field in fields]
+        sql = (
+            # identifiers come from model meta, values are parameters
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES {', '.join([row] * len(chunk))} ON CONFLICT DO NOTHING RETURNING {quote('id')}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            queued += [pk for (pk,) in cursor.fetchall()]
+    if queued:
+        _dispatch_after_commit(queued)
+    return queued
+
+
+def _claim(notification_id: int, now: datetime) -> tuple[Notification | None, str, str]:
+    """Mark the row ``sending`` (counting the attempt) and commit, so no other worker sends it
+    while this one calls WeChat. Returns the row with the recipient's openid and the template
+    id, or (None, "", "") when the row is not ours to send (sent, in another worker's hands,
+    or taken by a parallel claim). A row that cannot be sent is recorded ``skipped`` here."""
+    claimable = Q(status=NotificationStatus.PENDING) | Q(
+        status=NotificationStatus.SENDING, claimed_at__lt=now - SEND_LEASE
+    )
+    with transaction.atomic():
+        notification = lock_rows(
+            Notification.objects.filter(claimable, pk=notification_id), skip_locked=True
+        ).first()
+        if notification is None:
+            return None, "", ""
+        template_id = settings.WECHAT_TEMPLATES.get(notification.kind, "")
+        openid = User.objects.filter(pk=notification.recipient_id).values_list("openid", flat=True)
+        openid = openid.first() or ""
+        if not template_id or not openid:
+            notification.status = NotificationStatus.SKIPPED
+            notification.last_error = "no template configured" if not template_id else "no openid"
+            notification.save(update_fields=["status", "last_error"])
+            return notification, "", ""
+        notification.status = NotificationStatus.SENDING
+        notification.claimed_at = now
+        notification.attempts += 1
+        notification.save(update_fields=["status", "claimed_at", "attempts"])
+    return notification, openid, template_id
+
+
+def _record(notification: Notification, **outcome) -> None:
+    """Store the outcome of this worker's send, in its own short statement, only while the row
+    is still under this worker's claim (a claim that expired and was taken over is left to
+    the new holder)."""
+    for name, value in outcome.items():
+        setattr(notification, name, value)
+    recorded = Notification.objects.filter(
+        pk=notification.pk,
+        status=NotificationStatus.SENDING,
+        claimed_at=notification.claimed_at,
+    ).update(**outcome)
+    if not recorded:
+        logger.warning(
+            "notification %s: claim lost before the outcome was recorded", notification.pk
+        )
 
 
 def notification_send(*, notification_id: int) -> str:
     """Send one pending notification and record the outcome; safe to run twice.
 
-    The row is locked (``SELECT ... FOR UPDATE SKIP LOCKED``) for the duration of the send, so
-    two workers handed the same id cannot both send it; a row that is no longer pending is left
-    alone. Returns the resulting status. Raises ``WeChatError`` for a transient failure that the
-    caller should retry (the attempt is counted)."""
-    retry_error: WeChatError | None = None
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .select_related("recipient")
-            .filter(pk=notification_id, status=NotificationStatus.PENDING)
-            .first()
+    Claim, commit, call, record: the row is claimed in a short transaction (``sending``, with
+    the claim time), WeChat is called with no transaction open and no row locked, and the
+    outcome (``sent``, ``refused``, ``failed``, or back to ``pending`` for a retry) is written
+    in a new statement. A second call while the row is claimed or after it was sent does not
+    call WeChat (returns ``not_pending``); a claim older than :data:`SEND_LEASE` (the worker
+    died) is taken over. Returns the resulting status. Raises ``WeChatError`` for a transient
+    failure that the caller should retry (the attempt is counted)."""
+    notification, openid, template_id = _claim(notification_id, timezone.now())
+    if notification is None:
+        return "not_pending"
+    if notification.status != NotificationStatus.SENDING:
+        return notification.status
+    try:
+        get_client().send_subscribe_message(
+            openid=openid,
+            template_id=template_id,
+            data=notification.data,
+            page=notification.page,
+            miniprogram_state=settings.WECHAT_MINIPROGRAM_STATE,
         )
-        if notification is None:
-            return "not_pending"
-        template_id = settings.WECHAT_TEMPLATES.get(notification.kind)
-        openid = notification.recipient.openid
-        if not template_id or not openid:
-            notification.status = NotificationStatus.SKIPPED
-            notification.last_error = "no template configured" if not template_id else "no openid"
-            notification.save(update_fields=["status", "last_error"])
-            return notification.status
-        notification.attempts += 1
-        try:
-            get_client().send_subscribe_message(
-                openid=openid,
-                template_id=template_id,
-                data=notification.data,
-                page=notification.page,
-                miniprogram_state=settings.WECHAT_MINIPROGRAM_STATE,
-            )
-        except WeChatError as exc:
-            notification.last_error = f"{exc.errcode}: {exc.errmsg}"[:300]
-            if exc.errcode == ERRCODE_REFUSED:
-                notification.status = NotificationStatus.REFUSED
-            elif not exc.transient or notification.attempts >= MAX_ATTEMPTS:
-                notification.status = NotificationStatus.FAILED
-            notification.save(update_fields=["status", "attempts", "last_error"])
-            if notification.status == NotificationStatus.PENDING:
-                retry_error = exc
+    except WeChatError as exc:
+        if exc.errcode == ERRCODE_REFUSED:
+            status = NotificationStatus.REFUSED
+        elif not exc.transient or notification.attempts >= MAX_ATTEMPTS:
+            status = NotificationStatus.FAILED
         else:
-            notification.status = NotificationStatus.SENT
-            notification.sent_at = timezone.now()
-            notification.last_error = ""
-            notification.save(update_fields=["status", "attempts", "last_error", "sent_at"])
-            logger.info("notification %s sent (%s)", notification.pk, notification.kind)
-    if retry_error is not None:
-        raise retry_error  # after commit, so the attempt is recorded
-    return notification.status
+            status = NotificationStatus.PENDING
+        _record(notification, status=status, last_error=f"{exc.errcode}: {exc.errmsg}"[:300])
+        if status == NotificationStatus.PENDING:
+            raise
+        return status
+    _record(notification, status=NotificationStatus.SENT, sent_at=timezone.now(), last_error="")
+    logger.info("notification %s sent (%s)", notification.pk, notification.kind)
+    return NotificationStatus.SENT
 
 
 def notifications_pending_ids(*, older_than_seconds: int = 120, limit: int = 500) -> list[int]:
-    """Pending notifications whose task may have been lost (for the periodic sweep)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    """Notifications whose task may have been lost (for the periodic sweep): pending ones
+    older than ``older_than_seconds`` and claims older than the lease (the worker died)."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    stale = Q(status=NotificationStatus.PENDING, created_at__lt=cutoff) | Q(
+        status=NotificationStatus.SENDING, claimed_at__lt=now - SEND_LEASE
+    )
     return list(
-        Notification.objects.filter(status=NotificationStatus.PENDING, created_at__lt=cutoff)
+        Notification.objects.filter(stale)
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

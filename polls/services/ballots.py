@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from community.authz import Action, ensure
 from community.errors import Conflict, DomainError
+from community.locking import lock_rows
 from community.models import Membership
 from community.selectors import active_member_count
 from polls.ballots import ballot_keys, validate_ballot
@@ -147,8 +148,7 @@ def _cast_secret(
     if receipt is not None:
         digest = hash_receipt(receipt)
         secret_ballot = (
-            SecretBallot.objects.select_for_update()
-            .filter(**scope, receipt_hash=digest)
+            lock_rows(SecretBallot.objects.filter(**scope, receipt_hash=digest))
             .values("pk", "choices")
             .first()
         )
@@ -210,8 +210,9 @@ def ballot_withdraw(*, membership: Membership, poll: Poll, receipt: str | None =
     with transaction.atomic():
         if not poll.secret:
             ballot = (
-                Ballot.objects.select_for_update()
-                .filter(**scope, voter_id=membership.user_id)
+                lock_rows(
+                    Ballot.objects.filter(**scope, voter_id=membership.user_id), for_delete=True
+                )
                 .values("pk", "choices")
                 .first()
             )
@@ -220,18 +221,18 @@ def ballot_withdraw(*, membership: Membership, poll: Poll, receipt: str | None =
             _no_change(poll)
             Ballot.objects.filter(pk=ballot["pk"]).delete()
         else:
-            participation = (
-                Participation.objects.select_for_update()
-                .filter(**scope, user_id=membership.user_id)
-                .first()
-            )
+            participation = lock_rows(
+                Participation.objects.filter(**scope, user_id=membership.user_id), for_delete=True
+            ).first()
             if participation is None:
                 return
             if not receipt:
                 raise _receipt_required()
             ballot = (
-                SecretBallot.objects.select_for_update()
-                .filter(**scope, receipt_hash=hash_receipt(receipt))
+                lock_rows(
+                    SecretBallot.objects.filter(**scope, receipt_hash=hash_receipt(receipt)),
+                    for_delete=True,
+                )
                 .values("pk", "choices")
                 .first()
             )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from community.authz import Action, can
 from community.errors import NotFound
 from community.hashing import sha256_hex
+from community.locking import lock_rows
 from community.models import Membership
 from polls.models import (
     Option,
@@ -55,9 +56,9 @@ def may_manage(actor: Membership | None, poll: Poll) -> bool:
 
 
 def locked_poll(actor: Membership, poll_id: str) -> Poll:
-    poll = (
-        Poll.objects.select_for_update().filter(pk=poll_id, community_id=actor.community_id).first()
-    )
+    """The poll of ``actor``'s community, locked ``FOR NO KEY UPDATE`` until commit (votes wait
+    at their guard; new ballots and options pointing at it do not). Call inside a transaction."""
+    poll = lock_rows(Poll.objects.filter(pk=poll_id, community_id=actor.community_id)).first()
     if poll is None:
         raise NotFound(_("Poll not found."))
     return poll
@@ -73,6 +74,13 @@ def option_ids(poll: Poll) -> list[str]:
 
 def refresh_option_order(poll: Poll) -> None:
     """Store the option ids in poll order on the poll (call with the poll row locked, after
-    any change to its options)."""
-    poll.option_order = option_ids(poll)
-    Poll.objects.filter(pk=poll.pk).update(option_order=poll.option_order)
+    any change to its options). Removing an option bumps the poll's ``shape_version``: a
+    ballot validated against the old list may name it. Adding, moving or renaming one does
+    not (a ballot that leaves an option out stays valid)."""
+    ids = option_ids(poll)
+    changes: dict = {"option_order": ids}
+    if set(poll.option_order) - set(ids):
+        poll.shape_version += 1
+        changes["shape_version"] = poll.shape_version
+    poll.option_order = ids
+    Poll.objects.filter(pk=poll.pk).update(**changes)

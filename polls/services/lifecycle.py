@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.errors import Conflict, DomainError, Forbidden
-from community.models import Membership, User
+from community.locking import lock_rows
+from community.models import Membership
 from community.selectors import active_member_count
-from community.services.notifications import notification_enqueue
+from community.services.notifications import notification_enqueue_many
 from community.timezones import localize
 from polls.models import (
     Ballot,
@@ -33,6 +34,7 @@ from polls.services.common import (
     poll_object_key,
     schedule_finalize,
 )
+from polls.tally_store import poll_hold_open
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +91,12 @@ def poll_finalize(*, poll_id: str, now: datetime | None = None) -> bool:
     """Freeze the final results of a closed poll and notify its author and voters, once.
 
     Safe to run any number of times and concurrently: the poll row is locked and a poll that is
-    not closed yet or already finalized is left alone; notifications are deduplicated by the
-    outbox key ``poll:<id>``. Returns True when this call finalized the poll."""
+    not closed yet or already finalized is left alone; notifications go in with one insert,
+    deduplicated by the outbox's dedupe key (``poll_closed:poll:<id>``). Returns True when this
+    call finalized the poll."""
     now = now or timezone.now()
     with transaction.atomic():
-        poll = Poll.objects.select_for_update().filter(pk=poll_id).first()
+        poll = lock_rows(Poll.objects.filter(pk=poll_id)).first()
         if (
             poll is None
             or poll.finalized_at is not None
@@ -107,23 +110,21 @@ def poll_finalize(*, poll_id: str, now: datetime | None = None) -> bool:
             poll.eligible_count = active_member_count(community_id=poll.community_id)
         poll.save(update_fields=["final_results", "finalized_at", "eligible_count"])
         scope = {"community_id": poll.community_id, "poll_id": poll.pk}
-        voter_ids = (
-            Participation.objects.filter(**scope).values("user_id")
+        recipients = set(
+            Participation.objects.filter(**scope).values_list("user_id", flat=True)
             if poll.secret
-            else Ballot.objects.filter(**scope).values("voter_id")
+            else Ballot.objects.filter(**scope).values_list("voter_id", flat=True)
         )
-        recipients = User.objects.filter(pk__in=voter_ids) | User.objects.filter(pk=poll.author_id)
-        community = poll.community
-        data = {"thing1": poll.title[:20], "phrase2": _("Closed")}
-        for user in recipients.distinct():
-            notification_enqueue(
-                community=community,
-                recipient=user,
-                kind=NOTIFY_CLOSED,
-                object_key=poll_object_key(poll.pk),
-                data=data,
-                page=f"pages/polls/detail?id={poll.pk}",
-            )
+        if poll.author_id:
+            recipients.add(poll.author_id)
+        notification_enqueue_many(
+            community_id=poll.community_id,
+            recipient_ids=recipients,
+            kind=NOTIFY_CLOSED,
+            object_key=poll_object_key(poll.pk),
+            data={"thing1": poll.title[:20], "phrase2": _("Closed")},
+            page=f"pages/polls/detail?id={poll.pk}",
+        )
     logger.info("poll %s finalized", poll_id)
     return True
 
@@ -148,34 +149,36 @@ def polls_record_eligible(*, now: datetime | None = None) -> int:
 
 
 def poll_remind(*, poll_id: str, now: datetime | None = None) -> int:
-    """Queue a reminder for every active member who has not voted in an open poll.
+    """Queue a reminder for every active member who has not voted in an open poll; the
+    outbox's dedupe key makes it once per member and poll. Returns how many were queued now.
 
-    The poll row is locked while reminders are queued, so a close waits and no reminder is
-    queued after it; the outbox key makes it once per member and poll. Returns how many were
-    queued now."""
+    The rule with a close racing it: no reminder is committed after the close. The reminders
+    go in with one insert that skips members already reminded, without any lock on the poll;
+    the last statement before commit is the "still open" guard, which share-locks the poll
+    row until commit. A close committed before it (or in progress, which the guard waits
+    for) makes the guard fail and the reminders roll back; a close that comes later waits
+    for this commit, so the reminders were queued while the poll was open."""
     now = now or timezone.now()
-    queued = 0
+    poll = Poll.objects.select_related("community").filter(pk=poll_id).first()
+    if poll is None or poll.status_at(now) != PollStatus.OPEN:
+        return 0
+    data = {
+        "thing1": poll.title[:20],
+        "time2": localize(poll.closes_at, poll.community).strftime("%Y-%m-%d %H:%M"),
+    }
     with transaction.atomic():
-        poll = (
-            Poll.objects.select_for_update().select_related("community").filter(pk=poll_id).first()
+        queued = notification_enqueue_many(
+            community_id=poll.community_id,
+            recipient_ids=non_voter_memberships(poll=poll).values_list("user_id", flat=True),
+            kind=NOTIFY_REMINDER,
+            object_key=poll_object_key(poll.pk),
+            data=data,
+            page=f"pages/polls/detail?id={poll.pk}",
         )
-        if poll is None or poll.status_at(now) != PollStatus.OPEN:
+        if queued and not poll_hold_open(poll_id=poll.pk, now=now):
+            transaction.set_rollback(True)  # closed meanwhile: queue nothing
             return 0
-        data = {
-            "thing1": poll.title[:20],
-            "time2": localize(poll.closes_at, poll.community).strftime("%Y-%m-%d %H:%M"),
-        }
-        for membership in non_voter_memberships(poll=poll).select_related("user"):
-            if notification_enqueue(
-                community=poll.community,
-                recipient=membership.user,
-                kind=NOTIFY_REMINDER,
-                object_key=poll_object_key(poll.pk),
-                data=data,
-                page=f"pages/polls/detail?id={poll.pk}",
-            ):
-                queued += 1
-    return queued
+    return len(queued)
 
 
 def polls_remind_due(*, now: datetime | None = None) -> int:

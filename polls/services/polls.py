@@ -311,6 +311,8 @@ def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:
                 ),
                 code="poll_has_votes",
             )
+        if shape:  # votes validated against the old shape are refused at their guard
+            poll.shape_version += 1
         for name, value in changes.items():
             setattr(poll, name, value)
         if poll.kind == PollKind.SINGLE:

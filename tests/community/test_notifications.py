@@ -1,4 +1,5 @@
-"""The notification outbox: once per (recipient, kind, object), sent through subscribeMessage."""
+"""The notification outbox: once per dedupe key, sent through subscribeMessage: claim, commit,
+call WeChat outside any transaction, record."""
 
 from __future__ import annotations
 
@@ -6,22 +7,31 @@ import json
 import time
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
 
-from community.models import Notification
-from community.services.notifications import notification_enqueue, notification_send
+from community.models import Notification, User
+from community.services.notifications import (
+    SEND_LEASE,
+    notification_enqueue,
+    notification_enqueue_many,
+    notification_send,
+    notifications_pending_ids,
+)
+from tests.wechat_fake import wechat_json
 
 pytestmark = pytest.mark.django_db
 
 SEND = "/cgi-bin/message/subscribe/send"
 
 
-def enqueue(membership, kind="test", object_key="poll:1"):
+def enqueue(membership, kind="test", object_key="poll:1", **kwargs):
     return notification_enqueue(
         community=membership.community,
         recipient=membership.user,
         kind=kind,
         object_key=object_key,
+        **kwargs,
         data={"thing1": "周末徒步投票", "time2": "2026-11-30 20:00"},
         page="pages/poll/index?id=1",
     )
@@ -86,8 +96,161 @@ def test_real_worker_sends_the_notification_once(wechat_server, celery_worker_pr
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         notification.refresh_from_db()
-        if notification.status != "pending":
+        if notification.status not in ("pending", "sending"):
             break
         time.sleep(0.2)
     assert notification.status == "sent"
     assert len([r for r, _ in wechat_server.log if r.path == SEND]) == 1
+
+
+def sends(wechat_server) -> int:
+    return len([r for r, _ in wechat_server.log if r.path == SEND])
+
+
+def test_dedupe_key_defaults_to_kind_and_object_and_a_new_key_sends_again(member):
+    """A second reminder round about the same poll is expressed with its own dedupe key."""
+    membership, _client = member
+    first = enqueue(membership, kind="test", object_key="poll:1")
+    assert first.dedupe_key == "test:poll:1"
+    assert enqueue(membership, kind="test", object_key="poll:1") is None
+    assert enqueue(membership, object_key="poll:1", dedupe_key="test:poll:1") is None
+    second_round = enqueue(membership, object_key="poll:1", dedupe_key="test:poll:1:round-2")
+    assert second_round is not None
+    assert Notification.objects.filter(recipient=membership.user).count() == 2
+
+
+def test_the_constraint_refuses_a_second_row_with_the_same_dedupe_key(member):
+    membership, _client = member
+    common = {"community": membership.community, "recipient": membership.user, "kind": "test"}
+    Notification.objects.create(**common, object_key="poll:1", dedupe_key="same")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        # another object, same key: the key alone decides
+        Notification.objects.create(**common, object_key="poll:2", dedupe_key="same")
+    # control: the same key for another recipient is another message
+    from tests.factories import MembershipFactory
+
+    neighbour = MembershipFactory(community=membership.community)
+    Notification.objects.create(
+        community=membership.community,
+        recipient=neighbour.user,
+        kind="test",
+        object_key="poll:1",
+        dedupe_key="same",
+    )
+    assert Notification.objects.filter(dedupe_key="same").count() == 2
+
+
+def test_enqueue_many_is_one_insert_that_skips_existing_keys(
+    make_member, django_assert_num_queries
+):
+    members = [make_member()[0] for _ in range(5)]
+    community_id = members[0].community_id
+    enqueue(members[0], object_key="poll:9")
+    with django_assert_num_queries(1):
+        queued = notification_enqueue_many(
+            community_id=community_id,
+            recipient_ids=[m.user_id for m in members],
+            kind="test",
+            object_key="poll:9",
+            data={"thing1": "x"},
+        )
+    assert len(queued) == 4
+    assert Notification.objects.filter(object_key="poll:9").count() == 5
+    again = notification_enqueue_many(
+        community_id=community_id,
+        recipient_ids=[m.user_id for m in members],
+        kind="test",
+        object_key="poll:9",
+        data={"thing1": "x"},
+    )
+    assert again == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's activity view")
+@pytest.mark.django_db(transaction=True)
+def test_wechat_is_called_with_no_transaction_open_and_nothing_locked(wechat_server):
+    """From inside the fake WeChat server, while the send is in flight: the sending connection
+    is idle (not "idle in transaction"), the notification and its recipient can be locked by
+    anyone, the row is claimed (``sending``), and a second send of it does not call WeChat."""
+    from tests.factories import MembershipFactory
+
+    membership = MembershipFactory()
+    notification = Notification.objects.create(
+        community=membership.community, recipient=membership.user, kind="test", object_key="x"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        sender_pid = cursor.fetchone()[0]
+    seen = {}
+
+    def during_the_call(request):
+        try:
+            with connection.cursor() as cursor:  # this server thread's own connection
+                cursor.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", [sender_pid])
+                seen["sender"] = cursor.fetchone()[0]
+            with transaction.atomic():
+                row = Notification.objects.select_for_update(nowait=True).get(pk=notification.pk)
+                User.objects.select_for_update(nowait=True).get(pk=membership.user_id)
+            seen["row"] = row.status
+            seen["second send"] = notification_send(notification_id=notification.pk)
+        except Exception as exc:  # report it in the assertion below
+            seen["error"] = repr(exc)
+        finally:
+            connections.close_all()
+        return wechat_json({"errcode": 0, "errmsg": "ok"})
+
+    wechat_server.expect_request(SEND, method="POST").respond_with_handler(during_the_call)
+    assert notification_send(notification_id=notification.pk) == "sent"
+    assert seen == {"sender": "idle", "row": "sending", "second send": "not_pending"}
+    assert sends(wechat_server) == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("sent", 1)
+    assert notification_send(notification_id=notification.pk) == "not_pending"
+    assert sends(wechat_server) == 1
+
+
+def test_a_claim_left_by_a_dead_worker_is_sent_again_after_the_lease(member, wechat_server):
+    membership, _client = member
+    wechat_server.expect_request(SEND, method="POST").respond_with_json(
+        {"errcode": 0, "errmsg": "ok"}
+    )
+    now = timezone.now()
+    common = {"community": membership.community, "recipient": membership.user, "kind": "test"}
+    stale = Notification.objects.create(
+        **common, object_key="a", status="sending", attempts=1, claimed_at=now - SEND_LEASE * 2
+    )
+    live = Notification.objects.create(
+        **common, object_key="b", status="sending", attempts=1, claimed_at=now
+    )
+    swept = notifications_pending_ids()
+    assert stale.pk in swept and live.pk not in swept
+    assert notification_send(notification_id=live.pk) == "not_pending"  # in another's hands
+    assert sends(wechat_server) == 0
+    assert notification_send(notification_id=stale.pk) == "sent"
+    stale.refresh_from_db()
+    assert (stale.status, stale.attempts) == ("sent", 2)
+    assert sends(wechat_server) == 1
+
+
+def test_a_transient_failure_goes_back_to_pending_with_the_attempt_counted(member, wechat_server):
+    from community.wechat import WeChatError
+
+    membership, _client = member
+    wechat_server.expect_oneshot_request(SEND, method="POST").respond_with_json(
+        {"errcode": -1, "errmsg": "system busy"}
+    )
+    wechat_server.expect_oneshot_request(SEND, method="POST").respond_with_json(
+        {"errcode": -1, "errmsg": "system busy"}
+    )
+    notification = enqueue(membership, object_key="z")
+    with pytest.raises(WeChatError):
+        notification_send(notification_id=notification.pk)
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("pending", 1)
+    assert notification.last_error.startswith("-1")
+    wechat_server.expect_request(SEND, method="POST").respond_with_json(
+        {"errcode": 0, "errmsg": "ok"}
+    )
+    assert notification_send(notification_id=notification.pk) == "sent"
+    notification.refresh_from_db()
+    assert notification.attempts == 2

@@ -7,9 +7,15 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from polls.models import Ballot, Poll, SecretBallot
+from community.errors import Conflict
+from polls import services
+from polls.ballots import validate_ballot
+from polls.models import Ballot, Poll, SecretBallot, Tally
+from polls.tally_store import insert_once
 from tests.conftest import client_for
 from tests.polls.conftest import option_ids, tallies
 
@@ -142,3 +148,171 @@ def test_control_check_then_insert_races_and_the_constraint_stops_it(make_poll, 
     assert seen_empty == [True, True]  # the race is real: both checks passed
     assert outcomes == ["inserted", "refused by the constraint"]
     assert Ballot.objects.filter(poll=poll).count() == 1
+
+
+# --- the ballot guards: the poll's shape, "still open", one first vote ----------------------
+def _unguarded_first_vote(poll, user, choices):
+    """What a first vote did before its guards, run here as the control: store the ballot
+    (skipping a duplicate), count a voter and move the tallies, checking only that the poll
+    row exists — not its shape, not whether it is still open, not whether the insert
+    happened."""
+    with transaction.atomic():
+        insert_once(
+            Ballot,
+            ("community", "poll", "voter"),
+            community=poll.community_id,
+            poll=poll.pk,
+            voter=user.pk,
+            choices=choices.data,
+            reason="",
+            created_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE polls_poll SET voter_count = voter_count + 1 WHERE id = %s", [poll.pk]
+            )
+            assert cursor.rowcount == 1
+        for key in choices.keys:
+            tally, _created = Tally.objects.get_or_create(
+                community_id=poll.community_id, poll_id=poll.pk, key=key
+            )
+            Tally.objects.filter(pk=tally.pk).update(count=F("count") + 1)
+
+
+def test_a_vote_validated_before_a_kind_change_is_refused(make_poll, member, moderator):
+    """The view validates against a copy read without a lock; the edit commits before the
+    vote's guard runs. The guard sees another ``shape_version`` and refuses (409)."""
+    poll = make_poll("single")
+    a = option_ids(poll)[0]
+    stale = Poll.objects.get(pk=poll.pk)
+    services.poll_update(actor=moderator[0], poll_id=poll.pk, kind="score")
+    with pytest.raises(Conflict) as refused:
+        services.ballot_cast(membership=member[0], poll=stale, body={"option_ids": [a]})
+    assert refused.value.code == "poll_changed"
+    poll.refresh_from_db()
+    assert (poll.shape_version, poll.voter_count) == (stale.shape_version + 1, 0)
+    assert not Ballot.objects.filter(poll=poll).exists() and tallies(poll) == {}
+
+
+def test_a_vote_validated_before_its_option_was_removed_is_refused(make_poll, member, moderator):
+    poll = make_poll("multiple", labels=("A", "B", "C"))
+    a, b, _c = option_ids(poll)
+    stale = Poll.objects.get(pk=poll.pk)
+    services.option_delete(actor=moderator[0], option_id=a)
+    with pytest.raises(Conflict) as refused:
+        services.ballot_cast(membership=member[0], poll=stale, body={"option_ids": [a, b]})
+    assert refused.value.code == "poll_changed"
+    assert not Ballot.objects.filter(poll=poll).exists() and tallies(poll) == {}
+    # adding, moving or renaming an option leaves ballots valid: no refusal
+    stale = Poll.objects.get(pk=poll.pk)
+    services.option_add(actor=moderator[0], poll_id=poll.pk, label="D")
+    services.ballot_cast(membership=member[0], poll=stale, body={"option_ids": [b]})
+    assert tallies(poll) == {b: 1}
+
+
+def test_control_without_the_shape_guard_a_stale_ballot_breaks_withdraw(
+    make_poll, member, moderator
+):
+    """Control: the same interleaving with the unguarded statements stores a ballot of the old
+    shape (``option_ids`` in what is now a score poll), and withdrawing it then crashes."""
+    poll = make_poll("single")
+    a = option_ids(poll)[0]
+    stale = Poll.objects.get(pk=poll.pk)
+    choices = validate_ballot(stale, stale.option_order, {"option_ids": [a]})
+    services.poll_update(actor=moderator[0], poll_id=poll.pk, kind="score")
+    _unguarded_first_vote(stale, member[0].user, choices)
+    fresh = Poll.objects.get(pk=poll.pk)
+    assert fresh.kind == "score" and Ballot.objects.get(poll=poll).choices == {"option_ids": [a]}
+    with pytest.raises(KeyError):
+        services.ballot_withdraw(membership=member[0], poll=fresh)
+
+
+def test_votes_racing_a_kind_change_leave_only_ballots_of_the_final_shape(
+    make_poll, make_member, moderator
+):
+    """Parallel first votes and a kind change (single → score) released together, a few
+    times: whichever wins, every stored ballot fits the poll as it is now, the counts match
+    the ballots, every ballot can be withdrawn, and nothing answers 500."""
+    for _round in range(3):
+        poll = make_poll("single")
+        a = option_ids(poll)[0]
+        voters = [make_member() for _ in range(24)]
+
+        def work(i, poll=poll, a=a, voters=voters):
+            if i == 12:
+                try:
+                    services.poll_update(actor=moderator[0], poll_id=poll.pk, kind="score")
+                    return "edited"
+                except Conflict as exc:
+                    return exc.code
+            response = voters[i][1].put(
+                f"/api/v1/polls/{poll.pk}/ballot", {"option_ids": [a]}, format="json"
+            )
+            if response.status_code == 409:  # validated before the edit, guarded after it
+                return response.json()["errors"][0]["code"]
+            return response.status_code  # 400: validated after the edit (wrong shape)
+
+        outcomes = Counter(_in_threads(len(voters), work))
+        assert set(outcomes) <= {"edited", "poll_has_votes", "poll_changed", 200, 400}, outcomes
+        poll.refresh_from_db()
+        ballots = list(Ballot.objects.filter(poll=poll))
+        for ballot in ballots:
+            validate_ballot(poll, poll.option_order, ballot.choices)  # the final shape
+        assert poll.voter_count == len(ballots) == outcomes[200]
+        assert tallies(poll) == ({a: len(ballots)} if ballots else {})
+        assert (outcomes["edited"] == 1) == (not ballots)
+        for membership, _client in voters:
+            services.ballot_withdraw(membership=membership, poll=poll)
+        assert Ballot.objects.filter(poll=poll).count() == 0 == tallies(poll).get(a, 0)
+
+
+def test_a_vote_validated_before_a_close_is_refused(make_poll, member, moderator):
+    poll = make_poll("single")
+    a = option_ids(poll)[0]
+    stale = Poll.objects.get(pk=poll.pk)
+    services.poll_close(actor=moderator[0], poll_id=poll.pk)
+    with pytest.raises(Conflict) as refused:
+        services.ballot_cast(membership=member[0], poll=stale, body={"option_ids": [a]})
+    assert refused.value.code == "poll_closed"
+    assert not Ballot.objects.filter(poll=poll).exists()
+
+
+def test_control_without_the_open_guard_a_ballot_lands_after_the_close(
+    make_poll, member, moderator
+):
+    """Control: validated while open, written after the close committed, the unguarded
+    statements store the ballot and count it in a closed poll."""
+    poll = make_poll("single")
+    a = option_ids(poll)[0]
+    stale = Poll.objects.get(pk=poll.pk)
+    choices = validate_ballot(stale, stale.option_order, {"option_ids": [a]})
+    services.poll_close(actor=moderator[0], poll_id=poll.pk)
+    _unguarded_first_vote(stale, member[0].user, choices)
+    poll.refresh_from_db()
+    assert poll.closed_at is not None
+    assert poll.voter_count == 1 and Ballot.objects.filter(poll=poll).count() == 1
+
+
+def test_control_counting_a_first_vote_without_the_insert_result_counts_it_twice(make_poll, member):
+    """Control: the same member's two first votes at once, each counting a voter whether or
+    not its insert happened: one ballot, two voters, a tally of two. The service counts only
+    the insert that happened (see the same race above: one voter)."""
+    poll = make_poll("single")
+    a = option_ids(poll)[0]
+    user = member[0].user
+    choices = validate_ballot(poll, poll.option_order, {"option_ids": [a]})
+    barrier = threading.Barrier(2)
+
+    def naive(_i):
+        try:
+            barrier.wait(timeout=10)
+            _unguarded_first_vote(poll, user, choices)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(naive, range(2)))
+    poll.refresh_from_db()
+    assert Ballot.objects.filter(poll=poll).count() == 1
+    assert poll.voter_count == 2 and tallies(poll) == {a: 2}
