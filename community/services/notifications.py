@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -103,9 +104,11 @@ def notification_send(*, notification_id: int) -> str:
     return notification.status
 
 
-def notifications_pending_ids(*, older_than_seconds: int = 120, limit: int = 500) -> list[int]:
+def notifications_pending_ids(
+    *, older_than_seconds: int = 120, limit: int = 500, now: datetime | None = None
+) -> list[int]:
     """Pending notifications whose task may have been lost (for the periodic sweep)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = (now or timezone.now()) - timezone.timedelta(seconds=older_than_seconds)
     return list(
         Notification.objects.filter(status=NotificationStatus.PENDING, created_at__lt=cutoff)
         .order_by("created_at")
