@@ -85,6 +85,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The development run writes from two processes (the server and the periodic jobs): take
+    # the write lock when a transaction starts and wait for it, instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "community.User"
