@@ -18,6 +18,7 @@ import time
 from celery import current_app
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils.module_loading import import_string
 
 from community.schedule import JOBS, Job
 
@@ -29,7 +30,7 @@ def run_job(job: Job) -> None:
     so one broken job does not stop the others."""
     close_old_connections()
     try:
-        result = current_app.tasks[job.task].delay()
+        result = job.delay()
         if current_app.conf.task_always_eager:
             logger.info("periodic job %s done: %s", job.name, result.result)
         else:
@@ -44,16 +45,11 @@ class Command(BaseCommand):
     help = "Run the periodic jobs (community/schedule.py) on their schedules, in-process."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--once", action="store_true", help="Run every job once, then exit."
-        )
+        parser.add_argument("--once", action="store_true", help="Run every job once, then exit.")
 
     def handle(self, *args, once: bool = False, **options):
-        # Celery's eager tasks import their modules lazily; load them all now.
-        current_app.loader.import_default_modules()
-        missing = [job.task for job in JOBS if job.task not in current_app.tasks]
-        if missing:
-            raise RuntimeError(f"unknown periodic tasks: {missing}")
+        for job in JOBS:
+            import_string(job.task)  # fail at start on a job that names no task
         if once:
             for job in JOBS:
                 run_job(job)
