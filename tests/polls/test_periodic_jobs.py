@@ -36,6 +36,19 @@ def test_beat_runs_exactly_the_registered_jobs(settings):
         assert job.longest_delay >= job.every, job.name  # a run may come one interval late
 
 
+def test_readme_states_each_job_with_its_schedule_and_longest_delay():
+    readme = (ROOT / "README.md").read_text()
+
+    def minutes(delta: timedelta) -> str:
+        return f"{delta.total_seconds() / 60:g} min"
+
+    for job in JOBS:
+        row = (
+            f"| `{job.name}` | `{job.task}` | {minutes(job.every)} | {minutes(job.longest_delay)} |"
+        )
+        assert row in readme, row
+
+
 #: (job whose deadline is walked, minutes after T0 the clock is frozen at, what is due then).
 #: At every step all jobs run, as beat would run them at that time.
 WALK = [
