@@ -189,3 +189,52 @@ def test_run_periodic_fills_the_outbox_like_production_and_stops_on_sigterm(
         print(output)
     assert proc.returncode == 0, output
     assert "polls-sweep" in output
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the scheduler process needs PostgreSQL"
+)
+def test_run_periodic_exits_when_the_development_run_is_killed():
+    """``scripts/run`` killed with SIGKILL cannot stop its scheduler: the scheduler notices it
+    lost its parent and exits by itself instead of running on."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}",
+        "TEST_CELERY_BROKER_URL": "",
+        "PYTHON": sys.executable,
+    }
+    parent = subprocess.Popen(
+        [
+            "bash",
+            "-c",
+            '"$PYTHON" manage.py run_periodic --exit-with $$ > /dev/null 2>&1 & echo $!; wait',
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    scheduler = int(parent.stdout.readline())
+
+    def alive() -> bool:
+        try:
+            os.kill(scheduler, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{scheduler}/stat") as stat:  # a zombie has exited
+            return stat.read().split(") ")[-1][0] != "Z"
+
+    try:
+        assert _wait_for(lambda: "run_periodic" in Path(f"/proc/{scheduler}/cmdline").read_text())
+        time.sleep(1)
+        assert alive()
+        parent.kill()
+        parent.wait(timeout=10)
+        assert _wait_for(lambda: not alive(), timeout=60)
+    finally:
+        if alive():
+            os.kill(scheduler, signal.SIGKILL)

@@ -4,7 +4,8 @@ Runs the periodic jobs of ``community/schedule.py`` on their schedules, like ``c
 does in production, through Celery: with no broker configured (the development run) each task
 runs in this process (eager mode). Every job runs once at start, then every ``job.every``.
 ``scripts/run`` starts it in the background and stops it with the server; it also exits by
-itself when the process that started it is gone, so it never outlives the development run.
+itself when the process that started it is gone (``--exit-with``), so it never outlives the
+development run.
 """
 
 from __future__ import annotations
@@ -41,13 +42,31 @@ def run_job(job: Job) -> None:
         close_old_connections()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Command(BaseCommand):
     help = "Run the periodic jobs (community/schedule.py) on their schedules, in-process."
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run every job once, then exit.")
+        parser.add_argument(
+            "--exit-with",
+            type=int,
+            metavar="PID",
+            help="Exit when process PID is gone (scripts/run passes its own; default: the "
+            "parent process at start).",
+        )
 
-    def handle(self, *args, once: bool = False, **options):
+    def handle(self, *args, once: bool = False, exit_with: int | None = None, **options):
+        exit_with = exit_with or os.getppid()
         for job in JOBS:
             import_string(job.task)  # fail at start on a job that names no task
         if once:
@@ -57,20 +76,17 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        parent = os.getppid()
         due = {job.name: time.monotonic() for job in JOBS}
         self.stdout.write(
             "Periodic jobs: "
             + ", ".join(f"{job.name} every {job.every.total_seconds():g}s" for job in JOBS),
         )
         self.stdout.flush()
-        while not stop.is_set():
+        while not stop.is_set() and _alive(exit_with):  # else the development run is gone
             for job in JOBS:
                 if stop.is_set():
                     break
                 if time.monotonic() >= due[job.name]:
                     run_job(job)
                     due[job.name] = time.monotonic() + job.every.total_seconds()
-            if os.getppid() != parent:  # the development run is gone
-                break
             stop.wait(max(0.0, min(min(due.values()) - time.monotonic(), 1.0)))
