@@ -13,6 +13,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from community.env import env_bool, env_int, env_json, env_list, env_secret, env_str
+from community.schedule import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -84,6 +85,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The development run writes from two processes (the server and the periodic jobs): take
+    # the write lock when a transaction starts and wait for it, instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "community.User"
@@ -149,15 +156,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {
-    "notifications-sweep": {
-        "task": "community.tasks.notifications_sweep",
-        "schedule": 300.0,
-    },
-    "polls-sweep": {"task": "polls.tasks.polls_sweep", "schedule": 60.0},
-    "polls-remind": {"task": "polls.tasks.polls_remind", "schedule": 300.0},
-    "exports-sweep": {"task": "surveys.tasks.exports_sweep", "schedule": 300.0},
-}
+# The periodic jobs, their schedules and longest delays are listed in one place
+# (community/schedule.py), which the development scheduler (`manage.py run_periodic`) reads too.
+CELERY_BEAT_SCHEDULE: dict = beat_schedule()
 
 # --- REST framework and the contract --------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,9 +1,12 @@
-"""Celery tasks of the community core: thin wrappers around services."""
+"""Celery tasks of the community core: thin wrappers around services.
+
+The periodic ones are listed, with their schedules, in ``community/schedule.py``."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from community.schedule import MAX_TASK_DELAY, job_now
 from community.services.notifications import (
     MAX_ATTEMPTS,
     notification_send,
@@ -18,13 +21,15 @@ def send_notification(self, notification_id: int) -> str:
     try:
         return notification_send(notification_id=notification_id)
     except WeChatError as exc:
-        raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries)) from exc
+        raise self.retry(
+            exc=exc, countdown=min(MAX_TASK_DELAY.total_seconds(), 10 * 2**self.request.retries)
+        ) from exc
 
 
 @shared_task
-def notifications_sweep() -> int:
-    """Safety net: re-dispatch pending notifications whose task was lost."""
-    ids = notifications_pending_ids()
+def notifications_sweep(now: str | None = None) -> int:
+    """Periodic safety net: re-dispatch pending notifications whose task was lost."""
+    ids = notifications_pending_ids(now=job_now(now))
     for notification_id in ids:
         send_notification.delay(notification_id)
     return len(ids)

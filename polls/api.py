@@ -223,6 +223,7 @@ class PollDetailView(APIView):
     )
     def get(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        poll = services.poll_finalize_on_read(poll=poll)
         return _detail_response(poll, membership)
 
 
@@ -333,8 +334,8 @@ class ResultsView(APIView):
         summary="Results",
         description=(
             "Computed from running tallies (never by scanning ballots), so they come back "
-            "equally fast with 100 or 100,000 ballots; frozen once the poll is finalized after "
-            "close. Visibility follows the poll (`always`, `after_vote`, `after_close`; the "
+            "equally fast with 100 or 100,000 ballots; frozen by the first read after the "
+            "poll closed (`final`), so they are final at the deadline. Visibility follows the poll (`always`, `after_vote`, `after_close`; the "
             "author and moderators always see them). Secret polls hide counts until "
             "`min_ballots_to_show` ballots are in (`ballots_needed` says how many more). "
             "Ranked polls show every instant-runoff round (counts, eliminated option, "
@@ -393,6 +394,7 @@ class ResultsView(APIView):
     )
     def get(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        poll = services.poll_finalize_on_read(poll=poll)
         res = selectors.poll_results(poll=poll, viewer=membership)
         body = {
             "poll_id": poll.pk,

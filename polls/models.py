@@ -80,8 +80,9 @@ class Poll(models.Model):
 
     ``eligible_count`` is the number of active members when the poll opened (set at creation
     when it opens at once, else on first use after ``opens_at``); turnout is
-    ``voter_count / eligible_count``. ``final_results`` is frozen once, by the finalize task,
-    after the poll closed.
+    ``voter_count / eligible_count``. ``final_results`` is frozen once after the poll closed:
+    by the first request that reads it or by the finalize task, whichever comes first. The
+    close notifications are queued once, by the finalize task (``close_notified_at``).
 
     A ballot is validated against a copy of the poll read without a lock; ``shape_version``
     lets the ballot's last statement (``tally_store.tally_record``) check that the copy's
@@ -164,6 +165,9 @@ class Poll(models.Model):
     voter_count = models.PositiveIntegerField(_("voters"), default=0)
     final_results = models.JSONField(_("final results"), null=True, blank=True, editable=False)
     finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True, editable=False)
+    close_notified_at = models.DateTimeField(
+        _("close notifications queued at"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = PollQuerySet.as_manager()

@@ -1,10 +1,14 @@
-"""Celery tasks of polls: thin wrappers around services, loading by id, safe to run twice."""
+"""Celery tasks of polls: thin wrappers around services, loading by id, safe to run twice.
+
+The periodic ones are listed, with their schedules, in ``community/schedule.py``; each takes an
+optional ``now`` (ISO 8601) that beat never passes and tests use to freeze the clock."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import OperationalError
 
+from community.schedule import job_now
 from polls import services
 
 
@@ -14,24 +18,32 @@ from polls import services
     autoretry_for=(OperationalError,),
     max_retries=5,
     retry_backoff=True,
+    retry_backoff_max=300,
 )
-def poll_finalize_task(self, poll_id: str) -> bool:
-    """Freeze results and notify, once (scheduled at ``closes_at``; a no-op if not closed)."""
-    return services.poll_finalize(poll_id=poll_id)
+def poll_finalize_task(self, poll_id: str, now: str | None = None) -> bool:
+    """Freeze results and queue the close notifications, once (queued at once by a close, by
+    the first read after the deadline and by the sweep; a no-op unless the poll is closed)."""
+    return services.poll_finalize(poll_id=poll_id, now=job_now(now))
 
 
 @shared_task
-def polls_sweep() -> int:
-    """Safety net (beat): finalize closed polls whose scheduled task was lost, and record the
-    electorate of polls that opened."""
-    services.polls_record_eligible()
-    ids = services.polls_due_for_finalize()
+def polls_sweep(now: str | None = None) -> int:
+    """Periodic: finalize closed polls whose results or close notifications are missing, and
+    record the electorate of polls that opened."""
+    services.polls_record_eligible(now=job_now(now))
+    ids = services.polls_due_for_finalize(now=job_now(now))
     for poll_id in ids:
-        poll_finalize_task.delay(poll_id)
+        poll_finalize_task.delay(poll_id, now)
     return len(ids)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
-def polls_remind() -> int:
-    """Beat: remind members who have not voted in polls entering their reminder window."""
-    return services.polls_remind_due()
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=3,
+    retry_backoff=True,
+    retry_backoff_max=300,
+)
+def polls_remind(now: str | None = None) -> int:
+    """Periodic: remind members who have not voted in polls entering their reminder window."""
+    return services.polls_remind_due(now=job_now(now))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from community.schedule import job_now
 from surveys import services
 
 
@@ -19,7 +20,7 @@ def run_export(self, export_id: str) -> str:
 
 
 @shared_task
-def exports_sweep() -> dict[str, int]:
+def exports_sweep(now: str | None = None) -> dict[str, int]:
     """Periodic (beat): re-queue stuck exports, fail them after the last attempt, delete
     files past the retention period."""
-    return services.exports_sweep()
+    return services.exports_sweep(now=job_now(now))

@@ -215,10 +215,12 @@ def notification_send(*, notification_id: int) -> str:
     return NotificationStatus.SENT
 
 
-def notifications_pending_ids(*, older_than_seconds: int = 120, limit: int = 500) -> list[int]:
+def notifications_pending_ids(
+    *, older_than_seconds: int = 120, limit: int = 500, now: datetime | None = None
+) -> list[int]:
     """Notifications whose task may have been lost (for the periodic sweep): pending ones
     older than ``older_than_seconds`` and claims older than the lease (the worker died)."""
-    now = timezone.now()
+    now = now or timezone.now()
     cutoff = now - timedelta(seconds=older_than_seconds)
     stale = Q(status=NotificationStatus.PENDING, created_at__lt=cutoff) | Q(
         status=NotificationStatus.SENDING, claimed_at__lt=now - SEND_LEASE

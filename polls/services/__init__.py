@@ -29,6 +29,7 @@ from polls.services.common import (
     refresh_option_order,
     schedule_finalize,
 )
+from polls.services.finalize import poll_finalize_on_read
 from polls.services.lifecycle import (
     poll_close,
     poll_finalize,
@@ -80,6 +81,7 @@ __all__ = [
     "poll_ensure_eligible",
     "poll_close",
     "poll_finalize",
+    "poll_finalize_on_read",
     "poll_remind",
     "poll_reopen",
     "polls_due_for_finalize",

@@ -140,11 +140,27 @@ def _receipt_required() -> Conflict:
     )
 
 
+def _replayed_first_vote(scope: dict, chosen: bool, digest: str) -> dict | None:
+    """A first vote retried in parallel with a self-chosen receipt: the participation insert
+    waited for the other request's transaction and found its row, so by now (read committed:
+    a fresh snapshot) that request's ballot is visible under the same receipt. Answer as a
+    replay of it instead of ``receipt_required``. A receipt generated for this request (none was
+    sent) matches nothing: without theirs the member's vote stays as cast."""
+    if not chosen:
+        return None
+    return (
+        lock_rows(SecretBallot.objects.filter(**scope, receipt_hash=digest))
+        .values("pk", "choices")
+        .first()
+    )
+
+
 def _cast_secret(
     membership: Membership, poll: Poll, choices, now: datetime, receipt: str | None
 ) -> CastResult:
 
     scope = {"community_id": poll.community_id, "poll_id": poll.pk}
+    chosen = receipt is not None
     if receipt is not None:
         digest = hash_receipt(receipt)
         secret_ballot = (
@@ -174,7 +190,10 @@ def _cast_secret(
             voted_at=now,
         )
         if participated:
-            raise _receipt_required()
+            secret_ballot = _replayed_first_vote(scope, chosen, digest)
+            if secret_ballot is None:
+                raise _receipt_required()
+    if secret_ballot is None:
         SecretBallot.objects.create(**scope, choices=choices.data, receipt_hash=digest)
         tally_record(poll, now=now, voters=1, added=choices.keys)
         return CastResult(choices=choices.data, reason="", created=True, receipt=receipt)

@@ -16,6 +16,7 @@ from community.models import Membership
 from polls.models import (
     Option,
     Poll,
+    PollStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,15 +39,17 @@ def poll_object_key(poll_id: str) -> str:
 
 
 def schedule_finalize(poll: Poll) -> None:
-    """After commit: finalize at ``closes_at`` (or now when already closed). The task is a
-    no-op unless the poll is closed by then, so stale schedules after a reopen are harmless."""
+    """After commit, finalize a poll that is closed now (closed early, or edited to close in
+    the past). A poll that closes later gets no task: its results are frozen by the first read
+    after ``closes_at`` and its notifications by the polls sweep (``community/schedule.py``).
+    Never an ETA at ``closes_at``: Celery on Redis redelivers unacknowledged ETA tasks after the
+    visibility timeout, so a task due in days would run again and again."""
     from polls.tasks import poll_finalize_task
 
+    if poll.status != PollStatus.CLOSED:
+        return
     poll_id = poll.pk
-    eta = None if poll.closed_at else poll.closes_at
-    transaction.on_commit(
-        lambda: poll_finalize_task.apply_async(args=[poll_id], eta=eta), robust=True
-    )
+    transaction.on_commit(lambda: poll_finalize_task.delay(poll_id), robust=True)
 
 
 def may_manage(actor: Membership | None, poll: Poll) -> bool:

@@ -6,13 +6,13 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.errors import Conflict, DomainError, Forbidden
 from community.locking import lock_rows
 from community.models import Membership
-from community.selectors import active_member_count
 from community.services.notifications import notification_enqueue_many
 from community.timezones import localize
 from polls.models import (
@@ -21,7 +21,6 @@ from polls.models import (
     Poll,
     PollStatus,
 )
-from polls.results import compute_results, tallies_of
 from polls.selectors import non_voter_memberships
 from polls.services.ballots import poll_ensure_eligible
 from polls.services.common import (
@@ -30,10 +29,10 @@ from polls.services.common import (
     NOTIFY_REMINDER,
     locked_poll,
     may_manage,
-    option_ids,
     poll_object_key,
     schedule_finalize,
 )
+from polls.services.finalize import freeze_results
 from polls.tally_store import poll_hold_open
 
 logger = logging.getLogger(__name__)
@@ -82,33 +81,37 @@ def poll_reopen(*, actor: Membership, poll_id: str, closes_at: datetime | None =
         poll.closes_at = new_close
         poll.final_results = None
         poll.finalized_at = None
-        poll.save(update_fields=["closed_at", "closes_at", "final_results", "finalized_at"])
+        poll.close_notified_at = None
+        poll.save(
+            update_fields=[
+                "closed_at",
+                "closes_at",
+                "final_results",
+                "finalized_at",
+                "close_notified_at",
+            ]
+        )
         schedule_finalize(poll)
     return poll
 
 
 def poll_finalize(*, poll_id: str, now: datetime | None = None) -> bool:
-    """Freeze the final results of a closed poll and notify its author and voters, once.
+    """Freeze the final results of a closed poll (unless a read froze them already) and queue
+    the close notifications to its author and voters, once.
 
     Safe to run any number of times and concurrently: the poll row is locked and a poll that is
-    not closed yet or already finalized is left alone; notifications go in with one insert,
-    deduplicated by the outbox's dedupe key (``poll_closed:poll:<id>``). Returns True when this
-    call finalized the poll."""
+    not closed yet, or whose notifications were queued (``close_notified_at``), is left alone;
+    notifications go in with one insert, deduplicated by the outbox's dedupe key
+    (``poll_closed:poll:<id>``). Returns True when this call froze the results or queued the
+    notifications."""
     now = now or timezone.now()
     with transaction.atomic():
         poll = lock_rows(Poll.objects.filter(pk=poll_id)).first()
-        if (
-            poll is None
-            or poll.finalized_at is not None
-            or poll.status_at(now) != PollStatus.CLOSED
-        ):
+        if poll is None or poll.status_at(now) != PollStatus.CLOSED:
             return False
-        options = option_ids(poll)
-        poll.final_results = compute_results(poll, options, tallies_of(poll))
-        poll.finalized_at = now
-        if poll.eligible_count is None and poll.opens_at <= now:
-            poll.eligible_count = active_member_count(community_id=poll.community_id)
-        poll.save(update_fields=["final_results", "finalized_at", "eligible_count"])
+        froze = freeze_results(poll, now)
+        if poll.close_notified_at is not None:
+            return froze
         scope = {"community_id": poll.community_id, "poll_id": poll.pk}
         recipients = set(
             Participation.objects.filter(**scope).values_list("user_id", flat=True)
@@ -125,15 +128,17 @@ def poll_finalize(*, poll_id: str, now: datetime | None = None) -> bool:
             data={"thing1": poll.title[:20], "phrase2": _("Closed")},
             page=f"pages/polls/detail?id={poll.pk}",
         )
+        Poll.objects.filter(pk=poll.pk).update(close_notified_at=now)
     logger.info("poll %s finalized", poll_id)
     return True
 
 
 def polls_due_for_finalize(*, now: datetime | None = None, limit: int = 200) -> list[str]:
-    """Closed polls without frozen results (for the periodic sweep)."""
+    """Closed polls without frozen results or without their close notifications (for the
+    periodic sweep)."""
     return list(
         Poll.objects.with_status(PollStatus.CLOSED, now)
-        .filter(finalized_at__isnull=True)
+        .filter(Q(finalized_at__isnull=True) | Q(close_notified_at__isnull=True))
         .order_by("closes_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from community.errors import Conflict
 from polls import services
 from polls.ballots import validate_ballot
-from polls.models import Ballot, Poll, SecretBallot, Tally
+from polls.models import Ballot, Participation, Poll, SecretBallot, Tally
 from polls.tally_store import insert_once
 from tests.conftest import client_for
 from tests.polls.conftest import option_ids, tallies
@@ -86,6 +86,42 @@ def test_same_member_secret_first_vote_twice_at_once(make_poll, member):
     assert codes == {200: 1, 409: 5}  # the others are told to use the receipt
     assert SecretBallot.objects.filter(poll=poll).count() == 1
     assert tallies(poll) == {a: 1}
+
+
+def test_secret_first_vote_retried_in_parallel_with_its_receipt_answers_200(make_poll, member):
+    """20 parallel first votes of one member with the same self-chosen receipt (a client
+    retrying): the losers' participation insert waits for the winner and finds its row; they
+    then find the winner's ballot by the receipt and answer as its replay, never 409."""
+    poll = make_poll("single", secret=True)
+    a = option_ids(poll)[0]
+    membership, _client = member
+    clients = [client_for(membership.user) for _ in range(20)]
+    receipt = "r" * 8 + "0123456789abcdefghijklmnopqrstuv"  # 40 characters, chosen by the client
+
+    def work(i):
+        response = clients[i].put(
+            f"/api/v1/polls/{poll.pk}/ballot",
+            {"option_ids": [a], "receipt": receipt},
+            format="json",
+        )
+        return response.status_code, response.json()
+
+    answers = _in_threads(20, work)
+    assert [code for code, _body in answers] == [200] * 20, answers
+    assert {(body["receipt"], tuple(body["option_ids"])) for _code, body in answers} == {
+        (receipt, (a,))
+    }
+    assert SecretBallot.objects.filter(poll=poll).count() == 1
+    assert Participation.objects.filter(poll=poll).count() == 1
+    assert tallies(poll) == {a: 1}
+    assert Poll.objects.get(pk=poll.pk).voter_count == 1
+    # The replay path is only for the same receipt: another receipt is still refused.
+    other = clients[0].put(
+        f"/api/v1/polls/{poll.pk}/ballot",
+        {"option_ids": [a], "receipt": "x" * 40},
+        format="json",
+    )
+    assert other.status_code == 409 and other.json()["errors"][0]["code"] == "receipt_required"
 
 
 def test_200_members_voting_at_once_give_exact_tallies(make_poll, make_member):

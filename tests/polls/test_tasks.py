@@ -89,16 +89,3 @@ def test_reminders_once_only_to_non_voters_and_never_after_close(make_poll, make
     Poll.objects.filter(pk=closed.pk).update(closed_at=timezone.now())
     assert services.poll_remind(poll_id=closed.pk) == 0
     assert not Notification.objects.filter(object_key=f"poll:{closed.pk}").exists()
-
-
-def test_create_schedules_finalize_at_closes_at(
-    make_poll, django_capture_on_commit_callbacks, mocker=None
-):
-    from unittest import mock
-
-    with (
-        mock.patch.object(tasks.poll_finalize_task, "apply_async") as apply_async,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        poll = make_poll("single")
-    apply_async.assert_called_once_with(args=[poll.pk], eta=poll.closes_at)

@@ -1,0 +1,113 @@
+"""Every piece of work that follows the clock, in one list: the periodic jobs.
+
+Clock-driven work is done one way only: a periodic sweep finds what is due and calls
+idempotent services. Nothing is queued with an ETA far in the future (on Redis, Celery
+redelivers unacknowledged ETA tasks after the broker's visibility timeout, so a task due in
+three days would run again and again). State that follows from the clock is also computed, or
+frozen, when it is first read (a poll past ``closes_at`` is closed and its results are frozen by
+the first request that sees it), so a late or missing worker delays only side effects such as
+notifications, never what members see.
+
+The same list feeds production (``CELERY_BEAT_SCHEDULE`` for ``celery beat``) and the
+development run (``manage.py run_periodic``, started by ``scripts/run``), so both do the same
+work on the same schedule. Every job's task takes an optional ``now`` (ISO 8601): beat never
+passes it; tests pass a frozen clock to walk a job through its deadline.
+
+This module imports no Django models: ``community.settings`` reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+#: The longest a task may be delayed on purpose (ETA or countdown) anywhere in the product.
+MAX_TASK_DELAY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: ``task`` runs every ``every``; ``longest_delay`` is how late its work
+    may be done after it fell due (the interval plus any grace the job waits on purpose), as
+    the README states it."""
+
+    name: str
+    task: str
+    every: timedelta
+    longest_delay: timedelta
+    does: str
+
+    def delay(self, now: datetime | None = None) -> Any:
+        """Queue this job's task as beat does (run it in-process when Celery is eager); a
+        frozen ``now`` is passed on to it."""
+        from django.utils.module_loading import import_string
+
+        task = import_string(self.task)
+        return task.delay(now=now.isoformat()) if now is not None else task.delay()
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        name="polls-sweep",
+        task="polls.tasks.polls_sweep",
+        every=timedelta(minutes=1),
+        longest_delay=timedelta(minutes=1),
+        does=(
+            "Finalizes polls past their closing time (frozen results, close notifications into "
+            "the outbox) that no request has finalized yet, and records the electorate of polls "
+            "that opened. Results are final at the deadline anyway: the first read freezes them."
+        ),
+    ),
+    Job(
+        name="polls-remind",
+        task="polls.tasks.polls_remind",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=5),
+        does=(
+            "Queues a reminder to each active member who has not voted in an open poll whose "
+            "reminder window (reminder_hours before close) has started; once per member."
+        ),
+    ),
+    Job(
+        name="notifications-sweep",
+        task="community.tasks.notifications_sweep",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=7),
+        does=(
+            "Re-dispatches outbox messages still pending two minutes after they were queued "
+            "(their task was lost, e.g. the broker was down at commit)."
+        ),
+    ),
+    Job(
+        name="exports-sweep",
+        task="surveys.tasks.exports_sweep",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=20),
+        does=(
+            "Re-queues survey exports silent past their lease (15 min: their task was lost or "
+            "their worker died), fails them after the last attempt, and deletes export files "
+            "past the retention period (7 days)."
+        ),
+    ),
+)
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """``CELERY_BEAT_SCHEDULE`` built from :data:`JOBS`. A run that waited longer than one
+    interval in the queue expires: the next run does the same work."""
+    return {
+        job.name: {
+            "task": job.task,
+            "schedule": job.every.total_seconds(),
+            "options": {"expires": job.every.total_seconds()},
+        }
+        for job in JOBS
+    }
+
+
+def job_now(value: str | None) -> datetime | None:
+    """The ``now`` a periodic task was given (ISO 8601), or None for the real clock."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value)

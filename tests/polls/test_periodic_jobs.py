@@ -1,0 +1,257 @@
+"""The periodic jobs of ``community/schedule.py`` walked through their deadlines with a frozen
+clock: in eager mode (the development run) and through a real worker on Redis (production)
+the outcome is the same. And the development scheduler (``manage.py run_periodic``) fills the
+outbox with close notifications and reminders by itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from community.models import Notification
+from community.schedule import JOBS, beat_schedule
+from polls.models import Poll
+from surveys.models import Export
+from tests.polls.conftest import option_ids, vote
+from tests.polls.test_celery_worker import _wait_for
+from tests.surveys.factories import basic_questions, make_survey
+
+SEND = "/cgi-bin/message/subscribe/send"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_beat_runs_exactly_the_registered_jobs(settings):
+    assert beat_schedule() == settings.CELERY_BEAT_SCHEDULE
+    assert set(settings.CELERY_BEAT_SCHEDULE) == {job.name for job in JOBS}
+    for job in JOBS:
+        assert import_string(job.task).name == job.task  # the name beat sends
+        assert job.longest_delay >= job.every, job.name  # a run may come one interval late
+
+
+def test_readme_states_each_job_with_its_schedule_and_longest_delay():
+    readme = (ROOT / "README.md").read_text()
+
+    def minutes(delta: timedelta) -> str:
+        return f"{delta.total_seconds() / 60:g} min"
+
+    for job in JOBS:
+        row = (
+            f"| `{job.name}` | `{job.task}` | {minutes(job.every)} | {minutes(job.longest_delay)} |"
+        )
+        assert row in readme, row
+
+
+#: (job whose deadline is walked, minutes after T0 the clock is frozen at, what is due then).
+#: At every step all jobs run, as beat would run them at that time.
+WALK = [
+    ("notifications-sweep", 1, "lost message not yet 2 minutes old: left to its own task"),
+    ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
+    ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
+    ("exports-sweep", 16, "silent past its 15-minute lease on its last attempt: failed"),
+    ("polls-remind", 119, "reminder window (1 h before close) not started"),
+    ("polls-remind", 121, "reminder window started: non-voters reminded"),
+    ("polls-sweep", 179, "poll still open"),
+    ("polls-sweep", 181, "poll past its deadline: final, voters and author notified"),
+]
+
+
+def _expected(step: int, winner: str) -> dict:
+    v, i, m = "voter", "idle", "author"
+    outbox = {(v, "test", "pending" if step < 3 else "sent")}
+    if step >= 121:
+        outbox |= {(i, "poll_reminder", "skipped"), (m, "poll_reminder", "skipped")}
+    if step >= 181:
+        outbox |= {(v, "poll_closed", "skipped"), (m, "poll_closed", "skipped")}
+    return {
+        "final": step >= 181,
+        "winners": [winner] if step >= 181 else None,
+        "outbox": outbox,
+        "sent": 0 if step < 3 else 1,
+        "export": "pending" if step < 16 else "failed",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["eager", pytest.param("worker", marks=pytest.mark.celery_worker)])
+def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
+    mode, request, wechat_server, make_poll, make_member, moderator
+):
+    wechat_server.expect_request(SEND, method="POST").respond_with_json(
+        {"errcode": 0, "errmsg": "ok"}
+    )
+    if mode == "worker":  # after wechat_server: the worker is pointed at the fake server
+        request.getfixturevalue("celery_worker_process")
+    assert {name for name, _m, _what in WALK} == {job.name for job in JOBS}
+
+    t0 = timezone.now()
+    poll = make_poll("single", closes_at=t0 + timedelta(hours=3), reminder_hours=1)
+    winner = option_ids(poll)[0]
+    voter, voter_client = make_member()
+    idle, _ = make_member()
+    vote(voter_client, poll, {"option_ids": [winner]})
+    # A message whose send task was lost (queued at t0, never dispatched).
+    Notification.objects.create(
+        community=voter.community,
+        recipient=voter.user,
+        kind="test",
+        object_key="lost:1",
+        data={"thing1": "lost"},
+        created_at=t0,
+    )
+    # An export whose last attempt was lost (queued at t0, never run).
+    survey = make_survey(voter.community, basic_questions())
+    export = Export.objects.create(
+        community=voter.community,
+        survey=survey,
+        format="csv",
+        attempts=settings.EXPORT_MAX_ATTEMPTS,
+        heartbeat_at=t0,
+        created_at=t0,
+    )
+    names = {voter.user_id: "voter", idle.user_id: "idle", moderator[0].user_id: "author"}
+
+    def outcome() -> dict:
+        frozen = Poll.objects.get(pk=poll.pk)
+        return {
+            "final": frozen.finalized_at is not None,
+            "winners": (frozen.final_results or {}).get("result", {}).get("winners"),
+            "outbox": {
+                (names[r], kind, status)
+                for r, kind, status in Notification.objects.values_list(
+                    "recipient_id", "kind", "status"
+                )
+            },
+            "sent": sum(1 for req, _resp in wechat_server.log if req.path == SEND),
+            "export": Export.objects.get(pk=export.pk).status,
+        }
+
+    seen = []
+    for _job, minutes, what in WALK:
+        now = t0 + timedelta(minutes=minutes)
+        for job in JOBS:
+            job.delay(now=now)
+        expected = _expected(minutes, winner)
+        _wait_for(lambda expected=expected: outcome() == expected, timeout=30)
+        if mode == "worker":
+            time.sleep(0.5)  # let a duplicate or a premature effect show
+        seen.append((minutes, what, outcome()))
+        assert seen[-1][2] == expected, (what, seen)
+
+
+# --- the development scheduler ---------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the scheduler process needs PostgreSQL"
+)
+def test_run_periodic_fills_the_outbox_like_production_and_stops_on_sigterm(
+    make_poll, make_member, moderator
+):
+    """``manage.py run_periodic`` as ``scripts/run`` starts it (eager Celery, no worker): a
+    poll that closed gets its close notifications, a poll in its reminder window its
+    reminders, without anything else running."""
+    closed = make_poll("single")
+    voter, voter_client = make_member()
+    vote(voter_client, closed, {"option_ids": option_ids(closed)[:1]})
+    Poll.objects.filter(pk=closed.pk).update(
+        opens_at=timezone.now() - timedelta(days=2), closes_at=timezone.now() - timedelta(minutes=1)
+    )
+    closing = make_poll("single", closes_at=timezone.now() + timedelta(hours=2), reminder_hours=24)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}",
+        "TEST_CELERY_BROKER_URL": "",  # eager, as in the development run
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "run_periodic"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+
+        def outbox():
+            return set(Notification.objects.values_list("recipient_id", "kind", "object_key"))
+
+        expected = {
+            (voter.user_id, "poll_closed", f"poll:{closed.pk}"),
+            (moderator[0].user_id, "poll_closed", f"poll:{closed.pk}"),
+            (voter.user_id, "poll_reminder", f"poll:{closing.pk}"),
+            (moderator[0].user_id, "poll_reminder", f"poll:{closing.pk}"),
+        }
+        assert _wait_for(lambda: outbox() == expected, timeout=60), outbox()
+        assert Poll.objects.get(pk=closed.pk).final_results["voters"] == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            output, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+        print(output)
+    assert proc.returncode == 0, output
+    assert "polls-sweep" in output
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the scheduler process needs PostgreSQL"
+)
+def test_run_periodic_exits_when_the_development_run_is_killed():
+    """``scripts/run`` killed with SIGKILL cannot stop its scheduler: the scheduler notices it
+    lost its parent and exits by itself instead of running on."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}",
+        "TEST_CELERY_BROKER_URL": "",
+        "PYTHON": sys.executable,
+    }
+    parent = subprocess.Popen(
+        [
+            "bash",
+            "-c",
+            '"$PYTHON" manage.py run_periodic --exit-with $$ > /dev/null 2>&1 & echo $!; wait',
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    scheduler = int(parent.stdout.readline())
+
+    def alive() -> bool:
+        try:
+            os.kill(scheduler, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{scheduler}/stat") as stat:  # a zombie has exited
+            return stat.read().split(") ")[-1][0] != "Z"
+
+    try:
+        assert _wait_for(lambda: "run_periodic" in Path(f"/proc/{scheduler}/cmdline").read_text())
+        time.sleep(1)
+        assert alive()
+        parent.kill()
+        parent.wait(timeout=10)
+        assert _wait_for(lambda: not alive(), timeout=60)
+    finally:
+        if alive():
+            os.kill(scheduler, signal.SIGKILL)
