@@ -1,4 +1,4 @@
-"""Every write of the surveys app: authoring actions, drafts, submissions, edits, exports.
+"""Members' responses: drafts, submissions and edits.
 
 Lock order (always): the member's participation row, then their response row, then -- only
 in ``response_submit``, as the very last statement before COMMIT -- the survey row, through
@@ -9,211 +9,34 @@ serialize for microseconds, not for the whole transaction.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ErrorDetail
-from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from community.authz import Action, can, ensure
-from community.errors import Conflict, DomainError, Forbidden, NotFound
+from community.authz import Action, ensure
+from community.errors import Conflict, NotFound
 from community.models import Membership, User
-from surveys.definition import build_definition, definition_for
+from surveys.definition import definition_for
 from surveys.engine import (
-    NON_FIELD_ERRORS,
-    CleanResult,
-    DefinitionError,
     QuestionType,
     SurveyDefinition,
-    check_definition,
     clean_response,
 )
 from surveys.models import (
     Answer,
-    Choice,
-    Export,
-    ExportFormat,
-    ExportStatus,
-    Page,
     Participation,
-    Question,
     Response,
     ResponseStatus,
     Survey,
-    SurveyState,
     SurveyStatus,
     hash_edit_token,
     new_edit_token,
 )
-
-
-# --- errors ---------------------------------------------------------------------------------
-class DefinitionInvalid(DomainError):
-    """The survey's definition does not pass ``check_definition``; ``errors`` lists why."""
-
-    default_code = "invalid_definition"
-
-    def __init__(self, errors: list[DefinitionError]):
-        super().__init__(
-            _("The survey cannot be published: %(count)d problem(s) in its questions.")
-            % {"count": len(errors)}
-        )
-        self.errors = errors
-
-
-def _raise_answer_errors(result: CleanResult) -> None:
-    """Raise a 400 whose error ``attr`` names the question: ``answers.<question id>``."""
-    if result.is_valid:
-        return
-    detail = {}
-    for key, messages in result.errors.items():
-        attr = "answers" if key == NON_FIELD_ERRORS else f"answers.{key}"
-        detail[attr] = [ErrorDetail(message, code="invalid_answer") for message in messages]
-    raise ApiValidationError(detail)
-
-
-def _refuse_unless_accepting(survey: Survey, *, editing: bool = False) -> None:
-    """409 unless the survey takes answers now (an edit of a submitted response is also
-    fine when the survey is full, since it adds nothing)."""
-    state = survey.state()
-    if state == SurveyState.OPEN or (editing and state == SurveyState.FULL):
-        return
-    if state == SurveyState.FULL:
-        raise Conflict(_("This survey has reached its response limit."), code="survey_full")
-    if state == SurveyState.SCHEDULED:
-        raise Conflict(_("This survey is not open yet."), code="survey_not_open")
-    raise Conflict(_("This survey is closed."), code="survey_closed")
-
-
-def respondent_key(*, survey: Survey, user: User) -> str:
-    """Stable per (survey, member) key for shuffling choices. An HMAC, so it reveals nothing
-    about the member; never stored for anonymous surveys."""
-    message = f"{survey.pk}:{user.pk}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:32]
-
-
-# --- authoring (admin) ----------------------------------------------------------------------
-def survey_check(*, survey: Survey) -> list[DefinitionError]:
-    """Problems of the survey's definition (built fresh, not from cache), translated."""
-    return check_definition(build_definition(survey), gettext=_)
-
-
-def survey_publish(*, actor: Membership, survey_id: str) -> Survey:
-    """Publish a draft (or re-open a closed) survey after checking its definition.
-
-    Raises :class:`DefinitionInvalid` with every problem, so the admin can show them all."""
-    with transaction.atomic():
-        survey = Survey.objects.select_for_update().filter(pk=survey_id).first()
-        if survey is None or survey.community_id != actor.community_id:
-            raise NotFound(_("Survey not found."))
-        if not can(actor, Action.MODERATE):
-            raise Forbidden(_("Only moderators can publish surveys."), code="tier_too_low")
-        if survey.status == SurveyStatus.PUBLISHED:
-            raise Conflict(_("This survey is already published."), code="already_published")
-        errors = survey_check(survey=survey)
-        if not Question.objects.filter(community_id=survey.community_id, survey=survey).exists():
-            raise DomainError(_("Add at least one question first."), code="no_questions")
-        if errors:
-            raise DefinitionInvalid(errors)
-        survey.status = SurveyStatus.PUBLISHED
-        survey.published_at = survey.published_at or timezone.now()
-        if survey.closes_at and survey.closes_at <= timezone.now():
-            raise DomainError(_("The closing time is in the past."), code="closes_in_past")
-        survey.save(update_fields=["status", "published_at", "updated_at"])
-    return survey
-
-
-def survey_close(*, actor: Membership, survey_id: str) -> Survey:
-    """Close a published survey now: it stops taking answers and edits."""
-    with transaction.atomic():
-        survey = Survey.objects.select_for_update().filter(pk=survey_id).first()
-        if survey is None or survey.community_id != actor.community_id:
-            raise NotFound(_("Survey not found."))
-        if not can(actor, Action.MODERATE):
-            raise Forbidden(_("Only moderators can close surveys."), code="tier_too_low")
-        if survey.status != SurveyStatus.PUBLISHED:
-            raise Conflict(_("Only a published survey can be closed."), code="not_published")
-        survey.status = SurveyStatus.CLOSED
-        survey.save(update_fields=["status", "updated_at"])
-    return survey
-
-
-def _remap_condition(condition: Any, ids: dict[str, str]) -> Any:
-    """A copied condition with old question/choice ids replaced by the copies' ids."""
-    if not isinstance(condition, dict):
-        return condition
-    rules = []
-    for rule in condition.get("rules") or []:
-        if isinstance(rule, dict):
-            rule = dict(rule)
-            rule["question_id"] = ids.get(rule.get("question_id"), rule.get("question_id"))
-            value = rule.get("value")
-            if isinstance(value, str):
-                rule["value"] = ids.get(value, value)
-        rules.append(rule)
-    return {**condition, "rules": rules}
-
-
-def survey_duplicate(*, actor: Membership, survey_id: str) -> Survey:
-    """Copy a survey (as a new draft) with its pages, questions, choices and logic; the
-    conditions of the copy refer to the copied questions and choices."""
-    survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
-    if survey is None:
-        raise NotFound(_("Survey not found."))
-    with transaction.atomic():
-        copy = Survey.objects.get(pk=survey.pk)
-        copy.pk = None
-        copy.id = Survey._meta.get_field("id").default()
-        copy.title = _("%(title)s (copy)") % {"title": survey.title}
-        copy.status = SurveyStatus.DRAFT
-        copy.submitted_count = 0
-        copy.version = 1
-        copy.published_at = None
-        copy.created_at = timezone.now()
-        copy.author = actor.user if actor.user.pk else survey.author
-        copy.save(force_insert=True)
-        ids: dict[str, str] = {}
-        pages = list(Page.objects.filter(community_id=survey.community_id, survey=survey))
-        questions = list(Question.objects.filter(community_id=survey.community_id, survey=survey))
-        choices = list(Choice.objects.filter(community_id=survey.community_id, survey=survey))
-        id_default = Page._meta.get_field("id").default
-        for row in [*pages, *questions, *choices]:
-            ids[row.id] = id_default()
-        new_pages = [
-            Page(
-                id=ids[p.id],
-                community_id=copy.community_id,
-                survey=copy,
-                order=p.order,
-                title=p.title,
-                description=p.description,
-                condition=_remap_condition(p.condition, ids),
-            )
-            for p in pages
-        ]
-        Page.objects.bulk_create(new_pages)
-        new_questions = []
-        for q in questions:
-            q.pk = ids[q.id]
-            q.id = q.pk
-            q.survey = copy
-            q.page_id = ids.get(q.page_id) if q.page_id else None
-            q.condition = _remap_condition(q.condition, ids)
-            new_questions.append(q)
-        Question.objects.bulk_create(new_questions)
-        for c in choices:
-            c.id = ids[c.id]
-            c.survey = copy
-            c.question_id = ids[c.question_id]
-        Choice.objects.bulk_create(choices)
-    return copy
+from surveys.services.common import _raise_answer_errors, _refuse_unless_accepting, respondent_key
 
 
 # --- responses (API) -----------------------------------------------------------------------
@@ -569,45 +392,3 @@ def _write_answer_rows(
             ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-# --- exports --------------------------------------------------------------------------------
-def export_request(*, actor: Membership, survey_id: str, format: str) -> Export:
-    """Create an export of the survey's submitted responses and queue the task after
-    commit (the task loads the row by id)."""
-    from surveys.tasks import run_export
-
-    if format not in ExportFormat.values:
-        raise DomainError(_("Unknown export format."), code="invalid_format", field="format")
-    survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
-    if survey is None:
-        raise NotFound(_("Survey not found."))
-    export = Export.objects.create(
-        community_id=survey.community_id,
-        survey=survey,
-        requested_by=actor.user if actor.user.pk else None,
-        format=format,
-    )
-    transaction.on_commit(lambda: run_export.delay(export.pk))
-    return export
-
-
-def export_run(*, export_id: str) -> str:
-    """Write the export file (idempotent: a finished export is left alone). Streams the
-    responses with a server-side cursor and writes row by row; see ``surveys.exports``."""
-    from surveys.exports import write_export
-
-    claimed = Export.objects.filter(
-        pk=export_id, status__in=[ExportStatus.PENDING, ExportStatus.RUNNING]
-    ).update(status=ExportStatus.RUNNING, rows_done=0)
-    if not claimed:
-        return "skipped"
-    export = Export.objects.select_related("survey").get(pk=export_id)
-    try:
-        write_export(export)
-    except Exception as exc:
-        Export.objects.filter(pk=export_id).update(
-            status=ExportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
-    return "done"
