@@ -7,6 +7,22 @@ Lock order (always): the member's participation row, then their response row, th
 row last (see ``surveys.services.responses``); authoring locks the survey row alone.
 """
 
+from surveys.services.authoring import (
+    PAGE_FIELDS,
+    QUESTION_FIELDS,
+    SURVEY_FIELDS,
+    ChoiceSpec,
+    choice_sync,
+    page_create,
+    page_delete,
+    page_update,
+    question_create,
+    question_delete,
+    question_update,
+    survey_create,
+    survey_has_submissions,
+    survey_update,
+)
 from surveys.services.common import DefinitionInvalid, respondent_key
 from surveys.services.exports import export_request, export_run
 from surveys.services.lifecycle import (
@@ -25,6 +41,20 @@ from surveys.services.responses import (
 )
 
 __all__ = [
+    "PAGE_FIELDS",
+    "QUESTION_FIELDS",
+    "SURVEY_FIELDS",
+    "ChoiceSpec",
+    "choice_sync",
+    "page_create",
+    "page_delete",
+    "page_update",
+    "question_create",
+    "question_delete",
+    "question_update",
+    "survey_create",
+    "survey_has_submissions",
+    "survey_update",
     "DefinitionInvalid",
     "ResponseResult",
     "export_request",

@@ -6,9 +6,8 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ErrorDetail
-from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from community.errors import Conflict, DomainError
 from community.models import User
@@ -38,14 +37,21 @@ class DefinitionInvalid(DomainError):
 
 
 def _raise_answer_errors(result: CleanResult) -> None:
-    """Raise a 400 whose error ``attr`` names the question: ``answers.<question id>``."""
+    """Raise a 400 whose error ``attr`` names the question: ``answers.<question id>``.
+
+    Django's ``ValidationError`` (which ``community.errors`` turns into our error shape), not
+    DRF's: services know nothing of HTTP. Each message goes in as a parameter, so a ``%`` in
+    the engine's text is never read as a format directive."""
     if result.is_valid:
         return
     detail = {}
     for key, messages in result.errors.items():
         attr = "answers" if key == NON_FIELD_ERRORS else f"answers.{key}"
-        detail[attr] = [ErrorDetail(message, code="invalid_answer") for message in messages]
-    raise ApiValidationError(detail)
+        detail[attr] = [
+            ValidationError("%(message)s", code="invalid_answer", params={"message": message})
+            for message in messages
+        ]
+    raise ValidationError(detail)
 
 
 def _refuse_unless_accepting(survey: Survey, *, editing: bool = False) -> None:

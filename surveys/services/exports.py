@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.authz import Action, ensure
 from community.errors import DomainError, NotFound
 from community.models import Membership
 from surveys.models import (
@@ -19,14 +20,17 @@ from surveys.models import (
 # --- exports --------------------------------------------------------------------------------
 def export_request(*, actor: Membership, survey_id: str, format: str) -> Export:
     """Create an export of the survey's submitted responses and queue the task after
-    commit (the task loads the row by id)."""
+    commit (the task loads the row by id). Moderators only: the file holds every answer,
+    and who gave it unless the survey is anonymous."""
     from surveys.tasks import run_export
 
     if format not in ExportFormat.values:
         raise DomainError(_("Unknown export format."), code="invalid_format", field="format")
+    ensure(actor, Action.VIEW)
     survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
     if survey is None:
         raise NotFound(_("Survey not found."))
+    ensure(actor, Action.MODERATE)
     export = Export.objects.create(
         community_id=survey.community_id,
         survey=survey,

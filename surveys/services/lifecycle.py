@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import Action, can
+from community.authz import Action, can, ensure
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.models import Membership
 from surveys.definition import build_definition
@@ -90,10 +90,13 @@ def _remap_condition(condition: Any, ids: dict[str, str]) -> Any:
 
 def survey_duplicate(*, actor: Membership, survey_id: str) -> Survey:
     """Copy a survey (as a new draft) with its pages, questions, choices and logic; the
-    conditions of the copy refer to the copied questions and choices."""
+    conditions of the copy refer to the copied questions and choices. Moderators only: the
+    copy carries every question, whatever the survey's state."""
+    ensure(actor, Action.VIEW)
     survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
     if survey is None:
         raise NotFound(_("Survey not found."))
+    ensure(actor, Action.MODERATE)
     with transaction.atomic():
         copy = Survey.objects.get(pk=survey.pk)
         copy.pk = None

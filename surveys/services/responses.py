@@ -174,6 +174,7 @@ def response_save_draft(
             survey=survey, user=user, participation=participation, token=token
         )
         response.answers = result.to_json()
+        response.definition_version = survey.version
         response.updated_at = now
         response.save()
         if participation.status != ResponseStatus.SUBMITTED:
@@ -228,6 +229,7 @@ def response_submit(
             survey=survey, user=user, participation=participation, token=token
         )
         response.answers = result.to_json()
+        response.definition_version = survey.version
         response.status = ResponseStatus.SUBMITTED
         response.updated_at = now
         response.submitted_at = now
@@ -302,8 +304,9 @@ def response_edit(
         if response is None:
             raise NotFound(_("You have no submitted response to this survey."), code="no_response")
         response.answers = result.to_json()
+        response.definition_version = survey.version
         response.updated_at = timezone.now()
-        response.save(update_fields=["answers", "updated_at"])
+        response.save(update_fields=["answers", "definition_version", "updated_at"])
         _write_answer_rows(survey, definition, response, result.values, replace=True)
     return response
 
