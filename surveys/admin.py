@@ -190,7 +190,7 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
         return formsets, inline_instances
 
     actions = ["publish", "close", "duplicate", "export_csv", "export_xlsx"]
-    readonly_fields = ["status", "submitted_count", "published_at", "links"]
+    readonly_fields = ["status", "submitted_count", "published_at", "version", "links"]
     fieldsets = [
         (None, {"fields": ["community", "title", "description", "thank_you_text", "links"]}),
         (
@@ -204,7 +204,7 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
                 ]
             },
         ),
-        (_("Status"), {"fields": [("status", "published_at", "submitted_count")]}),
+        (_("Status"), {"fields": [("status", "published_at", "submitted_count", "version")]}),
     ]
 
     # --- permissions: moderators author surveys of their communities ---------------------

@@ -9,6 +9,8 @@ serialize for microseconds, not for the whole transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -185,6 +187,22 @@ def response_save_draft(
     return ResponseResult(response, token_out)
 
 
+@contextmanager
+def _atomic_answers() -> Iterator[None]:
+    """``transaction.atomic`` for writing a submitted response's answer rows. Their foreign
+    keys are checked at COMMIT; they fail only when a moderator deleted a question or choice
+    (allowed before the first submission) after this response was validated: refuse it whole
+    with a 409 instead of a 500."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise Conflict(
+            _("This survey changed while you were answering it; reload it and try again."),
+            code="survey_changed",
+        ) from exc
+
+
 def _check_participant(membership: Membership, survey: Survey) -> None:
     """Defensive: views pass the membership from ``require(..., Action.PARTICIPATE)``,
     which already gave the precise 404/403."""
@@ -222,7 +240,7 @@ def response_submit(
     result = clean_response(definition, answers, partial=False, gettext=_)
     _raise_answer_errors(result)
     now = timezone.now()
-    with transaction.atomic():
+    with _atomic_answers():
         participation = _locked_participation(survey=survey, user=user)
         _refuse_second_response(survey, participation)
         response, token_out = _draft_for_update(
@@ -291,7 +309,7 @@ def response_edit(
     definition = definition_for(survey)
     result = clean_response(definition, answers, partial=False, gettext=_)
     _raise_answer_errors(result)
-    with transaction.atomic():
+    with _atomic_answers():
         if survey.anonymous:
             response = _anonymous_response(
                 survey=survey, token=token, status=ResponseStatus.SUBMITTED

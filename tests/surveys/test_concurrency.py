@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
+from community.errors import Conflict
 from surveys import services
 from surveys.models import Answer, Participation, Response, Survey
 from surveys.services import ChoiceSpec
@@ -106,7 +107,8 @@ def test_first_submission_racing_an_authoring_edit(needs_postgres, community, re
     """The authoring services hold the survey row lock: a first submission cannot count itself
     (and commit) until the edit commits. When the edit removed the choice the submission picked
     (allowed: nothing was submitted yet), the answers' foreign key refuses the submission at
-    COMMIT, so nothing is half-written. Control: a relabelling lets the submission through."""
+    COMMIT -- a 409 ``survey_changed``, nothing half-written. Control: a relabelling lets the
+    submission through."""
     survey = make_survey(community, basic_questions())
     moderator = MembershipFactory(community=community, tier="moderator")
     member = MembershipFactory(community=community)
@@ -146,8 +148,9 @@ def test_first_submission_racing_an_authoring_edit(needs_postgres, community, re
         release.set()
         editing.result()
         if remove_picked_choice:
-            with pytest.raises(IntegrityError):
+            with pytest.raises(Conflict) as refused:
                 submitting.result()
+            assert refused.value.code == "survey_changed"
         else:
             submitting.result()
 
