@@ -132,7 +132,7 @@ class CommunityScopedAdmin(admin.ModelAdmin):
             if self.run_service(request, service, actor=actor, **{id_argument: obj.pk}, **kwargs):
                 done += 1
         if done:
-            self.message_user(request, done_message % {"count": done})
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(Community)

@@ -2,7 +2,9 @@
 publish/close/duplicate, reports with charts and cross-tabs, CSV/XLSX exports.
 
 Scoping and permissions come from ``CommunityScopedAdmin`` (``community.authz``); every
-state change goes through ``surveys.services``, like the API.
+write goes through ``surveys.services`` with the moderator's membership (``admin_actor``), so
+a moderator obeys the same rules as the API. The forms try each service call first in a
+rolled-back savepoint (``surveys.forms.service_refusal``), so a refusal is a form error.
 """
 
 from __future__ import annotations
@@ -26,11 +28,16 @@ from community.errors import DomainError
 from surveys import services
 from surveys.definition import definition_for
 from surveys.forms import (
+    ChoiceInlineFormSet,
     ConditionField,
     CrossTabForm,
+    PageInlineForm,
+    PageInlineFormSet,
     QuestionInlineForm,
     QuestionInlineFormSet,
-    sync_choices,
+    ServiceFormSet,
+    add_refusal,
+    service_refusal,
 )
 from surveys.models import Choice, Export, ExportStatus, Page, Question, Survey, SurveyStatus
 from surveys.reports import CROSSTAB_KINDS, crosstab, survey_report
@@ -62,6 +69,8 @@ class _ScopedInline:
 
 class PageInline(_ScopedInline, SortableTabularInline):
     model = Page
+    form = PageInlineForm
+    formset = PageInlineFormSet
     extra = 0
     fields = ["title", "description", "condition", "order"]
     verbose_name = _("page")
@@ -175,10 +184,12 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
         for formset in formsets:
             if isinstance(formset, QuestionInlineFormSet):
                 formset.page_formset = pages
+            if isinstance(formset, ServiceFormSet):
+                formset.request = request
         return formsets, inline_instances
 
     actions = ["publish", "close", "duplicate", "export_csv", "export_xlsx"]
-    readonly_fields = ["status", "submitted_count", "published_at", "links"]
+    readonly_fields = ["status", "submitted_count", "published_at", "version", "links"]
     fieldsets = [
         (None, {"fields": ["community", "title", "description", "thank_you_text", "links"]}),
         (
@@ -192,7 +203,7 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
                 ]
             },
         ),
-        (_("Status"), {"fields": [("status", "published_at", "submitted_count")]}),
+        (_("Status"), {"fields": [("status", "published_at", "submitted_count", "version")]}),
     ]
 
     # --- permissions: moderators author surveys of their communities ---------------------
@@ -215,21 +226,63 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
             kwargs["queryset"] = admin_communities(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class SurveyForm(form_class):
+            """Shows the refusals of ``survey_create``/``survey_update`` as form errors."""
+
+            def clean(self):
+                data = super().clean()
+                if self.errors:
+                    return data
+                community = obj.community if obj is not None else data.get("community")
+                actor = admin_actor(request.user, community) if community else None
+                if actor is None:
+                    return data
+                call = _survey_call(actor, obj, _settings(self, changed_only=obj is not None))
+                refusal = service_refusal([(0, call)]).get(0)
+                if refusal is not None:
+                    add_refusal(self, refusal, fields={})
+                return data
+
+        return SurveyForm
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
+        actor = admin_actor(request.user, obj.community)
+        fields = _settings(form, changed_only=change)
+        if change:
+            obj.refresh_from_db()  # the service re-reads the row: hand it the values
+            if fields:
+                self.run_service(request, _survey_call(actor, obj, fields))
+                obj.refresh_from_db()
+            return
+        survey = services.survey_create(actor=actor, **fields)
+        for field in Survey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(survey, field.attname))
+        obj._state.adding = False
+        obj._state.db = survey._state.db
 
     def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        if formset.model is Question:
-            for inline_form in formset.forms:
-                question = inline_form.instance
-                data = getattr(inline_form, "cleaned_data", None)
-                if not data or data.get("DELETE") or not question.pk:
-                    continue
-                if inline_form.choices_changed() or not question.choices.exists():
-                    sync_choices(question, inline_form.planned_choices())
+        # The services did the work; the change message reads these lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if isinstance(formset, ServiceFormSet):
+            for _index, call in formset.service_calls():
+                self.run_service(request, call)
+
+    def run_service(self, request, func, **kwargs) -> bool:
+        """``CommunityScopedAdmin.run_service``, naming the survey and listing every problem
+        of a definition that cannot be published."""
+        try:
+            func(**kwargs)
+        except DomainError as exc:
+            survey = Survey.objects.filter(pk=kwargs.get("survey_id")).first()
+            prefix = f"{survey.title}: " if survey else ""
+            self.message_user(request, prefix + exc.message, messages.ERROR)
+            for error in getattr(exc, "errors", ()):
+                self.message_user(request, _definition_error(survey, error), messages.ERROR)
+            return False
+        return True
 
     # --- list columns ----------------------------------------------------------------------
     @admin.display(description=_("state"))
@@ -250,25 +303,15 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
         )
 
     # --- actions ---------------------------------------------------------------------------
-    def _each(self, request, queryset, func, done_message: str) -> None:
-        done = 0
-        for survey in queryset.select_related("community"):
-            actor = admin_actor(request.user, survey.community)
-            if actor is None:
-                continue
-            try:
-                func(actor=actor, survey_id=survey.pk)
-            except services.DefinitionInvalid as exc:
-                self.message_user(request, f"{survey.title}: {exc.message}", messages.ERROR)
-                for error in exc.errors:
-                    self.message_user(request, _definition_error(survey, error), messages.ERROR)
-                continue
-            except DomainError as exc:
-                self.message_user(request, f"{survey.title}: {exc.message}", messages.ERROR)
-                continue
-            done += 1
-        if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+    def _each(self, request, queryset, service, done_message: str, **kwargs) -> None:
+        self.run_for_each(
+            request,
+            queryset,
+            service,
+            id_argument="survey_id",
+            done_message=done_message,
+            **kwargs,
+        )
 
     @admin.action(description=_("Publish (checks the questions and logic first)"))
     def publish(self, request, queryset):
@@ -290,14 +333,12 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
         )
 
     def _export(self, request, queryset, format: str) -> None:
-        def request_export(*, actor, survey_id):
-            services.export_request(actor=actor, survey_id=survey_id, format=format)
-
         self._each(
             request,
             queryset,
-            request_export,
+            services.export_request,
             gettext("%(count)d export(s) started; see the survey's report page for progress."),
+            format=format,
         )
 
     @admin.action(description=_("Export responses (CSV)"))
@@ -470,6 +511,21 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
         return response
 
 
+def _settings(form, *, changed_only: bool) -> dict:
+    """The survey settings of the admin form (only the changed ones when editing)."""
+    return {
+        name: form.cleaned_data[name]
+        for name in services.SURVEY_FIELDS
+        if name in form.cleaned_data and (not changed_only or name in form.changed_data)
+    }
+
+
+def _survey_call(actor, survey: Survey | None, fields: dict):
+    if survey is None:
+        return lambda: services.survey_create(actor=actor, **fields)
+    return lambda: services.survey_update(actor=actor, survey_id=survey.pk, **fields)
+
+
 def _definition_error(survey: Survey, error) -> str:
     where = []
     if error.page_id:
@@ -484,6 +540,7 @@ def _definition_error(survey: Survey, error) -> str:
 
 class ChoiceInline(_ScopedInline, SortableTabularInline):
     model = Choice
+    formset = ChoiceInlineFormSet
     extra = 0
     fields = ["label", "is_other", "is_row", "order"]
 
@@ -499,6 +556,70 @@ class QuestionAdmin(SortableAdminBase, CommunityScopedAdmin):
     inlines = [ChoiceInline]
     fields = ["survey", "type", "title", "required", "id"]
     readonly_fields = ["survey", "id"]
+    editable_fields = ("type", "title", "required")
+
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        for formset in formsets:
+            if isinstance(formset, ChoiceInlineFormSet):
+                formset.request = request
+        return formsets, inline_instances
+
+    def _changes(self, form) -> dict:
+        return {n: form.cleaned_data[n] for n in self.editable_fields if n in form.changed_data}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        admin_self = self
+
+        class QuestionForm(form_class):
+            """Shows the refusals of ``question_update`` as form errors."""
+
+            def clean(self):
+                data = super().clean()
+                changes = admin_self._changes(self)
+                if obj is None or self.errors or not changes:
+                    return data
+                actor = admin_actor(request.user, obj.community)
+                refusal = service_refusal(
+                    [
+                        (
+                            0,
+                            lambda: services.question_update(
+                                actor=actor, question_id=obj.pk, **changes
+                            ),
+                        )
+                    ]
+                ).get(0)
+                if refusal is not None:
+                    add_refusal(self, refusal, fields={})
+                return data
+
+        return QuestionForm
+
+    def save_model(self, request, obj, form, change):
+        changes = self._changes(form)
+        obj.refresh_from_db()  # the service re-reads the row: hand it the values
+        if changes:
+            actor = admin_actor(request.user, obj.community)
+            self.run_service(
+                request, services.question_update, actor=actor, question_id=obj.pk, **changes
+            )
+            obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        call = formset.service_call() if isinstance(formset, ChoiceInlineFormSet) else None
+        if call is not None:
+            self.run_service(request, call)
+
+    def delete_model(self, request, obj):
+        actor = admin_actor(request.user, obj.community)
+        self.run_service(request, services.question_delete, actor=actor, question_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for question in queryset.select_related("community"):
+            self.delete_model(request, question)
 
     def has_module_permission(self, request) -> bool:
         return False

@@ -320,7 +320,8 @@ class SubmitView(APIView):
             "answering a hidden question is an error) and submits it. With no `answers` "
             "the stored draft is submitted. Returns the thank-you text. 409 "
             "`survey_closed` / `survey_full` (the response cap is never exceeded, even "
-            "under parallel submissions) / `survey_not_open` / `already_submitted`; 403 "
+            "under parallel submissions) / `survey_not_open` / `already_submitted` / "
+            "`survey_changed` (a question or choice answered was deleted meanwhile); 403 "
             "when muted or the group rules are not accepted. Nothing is saved on error."
             + ANSWER_SHAPES
         ),
@@ -372,7 +373,7 @@ class MyResponseView(APIView):
         description=(
             "Replaces the answers of my submitted response, with full validation, until the "
             "survey closes - only when the survey has `allow_edit_after_submit` (else 409 "
-            "`editing_not_allowed`). 409 `survey_closed`; 404 `no_response` when I have not "
+            "`editing_not_allowed`). 409 `survey_closed` / `survey_changed`; 404 `no_response` when I have not "
             "submitted. Nothing is saved on error." + ANSWER_SHAPES
         ),
         parameters=[TOKEN_HEADER],

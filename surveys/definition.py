@@ -1,8 +1,9 @@
 """Turning a survey's rows into the engine's :class:`SurveyDefinition`.
 
 Built from three queries (pages, questions, choices) whatever the number of questions, and
-cached in the shared cache under the survey's ``version`` (bumped by ``surveys.signals`` on
-every change of a page, question or choice), so hot endpoints usually build it from cache.
+cached in the shared cache under the survey's ``version`` (bumped by the authoring services,
+``surveys.services.authoring``, on every change of a page, question or choice), so hot
+endpoints usually build it from cache.
 """
 
 from __future__ import annotations

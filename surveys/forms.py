@@ -1,5 +1,10 @@
 """Admin forms for authoring surveys: questions with "one choice per line", JSON logic
-validated by the engine when the survey is saved."""
+validated by the engine when the survey is saved.
+
+The forms only translate: every write is a call of ``surveys.services`` (see
+``SurveyAdmin.save_formset``), and every rule of those services shows as a form error because
+each formset runs its calls once in a savepoint that is rolled back (:func:`service_refusal`).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,29 @@ import json
 from adminsortable2.admin import CustomInlineFormSet
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from community.authz import admin_actor
+from community.errors import DomainError
 from surveys.definition import condition_from_json
 from surveys.engine import Choice as EngineChoice
 from surveys.engine import Page as EnginePage
 from surveys.engine import Question as EngineQuestion
 from surveys.engine import QuestionType, SurveyDefinition, check_definition
-from surveys.models import Answer, Choice, Page, Question
+from surveys.models import Page, Question
+from surveys.services import (
+    QUESTION_FIELDS,
+    ChoiceSpec,
+    choice_sync,
+    page_create,
+    page_delete,
+    page_update,
+    question_create,
+    question_delete,
+    question_update,
+)
 
 OTHER_PREFIX = "+"
 
@@ -142,75 +160,176 @@ class QuestionInlineForm(forms.ModelForm):
         data = super().clean()
         data["scale_labels"] = [label for label, _o in parse_lines(data.get("scale_labels_text"))]
         self.instance.scale_labels = data["scale_labels"]
-        if self.instance.pk and self.instance.survey_id:
-            removed = self._removed_choice_ids()
-            if (
-                removed
-                and Answer.objects.filter(survey_id=self.instance.survey_id)
-                .filter(Q(choice_id__in=removed) | Q(row_id__in=removed))
-                .exists()
-            ):
-                self.add_error(
-                    "choices_text",
-                    gettext("Choices that respondents picked cannot be removed; rename them."),
-                )
         return data
 
-    def planned_choices(self) -> list[tuple[str | None, str, bool, bool]]:
-        """``(existing id or None, label, is_other, is_row)`` in order, matching kept labels
-        to existing choices."""
+    def planned_choices(self) -> list[ChoiceSpec]:
+        """The wanted choices then matrix rows, in order, matching kept labels to existing
+        choices (so they keep their ids, their answers and the logic that refers to them)."""
         existing = list(self.instance.choices.all()) if self.instance.pk else []
         plan = []
         for is_row, field in ((False, "choices_text"), (True, "rows_text")):
-            pool = {}
+            pool: dict[str, list] = {}
             for choice in existing:
                 if choice.is_row == is_row:
                     pool.setdefault(choice.label, []).append(choice)
             for label, is_other in parse_lines(self.cleaned_data.get(field, "")):
                 match = pool.get(label)
                 plan.append(
-                    (match.pop(0).id if match else None, label, is_other and not is_row, is_row)
+                    ChoiceSpec(
+                        match.pop(0).id if match else None, label, is_other and not is_row, is_row
+                    )
                 )
         return plan
-
-    def _removed_choice_ids(self) -> set[str]:
-        kept = {choice_id for choice_id, *_rest in self.planned_choices() if choice_id}
-        return {c.id for c in self.instance.choices.all()} - kept
 
     def choices_changed(self) -> bool:
         return bool({"choices_text", "rows_text"} & set(self.changed_data))
 
-
-def sync_choices(question: Question, plan: list[tuple[str | None, str, bool, bool]]) -> None:
-    """Make the question's choices match ``plan`` (from :meth:`planned_choices`)."""
-    existing = {c.id: c for c in question.choices.all()}
-    keep = set()
-    for order, (choice_id, label, is_other, is_row) in enumerate(plan, start=1):
-        if choice_id and choice_id in existing:
-            choice = existing[choice_id]
-            if (choice.order, choice.is_other) != (order, is_other):
-                choice.order, choice.is_other = order, is_other
-                choice.save(update_fields=["order", "is_other"])
-            keep.add(choice_id)
-        else:
-            Choice.objects.create(
-                question=question,
-                survey_id=question.survey_id,
-                community_id=question.community_id,
-                order=order,
-                label=label,
-                is_other=is_other,
-                is_row=is_row,
+    def service_call(self, actor, survey_id: str):
+        """The service call that saves this form (None when there is nothing to do)."""
+        data = self.cleaned_data
+        if data.get("DELETE"):
+            if self.instance._state.adding:
+                return None
+            return lambda: question_delete(actor=actor, question_id=self.instance.pk)
+        names = [n for n in QUESTION_FIELDS if n in self.fields or n == "scale_labels"]
+        if self.instance._state.adding:
+            if not self.has_changed():
+                return None
+            fields = {n: data.get(n) for n in names if n not in ("type", "title")}
+            fields["order"] = data.get("order") or None
+            return lambda: question_create(
+                actor=actor,
+                survey_id=survey_id,
+                type=data["type"],
+                title=data["title"],
+                choices=self.planned_choices(),
+                **fields,
             )
-    for choice_id, choice in existing.items():
-        if choice_id not in keep:
-            choice.delete()
+        changed = set(self.changed_data)
+        if "scale_labels_text" in changed:
+            changed.add("scale_labels")
+        changes = {n: data.get(n) for n in names if n in changed}
+        choices = self.planned_choices() if self.choices_changed() else None
+        if not changes and choices is None:
+            return None
+        return lambda: question_update(
+            actor=actor, question_id=self.instance.pk, choices=choices, **changes
+        )
 
 
-class QuestionInlineFormSet(CustomInlineFormSet):
+class _DryRun(Exception):
+    """Raised to roll back the savepoint of :func:`service_refusal`."""
+
+
+def service_refusal(calls) -> dict[int, DomainError]:
+    """Run service calls (``[(key, call), ...]``) in one savepoint that is always rolled back,
+    each in its own nested savepoint: the ``DomainError`` each would raise, by key. So a form
+    shows every rule of the services before anything is saved."""
+    refusals: dict[int, DomainError] = {}
+    try:
+        with transaction.atomic():
+            for key, call in calls:
+                try:
+                    with transaction.atomic():
+                        call()
+                except DomainError as exc:
+                    refusals[key] = exc
+            raise _DryRun
+    except _DryRun:
+        pass
+    return refusals
+
+
+def add_refusal(form: forms.BaseForm, error: DomainError, *, fields: dict[str, str]) -> bool:
+    """Show a service's refusal on the form's field (``fields`` maps service fields to form
+    fields); False when the form cannot show it (a deleted inline form)."""
+    if getattr(form, "cleaned_data", {}).get("DELETE"):
+        return False
+    field = fields.get(error.field or "", error.field)
+    form.add_error(field if field in form.fields else None, error.message)
+    return True
+
+
+class _ActingFormSet(CustomInlineFormSet):
+    """An inline formset whose writes are service calls made as the staff user's membership
+    in the parent object's community (``request`` is set by the admin)."""
+
+    request = None
+
+    @property
+    def actor(self):
+        community_id = getattr(self.instance, "community_id", None)
+        if self.request is None or not community_id:
+            return None
+        return admin_actor(self.request.user, self.instance.community)
+
+
+class ServiceFormSet(_ActingFormSet):
+    """An inline formset of a survey saved through the surveys services, form by form;
+    :meth:`clean` tries every call first (see :func:`service_refusal`)."""
+
+    field_map: dict[str, str] = {}
+
+    def service_calls(self):
+        """``[(form index, call), ...]`` in the order they must run."""
+        actor = self.actor
+        if actor is None or self.instance._state.adding:
+            return []
+        calls = []
+        for index, form in enumerate(self.forms):
+            if not getattr(form, "cleaned_data", None):
+                continue
+            call = form.service_call(actor, self.instance.pk)
+            if call is not None:
+                calls.append((index, call))
+        return calls
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.non_form_errors():
+            return
+        leftovers = []
+        for index, error in service_refusal(self.service_calls()).items():
+            if not add_refusal(self.forms[index], error, fields=self.field_map):
+                leftovers.append(error.message)
+        if leftovers:
+            raise forms.ValidationError(leftovers)
+
+
+class PageInlineForm(forms.ModelForm):
+    """A page of the survey, saved through ``page_create/update/delete``."""
+
+    class Meta:
+        model = Page
+        fields = ["title", "description", "condition", "order"]
+
+    def service_call(self, actor, survey_id: str):
+        data = self.cleaned_data
+        if data.get("DELETE"):
+            if self.instance._state.adding:
+                return None
+            return lambda: page_delete(actor=actor, page_id=self.instance.pk)
+        fields = {n: data.get(n) for n in self._meta.fields if n in self.fields}
+        if self.instance._state.adding:
+            if not self.has_changed():
+                return None
+            return lambda: page_create(actor=actor, survey_id=survey_id, **fields)
+        changes = {n: v for n, v in fields.items() if n in self.changed_data}
+        if not changes:
+            return None
+        return lambda: page_update(actor=actor, page_id=self.instance.pk, **changes)
+
+
+class PageInlineFormSet(ServiceFormSet):
+    pass
+
+
+class QuestionInlineFormSet(ServiceFormSet):
     """Rejects display logic that refers to unknown, later or the same questions (so no
     cycles), uses an operator that does not fit, or compares with a value the referenced
     question cannot have -- when the survey is saved, not only when it is published."""
+
+    field_map = {"choices": "choices_text", "scale_labels": "scale_labels_text"}
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -297,6 +416,49 @@ class QuestionInlineFormSet(CustomInlineFormSet):
         if page_errors:
             # The page formset was validated before this one; failing here too stops the save.
             raise forms.ValidationError(page_errors)
+
+
+class ChoiceInlineFormSet(_ActingFormSet):
+    """The choices of one question (question admin page), saved by one ``choice_sync`` call
+    with the whole list in its drag-and-drop order."""
+
+    def planned_choices(self) -> list[ChoiceSpec]:
+        kept = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and (not form.instance._state.adding or form.has_changed())
+        ]
+        kept.sort(key=lambda form: form.cleaned_data.get("order") or 0)
+        return [
+            ChoiceSpec(
+                None if form.instance._state.adding else form.instance.pk,
+                form.cleaned_data.get("label") or "",
+                bool(form.cleaned_data.get("is_other")),
+                bool(form.cleaned_data.get("is_row")),
+            )
+            for form in kept
+        ]
+
+    def has_changed(self) -> bool:
+        return any(form.has_changed() for form in self.forms)
+
+    def service_call(self):
+        actor = self.actor
+        if actor is None or self.instance._state.adding or not self.has_changed():
+            return None
+        plan = self.planned_choices()
+        return lambda: choice_sync(actor=actor, question_id=self.instance.pk, choices=plan)
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        call = self.service_call()
+        refusal = service_refusal([(0, call)] if call else []).get(0)
+        if refusal is not None:
+            raise forms.ValidationError(refusal.message)
 
 
 class CrossTabForm(forms.Form):

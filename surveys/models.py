@@ -48,8 +48,11 @@ class Survey(models.Model):
     ``closes_at`` (computed from the clock when read, never by a worker), and until
     ``submitted_count`` reaches ``response_cap``. ``submitted_count`` is only changed while
     holding the row lock (``SELECT ... FOR UPDATE``), so the cap holds under concurrency.
-    ``version`` increases whenever the definition (pages, questions, choices) changes; it
-    keys the cached engine definition.
+    ``version`` increases whenever the definition (pages, questions, choices) changes through
+    the authoring services; it keys the cached engine definition and each response records
+    the version it answered. After the first submitted response the definition can only grow
+    or be reworded (see ``surveys.services.authoring``); the check constraint
+    ``survey_cap_not_exceeded`` keeps the cap at or above the submitted count.
     """
 
     id = PublicIdField()
@@ -322,6 +325,12 @@ class Response(models.Model):
     )
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     respondent_key = models.CharField(max_length=64, blank=True, default="")
+    definition_version = models.PositiveIntegerField(
+        _("definition version"),
+        null=True,
+        blank=True,
+        help_text=_("The survey's definition version these answers were given to."),
+    )
     # NULL (not "") when absent, so the partial unique constraint ignores named responses.
     edit_token_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(_("started at"), default=timezone.now)
@@ -413,12 +422,15 @@ class Answer(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answer_rows")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    # RESTRICT, not CASCADE: a question or choice that respondents answered cannot be deleted
+    # on its own (its answers would silently vanish); deleting the whole survey or response
+    # still takes its answers with it.
+    question = models.ForeignKey(Question, on_delete=models.RESTRICT, related_name="+")
     choice = models.ForeignKey(
-        Choice, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Choice, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     row = models.ForeignKey(
-        Choice, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Choice, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     number = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
     text = models.TextField(blank=True, default="")

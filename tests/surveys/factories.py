@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
+
 from surveys.models import Choice, Page, Question, Survey, SurveyStatus
 
 
@@ -88,5 +90,8 @@ def with_condition(survey: Survey) -> Survey:
         ],
     }
     q3.save()
+    # Written directly (not through the authoring services): bump the version like they do,
+    # so a definition cached before this edit is not served.
+    Survey.objects.filter(pk=survey.pk).update(version=F("version") + 1)
     survey.refresh_from_db(fields=["version"])
     return survey

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from surveys import services
 from surveys.models import Choice, Export, Question, Survey, SurveyStatus
@@ -420,3 +421,215 @@ def test_question_page_choices_are_this_surveys_pages(community, moderator):
     assert "第一页" in html and "别人的页" not in html
     html = client.get(reverse("admin:surveys_survey_add")).content.decode()
     assert "别人的页" not in html and other.pages_[0].id not in html
+
+
+# --- definitions cannot change under submitted answers (admin forms) --------------------------
+QUESTION_FORM_FIELDS = (
+    "description",
+    "min_value",
+    "max_value",
+    "min_length",
+    "max_length",
+    "pattern",
+    "pattern_message",
+    "min_selections",
+    "max_selections",
+    "scale_min",
+    "scale_max",
+)
+
+
+def _change_data(survey: Survey) -> dict:
+    """The survey's change form posted back as it is stored (tests then change one thing)."""
+    survey.refresh_from_db()
+    data = {
+        "title": survey.title,
+        "description": survey.description,
+        "thank_you_text": survey.thank_you_text,
+        "response_cap": "" if survey.response_cap is None else str(survey.response_cap),
+    }
+    for flag in ("allow_multiple_responses", "allow_edit_after_submit", "anonymous"):
+        if getattr(survey, flag):
+            data[flag] = "on"
+    if survey.publish_results:
+        data["publish_results"] = "on"
+    pages = list(survey.pages.order_by("order"))
+    questions = list(survey.questions.order_by("order"))
+    data.update(_management("pages", len(pages), len(pages)))
+    data.update(_management("questions", len(questions), len(questions)))
+    data.update(_management("exports", 0))
+    for i, page in enumerate(pages):
+        data.update(
+            _question(
+                "pages", i, id=page.id, survey=survey.pk, title=page.title, order=str(page.order)
+            )
+        )
+    for i, q in enumerate(questions):
+        fields = {
+            "id": q.id,
+            "survey": survey.pk,
+            "type": q.type,
+            "title": q.title,
+            "page": q.page_id or "",
+            "order": str(q.order),
+            "choices_text": "\n".join(c.label for c in q.choices.filter(is_row=False)),
+            "rows_text": "\n".join(c.label for c in q.choices.filter(is_row=True)),
+            "condition": json.dumps(q.condition) if q.condition else "",
+            "scale_labels_text": "\n".join(q.scale_labels or []),
+        }
+        for name in QUESTION_FORM_FIELDS:
+            value = getattr(q, name)
+            fields[name] = "" if value is None else str(value)
+        for flag in ("required", "integer_only", "shuffle_choices"):
+            if getattr(q, flag):
+                fields[flag] = "on"
+        data.update(_question("questions", i, **fields))
+    return data
+
+
+CHOICES_LOCKED = (
+    "Choices cannot be removed once responses have been submitted; rename them instead."
+)
+QUESTIONS_LOCKED = (
+    "Questions cannot be deleted once responses have been submitted; duplicate the survey to "
+    "start a new version."
+)
+
+
+def _zh(message: str) -> str:
+    """The message as the admin shows it (zh-hans, the default language)."""
+    with translation.override("zh-hans"):
+        return translation.gettext(message)
+
+
+@pytest.fixture
+def answered(community):
+    survey = make_survey(community, basic_questions(n_extra=1), title="已答问卷")
+    answers = {
+        survey.q["q1"].id: {"choice": survey.c["q1"]["No"].id},
+        survey.q["q2"].id: 3,
+        survey.q["q3"].id: "ok",
+    }
+    _submit(community, survey, answers)
+    survey.refresh_from_db()
+    return survey
+
+
+def _post_change(client, survey, data):
+    return client.post(reverse("admin:surveys_survey_change", args=[survey.pk]), data)
+
+
+def test_unchanged_form_saves_and_keeps_the_version(answered, moderator):
+    _m, client = moderator
+    version = answered.version
+    response = _post_change(client, answered, _change_data(answered))
+    assert response.status_code == 302
+    answered.refresh_from_db()
+    assert answered.version == version
+
+
+def test_rewording_a_question_in_the_admin_bumps_the_version(answered, moderator):
+    _m, client = moderator
+    version = answered.version
+    data = _change_data(answered)
+    data["questions-2-title"] = "为什么呢?"
+    data["questions-0-choices_text"] = "Yes\nNo\nMaybe"
+    assert _post_change(client, answered, data).status_code == 302
+    answered.refresh_from_db()
+    assert answered.version > version
+    assert [c.label for c in answered.q["q1"].choices.order_by("order")] == ["Yes", "No", "Maybe"]
+
+
+def test_admin_refuses_removing_a_choice_after_submissions(answered, moderator):
+    _m, client = moderator
+    data = _change_data(answered)
+    data["questions-0-choices_text"] = "No"  # "Yes" was never picked, but answers exist
+    response = _post_change(client, answered, data)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][1].formset.errors[0]
+    assert "choices_text" in errors and _zh(CHOICES_LOCKED) in str(errors["choices_text"])
+    assert answered.q["q1"].choices.count() == 2
+
+
+def test_admin_refuses_changing_a_question_type_after_submissions(answered, moderator):
+    _m, client = moderator
+    data = _change_data(answered)
+    data["questions-2-type"] = "long_text"
+    response = _post_change(client, answered, data)
+    assert response.status_code == 200
+    assert "type" in response.context["inline_admin_formsets"][1].formset.errors[2]
+    assert Question.objects.get(pk=answered.q["q3"].pk).type == "short_text"
+
+
+def test_admin_refuses_deleting_a_question_after_submissions(answered, moderator):
+    """An unanswered question: the service's rule; an answered one: also the admin's own
+    protected-objects check (the answers restrict the deletion)."""
+    _m, client = moderator
+    for index, key in ((3, "x0"), (2, "q3")):
+        data = _change_data(answered)
+        data[f"questions-{index}-DELETE"] = "on"
+        response = _post_change(client, answered, data)
+        assert response.status_code == 200
+        errors = str(response.context["inline_admin_formsets"][1].formset.non_form_errors())
+        assert errors
+        if key == "x0":
+            assert _zh(QUESTIONS_LOCKED) in errors
+        assert Question.objects.filter(pk=answered.q[key].pk).exists()
+
+
+def test_admin_refuses_cap_below_submitted_and_anonymous_after_publishing(answered, moderator):
+    _m, client = moderator
+    data = _change_data(answered)
+    data["response_cap"] = "0"
+    data["anonymous"] = "on"
+    response = _post_change(client, answered, data)
+    assert response.status_code == 200  # a form error, not a 500
+    errors = response.context["adminform"].form.errors
+    assert "response_cap" in errors
+    answered.refresh_from_db()
+    assert (answered.response_cap, answered.anonymous) == (None, False)
+
+    del data["response_cap"]
+    data["response_cap"] = "1"
+    response = _post_change(client, answered, data)
+    assert "anonymous" in response.context["adminform"].form.errors
+    del data["anonymous"]
+    assert _post_change(client, answered, data).status_code == 302
+    answered.refresh_from_db()
+    assert answered.response_cap == 1
+
+
+def test_question_page_refuses_deleting_a_picked_choice_and_changing_type(answered, moderator):
+    _m, client = moderator
+    q1 = answered.q["q1"]
+    yes, no = answered.c["q1"]["Yes"], answered.c["q1"]["No"]
+    url = reverse("admin:surveys_question_change", args=[q1.pk])
+    assert client.get(url).status_code == 200
+    data = {
+        "type": q1.type,
+        "title": q1.title,
+        "required": "on",
+        **_management("choices", 2, initial=2),
+    }
+    for i, choice in enumerate((yes, no)):
+        data.update(
+            _question(
+                "choices", i, id=choice.id, question=q1.pk, label=choice.label, order=str(i + 1)
+            )
+        )
+    data["choices-0-DELETE"] = "on"  # "Yes" was never picked: the service's rule refuses it
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = str(response.context["inline_admin_formsets"][0].formset.non_form_errors())
+    assert _zh(CHOICES_LOCKED) in errors
+    assert Choice.objects.filter(pk=yes.pk).exists()
+
+    del data["choices-0-DELETE"]
+    data["type"] = "dropdown"
+    response = client.post(url, data)
+    assert response.status_code == 200 and "type" in response.context["adminform"].form.errors
+    data["type"] = q1.type
+    data["choices-0-label"] = "是"  # relabelling is allowed
+    assert client.post(url, data).status_code == 302
+    yes.refresh_from_db()
+    assert yes.label == "是"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
+from community.errors import Conflict
+from surveys import services
 from surveys.models import Answer, Participation, Response, Survey
+from surveys.services import ChoiceSpec
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
 from tests.surveys.factories import basic_questions, make_survey
@@ -86,3 +90,71 @@ def test_database_refuses_count_over_cap(community):
     survey = make_survey(community, basic_questions(), response_cap=1, submitted_count=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         Survey.objects.filter(pk=survey.pk).update(submitted_count=2)
+
+
+def _blocked_backends() -> int:
+    """Sessions of this database waiting for a lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("remove_picked_choice", [False, True])
+def test_first_submission_racing_an_authoring_edit(needs_postgres, community, remove_picked_choice):
+    """The authoring services hold the survey row lock: a first submission cannot count itself
+    (and commit) until the edit commits. When the edit removed the choice the submission picked
+    (allowed: nothing was submitted yet), the answers' foreign key refuses the submission at
+    COMMIT -- a 409 ``survey_changed``, nothing half-written. Control: a relabelling lets the
+    submission through."""
+    survey = make_survey(community, basic_questions())
+    moderator = MembershipFactory(community=community, tier="moderator")
+    member = MembershipFactory(community=community)
+    q1 = survey.q["q1"]
+    choices = [ChoiceSpec(c.id, c.label) for c in q1.choices.order_by("order")]
+    if remove_picked_choice:
+        choices = [c for c in choices if c.label != "No"]
+    else:
+        choices = [c._replace(label=c.label + "!") for c in choices]
+    answers = _answers(survey)  # picks "No", validated against the definition before the edit
+    edited, release = threading.Event(), threading.Event()
+
+    def edit():
+        try:
+            with transaction.atomic():
+                services.choice_sync(actor=moderator, question_id=q1.id, choices=choices)
+                edited.set()
+                assert release.wait(30)
+        finally:
+            connections.close_all()
+
+    def submit():
+        try:
+            assert edited.wait(30)
+            return services.response_submit(membership=member, survey=survey, answers=answers)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        editing = pool.submit(edit)
+        submitting = pool.submit(submit)
+        deadline = time.monotonic() + 30
+        while _blocked_backends() == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _blocked_backends() == 1  # the submission waits for the survey row
+        assert not submitting.done()
+        release.set()
+        editing.result()
+        if remove_picked_choice:
+            with pytest.raises(Conflict) as refused:
+                submitting.result()
+            assert refused.value.code == "survey_changed"
+        else:
+            submitting.result()
+
+    counted = 0 if remove_picked_choice else 1
+    assert Survey.objects.get(pk=survey.pk).submitted_count == counted
+    assert Response.objects.filter(status="submitted").count() == counted
+    assert Answer.objects.count() == 3 * counted

@@ -1,4 +1,4 @@
-"""Every write of the surveys app: authoring actions, drafts, submissions, edits, exports.
+"""Members' responses: drafts, submissions and edits.
 
 Lock order (always): the member's participation row, then their response row, then -- only
 in ``response_submit``, as the very last statement before COMMIT -- the survey row, through
@@ -9,217 +9,37 @@ serialize for microseconds, not for the whole transaction.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.core.files import File
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ErrorDetail
-from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from community.authz import Action, can, ensure
-from community.errors import Conflict, DomainError, Forbidden, NotFound
+from community.authz import Action, ensure
+from community.errors import Conflict, NotFound
 from community.locking import lock_rows, lock_sql
 from community.models import Membership, User
-from community.timezones import localize
-from surveys.definition import build_definition, definition_for
+from surveys.definition import definition_for
 from surveys.engine import (
-    NON_FIELD_ERRORS,
-    CleanResult,
-    DefinitionError,
     QuestionType,
     SurveyDefinition,
-    check_definition,
     clean_response,
 )
 from surveys.models import (
     Answer,
-    Choice,
-    Export,
-    ExportFormat,
-    ExportStatus,
-    Page,
     Participation,
-    Question,
     Response,
     ResponseStatus,
     Survey,
-    SurveyState,
     SurveyStatus,
-    export_storage,
     hash_edit_token,
     new_edit_token,
 )
-
-
-# --- errors ---------------------------------------------------------------------------------
-class DefinitionInvalid(DomainError):
-    """The survey's definition does not pass ``check_definition``; ``errors`` lists why."""
-
-    default_code = "invalid_definition"
-
-    def __init__(self, errors: list[DefinitionError]):
-        super().__init__(
-            _("The survey cannot be published: %(count)d problem(s) in its questions.")
-            % {"count": len(errors)}
-        )
-        self.errors = errors
-
-
-def _raise_answer_errors(result: CleanResult) -> None:
-    """Raise a 400 whose error ``attr`` names the question: ``answers.<question id>``."""
-    if result.is_valid:
-        return
-    detail = {}
-    for key, messages in result.errors.items():
-        attr = "answers" if key == NON_FIELD_ERRORS else f"answers.{key}"
-        detail[attr] = [ErrorDetail(message, code="invalid_answer") for message in messages]
-    raise ApiValidationError(detail)
-
-
-def _refuse_unless_accepting(survey: Survey, *, editing: bool = False) -> None:
-    """409 unless the survey takes answers now (an edit of a submitted response is also
-    fine when the survey is full, since it adds nothing)."""
-    state = survey.state()
-    if state == SurveyState.OPEN or (editing and state == SurveyState.FULL):
-        return
-    if state == SurveyState.FULL:
-        raise Conflict(_("This survey has reached its response limit."), code="survey_full")
-    if state == SurveyState.SCHEDULED:
-        raise Conflict(_("This survey is not open yet."), code="survey_not_open")
-    raise Conflict(_("This survey is closed."), code="survey_closed")
-
-
-def respondent_key(*, survey: Survey, user: User) -> str:
-    """Stable per (survey, member) key for shuffling choices. An HMAC, so it reveals nothing
-    about the member; never stored for anonymous surveys."""
-    message = f"{survey.pk}:{user.pk}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:32]
-
-
-# --- authoring (admin) ----------------------------------------------------------------------
-def survey_check(*, survey: Survey) -> list[DefinitionError]:
-    """Problems of the survey's definition (built fresh, not from cache), translated."""
-    return check_definition(build_definition(survey), gettext=_)
-
-
-def survey_publish(*, actor: Membership, survey_id: str) -> Survey:
-    """Publish a draft (or re-open a closed) survey after checking its definition.
-
-    Raises :class:`DefinitionInvalid` with every problem, so the admin can show them all."""
-    with transaction.atomic():
-        survey = lock_rows(Survey.objects.filter(pk=survey_id)).first()
-        if survey is None or survey.community_id != actor.community_id:
-            raise NotFound(_("Survey not found."))
-        if not can(actor, Action.MODERATE):
-            raise Forbidden(_("Only moderators can publish surveys."), code="tier_too_low")
-        if survey.status == SurveyStatus.PUBLISHED:
-            raise Conflict(_("This survey is already published."), code="already_published")
-        errors = survey_check(survey=survey)
-        if not Question.objects.filter(community_id=survey.community_id, survey=survey).exists():
-            raise DomainError(_("Add at least one question first."), code="no_questions")
-        if errors:
-            raise DefinitionInvalid(errors)
-        survey.status = SurveyStatus.PUBLISHED
-        survey.published_at = survey.published_at or timezone.now()
-        if survey.closes_at and survey.closes_at <= timezone.now():
-            raise DomainError(_("The closing time is in the past."), code="closes_in_past")
-        survey.save(update_fields=["status", "published_at", "updated_at"])
-    return survey
-
-
-def survey_close(*, actor: Membership, survey_id: str) -> Survey:
-    """Close a published survey now: it stops taking answers and edits."""
-    with transaction.atomic():
-        survey = lock_rows(Survey.objects.filter(pk=survey_id)).first()
-        if survey is None or survey.community_id != actor.community_id:
-            raise NotFound(_("Survey not found."))
-        if not can(actor, Action.MODERATE):
-            raise Forbidden(_("Only moderators can close surveys."), code="tier_too_low")
-        if survey.status != SurveyStatus.PUBLISHED:
-            raise Conflict(_("Only a published survey can be closed."), code="not_published")
-        survey.status = SurveyStatus.CLOSED
-        survey.save(update_fields=["status", "updated_at"])
-    return survey
-
-
-def _remap_condition(condition: Any, ids: dict[str, str]) -> Any:
-    """A copied condition with old question/choice ids replaced by the copies' ids."""
-    if not isinstance(condition, dict):
-        return condition
-    rules = []
-    for rule in condition.get("rules") or []:
-        if isinstance(rule, dict):
-            rule = dict(rule)
-            rule["question_id"] = ids.get(rule.get("question_id"), rule.get("question_id"))
-            value = rule.get("value")
-            if isinstance(value, str):
-                rule["value"] = ids.get(value, value)
-        rules.append(rule)
-    return {**condition, "rules": rules}
-
-
-def survey_duplicate(*, actor: Membership, survey_id: str) -> Survey:
-    """Copy a survey (as a new draft) with its pages, questions, choices and logic; the
-    conditions of the copy refer to the copied questions and choices."""
-    survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
-    if survey is None:
-        raise NotFound(_("Survey not found."))
-    with transaction.atomic():
-        copy = Survey.objects.get(pk=survey.pk)
-        copy.pk = None
-        copy.id = Survey._meta.get_field("id").default()
-        copy.title = _("%(title)s (copy)") % {"title": survey.title}
-        copy.status = SurveyStatus.DRAFT
-        copy.submitted_count = 0
-        copy.version = 1
-        copy.published_at = None
-        copy.created_at = timezone.now()
-        copy.author = actor.user if actor.user.pk else survey.author
-        copy.save(force_insert=True)
-        ids: dict[str, str] = {}
-        pages = list(Page.objects.filter(community_id=survey.community_id, survey=survey))
-        questions = list(Question.objects.filter(community_id=survey.community_id, survey=survey))
-        choices = list(Choice.objects.filter(community_id=survey.community_id, survey=survey))
-        id_default = Page._meta.get_field("id").default
-        for row in [*pages, *questions, *choices]:
-            ids[row.id] = id_default()
-        new_pages = [
-            Page(
-                id=ids[p.id],
-                community_id=copy.community_id,
-                survey=copy,
-                order=p.order,
-                title=p.title,
-                description=p.description,
-                condition=_remap_condition(p.condition, ids),
-            )
-            for p in pages
-        ]
-        Page.objects.bulk_create(new_pages)
-        new_questions = []
-        for q in questions:
-            q.pk = ids[q.id]
-            q.id = q.pk
-            q.survey = copy
-            q.page_id = ids.get(q.page_id) if q.page_id else None
-            q.condition = _remap_condition(q.condition, ids)
-            new_questions.append(q)
-        Question.objects.bulk_create(new_questions)
-        for c in choices:
-            c.id = ids[c.id]
-            c.survey = copy
-            c.question_id = ids[c.question_id]
-        Choice.objects.bulk_create(choices)
-    return copy
+from surveys.services.common import _raise_answer_errors, _refuse_unless_accepting, respondent_key
 
 
 # --- responses (API) -----------------------------------------------------------------------
@@ -357,6 +177,7 @@ def response_save_draft(
             survey=survey, user=user, participation=participation, token=token
         )
         response.answers = result.to_json()
+        response.definition_version = survey.version
         response.updated_at = now
         response.save()
         if participation.status != ResponseStatus.SUBMITTED:
@@ -365,6 +186,22 @@ def response_save_draft(
             participation.draft = response
         participation.save(update_fields=["status", "submissions", "draft", "submitted"])
     return ResponseResult(response, token_out)
+
+
+@contextmanager
+def _atomic_answers() -> Iterator[None]:
+    """``transaction.atomic`` for writing a submitted response's answer rows. Their foreign
+    keys are checked at COMMIT; they fail only when a moderator deleted a question or choice
+    (allowed before the first submission) after this response was validated: refuse it whole
+    with a 409 instead of a 500."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise Conflict(
+            _("This survey changed while you were answering it; reload it and try again."),
+            code="survey_changed",
+        ) from exc
 
 
 def _check_participant(membership: Membership, survey: Survey) -> None:
@@ -404,13 +241,14 @@ def response_submit(
     result = clean_response(definition, answers, partial=False, gettext=_)
     _raise_answer_errors(result)
     now = timezone.now()
-    with transaction.atomic():
+    with _atomic_answers():
         participation = _locked_participation(survey=survey, user=user)
         _refuse_second_response(survey, participation)
         response, token_out = _draft_for_update(
             survey=survey, user=user, participation=participation, token=token
         )
         response.answers = result.to_json()
+        response.definition_version = survey.version
         response.status = ResponseStatus.SUBMITTED
         response.updated_at = now
         response.submitted_at = now
@@ -472,7 +310,7 @@ def response_edit(
     definition = definition_for(survey)
     result = clean_response(definition, answers, partial=False, gettext=_)
     _raise_answer_errors(result)
-    with transaction.atomic():
+    with _atomic_answers():
         if survey.anonymous:
             response = _anonymous_response(
                 survey=survey, token=token, status=ResponseStatus.SUBMITTED
@@ -485,8 +323,9 @@ def response_edit(
         if response is None:
             raise NotFound(_("You have no submitted response to this survey."), code="no_response")
         response.answers = result.to_json()
+        response.definition_version = survey.version
         response.updated_at = timezone.now()
-        response.save(update_fields=["answers", "updated_at"])
+        response.save(update_fields=["answers", "definition_version", "updated_at"])
         _write_answer_rows(survey, definition, response, result.values, replace=True)
     return response
 
@@ -575,157 +414,3 @@ def _write_answer_rows(
             ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-# --- exports --------------------------------------------------------------------------------
-def _queue_export(export_id: str) -> None:
-    """Queue the export's task once the transaction commits. ``robust``: a broker outage
-    after COMMIT must not turn a request that succeeded into an error (or skip the other
-    after-commit work); the export stays pending and ``exports_sweep`` queues it again."""
-    from surveys.tasks import run_export
-
-    transaction.on_commit(lambda: run_export.delay(export_id), robust=True)
-
-
-def export_request(*, actor: Membership, survey_id: str, format: str) -> Export:
-    """Create an export of the survey's submitted responses and queue the task after
-    commit (the task loads the row by id)."""
-    if format not in ExportFormat.values:
-        raise DomainError(_("Unknown export format."), code="invalid_format", field="format")
-    survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
-    if survey is None:
-        raise NotFound(_("Survey not found."))
-    export = Export.objects.create(
-        community_id=survey.community_id,
-        survey=survey,
-        requested_by=actor.user if actor.user.pk else None,
-        format=format,
-    )
-    _queue_export(export.pk)
-    return export
-
-
-def _export_lease() -> timedelta:
-    return timedelta(minutes=settings.EXPORT_LEASE_MINUTES)
-
-
-def export_run(*, export_id: str) -> str:
-    """Write the export file. Streams the responses with a server-side cursor and writes row
-    by row (see ``surveys.exports``).
-
-    Safe to run twice: the worker claims a pending export (or a running one whose worker
-    fell silent past the lease) under a row lock, so two deliveries of one message do not
-    write at once, and a finished export is left alone. It then works for the attempt it
-    claimed: if the sweep has queued the export again meanwhile, this run's file is thrown
-    away ("superseded"). A storage error (``OSError``) puts the export back to pending for
-    the task's retry; any other error fails it."""
-    from surveys.exports import ExportSuperseded, write_export
-
-    now = timezone.now()
-    with transaction.atomic():
-        export = (
-            Export.objects.select_for_update(no_key=True)
-            .filter(pk=export_id)
-            .filter(
-                Q(status=ExportStatus.PENDING)
-                | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=now - _export_lease())
-            )
-            .first()
-        )
-        if export is None:
-            return "skipped"
-        export.status = ExportStatus.RUNNING
-        export.rows_done = 0
-        export.heartbeat_at = now
-        export.save(update_fields=["status", "rows_done", "heartbeat_at"])
-    mine = Export.objects.filter(pk=export_id, attempts=export.attempts)
-    export.survey = Survey.objects.select_related("community").get(pk=export.survey_id)
-    try:
-        write_export(export)
-    except ExportSuperseded:
-        return "superseded"
-    except OSError:
-        mine.filter(status=ExportStatus.RUNNING).update(
-            status=ExportStatus.PENDING, heartbeat_at=timezone.now()
-        )
-        raise
-    except Exception as exc:
-        mine.update(status=ExportStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
-        raise
-    return "done"
-
-
-def exports_sweep(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]:
-    """The periodic clean-up of exports (beat, every few minutes):
-
-    * an export pending or running but silent past ``EXPORT_LEASE_MINUTES`` lost its task
-      (broker outage, worker killed): it is queued again, as a new attempt, until it was
-      queued ``EXPORT_MAX_ATTEMPTS`` times; then it fails with a message saying so;
-    * a finished export older than ``EXPORT_RETENTION_DAYS`` has its file deleted and
-      becomes ``expired`` (member data is not kept longer than needed).
-
-    Rows are claimed with ``SKIP LOCKED``, so sweeps running at once never queue one export
-    twice, and a worker claiming an export at that moment is not waited for."""
-    now = now or timezone.now()
-    stale = Export.objects.filter(
-        status__in=[ExportStatus.PENDING, ExportStatus.RUNNING],
-        heartbeat_at__lt=now - _export_lease(),
-    )
-    with transaction.atomic():
-        given_up = list(
-            stale.filter(attempts__gte=settings.EXPORT_MAX_ATTEMPTS)
-            .select_for_update(no_key=True, skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        failed = Export.objects.filter(pk__in=given_up).update(
-            status=ExportStatus.FAILED,
-            error=_("The export did not finish after %(count)d attempts.")
-            % {"count": settings.EXPORT_MAX_ATTEMPTS},
-            finished_at=now,
-        )
-        retry = list(
-            stale.filter(attempts__lt=settings.EXPORT_MAX_ATTEMPTS)
-            .select_for_update(no_key=True, skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        requeued = Export.objects.filter(pk__in=retry).update(
-            status=ExportStatus.PENDING, attempts=F("attempts") + 1, heartbeat_at=now, rows_done=0
-        )
-        for export_id in retry:
-            _queue_export(export_id)
-    expired = 0
-    cutoff = now - timedelta(days=settings.EXPORT_RETENTION_DAYS)
-    old = Export.objects.filter(status=ExportStatus.DONE, finished_at__lt=cutoff)
-    for export_id, name in old.values_list("pk", "file")[:limit]:
-        # Mark first, then delete: a download already streaming keeps its open file, and no
-        # download starts on a file that is gone.
-        if Export.objects.filter(pk=export_id, status=ExportStatus.DONE).update(
-            status=ExportStatus.EXPIRED, file=""
-        ):
-            expired += 1
-            if name:
-                export_storage().delete(name)
-    return {"requeued": requeued, "failed": failed, "expired": expired}
-
-
-def export_file(*, actor: Membership | None, survey_id: str, export_id: str) -> tuple[File, str]:
-    """The finished export's file, opened for streaming, and the name to download it as.
-
-    Export files hold members' answers: only moderators and above of the survey's community
-    get them (the same tier that may request an export); everyone else gets 404."""
-    ensure(actor, Action.MODERATE)
-    export = (
-        Export.objects.filter(
-            pk=export_id,
-            survey_id=survey_id,
-            community_id=actor.community_id,
-            status=ExportStatus.DONE,
-        )
-        .select_related("survey__community")
-        .first()
-    )
-    if export is None or not export.file:
-        raise NotFound(_("Export not found."))
-    created = localize(export.created_at, export.survey.community)
-    name = f"{export.survey.title}-{created:%Y%m%d-%H%M}.{export.format}"
-    return export.file.open("rb"), name
