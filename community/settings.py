@@ -169,11 +169,9 @@ if DEBUG:
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "community.errors.ApiExceptionHandler",
-    "ERROR_SCHEMAS": {
-        "409": "community.openapi.ErrorResponse409Serializer",
-        "503": "community.openapi.ErrorResponse503Serializer",
-    },
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "409", "429", "503"],
+    # Which of these an operation documents, and with which codes, is derived from its code
+    # (community.openapi.AutoSchema).
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "409", "413", "429", "503"],
 }
 
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"
@@ -215,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "community.openapi.drop_storage_bounds",
+        "community.openapi.attr_placeholders_to_patterns",
     ],
     "TAGS": [
         {"name": "auth", "description": "WeChat login and tokens"},
