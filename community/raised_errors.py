@@ -97,9 +97,8 @@ class Derived:
         return found
 
 
-def _is_project_object(obj: Any) -> bool:
-    module = getattr(obj, "__module__", None) or ""
-    return module.split(".", 1)[0] in PROJECT_PACKAGES
+def _package(obj: Any) -> str:
+    return (getattr(obj, "__module__", None) or "").split(".", 1)[0]
 
 
 def _plain_function(obj: Any) -> types.FunctionType | None:
@@ -123,7 +122,8 @@ def _fstring_attr(node: ast.JoinedStr) -> str:
 
 
 class _Walker:
-    def __init__(self) -> None:
+    def __init__(self, packages: frozenset[str]) -> None:
+        self._packages = packages
         self._done: dict[tuple[Any, Any], _Summary] = {}
         self._active: set[tuple[Any, Any]] = set()
 
@@ -215,7 +215,7 @@ class _Walker:
                 out.serializers.add(callee)
             return
         func = _plain_function(callee)
-        if func is None or not _is_project_object(func):
+        if func is None or _package(func) not in self._packages:
             return
         inner = self.summary(func, owner if self._is_method_of(func, owner) else None)
         out.errors |= inner.errors
@@ -302,9 +302,10 @@ class _Walker:
 
 def raised_errors(handler: Any, view_class: type | None = None) -> Derived:
     """The errors ``handler`` (a view method, or any function) can answer, found by reading the
-    functions it calls. ``view_class`` resolves ``self.x`` and ``type(self).x``."""
+    functions it calls. ``view_class`` resolves ``self.x`` and ``type(self).x``. Functions of the
+    project packages and of the handler's own package are followed."""
     func = _plain_function(handler)
     if func is None:
         return Derived(errors=set(), serializers=set())
-    summary = _Walker().summary(func, view_class)
+    summary = _Walker(PROJECT_PACKAGES | {_package(func)}).summary(func, view_class)
     return Derived(errors=set(summary.errors), serializers=set(summary.serializers))
