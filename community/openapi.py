@@ -180,7 +180,7 @@ def _attr_pattern(attr: str) -> str | None:
     index = standardized_settings.LIST_INDEX_IN_API_SCHEMA
     if index not in parts and KEY not in parts:
         return None
-    regex = {index: "[0-9]+", KEY: ".+"}
+    regex = {index: "[0-9]+", KEY: "[\\s\\S]*"}
     return "^" + re.escape(sep).join(regex.get(p, re.escape(p)) for p in parts) + "$"
 
 

@@ -113,3 +113,17 @@ def test_a_user_without_wechat_credentials_still_signs_out(member, no_wechat):
     membership, _client = member
     client = client_for(membership.user)
     assert client.post("/api/v1/auth/logout").status_code == 204
+
+
+@pytest.mark.parametrize("opens_at", ["0100-05-16T09:36:02.9+23:56", "9999-12-31T23:59:59+00:00"])
+def test_poll_times_far_from_now_are_refused(make_member, opens_at):
+    """Year 100 rendered in Asia/Shanghai has the offset +08:05:43, which is no RFC 3339
+    date-time (found by the schemathesis run); year 9999 overflows when converted."""
+    moderator, client = make_member(tier="moderator")
+    response = client.post(
+        f"/api/v1/communities/{moderator.community_id}/polls",
+        {"title": "t", "kind": "proposal", "opens_at": opens_at, "closes_at": "2196-11-02T07:46"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["attr"] == "opens_at"
