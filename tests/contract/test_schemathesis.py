@@ -141,6 +141,23 @@ def fake_wechat(wechat_server):
     return wechat_server
 
 
+@pytest.fixture
+def configured_throttles():
+    """The throttle rates of the test settings and empty counters. DRF binds
+    ``SimpleRateThrottle.THROTTLE_RATES`` once, so a test that lowered the rates earlier in the
+    run would otherwise leave this run answering 429."""
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    previous = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    cache.clear()
+    yield
+    SimpleRateThrottle.THROTTLE_RATES = previous
+    cache.clear()
+
+
 def _path_strategies(seed: dict) -> dict[str, st.SearchStrategy]:
     return {
         "community_id": st.just(seed["community"].pk),
@@ -197,7 +214,9 @@ def _run_operation(operation, seed, base_url, path_strategies, failures, statuse
     return len(ran)
 
 
-def test_every_operation_conforms_to_the_contract(live_server, fake_wechat, settings):
+def test_every_operation_conforms_to_the_contract(
+    live_server, fake_wechat, configured_throttles, settings
+):
     settings.DEBUG = False
     seed = _seed()
     connection.close()  # the live server's threads open their own connections
