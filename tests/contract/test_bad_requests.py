@@ -127,3 +127,18 @@ def test_poll_times_far_from_now_are_refused(make_member, opens_at):
     )
     assert response.status_code == 400, response.content
     assert response.json()["errors"][0]["attr"] == "opens_at"
+
+
+def test_control_drf_json_parser_crashes_on_the_same_body():
+    """Without our parser the body above is a RecursionError (a 500), not a ParseError."""
+    from io import BytesIO
+
+    from rest_framework.exceptions import ParseError
+    from rest_framework.parsers import JSONParser
+
+    from community.parsers import SafeJSONParser
+
+    with pytest.raises(RecursionError):
+        JSONParser().parse(BytesIO(DEEP.encode()))
+    with pytest.raises(ParseError):
+        SafeJSONParser().parse(BytesIO(DEEP.encode()))
