@@ -7,10 +7,17 @@ error shape: ``{"type": ..., "errors": [{"code", "detail", "attr"}]}``.
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -60,6 +67,26 @@ class UpstreamUnavailable(DomainError):
     default_code = "wechat_unavailable"
 
 
+class ServiceNotConfigured(UpstreamUnavailable):
+    """A service the request needs (WeChat) has no credentials on this server: an operator's
+    fix, not the member's, so 503 rather than a crash."""
+
+    default_code = "wechat_not_configured"
+
+
+class RequestTooLarge(exceptions.APIException):
+    """The body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django's ``RequestDataTooBig``)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self):
+        limit_kb = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) // 1024
+        super().__init__(
+            _("The request body is too large (at most %(limit)s KB).") % {"limit": limit_kb}
+        )
+
+
 class _DomainAPIException(exceptions.APIException):
     def __init__(self, error: DomainError):
         self.status_code = error.status_code
@@ -72,6 +99,8 @@ class ApiExceptionHandler(ExceptionHandler):
     ``ValidationError`` (raised by services and model ``full_clean``)."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, RequestDataTooBig):
+            return RequestTooLarge()
         if isinstance(exc, DomainError):
             if exc.field:
                 return exceptions.ValidationError(
@@ -96,3 +125,11 @@ class ApiExceptionHandler(ExceptionHandler):
                 ]
             )
         return super().convert_known_exceptions(exc)
+
+    def report_exception(self, exc: exceptions.APIException, response) -> None:
+        # A domain 503 (WeChat busy or not configured) is an answer the contract promises, not a
+        # crash: log it without the ``got_request_exception`` signal error trackers listen to.
+        if isinstance(self.exc, DomainError):
+            logger.warning("%s %s: %s", response.status_code, self.exc.code, self.exc.message)
+            return
+        super().report_exception(exc, response)

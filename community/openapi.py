@@ -2,29 +2,129 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
+from drf_standardized_errors.openapi_utils import (
+    get_flat_serializer_fields,
+    get_serializer_fields_with_error_codes,
+)
+from drf_standardized_errors.settings import package_settings as standardized_settings
+from inflection import camelize
 from rest_framework import permissions, serializers
+
+from community.error_serializers import error_serializer as _error_serializer
+from community.raised_errors import ANY_ATTR, KEY, Derived, raised_errors
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
-    """Documents 403 on every authenticated operation (muted members, tiers) and 404 on every
-    operation with a path parameter (objects outside the member's communities)."""
+    """drf-standardized-errors' schema, with every status and ``code`` an operation can answer
+    derived from its code (:mod:`community.raised_errors`) and published as per-operation
+    components (``PollsBallotUpdateErrorResponse409`` with its ``code`` enum): domain errors of
+    the services, selectors and ``community.authz`` the handler reaches, service errors with
+    ``field`` as 400 validation errors of that ``attr``, query-parameter validation errors, 413
+    on operations with a body and 503 ``database_unavailable`` everywhere."""
+
+    def _derived(self) -> Derived:
+        cache = self.__dict__.setdefault("_derived_cache", {})
+        key = (type(self.view), self.method)
+        if key not in cache:
+            handler = getattr(type(self.view), self.method.lower(), None)
+            cache[key] = raised_errors(handler, type(self.view))
+        return cache[key]
+
+    def _takes_body(self) -> bool:
+        return self.method in {"POST", "PUT", "PATCH", "DELETE"} and (
+            self.get_request_serializer() is not None
+            or any(issubclass(s, serializers.BaseSerializer) for s in self._derived().serializers)
+        )
+
+    def _error_codes(self, status_code: str) -> set[str]:
+        """Codes of a non-validation error ``status_code`` this operation can answer."""
+        status = int(status_code)
+        codes = set(self._derived().codes(status)) | set(_ALWAYS.get(status, ()))
+        if status == 403 and super()._should_add_http403_error_response():
+            codes.add("permission_denied")
+        if status == 404 and super()._should_add_http404_error_response():
+            codes.add("not_found")
+        if status == 413 and self._takes_body():
+            codes.add("request_too_large")
+        if status == 429 and super()._should_add_http429_error_response():
+            codes.add("throttled")
+        return codes
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
-        # 409 and 503 are documented only where a view declares them (CONFLICT,
-        # WECHAT_UNAVAILABLE); the library would otherwise add them to every operation.
-        if status_code in {"409", "503"}:
+        if status_code in responses:
             return False
-        return super()._should_add_error_response(responses, status_code)
+        if status_code in {"400", "401"}:
+            return super()._should_add_error_response(responses, status_code) or bool(
+                status_code == "400" and self._derived().codes(400)
+            )
+        return bool(self._error_codes(status_code))
 
-    def _should_add_http403_error_response(self) -> bool:
-        return bool(self.get_auth()) or super()._should_add_http403_error_response()
+    def _component(self, suffix: str) -> str:
+        return f"{camelize(self.get_operation_id())}{suffix}"
 
-    def _should_add_http404_error_response(self) -> bool:
-        return "{" in self.path or super()._should_add_http404_error_response()
+    def _get_error_response_serializer(self, status_code: str):
+        if status_code in {"400", "401"}:
+            return super()._get_error_response_serializer(status_code)
+        enum = ServerErrorEnum if status_code.startswith("5") else ClientErrorEnum
+        return _error_serializer(
+            self._component(f"ErrorResponse{status_code}"),
+            enum.choices,
+            self._error_codes(status_code),
+        )
+
+    def _get_http400_serializer(self):
+        proxy = super()._get_http400_serializer()
+        client_codes = set(self._derived().codes(400))
+        if self._should_add_parse_error_response():
+            client_codes.add("parse_error")
+        if client_codes:
+            proxy.serializers[ClientErrorEnum.CLIENT_ERROR.value] = _error_serializer(
+                self._component("ClientErrorResponse400"), ClientErrorEnum.choices, client_codes
+            )
+        return proxy
+
+    def _should_add_validation_error_response(self) -> bool:
+        return super()._should_add_validation_error_response() or bool(
+            self._derived().validation_codes() or self._query_fields()
+        )
+
+    def _query_fields(self) -> list:
+        """Fields of the serializers a read validates its query parameters with."""
+        if self.method in {"PUT", "PATCH", "POST"}:
+            return []
+        fields = []
+        for serializer in self._derived().serializers:
+            fields.extend(get_flat_serializer_fields(serializer))
+        return get_serializer_fields_with_error_codes(fields)
+
+    def _determine_fields_with_error_codes(self):
+        return super()._determine_fields_with_error_codes() + self._query_fields()
+
+    def _get_validation_error_codes_by_field(self, data_fields) -> dict[str, set[str]]:
+        by_field = super()._get_validation_error_codes_by_field(data_fields)
+        derived = self._derived().validation_codes()
+        anywhere = derived.pop(ANY_ATTR, set())
+        for attr, codes in derived.items():
+            by_field[attr].update(codes)
+        if anywhere:
+            # A service error whose field is computed: it names one of the operation's fields
+            # (or an item of a JSON object field, ``answers.<key>``).
+            sep = standardized_settings.NESTED_FIELD_SEPARATOR
+            for data_field in data_fields:
+                by_field[data_field.name].update(anywhere)
+                if isinstance(data_field.field, serializers.JSONField | serializers.DictField):
+                    by_field[f"{data_field.name}{sep}{KEY}"].update(anywhere)
+        return by_field
+
+
+#: Codes every operation can answer whatever its code: the database is unreachable.
+_ALWAYS: dict[int, tuple[str, ...]] = {503: ("database_unavailable",)}
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -37,32 +137,6 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "Token from POST /api/v1/auth/wechat, sent as `Bearer <token>`.",
         }
-
-
-class _Error(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse409Serializer(serializers.Serializer):
-    """The object's state forbids the action now (closed, full, already decided)."""
-
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = _Error(many=True)
-
-    class Meta:
-        ref_name = "ErrorResponse409"
-
-
-class ErrorResponse503Serializer(serializers.Serializer):
-    """WeChat is busy or unreachable: try again in a moment."""
-
-    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = _Error(many=True)
-
-    class Meta:
-        ref_name = "ErrorResponse503"
 
 
 # Integer bounds that come from the database backend's column sizes (PostgreSQL's smallint and
@@ -100,8 +174,32 @@ def drop_storage_bounds(result, generator, request, public):
     return result
 
 
-CONFLICT = {409: ErrorResponse409Serializer}
-WECHAT_UNAVAILABLE = {503: ErrorResponse503Serializer}
+def _attr_pattern(attr: str) -> str | None:
+    sep = standardized_settings.NESTED_FIELD_SEPARATOR
+    parts = attr.split(sep)
+    index = standardized_settings.LIST_INDEX_IN_API_SCHEMA
+    if index not in parts and KEY not in parts:
+        return None
+    regex = {index: "[0-9]+", KEY: "[\\s\\S]*"}
+    return "^" + re.escape(sep).join(regex.get(p, re.escape(p)) for p in parts) + "$"
+
+
+def attr_placeholders_to_patterns(result, generator, request, public):
+    """drf-spectacular postprocessing hook. drf-standardized-errors documents the ``attr`` of an
+    error in a list item or object key as ``options.INDEX.label`` / ``answers.KEY``, but answers
+    ``options.0.label`` / ``answers.q1``: publish such attrs as a pattern the answers match."""
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        attr = schema.get("properties", {}).get("attr")
+        if not attr or len(attr.get("enum") or ()) != 1:
+            continue
+        pattern = _attr_pattern(attr["enum"][0])
+        if pattern:
+            schema["properties"]["attr"] = {
+                "type": "string",
+                "pattern": pattern,
+                "description": f"`{attr['enum'][0]}`: {pattern}",
+            }
+    return result
 
 
 class SchemaViewPermission(permissions.BasePermission):

@@ -165,7 +165,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["community.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["community.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "community.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "community.pagination.PageNumberPagination",
@@ -183,11 +183,9 @@ if DEBUG:
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "community.errors.ApiExceptionHandler",
-    "ERROR_SCHEMAS": {
-        "409": "community.openapi.ErrorResponse409Serializer",
-        "503": "community.openapi.ErrorResponse503Serializer",
-    },
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "409", "429", "503"],
+    # Which of these an operation documents, and with which codes, is derived from its code
+    # (community.openapi.AutoSchema).
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "409", "413", "429", "503"],
 }
 
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"
@@ -229,6 +227,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "community.openapi.drop_storage_bounds",
+        "community.openapi.attr_placeholders_to_patterns",
     ],
     "TAGS": [
         {"name": "auth", "description": "WeChat login and tokens"},

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, require, visible_membership
-from community.openapi import CONFLICT
 from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
@@ -284,7 +283,7 @@ class BallotView(APIView):
         ),
         parameters=[_POLL_ID],
         request=PollBallotIn,
-        responses={200: PollBallotOut, **CONFLICT},
+        responses={200: PollBallotOut},
         examples=BALLOT_EXAMPLES,
     )
     def put(self, request, poll_id: str):
@@ -314,7 +313,7 @@ class BallotView(APIView):
         ),
         parameters=[_POLL_ID],
         request=PollWithdrawIn,
-        responses={204: None, **CONFLICT},
+        responses={204: None},
     )
     def delete(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(
@@ -470,7 +469,7 @@ class OptionAddView(APIView):
         ),
         parameters=[_POLL_ID],
         request=PollOptionAddIn,
-        responses={201: PollOptionOut, **CONFLICT},
+        responses={201: PollOptionOut},
         examples=[OpenApiExample("Option", value={"label": "去露营"}, request_only=True)],
     )
     def post(self, request, poll_id: str):
@@ -492,7 +491,7 @@ class CloseView(APIView):
         description="Its author or a moderator. Final results are frozen and voters notified.",
         parameters=[_POLL_ID],
         request=None,
-        responses={200: PollDetailOut, **CONFLICT},
+        responses={200: PollDetailOut},
     )
     def post(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
@@ -513,7 +512,7 @@ class ReopenView(APIView):
         ),
         parameters=[_POLL_ID],
         request=PollReopenIn,
-        responses={200: PollDetailOut, **CONFLICT},
+        responses={200: PollDetailOut},
         examples=[
             OpenApiExample(
                 "New deadline", value={"closes_at": "2026-06-12T20:00:00+08:00"}, request_only=True

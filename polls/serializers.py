@@ -3,6 +3,9 @@ writable fields)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -20,6 +23,9 @@ from polls.models import (
 )
 from polls.openapi import NamedEnumField
 from polls.result_serializers import PollResultField
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def _id() -> serializers.CharField:
@@ -188,6 +194,16 @@ class PollNonVoterOut(serializers.Serializer):
 
 
 # --- input ----------------------------------------------------------------------------------
+class PollTimeField(serializers.DateTimeField):
+    """A poll or slot time: within 2000-2100, so it renders as an RFC 3339 date-time in every
+    community time zone (year 100 in Asia/Shanghai has the offset +08:05:43) and never
+    overflows when converted."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)])
+        super().__init__(**kwargs)
+
+
 class PollOptionIn(serializers.Serializer):
     label = serializers.CharField(
         max_length=200,
@@ -196,8 +212,8 @@ class PollOptionIn(serializers.Serializer):
         default="",
         help_text="Time polls may leave it blank: it is made from the slot.",
     )
-    starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    starts_at = PollTimeField(required=False, allow_null=True, default=None)
+    ends_at = PollTimeField(required=False, allow_null=True, default=None)
 
 
 class PollCreateIn(serializers.Serializer):
@@ -205,8 +221,8 @@ class PollCreateIn(serializers.Serializer):
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
     options = PollOptionIn(many=True, required=False, max_length=MAX_OPTIONS)
-    opens_at = serializers.DateTimeField(required=False, help_text="Default: now.")
-    closes_at = serializers.DateTimeField()
+    opens_at = PollTimeField(required=False, help_text="Default: now.")
+    closes_at = PollTimeField()
     ranked_method = serializers.ChoiceField(choices=RankedMethod.choices, required=False)
     min_selections = serializers.IntegerField(min_value=1, max_value=MAX_OPTIONS, required=False)
     max_selections = serializers.IntegerField(min_value=1, max_value=MAX_OPTIONS, required=False)
@@ -282,12 +298,12 @@ class PollWithdrawIn(serializers.Serializer):
 
 class PollOptionAddIn(serializers.Serializer):
     label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    starts_at = PollTimeField(required=False, allow_null=True, default=None)
+    ends_at = PollTimeField(required=False, allow_null=True, default=None)
 
 
 class PollReopenIn(serializers.Serializer):
-    closes_at = serializers.DateTimeField(
+    closes_at = PollTimeField(
         required=False, help_text="Needed when the old closing time has passed."
     )
 

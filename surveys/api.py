@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from community.authz import Action, visible_membership
 from community.errors import Forbidden, NotFound
-from community.openapi import CONFLICT
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from surveys import services
@@ -289,7 +288,7 @@ class DraftView(APIView):
         ),
         parameters=[TOKEN_HEADER],
         request=AnswersIn,
-        responses={200: DraftOut, **CONFLICT},
+        responses={200: DraftOut},
         examples=DRAFT_EXAMPLES,
     )
     def put(self, request, survey_id: str):
@@ -327,7 +326,7 @@ class SubmitView(APIView):
         ),
         parameters=[TOKEN_HEADER],
         request=SubmitIn,
-        responses={201: SubmittedOut, **CONFLICT},
+        responses={201: SubmittedOut},
         examples=SUBMIT_EXAMPLES,
     )
     def post(self, request, survey_id: str):
@@ -378,7 +377,7 @@ class MyResponseView(APIView):
         ),
         parameters=[TOKEN_HEADER],
         request=AnswersIn,
-        responses={200: SubmittedOut, **CONFLICT},
+        responses={200: SubmittedOut},
         examples=[OpenApiExample("Answers", value={"answers": EXAMPLE_ANSWERS}, request_only=True)],
     )
     def put(self, request, survey_id: str):

@@ -18,7 +18,6 @@ from community.api.serializers import (
     WeChatLoginIn,
 )
 from community.errors import NotFound
-from community.openapi import WECHAT_UNAVAILABLE
 from community.services.tokens import token_revoke
 from community.services.users import user_login_dev, user_login_wechat, user_update_profile
 from community.throttling import AuthThrottle, WriteThrottle
@@ -43,7 +42,7 @@ class WeChatLoginView(APIView):
             "(40226), `wechat_rate_limited` (429), `wechat_busy` (503, retry)."
         ),
         request=WeChatLoginIn,
-        responses={200: TokenOut, **WECHAT_UNAVAILABLE},
+        responses={200: TokenOut},
         examples=[
             OpenApiExample("Request", value={"code": "0a3Xk2ll2bwOXb4..."}, request_only=True),
             OpenApiExample(
@@ -113,7 +112,7 @@ class MeView(APIView):
         summary="Update my profile",
         description="Nicknames are screened by WeChat's content check (`content_risky`).",
         request=ProfileIn,
-        responses={200: UserOut, **WECHAT_UNAVAILABLE},
+        responses={200: UserOut},
         examples=[
             OpenApiExample(
                 "Change nickname",

@@ -19,7 +19,6 @@ from community.api.serializers import (
 )
 from community.authz import Action, can, require, visible_membership
 from community.models import Membership
-from community.openapi import CONFLICT, WECHAT_UNAVAILABLE
 from community.selectors import active_member_count, memberships_of_user
 from community.services import communities as services
 from community.services.communities import membership_touch
@@ -77,7 +76,7 @@ class JoinByShareTicketView(APIView):
             "approval. Errors: `invalid_encrypted_data`, `wrong_appid`, `invite_only`, `banned`."
         ),
         request=ShareTicketJoinIn,
-        responses={200: MyCommunityOut, **CONFLICT},
+        responses={200: MyCommunityOut},
     )
     def post(self, request):
         data = ShareTicketJoinIn(data=request.data)
@@ -126,7 +125,7 @@ class CommunityDetailView(APIView):
         summary="Edit the community (admins)",
         description="Changing `rules_text` publishes a new rules version every member accepts.",
         request=CommunityUpdateIn,
-        responses={200: CommunityDetailOut, **WECHAT_UNAVAILABLE},
+        responses={200: CommunityDetailOut},
     )
     def patch(self, request, community_id: str):
         actor = require(request.user, community_id, Action.MANAGE)
@@ -143,7 +142,7 @@ class LeaveView(APIView):
         tags=["communities"],
         summary="Leave the community",
         request=None,
-        responses={204: None, **CONFLICT},
+        responses={204: None},
     )
     def post(self, request, community_id: str):
         membership = visible_membership(request.user, community_id)
@@ -159,7 +158,7 @@ class AcceptRulesView(APIView):
         summary="Accept the group rules",
         description="Send the `rules_version` shown; 409 `rules_version_changed` if it moved on.",
         request=AcceptRulesIn,
-        responses={200: MyMembershipOut, **CONFLICT},
+        responses={200: MyMembershipOut},
     )
     def post(self, request, community_id: str):
         membership = visible_membership(request.user, community_id)
@@ -198,7 +197,6 @@ class ShareCodeView(APIView):
         ),
         responses={
             (200, "image/jpeg"): OpenApiResponse(response=bytes, description="JPEG image"),
-            **WECHAT_UNAVAILABLE,
         },
     )
     def get(self, request, community_id: str):

@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from community.api.serializers import MemberFilterIn, MemberOut, TierIn
 from community.authz import Action, require, visible_membership
-from community.openapi import CONFLICT
 from community.selectors import member_list
 from community.services import communities as services
 from community.throttling import WriteThrottle
@@ -64,7 +63,7 @@ def _member_action(name: str, service, summary: str, description: str):
         description=description,
         request=None,
         parameters=[_MEMBER_ID],
-        responses={200: MemberOut, **CONFLICT},
+        responses={200: MemberOut},
     )(view)
 
 
@@ -106,7 +105,7 @@ class TierView(APIView):
         ),
         request=TierIn,
         parameters=[_MEMBER_ID],
-        responses={200: MemberOut, **CONFLICT},
+        responses={200: MemberOut},
     )
     def post(self, request, community_id: str, member_id: str):
         actor = require(request.user, community_id, Action.MANAGE)

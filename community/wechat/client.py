@@ -39,8 +39,9 @@ import httpx
 from django.conf import settings
 from django.core.cache import BaseCache
 from django.core.cache import cache as default_cache
-from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext
 
+from community.errors import ServiceNotConfigured
 from community.wechat.errors import (
     ERRCODE_BAD_RESPONSE,
     ERRCODE_HTTP_STATUS,
@@ -530,9 +531,13 @@ class WeChatClient:
 
 def get_client() -> WeChatClient:
     """A client configured from the ``WECHAT_*`` settings as they are now, using the default
-    Django cache for the access token."""
+    Django cache for the access token. Without credentials it raises ``ServiceNotConfigured``
+    (503 ``wechat_not_configured``): a server without WeChat keeps working except the calls
+    that need WeChat."""
     if not settings.WECHAT_APPID or not settings.WECHAT_SECRET:
-        raise ImproperlyConfigured("Set WECHAT_APPID and WECHAT_SECRET to call the WeChat API.")
+        raise ServiceNotConfigured(
+            gettext("This server is not connected to WeChat yet. Please try again later.")
+        )
     return WeChatClient(
         base_url=settings.WECHAT_API_BASE,
         appid=settings.WECHAT_APPID,
