@@ -289,6 +289,16 @@ EDITABLE_BEFORE_VOTES = {
 }
 
 
+def _current_options(poll: Poll) -> list[dict]:
+    """The poll's stored options in the shape the validator takes: a time poll's slots must be
+    checked with their start and end, not just their labels."""
+    return list(
+        Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
+        .order_by("position", "created_at")
+        .values("label", "starts_at", "ends_at")
+    )
+
+
 def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:
     """Edit a poll (author or moderators). The ballot's shape (kind, secrecy, ranges, opening
     time) can change only while nobody has voted; a new closing time of an open poll is
@@ -318,9 +328,7 @@ def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:
         now = timezone.now()
         _validate_settings(
             kind=poll.kind,
-            options=[{"label": o.pk} for o in poll.options.all()]
-            if poll.kind != PollKind.PROPOSAL
-            else [],
+            options=_current_options(poll) if poll.kind != PollKind.PROPOSAL else [],
             opens_at=poll.opens_at,
             closes_at=poll.closes_at,
             now=now,
