@@ -60,20 +60,58 @@ class OptionFormSet(CustomInlineFormSet):
     def clean(self):
         super().clean()
         poll = self.instance
-        if not poll._state.adding or self.request is None or not poll.community_id:
+        if self.request is None or not poll.community_id:
             return
         if any(form.errors for form in self.forms):
             return
+        if not poll._state.adding and not hasattr(poll, "admin_changes"):
+            return  # the poll's own form is invalid: its errors show first
         actor = admin_actor(self.request.user, poll.community)
-        fields = {name: getattr(poll, name) for name in CREATE_FIELDS}
         try:
             with transaction.atomic():
-                services.poll_create(actor=actor, options=_option_rows([self]), **fields)
+                if poll._state.adding:
+                    fields = {name: getattr(poll, name) for name in CREATE_FIELDS}
+                    services.poll_create(actor=actor, options=_option_rows([self]), **fields)
+                else:
+                    _apply_edit(
+                        actor=actor, poll_id=poll.pk, changes=poll.admin_changes, formsets=[self]
+                    )
                 raise _DryRunSavepoint
         except _DryRunSavepoint:
             pass
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
+
+
+def _apply_edit(*, actor, poll_id: str, changes: dict, formsets) -> None:
+    """Save a change form through the services: the poll's changed fields, then each changed
+    option row (delete, add, or move/rename/reslot). Raises the first refusal."""
+    if changes:
+        services.poll_update(actor=actor, poll_id=poll_id, **changes)
+    for formset in formsets:
+        for f in formset.forms:
+            if not f.cleaned_data or f.instance.pk is None and not f.has_changed():
+                continue
+            data = f.cleaned_data
+            if data.get("DELETE") and f.instance.pk:
+                services.option_delete(actor=actor, option_id=f.instance.pk)
+            elif f.instance._state.adding:
+                services.option_add(
+                    actor=actor,
+                    poll_id=poll_id,
+                    label=data.get("label") or "",
+                    starts_at=data.get("starts_at"),
+                    ends_at=data.get("ends_at"),
+                )
+            elif f.has_changed():
+                services.option_update(
+                    actor=actor,
+                    option_id=f.instance.pk,
+                    position=data.get("position"),
+                    **{
+                        k: data[k] for k in ("label", "starts_at", "ends_at") if k in f.changed_data
+                    },
+                )
 
 
 def _option_rows(formsets) -> list[dict]:
@@ -167,15 +205,9 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
 
     # --- writes through the services -------------------------------------------------------
     def save_model(self, request, obj, form, change):
-        if not change:
-            return  # created in save_related, with its options, by poll_create
-        actor = admin_actor(request.user, obj.community)
-        changes = {
-            name: form.cleaned_data[name] for name in form.changed_data if name in CREATE_FIELDS
-        }
-        obj.refresh_from_db()
-        if changes:
-            self.run_service(request, services.poll_update, actor=actor, poll_id=obj.pk, **changes)
+        """Nothing here: a new poll is created with its options in ``save_related`` by
+        ``poll_create``; an edit is saved there too, poll and options in one go, after the
+        option formset's dry run showed that the services accept all of it."""
 
     def save_related(self, request, form, formsets, change):
         obj = form.instance
@@ -192,37 +224,15 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
             obj._state.db = poll._state.db
             return
         actor = admin_actor(request.user, obj.community)
-        for formset in formsets:
-            for f in formset.forms:
-                if not f.cleaned_data or f.instance.pk is None and not f.has_changed():
-                    continue
-                data = f.cleaned_data
-                if data.get("DELETE") and f.instance.pk:
-                    self.run_service(
-                        request, services.option_delete, actor=actor, option_id=f.instance.pk
-                    )
-                elif f.instance._state.adding:
-                    self.run_service(
-                        request,
-                        services.option_add,
-                        actor=actor,
-                        poll_id=obj.pk,
-                        label=data.get("label") or "",
-                        starts_at=data.get("starts_at"),
-                        ends_at=data.get("ends_at"),
-                    )
-                elif f.has_changed():
-                    changes = {
-                        k: data[k] for k in ("label", "starts_at", "ends_at") if k in f.changed_data
-                    }
-                    self.run_service(
-                        request,
-                        services.option_update,
-                        actor=actor,
-                        option_id=f.instance.pk,
-                        position=data.get("position"),
-                        **changes,
-                    )
+        self.run_service(
+            request,
+            _apply_edit,
+            actor=actor,
+            poll_id=obj.pk,
+            changes=obj.admin_changes,
+            formsets=formsets,
+        )
+        obj.refresh_from_db()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -231,6 +241,13 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
         class ValidatingForm(form):
             def clean(self):
                 data = super().clean()
+                if obj is not None:
+                    # read by the option formset's dry run and by save_related
+                    self.instance.admin_changes = {
+                        name: data[name]
+                        for name in self.changed_data
+                        if name in CREATE_FIELDS and name in data
+                    }
                 if obj is None and data.get("community"):
                     actor = admin_actor(request.user, data["community"])
                     if not can(actor, Action.CREATE_POLL):

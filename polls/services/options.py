@@ -126,6 +126,12 @@ def option_update(
     *, actor: Membership, option_id: str, position: int | None = None, **changes: Any
 ) -> Option:
     """Move an option (``position``) or, while nobody has voted, change its label or slot."""
+    if position is not None and position < 0:
+        raise DomainError(
+            _("The position of an option cannot be negative."),
+            code="invalid_position",
+            field="position",
+        )
     with transaction.atomic():
         option, poll = _option_to_manage(actor, option_id)
         changed = {k: v for k, v in changes.items() if getattr(option, k) != v}
