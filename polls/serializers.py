@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from community.api.serializers import UserOut
+from community.api.serializers import MemberTextField, UserOut
 from polls.counting import PROPOSAL_POSITIONS, TIME_ANSWERS
 from polls.models import (
     MAX_OPTIONS,
@@ -189,7 +189,7 @@ class PollNonVoterOut(serializers.Serializer):
 
 # --- input ----------------------------------------------------------------------------------
 class PollOptionIn(serializers.Serializer):
-    label = serializers.CharField(
+    label = MemberTextField(
         max_length=200,
         required=False,
         allow_blank=True,
@@ -201,8 +201,8 @@ class PollOptionIn(serializers.Serializer):
 
 
 class PollCreateIn(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    title = MemberTextField(max_length=200)
+    description = MemberTextField(max_length=5000, required=False, allow_blank=True, multiline=True)
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
     options = PollOptionIn(many=True, required=False, max_length=MAX_OPTIONS)
     opens_at = serializers.DateTimeField(required=False, help_text="Default: now.")
@@ -243,10 +243,11 @@ class PollBallotIn(serializers.Serializer):
         },
         help_text="proposal",
     )
-    reason = serializers.CharField(
+    reason = MemberTextField(
         max_length=500,
         required=False,
         allow_blank=True,
+        multiline=True,
         help_text="proposal, named polls only",
     )
     answers = serializers.DictField(
@@ -281,7 +282,13 @@ class PollWithdrawIn(serializers.Serializer):
 
 
 class PollOptionAddIn(serializers.Serializer):
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    label = MemberTextField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Time polls may leave it blank: it is made from the slot.",
+    )
     starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 

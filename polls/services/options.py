@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.models import Membership
+from community.text import text_key
 from polls.models import (
     MAX_OPTIONS,
     Option,
@@ -25,7 +26,7 @@ from polls.services.common import (
     may_manage,
     refresh_option_order,
 )
-from polls.services.polls import slot_label
+from polls.services.polls import option_label, slot_label
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def option_add(
                 code="slot_ends_before_start",
                 field="ends_at",
             )
-        label = label.strip()
+        label = option_label(label, field="label")
         if not label and starts_at:
             label = slot_label(starts_at, ends_at, actor.community.time_zone)
         if not label:
@@ -88,12 +89,7 @@ def option_add(
                 % {"n": MAX_OPTIONS},
                 code="too_many_options",
             )
-        if existing.filter(label=label).exists():
-            raise DomainError(
-                _("This poll already has an option with that label."),
-                code="duplicate_option",
-                field="label",
-            )
+        _refuse_look_alike(existing, label)
         top = stats["top"]
         option = Option.objects.create(
             community_id=poll.community_id,
@@ -106,6 +102,19 @@ def option_add(
         )
         refresh_option_order(poll)
         return option
+
+
+def _refuse_look_alike(options, label: str) -> None:
+    """Refuse a label that looks like one of ``options``' (same ``text_key``: ``爬山`` and
+    ``爬山\u200b``, ``ＡＢＣ`` and ``abc``), so members cannot split the vote between two
+    options they cannot tell apart."""
+    key = text_key(label)
+    if any(text_key(other) == key for other in options.values_list("label", flat=True)):
+        raise DomainError(
+            _("This poll already has an option with that label."),
+            code="duplicate_option",
+            field="label",
+        )
 
 
 def _option_to_manage(actor: Membership, option_id: str) -> tuple[Option, Poll]:
@@ -132,9 +141,24 @@ def option_update(
             code="invalid_position",
             field="position",
         )
+    if "label" in changes:
+        changes["label"] = option_label(changes["label"] or "", field="label")
     with transaction.atomic():
         option, poll = _option_to_manage(actor, option_id)
+        if "label" in changes:
+            starts_at = changes.get("starts_at", option.starts_at)
+            if not changes["label"] and starts_at:  # as at creation: named after the slot
+                changes["label"] = slot_label(
+                    starts_at, changes.get("ends_at", option.ends_at), actor.community.time_zone
+                )
+            if not changes["label"]:
+                raise DomainError(
+                    _("Every option needs a label."), code="label_required", field="label"
+                )
         changed = {k: v for k, v in changes.items() if getattr(option, k) != v}
+        if "label" in changed:
+            siblings = Option.objects.filter(community_id=poll.community_id, poll=poll)
+            _refuse_look_alike(siblings.exclude(pk=option.pk), changed["label"])
         if changed and poll.voter_count:
             raise Conflict(
                 _("Members have already voted; options can no longer be renamed."),

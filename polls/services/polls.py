@@ -14,6 +14,7 @@ from community.authz import Action, can
 from community.errors import Conflict, DomainError, Forbidden
 from community.models import Membership
 from community.selectors import active_member_count
+from community.text import member_text, text_key
 from polls.models import (
     MAX_OPTIONS,
     Option,
@@ -81,8 +82,8 @@ def _validate_settings(
             code="too_many_options",
             field="options",
         )
-    labels = [o["label"] for o in options]
-    if len(set(labels)) != len(labels):
+    keys = [text_key(o["label"]) for o in options]
+    if len(set(keys)) != len(keys):
         raise DomainError(
             _("Two options have the same label."), code="duplicate_option", field="options"
         )
@@ -139,6 +140,16 @@ def _validate_settings(
         )
 
 
+TITLE_MAX_LENGTH = Poll._meta.get_field("title").max_length
+LABEL_MAX_LENGTH = Option._meta.get_field("label").max_length
+
+
+def option_label(label: str, *, field: str) -> str:
+    """An option's label in the published normal form; blank is allowed here (a time slot's
+    label is then made from its times; other options refuse it)."""
+    return member_text(label, field=field, blank=True, max_length=LABEL_MAX_LENGTH)
+
+
 def slot_label(starts_at: datetime, ends_at: datetime | None, tz_name: str) -> str:
     from zoneinfo import ZoneInfo
 
@@ -186,8 +197,10 @@ def poll_create(
     now = timezone.now()
     opens_at = opens_at or now
     options = [dict(o) for o in (options or [])]
+    title = member_text(title, field="title", max_length=TITLE_MAX_LENGTH)
+    description = member_text(description, field="description", multiline=True, blank=True)
     for option in options:
-        option["label"] = (option.get("label") or "").strip()
+        option["label"] = option_label(option.get("label") or "", field="options")
         if not option["label"] and option.get("starts_at"):
             option["label"] = slot_label(
                 option["starts_at"], option.get("ends_at"), community.time_zone
@@ -306,6 +319,12 @@ def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:
     unknown = set(changes) - EDITABLE_ALWAYS - EDITABLE_BEFORE_VOTES
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    if "title" in changes:
+        changes["title"] = member_text(changes["title"], field="title", max_length=TITLE_MAX_LENGTH)
+    if "description" in changes:
+        changes["description"] = member_text(
+            changes["description"] or "", field="description", multiline=True, blank=True
+        )
     with transaction.atomic():
         poll = locked_poll(actor, poll_id)
         if not may_manage(actor, poll):
