@@ -1,7 +1,8 @@
 """Text that members and moderators publish (titles, labels, nicknames, descriptions, answers).
 
 One normal form, so that what looks the same is stored the same and nothing invisible is
-published: Unicode NFKC (full-width ``ＡＢＣ`` becomes ``ABC``, the ideographic space a space),
+published: Unicode NFKC (full-width ``ＡＢＣ`` becomes ``ABC``, the ideographic space a space;
+the full-width punctuation Chinese is written with stays as typed),
 without zero-width, bidirectional-control and other invisible format characters (they let
 ``爬山`` and ``爬山\\u200b`` look identical, or reverse what a line seems to say), without
 control characters, and without surrounding whitespace. Single-line text also has every run of
@@ -35,9 +36,21 @@ _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+#: Full-width punctuation that Chinese text is written with (，？！：；（） ...). NFKC would turn it
+#: into ASCII punctuation ("周六去哪里？" into "周六去哪里?"), so it is kept as typed; it still
+#: folds to ASCII in :func:`text_key`, where only the comparison matters.
+FULL_WIDTH_PUNCTUATION = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff5e]+)")
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, except for the full-width punctuation of Chinese text."""
+    parts = FULL_WIDTH_PUNCTUATION.split(text)
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+
+
 def normalize_text(value: str, *, multiline: bool = False) -> str:
     """``value`` in the published normal form (see the module docstring); may be empty."""
-    text = unicodedata.normalize("NFKC", value)
+    text = _nfkc(value)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = CONTROL.sub("", INVISIBLE.sub("", text))
     if not multiline:
