@@ -23,6 +23,7 @@ from community.models import (
 from community.models.communities import new_invite_code
 from community.services.content import content_check
 from community.services.tokens import tokens_revoke_all
+from community.text import member_text
 from community.wechat import decrypt_data
 
 ACTIVITY_GRANULARITY = timedelta(minutes=5)
@@ -152,7 +153,12 @@ def community_update(*, actor: Membership, **fields) -> Community:
     """Edit a community's name, description, rules, join policy or poll creation setting.
 
     Changing the rules text bumps its version, so every member is asked to accept it again
-    (the editor accepts it by editing)."""
+    (the editor accepts it by editing). Texts are published in ``community.text``'s normal
+    form (the admin reaches here without the API's serializer)."""
+    for name in {"name", "description", "rules_text"} & set(fields):
+        fields[name] = member_text(
+            fields[name], field=name, multiline=name != "name", blank=name != "name"
+        )
     community = Community.objects.select_for_update().get(pk=actor.community_id)
     allowed = {"name", "description", "rules_text", "join_policy", "members_can_create_polls"}
     changed = []

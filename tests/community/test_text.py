@@ -9,7 +9,9 @@ import pytest
 
 from community.errors import DomainError
 from community.models import Community, Tier, User
+from community.services.users import user_update_profile
 from community.text import member_text, normalize_text, text_key
+from tests.admin_forms import change_form
 
 ZW = "\u200b"  # zero-width space
 RLO = "\u202e"  # right-to-left override
@@ -155,3 +157,45 @@ def test_invisible_community_texts_save_nothing(make_member, community, field, s
     else:  # description and rules may be empty: the invisible text is published as nothing
         assert response.status_code == 200, response.content
         assert getattr(Community.objects.get(pk=community.pk), field) == ""
+
+
+# --- the admin path (services normalise what no serializer saw) ---------------------------------
+@pytest.fixture
+def admin_page(client, make_member):
+    membership, _api = make_member(tier=Tier.ADMIN)
+    membership.user.is_staff = True
+    membership.user.save()
+    client.force_login(membership.user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.mark.django_db
+def test_the_community_admin_publishes_texts_in_normal_form(admin_page, community, screened):
+    url = f"/admin/community/community/{community.pk}/change/"
+    data = change_form(admin_page, url)
+    data.update(name=f"{RLO}周末{ZW}徒步群", rules_text="１. 友善\u200e")
+    response = admin_page.post(url, data, follow=True)
+    assert response.status_code == 200
+    community.refresh_from_db()
+    assert (community.name, community.rules_text) == ("周末徒步群", "1. 友善")
+
+
+@pytest.mark.django_db
+def test_the_community_admin_refuses_an_invisible_name(admin_page, community, screened):
+    url = f"/admin/community/community/{community.pk}/change/"
+    before = Community.objects.filter(pk=community.pk).values().get()
+    data = change_form(admin_page, url)
+    data["name"] = ZW + RLO
+    response = admin_page.post(url, data, follow=True)
+    errors = [str(m) for m in response.context["messages"] if m.level_tag == "error"]
+    assert any("invisible characters" in e for e in errors), errors
+    assert Community.objects.filter(pk=community.pk).values().get() == before
+
+
+@pytest.mark.django_db
+def test_the_profile_service_refuses_an_invisible_nickname(member):
+    membership, _client = member
+    with pytest.raises(DomainError) as refused:
+        user_update_profile(user=membership.user, nickname=INVISIBLE_ONLY)
+    assert refused.value.code == "blank"
