@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from community.admin import CommunityScopedAdmin
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
+from community.models import Membership
 from polls import services
 from polls.models import Ballot, Option, Poll, PollKind
 from polls.results import compute_results, tallies_of
@@ -47,13 +48,14 @@ CREATE_FIELDS = [
 
 
 class _DryRunSavepoint(Exception):
-    """Raised to roll back the trial ``poll_create`` of a new poll's admin form."""
+    """Raised to roll back the trial run of the services behind a poll's admin form."""
 
 
 class OptionFormSet(CustomInlineFormSet):
-    """Options of a poll. For a new poll, ``clean`` runs ``poll_create`` in a savepoint that is
-    rolled back, so every rule of the service shows as a form error instead of failing the save
-    (the real creation happens in ``PollAdmin.save_related``)."""
+    """Options of a poll. ``clean`` runs the services of the whole form (``poll_create`` for
+    a new poll; ``poll_update`` and the option services for an edit) in a savepoint that is
+    rolled back, so every rule of the services shows as a form error and a refused edit saves
+    nothing, not even its allowed parts (the real run happens in ``PollAdmin.save_related``)."""
 
     request = None
 
@@ -83,9 +85,11 @@ class OptionFormSet(CustomInlineFormSet):
             raise forms.ValidationError(exc.message) from exc
 
 
-def _apply_edit(*, actor, poll_id: str, changes: dict, formsets) -> None:
-    """Save a change form through the services: the poll's changed fields, then each changed
-    option row (delete, add, or move/rename/reslot). Raises the first refusal."""
+@transaction.atomic
+def _apply_edit(*, actor: Membership, poll_id: str, changes: dict, formsets) -> None:
+    """Save a change form through the services, all or nothing: the poll's changed fields,
+    then each changed option row (delete, add, or move/rename/reslot). Raises the first
+    refusal."""
     if changes:
         services.poll_update(actor=actor, poll_id=poll_id, **changes)
     for formset in formsets:
@@ -104,13 +108,11 @@ def _apply_edit(*, actor, poll_id: str, changes: dict, formsets) -> None:
                     ends_at=data.get("ends_at"),
                 )
             elif f.has_changed():
+                slot = {
+                    k: data[k] for k in ("label", "starts_at", "ends_at") if k in f.changed_data
+                }
                 services.option_update(
-                    actor=actor,
-                    option_id=f.instance.pk,
-                    position=data.get("position"),
-                    **{
-                        k: data[k] for k in ("label", "starts_at", "ends_at") if k in f.changed_data
-                    },
+                    actor=actor, option_id=f.instance.pk, position=data.get("position"), **slot
                 )
 
 
