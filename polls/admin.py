@@ -7,6 +7,7 @@ schedules finalization exactly like ``POST /communities/{id}/polls``."""
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableInlineAdminMixin
 from django import forms
@@ -109,11 +110,22 @@ def _apply_edit(*, actor: Membership, poll_id: str, changes: dict, formsets) -> 
                 )
             elif f.has_changed():
                 slot = {
-                    k: data[k] for k in ("label", "starts_at", "ends_at") if k in f.changed_data
+                    k: data[k]
+                    for k in ("label", "starts_at", "ends_at")
+                    if k in f.changed_data and not _same_shown_time(data[k], f.initial.get(k))
                 }
                 services.option_update(
                     actor=actor, option_id=f.instance.pk, position=data.get("position"), **slot
                 )
+
+
+def _same_shown_time(new, stored) -> bool:
+    """Whether a submitted time is the stored one as the form showed it: the admin shows
+    times to the second, or to the minute in Chinese, so saving any other field would move
+    the times (and refuse a poll past its closing time as "closing in the past")."""
+    if not isinstance(new, datetime) or not isinstance(stored, datetime):
+        return False
+    return new in (stored.replace(microsecond=0), stored.replace(second=0, microsecond=0))
 
 
 def _option_rows(formsets) -> list[dict]:
@@ -248,7 +260,9 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
                     self.instance.admin_changes = {
                         name: data[name]
                         for name in self.changed_data
-                        if name in CREATE_FIELDS and name in data
+                        if name in CREATE_FIELDS
+                        and name in data
+                        and not _same_shown_time(data[name], getattr(obj, name))
                     }
                 if obj is None and data.get("community"):
                     actor = admin_actor(request.user, data["community"])

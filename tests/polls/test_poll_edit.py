@@ -343,3 +343,38 @@ def test_a_member_who_wrote_the_poll_may_edit_it(make_poll, make_member, communi
     assert services.option_update(actor=author, option_id=a, label="Alpha").label == "Alpha"
     services.option_delete(actor=author, option_id=a)
     assert _labels(poll) == ["B", "C"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_title_edit_leaves_the_times_alone(staff, make_poll, language):
+    """The admin shows times to the minute; saving another field must not move them (nor
+    refuse a poll whose closing time has passed as "closing in the past")."""
+    now = timezone.now()
+    poll = make_poll("single", opens_at=now - timedelta(hours=2, seconds=13))
+    Poll.objects.filter(pk=poll.pk).update(closes_at=now - timedelta(seconds=97))
+    poll.refresh_from_db()
+    staff.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    data = change_form(staff, _url(poll))
+    data["title"] = "Renamed after the close"
+    response = _save(staff, poll, data)
+    assert not _errors(response), _errors(response)
+    renamed = Poll.objects.get(pk=poll.pk)
+    assert renamed.title == "Renamed after the close"
+    assert (renamed.closes_at, renamed.opens_at) == (poll.closes_at, poll.opens_at)
+
+
+def test_time_slots_can_be_moved_after_a_vote_in_the_chinese_admin(staff, make_poll, member):
+    """Slots shown to the minute are not "changed" by a save (which votes would refuse)."""
+    poll = make_poll("time", labels=("Sat", "Sun"))
+    first, second = option_ids(poll)
+    vote(member[1], poll, {"answers": {first: "yes"}})
+    slots = sorted(Option.objects.filter(poll=poll).values_list("id", "starts_at"))
+    staff.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    rows = _rows(poll)
+    data = change_form(staff, _url(poll))
+    data[f"options-{rows[first]}-position"] = "1"
+    data[f"options-{rows[second]}-position"] = "0"
+    response = _save(staff, poll, data)
+    assert not _errors(response), _errors(response)
+    assert _labels(poll) == ["Sun", "Sat"]
+    assert sorted(Option.objects.filter(poll=poll).values_list("id", "starts_at")) == slots
