@@ -304,12 +304,15 @@ EDITABLE_BEFORE_VOTES = {
 
 def _current_options(poll: Poll) -> list[dict]:
     """The poll's stored options in the shape the validator takes: a time poll's slots must be
-    checked with their start and end, not just their labels."""
-    return list(
-        Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
+    checked with their start and end. The id stands in for the label: labels were checked
+    when they were written, and a pair that a later rule finds too alike (options stored
+    before look-alikes were refused) must not block an edit that leaves the options alone."""
+    return [
+        {"label": row["id"], "starts_at": row["starts_at"], "ends_at": row["ends_at"]}
+        for row in Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
         .order_by("position", "created_at")
-        .values("label", "starts_at", "ends_at")
-    )
+        .values("id", "starts_at", "ends_at")
+    ]
 
 
 def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:

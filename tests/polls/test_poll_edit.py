@@ -378,3 +378,12 @@ def test_time_slots_can_be_moved_after_a_vote_in_the_chinese_admin(staff, make_p
     assert not _errors(response), _errors(response)
     assert _labels(poll) == ["Sun", "Sat"]
     assert sorted(Option.objects.filter(poll=poll).values_list("id", "starts_at")) == slots
+
+
+def test_look_alike_options_stored_earlier_do_not_block_other_edits(make_poll, moderator, member):
+    poll = make_poll("single", labels=("爬山", "桌游"))
+    vote(member[1], poll, {"option_ids": option_ids(poll)[:1]})
+    Option.objects.filter(poll=poll, label="桌游").update(label="爬山\u200b")  # before the rule
+    later = timezone.now() + timedelta(days=7)
+    updated = services.poll_update(actor=moderator[0], poll_id=poll.pk, closes_at=later)
+    assert updated.closes_at == later
