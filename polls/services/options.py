@@ -62,18 +62,7 @@ def option_add(
                 _("A proposal has fixed answers; options cannot be added."),
                 code="options_not_allowed",
             )
-        if poll.kind == PollKind.TIME and starts_at is None:
-            raise DomainError(
-                _("An option of a time poll needs a start time."),
-                code="slot_start_required",
-                field="starts_at",
-            )
-        if ends_at and (starts_at is None or ends_at <= starts_at):
-            raise DomainError(
-                _("A time slot must end after it starts."),
-                code="slot_ends_before_start",
-                field="ends_at",
-            )
+        _check_slot(poll, starts_at, ends_at)
         label = option_label(label, field="label")
         if not label and starts_at:
             label = slot_label(starts_at, ends_at, actor.community.time_zone)
@@ -102,6 +91,23 @@ def option_add(
         )
         refresh_option_order(poll)
         return option
+
+
+def _check_slot(poll: Poll, starts_at: datetime | None, ends_at: datetime | None) -> None:
+    """A time poll's option needs a start; any slot ends after it starts (the database
+    refuses it too, but as an error the member can read)."""
+    if poll.kind == PollKind.TIME and starts_at is None:
+        raise DomainError(
+            _("An option of a time poll needs a start time."),
+            code="slot_start_required",
+            field="starts_at",
+        )
+    if ends_at and (starts_at is None or ends_at <= starts_at):
+        raise DomainError(
+            _("A time slot must end after it starts."),
+            code="slot_ends_before_start",
+            field="ends_at",
+        )
 
 
 def _refuse_look_alike(options, label: str) -> None:
@@ -156,13 +162,19 @@ def option_update(
                     _("Every option needs a label."), code="label_required", field="label"
                 )
         changed = {k: v for k, v in changes.items() if getattr(option, k) != v}
-        if "label" in changed:
-            siblings = Option.objects.filter(community_id=poll.community_id, poll=poll)
-            _refuse_look_alike(siblings.exclude(pk=option.pk), changed["label"])
         if changed and poll.voter_count:
             raise Conflict(
                 _("Members have already voted; options can no longer be renamed."),
                 code="poll_has_votes",
+            )
+        if "label" in changed:
+            siblings = Option.objects.filter(community_id=poll.community_id, poll=poll)
+            _refuse_look_alike(siblings.exclude(pk=option.pk), changed["label"])
+        if {"starts_at", "ends_at"} & set(changed):
+            _check_slot(
+                poll,
+                changed.get("starts_at", option.starts_at),
+                changed.get("ends_at", option.ends_at),
             )
         for name, value in changed.items():
             setattr(option, name, value)

@@ -387,3 +387,18 @@ def test_look_alike_options_stored_earlier_do_not_block_other_edits(make_poll, m
     later = timezone.now() + timedelta(days=7)
     updated = services.poll_update(actor=moderator[0], poll_id=poll.pk, closes_at=later)
     assert updated.closes_at == later
+
+
+def test_a_slot_change_is_checked_like_a_new_slot(make_poll, moderator):
+    poll = make_poll("time", labels=("Sat", "Sun"))
+    first = Option.objects.get(poll=poll, label="Sat")
+    before = snapshot(poll)
+    with pytest.raises(DomainError) as backwards:
+        services.option_update(
+            actor=moderator[0], option_id=first.pk, ends_at=first.starts_at - timedelta(hours=1)
+        )
+    assert backwards.value.code == "slot_ends_before_start"
+    with pytest.raises(DomainError) as no_start:
+        services.option_update(actor=moderator[0], option_id=first.pk, starts_at=None)
+    assert no_start.value.code == "slot_start_required"
+    assert snapshot(poll) == before
