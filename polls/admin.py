@@ -7,6 +7,7 @@ schedules finalization exactly like ``POST /communities/{id}/polls``."""
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableInlineAdminMixin
 from django import forms
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from community.admin import CommunityScopedAdmin
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
+from community.models import Membership
 from community.timezones import localize
 from polls import services
 from polls.models import Ballot, Option, Poll, PollKind
@@ -48,33 +50,83 @@ CREATE_FIELDS = [
 
 
 class _DryRunSavepoint(Exception):
-    """Raised to roll back the trial ``poll_create`` of a new poll's admin form."""
+    """Raised to roll back the trial run of the services behind a poll's admin form."""
 
 
 class OptionFormSet(CustomInlineFormSet):
-    """Options of a poll. For a new poll, ``clean`` runs ``poll_create`` in a savepoint that is
-    rolled back, so every rule of the service shows as a form error instead of failing the save
-    (the real creation happens in ``PollAdmin.save_related``)."""
+    """Options of a poll. ``clean`` runs the services of the whole form (``poll_create`` for
+    a new poll; ``poll_update`` and the option services for an edit) in a savepoint that is
+    rolled back, so every rule of the services shows as a form error and a refused edit saves
+    nothing, not even its allowed parts (the real run happens in ``PollAdmin.save_related``)."""
 
     request = None
 
     def clean(self):
         super().clean()
         poll = self.instance
-        if not poll._state.adding or self.request is None or not poll.community_id:
+        if self.request is None or not poll.community_id:
             return
         if any(form.errors for form in self.forms):
             return
+        if not poll._state.adding and not hasattr(poll, "admin_changes"):
+            return  # the poll's own form is invalid: its errors show first
         actor = admin_actor(self.request.user, poll.community)
-        fields = {name: getattr(poll, name) for name in CREATE_FIELDS}
         try:
             with transaction.atomic():
-                services.poll_create(actor=actor, options=_option_rows([self]), **fields)
+                if poll._state.adding:
+                    fields = {name: getattr(poll, name) for name in CREATE_FIELDS}
+                    services.poll_create(actor=actor, options=_option_rows([self]), **fields)
+                else:
+                    _apply_edit(
+                        actor=actor, poll_id=poll.pk, changes=poll.admin_changes, formsets=[self]
+                    )
                 raise _DryRunSavepoint
         except _DryRunSavepoint:
             pass
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
+
+
+@transaction.atomic
+def _apply_edit(*, actor: Membership, poll_id: str, changes: dict, formsets) -> None:
+    """Save a change form through the services, all or nothing: the poll's changed fields,
+    then each changed option row (delete, add, or move/rename/reslot). Raises the first
+    refusal."""
+    if changes:
+        services.poll_update(actor=actor, poll_id=poll_id, **changes)
+    for formset in formsets:
+        for f in formset.forms:
+            if not f.cleaned_data or f.instance.pk is None and not f.has_changed():
+                continue
+            data = f.cleaned_data
+            if data.get("DELETE") and f.instance.pk:
+                services.option_delete(actor=actor, option_id=f.instance.pk)
+            elif f.instance._state.adding:
+                services.option_add(
+                    actor=actor,
+                    poll_id=poll_id,
+                    label=data.get("label") or "",
+                    starts_at=data.get("starts_at"),
+                    ends_at=data.get("ends_at"),
+                )
+            elif f.has_changed():
+                slot = {
+                    k: data[k]
+                    for k in ("label", "starts_at", "ends_at")
+                    if k in f.changed_data and not _same_shown_time(data[k], f.initial.get(k))
+                }
+                services.option_update(
+                    actor=actor, option_id=f.instance.pk, position=data.get("position"), **slot
+                )
+
+
+def _same_shown_time(new, stored) -> bool:
+    """Whether a submitted time is the stored one as the form showed it: the admin shows
+    times to the second, or to the minute in Chinese, so saving any other field would move
+    the times (and refuse a poll past its closing time as "closing in the past")."""
+    if not isinstance(new, datetime) or not isinstance(stored, datetime):
+        return False
+    return new in (stored.replace(microsecond=0), stored.replace(second=0, microsecond=0))
 
 
 def _option_rows(formsets) -> list[dict]:
@@ -179,15 +231,9 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
 
     # --- writes through the services -------------------------------------------------------
     def save_model(self, request, obj, form, change):
-        if not change:
-            return  # created in save_related, with its options, by poll_create
-        actor = admin_actor(request.user, obj.community)
-        changes = {
-            name: form.cleaned_data[name] for name in form.changed_data if name in CREATE_FIELDS
-        }
-        obj.refresh_from_db()
-        if changes:
-            self.run_service(request, services.poll_update, actor=actor, poll_id=obj.pk, **changes)
+        """Nothing here: a new poll is created with its options in ``save_related`` by
+        ``poll_create``; an edit is saved there too, poll and options in one go, after the
+        option formset's dry run showed that the services accept all of it."""
 
     def save_related(self, request, form, formsets, change):
         obj = form.instance
@@ -204,37 +250,15 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
             obj._state.db = poll._state.db
             return
         actor = admin_actor(request.user, obj.community)
-        for formset in formsets:
-            for f in formset.forms:
-                if not f.cleaned_data or f.instance.pk is None and not f.has_changed():
-                    continue
-                data = f.cleaned_data
-                if data.get("DELETE") and f.instance.pk:
-                    self.run_service(
-                        request, services.option_delete, actor=actor, option_id=f.instance.pk
-                    )
-                elif f.instance._state.adding:
-                    self.run_service(
-                        request,
-                        services.option_add,
-                        actor=actor,
-                        poll_id=obj.pk,
-                        label=data.get("label") or "",
-                        starts_at=data.get("starts_at"),
-                        ends_at=data.get("ends_at"),
-                    )
-                elif f.has_changed():
-                    changes = {
-                        k: data[k] for k in ("label", "starts_at", "ends_at") if k in f.changed_data
-                    }
-                    self.run_service(
-                        request,
-                        services.option_update,
-                        actor=actor,
-                        option_id=f.instance.pk,
-                        position=data.get("position"),
-                        **changes,
-                    )
+        self.run_service(
+            request,
+            _apply_edit,
+            actor=actor,
+            poll_id=obj.pk,
+            changes=obj.admin_changes,
+            formsets=formsets,
+        )
+        obj.refresh_from_db()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -243,6 +267,15 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
         class ValidatingForm(form):
             def clean(self):
                 data = super().clean()
+                if obj is not None:
+                    # read by the option formset's dry run and by save_related
+                    self.instance.admin_changes = {
+                        name: data[name]
+                        for name in self.changed_data
+                        if name in CREATE_FIELDS
+                        and name in data
+                        and not _same_shown_time(data[name], getattr(obj, name))
+                    }
                 if obj is None and data.get("community"):
                     actor = admin_actor(request.user, data["community"])
                     if not can(actor, Action.CREATE_POLL):

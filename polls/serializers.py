@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from community.api.serializers import UserOut
+from community.api.serializers import MemberTextField, UserOut
 from polls.counting import PROPOSAL_POSITIONS, TIME_ANSWERS
 from polls.models import (
     MAX_OPTIONS,
@@ -205,7 +205,7 @@ class PollTimeField(serializers.DateTimeField):
 
 
 class PollOptionIn(serializers.Serializer):
-    label = serializers.CharField(
+    label = MemberTextField(
         max_length=200,
         required=False,
         allow_blank=True,
@@ -217,8 +217,8 @@ class PollOptionIn(serializers.Serializer):
 
 
 class PollCreateIn(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    title = MemberTextField(max_length=200)
+    description = MemberTextField(max_length=5000, required=False, allow_blank=True, multiline=True)
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
     options = PollOptionIn(many=True, required=False, max_length=MAX_OPTIONS)
     opens_at = PollTimeField(required=False, help_text="Default: now.")
@@ -259,10 +259,11 @@ class PollBallotIn(serializers.Serializer):
         },
         help_text="proposal",
     )
-    reason = serializers.CharField(
+    reason = MemberTextField(
         max_length=500,
         required=False,
         allow_blank=True,
+        multiline=True,
         help_text="proposal, named polls only",
     )
     answers = serializers.DictField(
@@ -297,7 +298,13 @@ class PollWithdrawIn(serializers.Serializer):
 
 
 class PollOptionAddIn(serializers.Serializer):
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    label = MemberTextField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Time polls may leave it blank: it is made from the slot.",
+    )
     starts_at = PollTimeField(required=False, allow_null=True, default=None)
     ends_at = PollTimeField(required=False, allow_null=True, default=None)
 

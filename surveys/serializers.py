@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from community.text import normalize_text
 from surveys.engine import Operator, QuestionType
 from surveys.models import SurveyState
 from surveys.openapi import SurveyEnumField
@@ -23,7 +24,26 @@ MY_STATUS_CHOICES = [
 )
 class AnswersInField(serializers.JSONField):
     """A JSON object of answers. Plain JSON (checked by the engine, which names the bad
-    question) rather than ``DictField(child=...)``, whose child binding is not thread-safe."""
+    question) rather than ``DictField(child=...)``, whose child binding is not thread-safe.
+
+    Free text (text answers and ``other_text``) is put in the published normal form of
+    ``community.text`` here, at the boundary, so the engine (pure Python) validates what will
+    be stored: text that is only invisible characters becomes empty, i.e. no answer, which a
+    required question refuses."""
+
+    def to_internal_value(self, data):
+        answers = super().to_internal_value(data)
+        if not isinstance(answers, dict):
+            return answers  # the engine names the problem
+        return {key: _normalized_answer(value) for key, value in answers.items()}
+
+
+def _normalized_answer(answer):
+    if isinstance(answer, str):
+        return normalize_text(answer, multiline=True)
+    if isinstance(answer, dict) and isinstance(answer.get("other_text"), str):
+        return {**answer, "other_text": normalize_text(answer["other_text"])}
+    return answer
 
 
 class AnswersIn(serializers.Serializer):

@@ -7,6 +7,24 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from community.models import Community, JoinPolicy, Membership, Tier, User
+from community.text import blank_message, normalize_text
+
+
+class MemberTextField(serializers.CharField):
+    """Text a member or moderator publishes, in the normal form of ``community.text`` (NFKC,
+    no invisible or control characters, whitespace collapsed; ``multiline`` keeps line
+    breaks). Text that is empty afterwards is refused unless ``allow_blank``; ``max_length``
+    applies to the normalised text."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> str:
+        text = normalize_text(super().to_internal_value(data), multiline=self.multiline)
+        if not text and not self.allow_blank:
+            raise serializers.ValidationError(blank_message(), code="blank")
+        return text
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -90,11 +108,11 @@ class WeChatLoginIn(serializers.Serializer):
 
 
 class DevLoginIn(serializers.Serializer):
-    nickname = serializers.CharField(max_length=64)
+    nickname = MemberTextField(max_length=64)
 
 
 class ProfileIn(serializers.Serializer):
-    nickname = serializers.CharField(max_length=64, required=False, allow_blank=False)
+    nickname = MemberTextField(max_length=64, required=False, allow_blank=False)
     avatar_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
 
 
@@ -116,9 +134,9 @@ class AcceptRulesIn(serializers.Serializer):
 
 
 class CommunityUpdateIn(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    rules_text = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    name = MemberTextField(max_length=100, required=False)
+    description = MemberTextField(max_length=2000, required=False, allow_blank=True, multiline=True)
+    rules_text = MemberTextField(max_length=10000, required=False, allow_blank=True, multiline=True)
     join_policy = serializers.ChoiceField(choices=JoinPolicy.choices, required=False)
     members_can_create_polls = serializers.BooleanField(required=False)
     time_zone = serializers.CharField(

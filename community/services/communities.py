@@ -24,6 +24,7 @@ from community.models import (
 from community.models.communities import new_invite_code
 from community.services.content import content_check
 from community.services.tokens import tokens_revoke_all
+from community.text import member_text
 from community.timezones import time_zone_clean
 from community.wechat import decrypt_data
 
@@ -195,6 +196,12 @@ def community_update(*, actor: Membership, **fields) -> Community:
     (``FOR NO KEY UPDATE``, so joins and new polls pointing at it are not held up) and the
     values compared again, so two editors at once each bump the rules version once."""
     ensure(actor, Action.MANAGE)
+    # Texts are published in ``community.text``'s normal form (the admin reaches here without
+    # the API's serializer).
+    for name in set(COMMUNITY_SCREENED) & set(fields):
+        fields[name] = member_text(
+            fields[name], field=name, multiline=name != "name", blank=name != "name"
+        )
     if "time_zone" in fields:
         # Every time members read is shown in this zone: a name that does not load is refused.
         fields["time_zone"] = time_zone_clean(fields["time_zone"])

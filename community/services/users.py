@@ -10,6 +10,7 @@ from community.errors import DomainError
 from community.models import User, WeChatSession
 from community.services.content import content_check
 from community.services.tokens import IssuedToken, token_issue
+from community.text import member_text
 from community.wechat import WeChatError, as_domain_error, get_client
 
 
@@ -59,8 +60,10 @@ def user_update_profile(
     *, user: User, nickname: str | None = None, avatar_url: str | None = None
 ) -> User:
     """Change the member's nickname and/or avatar. Nicknames are screened by WeChat's content
-    check when it is enabled."""
+    check when it is enabled, in ``community.text``'s normal form."""
     fields = []
+    if nickname is not None:
+        nickname = member_text(nickname, field="nickname", max_length=64)
     if nickname is not None and nickname != user.nickname:
         content_check(text=nickname, user=user, field="nickname", scene=1)
         user.nickname = nickname

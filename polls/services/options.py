@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.models import Membership
+from community.text import text_key
 from polls.models import (
     MAX_OPTIONS,
     Option,
@@ -25,7 +26,7 @@ from polls.services.common import (
     may_manage,
     refresh_option_order,
 )
-from polls.services.polls import slot_label
+from polls.services.polls import option_label, slot_label
 
 logger = logging.getLogger(__name__)
 
@@ -61,19 +62,8 @@ def option_add(
                 _("A proposal has fixed answers; options cannot be added."),
                 code="options_not_allowed",
             )
-        if poll.kind == PollKind.TIME and starts_at is None:
-            raise DomainError(
-                _("An option of a time poll needs a start time."),
-                code="slot_start_required",
-                field="starts_at",
-            )
-        if ends_at and (starts_at is None or ends_at <= starts_at):
-            raise DomainError(
-                _("A time slot must end after it starts."),
-                code="slot_ends_before_start",
-                field="ends_at",
-            )
-        label = label.strip()
+        _check_slot(poll, starts_at, ends_at)
+        label = option_label(label, field="label")
         if not label and starts_at:
             label = slot_label(starts_at, ends_at, actor.community.time_zone)
         if not label:
@@ -88,12 +78,7 @@ def option_add(
                 % {"n": MAX_OPTIONS},
                 code="too_many_options",
             )
-        if existing.filter(label=label).exists():
-            raise DomainError(
-                _("This poll already has an option with that label."),
-                code="duplicate_option",
-                field="label",
-            )
+        _refuse_look_alike(existing, label)
         top = stats["top"]
         option = Option.objects.create(
             community_id=poll.community_id,
@@ -106,6 +91,36 @@ def option_add(
         )
         refresh_option_order(poll)
         return option
+
+
+def _check_slot(poll: Poll, starts_at: datetime | None, ends_at: datetime | None) -> None:
+    """A time poll's option needs a start; any slot ends after it starts (the database
+    refuses it too, but as an error the member can read)."""
+    if poll.kind == PollKind.TIME and starts_at is None:
+        raise DomainError(
+            _("An option of a time poll needs a start time."),
+            code="slot_start_required",
+            field="starts_at",
+        )
+    if ends_at and (starts_at is None or ends_at <= starts_at):
+        raise DomainError(
+            _("A time slot must end after it starts."),
+            code="slot_ends_before_start",
+            field="ends_at",
+        )
+
+
+def _refuse_look_alike(options, label: str) -> None:
+    """Refuse a label that looks like one of ``options``' (same ``text_key``: ``爬山`` and
+    ``爬山\u200b``, ``ＡＢＣ`` and ``abc``), so members cannot split the vote between two
+    options they cannot tell apart."""
+    key = text_key(label)
+    if any(text_key(other) == key for other in options.values_list("label", flat=True)):
+        raise DomainError(
+            _("This poll already has an option with that label."),
+            code="duplicate_option",
+            field="label",
+        )
 
 
 def _option_to_manage(actor: Membership, option_id: str) -> tuple[Option, Poll]:
@@ -126,13 +141,40 @@ def option_update(
     *, actor: Membership, option_id: str, position: int | None = None, **changes: Any
 ) -> Option:
     """Move an option (``position``) or, while nobody has voted, change its label or slot."""
+    if position is not None and position < 0:
+        raise DomainError(
+            _("The position of an option cannot be negative."),
+            code="invalid_position",
+            field="position",
+        )
+    if "label" in changes:
+        changes["label"] = option_label(changes["label"] or "", field="label")
     with transaction.atomic():
         option, poll = _option_to_manage(actor, option_id)
+        if "label" in changes:
+            starts_at = changes.get("starts_at", option.starts_at)
+            if not changes["label"] and starts_at:  # as at creation: named after the slot
+                changes["label"] = slot_label(
+                    starts_at, changes.get("ends_at", option.ends_at), actor.community.time_zone
+                )
+            if not changes["label"]:
+                raise DomainError(
+                    _("Every option needs a label."), code="label_required", field="label"
+                )
         changed = {k: v for k, v in changes.items() if getattr(option, k) != v}
         if changed and poll.voter_count:
             raise Conflict(
                 _("Members have already voted; options can no longer be renamed."),
                 code="poll_has_votes",
+            )
+        if "label" in changed:
+            siblings = Option.objects.filter(community_id=poll.community_id, poll=poll)
+            _refuse_look_alike(siblings.exclude(pk=option.pk), changed["label"])
+        if {"starts_at", "ends_at"} & set(changed):
+            _check_slot(
+                poll,
+                changed.get("starts_at", option.starts_at),
+                changed.get("ends_at", option.ends_at),
             )
         for name, value in changed.items():
             setattr(option, name, value)

@@ -14,6 +14,7 @@ from community.authz import Action, can
 from community.errors import Conflict, DomainError, Forbidden
 from community.models import Membership
 from community.selectors import active_member_count
+from community.text import member_text, text_key
 from community.timezones import zone_named
 from polls.models import (
     MAX_OPTIONS,
@@ -82,8 +83,8 @@ def _validate_settings(
             code="too_many_options",
             field="options",
         )
-    labels = [o["label"] for o in options]
-    if len(set(labels)) != len(labels):
+    keys = [text_key(o["label"]) for o in options]
+    if len(set(keys)) != len(keys):
         raise DomainError(
             _("Two options have the same label."), code="duplicate_option", field="options"
         )
@@ -140,6 +141,16 @@ def _validate_settings(
         )
 
 
+TITLE_MAX_LENGTH = Poll._meta.get_field("title").max_length
+LABEL_MAX_LENGTH = Option._meta.get_field("label").max_length
+
+
+def option_label(label: str, *, field: str) -> str:
+    """An option's label in the published normal form; blank is allowed here (a time slot's
+    label is then made from its times; other options refuse it)."""
+    return member_text(label, field=field, blank=True, max_length=LABEL_MAX_LENGTH)
+
+
 def slot_label(starts_at: datetime, ends_at: datetime | None, tz_name: str) -> str:
     """The label of a time slot, in the community's zone (``tz_name``)."""
     tz = zone_named(tz_name)
@@ -186,8 +197,10 @@ def poll_create(
     now = timezone.now()
     opens_at = opens_at or now
     options = [dict(o) for o in (options or [])]
+    title = member_text(title, field="title", max_length=TITLE_MAX_LENGTH)
+    description = member_text(description, field="description", multiline=True, blank=True)
     for option in options:
-        option["label"] = (option.get("label") or "").strip()
+        option["label"] = option_label(option.get("label") or "", field="options")
         if not option["label"] and option.get("starts_at"):
             option["label"] = slot_label(
                 option["starts_at"], option.get("ends_at"), community.time_zone
@@ -289,6 +302,19 @@ EDITABLE_BEFORE_VOTES = {
 }
 
 
+def _current_options(poll: Poll) -> list[dict]:
+    """The poll's stored options in the shape the validator takes: a time poll's slots must be
+    checked with their start and end. The id stands in for the label: labels were checked
+    when they were written, and a pair that a later rule finds too alike (options stored
+    before look-alikes were refused) must not block an edit that leaves the options alone."""
+    return [
+        {"label": row["id"], "starts_at": row["starts_at"], "ends_at": row["ends_at"]}
+        for row in Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
+        .order_by("position", "created_at")
+        .values("id", "starts_at", "ends_at")
+    ]
+
+
 def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:
     """Edit a poll (author or moderators). The ballot's shape (kind, secrecy, ranges, opening
     time) can change only while nobody has voted; a new closing time of an open poll is
@@ -296,6 +322,12 @@ def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:
     unknown = set(changes) - EDITABLE_ALWAYS - EDITABLE_BEFORE_VOTES
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    if "title" in changes:
+        changes["title"] = member_text(changes["title"], field="title", max_length=TITLE_MAX_LENGTH)
+    if "description" in changes:
+        changes["description"] = member_text(
+            changes["description"] or "", field="description", multiline=True, blank=True
+        )
     with transaction.atomic():
         poll = locked_poll(actor, poll_id)
         if not may_manage(actor, poll):
@@ -320,9 +352,7 @@ def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:
         now = timezone.now()
         _validate_settings(
             kind=poll.kind,
-            options=[{"label": o.pk} for o in poll.options.all()]
-            if poll.kind != PollKind.PROPOSAL
-            else [],
+            options=_current_options(poll) if poll.kind != PollKind.PROPOSAL else [],
             opens_at=poll.opens_at,
             closes_at=poll.closes_at,
             now=now,
