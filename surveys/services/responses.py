@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.authz import Action, ensure
 from community.errors import Conflict, NotFound
-from community.locking import lock_rows, lock_sql
+from community.locking import lock_rows
 from community.models import Membership, User
+from surveys import response_store
 from surveys.definition import definition_for
 from surveys.engine import (
     QuestionType,
@@ -35,7 +36,6 @@ from surveys.models import (
     Response,
     ResponseStatus,
     Survey,
-    SurveyStatus,
     hash_edit_token,
     new_edit_token,
 )
@@ -52,16 +52,7 @@ class ResponseResult:
 
 
 def _participation(*, survey: Survey, user: User, lock: bool) -> Participation | None:
-    # Hand-written SQL: this runs on every draft save and submission, and compiling the
-    # ORM query costs more CPU than PostgreSQL spends running it.
-    sql = (
-        f"SELECT * FROM {Participation._meta.db_table} "  # noqa: S608 (no input in the SQL)
-        "WHERE community_id = %s AND survey_id = %s AND user_id = %s"
-    )
-    if lock:
-        sql += lock_sql()
-    rows = list(Participation.objects.raw(sql, [survey.community_id, survey.pk, user.pk]))
-    return rows[0] if rows else None
+    return response_store.participation_row(survey=survey, user=user, lock=lock)
 
 
 def _locked_participation(*, survey: Survey, user: User) -> Participation:
@@ -254,16 +245,10 @@ def response_submit(
         response.submitted_at = now
         response.save(force_insert=response._state.adding)
         _write_answer_rows(survey, definition, response, result.values, replace=False)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Participation._meta.db_table} SET status = %s, "  # noqa: S608
-                "submissions = submissions + 1, draft_id = NULL, submitted_id = %s WHERE id = %s",
-                [
-                    ResponseStatus.SUBMITTED,
-                    None if survey.anonymous else response.pk,
-                    participation.pk,
-                ],
-            )
+        response_store.participation_mark_submitted(
+            participation_id=participation.pk,
+            submitted_id=None if survey.anonymous else response.pk,
+        )
         # Last statement before COMMIT, so the survey row is locked as briefly as possible.
         survey.submitted_count = _count_submission(survey, now)
     return ResponseResult(response, token_out)
@@ -279,15 +264,7 @@ def _count_submission(survey: Survey, now) -> int:
     transaction is rolled back by the :class:`Conflict` raised here: nothing is saved.
     Precondition: called inside ``transaction.atomic`` after every other write.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Survey._meta.db_table} SET submitted_count = submitted_count + 1 "  # noqa: S608
-            "WHERE id = %s AND status = %s "
-            "AND (opens_at IS NULL OR opens_at <= %s) AND (closes_at IS NULL OR closes_at > %s) "
-            "AND (response_cap IS NULL OR submitted_count < response_cap)",
-            [survey.pk, SurveyStatus.PUBLISHED, now, now],
-        )
-        counted = cursor.rowcount
+    counted = response_store.submission_count(survey_id=survey.pk, now=now)
     if counted:
         return survey.submitted_count + 1
     latest = Survey.objects.get(pk=survey.pk)
@@ -340,8 +317,9 @@ def _write_answer_rows(
 ) -> None:
     """Mirror the cleaned values of a submitted response into ``Answer`` rows.
 
-    One multi-row ``INSERT`` built directly: this runs on every submission, and model
-    instances plus ``bulk_create`` cost several times more than the statement itself.
+    One multi-row ``INSERT`` built directly (``response_store.answer_rows_insert``): this runs
+    on every submission, and model instances plus ``bulk_create`` cost several times more than
+    the statement itself.
     """
     if replace:
         Answer.objects.filter(community_id=survey.community_id, response=response).delete()
@@ -370,47 +348,6 @@ def _write_answer_rows(
             add((question_id, None, None, Decimal(value), "", None))
     if not rows:
         return
-    table = Answer._meta.db_table
-    columns = (
-        "community_id, survey_id, response_id, question_id, choice_id, row_id, number, text, date"
+    response_store.answer_rows_insert(
+        community_id=survey.community_id, survey_id=survey.pk, response_id=response.pk, rows=rows
     )
-    if connection.vendor == "postgresql":
-        # Six array parameters instead of nine placeholders per row: far less to bind.
-        q_ids, choice_ids, row_ids, numbers, texts, dates = (
-            list(c) for c in zip(*rows, strict=True)
-        )
-        sql = (
-            f"INSERT INTO {table} ({columns}) SELECT %s, %s, %s, * FROM unnest("  # noqa: S608
-            "%s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::text[], %s::date[])"
-        )
-        params: list[Any] = [
-            survey.community_id,
-            survey.pk,
-            response.pk,
-            q_ids,
-            choice_ids,
-            row_ids,
-            numbers,
-            texts,
-            dates,
-        ]
-    else:
-        sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join(  # noqa: S608
-            ["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows)
-        )
-        params = []
-        ops = connection.ops
-        for question_id, choice_id, row_id, number, text, day in rows:
-            params += [
-                survey.community_id,
-                survey.pk,
-                response.pk,
-                question_id,
-                choice_id,
-                row_id,
-                ops.adapt_decimalfield_value(number, 30, 10) if number is not None else None,
-                text,
-                ops.adapt_datefield_value(day),
-            ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
