@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from django.db import transaction
 
 from community.models import Notification
 from community.services.notifications import notification_enqueue, notification_send
+from tests.waiting import stays, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -83,11 +83,11 @@ def test_real_worker_sends_the_notification_once(wechat_server, celery_worker_pr
     )
     notification = enqueue(membership)
     assert enqueue(membership) is None  # the duplicate never reaches the queue
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        notification.refresh_from_db()
-        if notification.status != "pending":
-            break
-        time.sleep(0.2)
-    assert notification.status == "sent"
-    assert len([r for r, _ in wechat_server.log if r.path == SEND]) == 1
+
+    def sends() -> int:
+        return len([r for r, _ in wechat_server.log if r.path == SEND])
+
+    wait_for(lambda: sends() >= 1, message=lambda: celery_worker_process.output)
+    wait_for(lambda: Notification.objects.get(pk=notification.pk).status != "pending")
+    assert Notification.objects.get(pk=notification.pk).status == "sent"
+    assert stays(lambda: sends() == 1, duration=1.0)
