@@ -7,7 +7,11 @@ error shape: ``{"type": ..., "errors": [{"code", "detail", "attr"}]}``.
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
@@ -60,6 +64,9 @@ class UpstreamUnavailable(DomainError):
     default_code = "wechat_unavailable"
 
 
+logger = logging.getLogger(__name__)
+
+
 class _DomainAPIException(exceptions.APIException):
     def __init__(self, error: DomainError):
         self.status_code = error.status_code
@@ -94,5 +101,17 @@ class ApiExceptionHandler(ExceptionHandler):
                     ErrorDetail(e.message % (e.params or {}), code=e.code or "invalid")
                     for e in exc.error_list
                 ]
+            )
+        if isinstance(exc, OperationalError | InterfaceError):
+            # The database connection broke (restart, failover, terminated backend): the
+            # transaction was rolled back, nothing was half-written and the request may be
+            # retried. Django closes the broken connection when the request ends
+            # (``close_if_unusable_or_obsolete``), so the next request gets a fresh one.
+            logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+            return _DomainAPIException(
+                UpstreamUnavailable(
+                    _("The service is briefly unavailable. Please try again in a moment."),
+                    code="database_unavailable",
+                )
             )
         return super().convert_known_exceptions(exc)

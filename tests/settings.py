@@ -36,3 +36,9 @@ WECHAT_TEMPLATES = {
     "test": "tmpl-test",
     **json.loads(os.environ.get("TEST_WECHAT_TEMPLATES", "{}")),
 }
+# A worker started by a fault test may take back a killed worker's unacknowledged tasks after a
+# few seconds instead of Redis's default hour.
+if os.environ.get("TEST_BROKER_VISIBILITY_TIMEOUT"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ["TEST_BROKER_VISIBILITY_TIMEOUT"])
+    }
