@@ -58,7 +58,7 @@ def test_dropped_connections_answer_503_then_recover(live_app):
     app = live_app(workers=2, threads=4, DB_POOL="0", CONN_MAX_AGE="60", PGAPPNAME=app_name)
     terminated = 0
     with Storm(app.base_url, vote) as storm:
-        wait_for(lambda: storm.sent >= 40, timeout=60, message="votes before the drop")
+        wait_for(lambda: storm.sent >= 30, timeout=60, message="votes before the drop")
 
         def some_request_failed() -> bool:
             # Keep dropping the app's connections until a request in flight was hit.
@@ -73,7 +73,7 @@ def test_dropped_connections_answer_503_then_recover(live_app):
             message=lambda: f"a 503 during drops (answers: {vote.statuses()})",
         )
         after_drops = storm.sent
-        wait_for(lambda: storm.sent >= after_drops + 40, timeout=60, message="votes after")
+        wait_for(lambda: storm.sent >= after_drops + 30, timeout=60, message="votes after")
 
     statuses = vote.statuses()
     assert terminated > 0

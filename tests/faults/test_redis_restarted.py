@@ -28,15 +28,15 @@ def test_votes_exact_and_throttles_back_after_redis_restart(wechat_server, priva
     )
     store = redis.Redis.from_url(private_redis.url)
     with Storm(app.base_url, vote) as storm:
-        wait_for(lambda: storm.sent >= 40, timeout=60, message="votes before the outage")
+        wait_for(lambda: storm.sent >= 30, timeout=60, message="votes before the outage")
         # The throttles count in this Redis (the write throttle keys of the voters).
         assert any(b"throttle_writes" in key for key in store.keys("*"))
         private_redis.kill()
         during_from = storm.sent
-        wait_for(lambda: storm.sent >= during_from + 40, timeout=60, message="votes, Redis down")
+        wait_for(lambda: storm.sent >= during_from + 30, timeout=60, message="votes, Redis down")
         private_redis.start()
         after_from = storm.sent
-        wait_for(lambda: storm.sent >= after_from + 40, timeout=60, message="votes after")
+        wait_for(lambda: storm.sent >= after_from + 30, timeout=60, message="votes after")
 
     statuses = vote.statuses()
     assert set(statuses) == {200}, (statuses, storm.first_error_body)
