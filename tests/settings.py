@@ -40,5 +40,7 @@ WECHAT_TEMPLATES = {
 # few seconds instead of Redis's default hour.
 if os.environ.get("TEST_BROKER_VISIBILITY_TIMEOUT"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(os.environ["TEST_BROKER_VISIBILITY_TIMEOUT"])
+        "visibility_timeout": int(os.environ["TEST_BROKER_VISIBILITY_TIMEOUT"]),
+        "unacked_restore_interval": 1,  # look for them every second
+        "unacked_restore_throttle": 1,
     }
