@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, status
@@ -123,6 +124,18 @@ class ApiExceptionHandler(ExceptionHandler):
                     ErrorDetail(e.message % (e.params or {}), code=e.code or "invalid")
                     for e in exc.error_list
                 ]
+            )
+        if isinstance(exc, OperationalError | InterfaceError):
+            # The database connection broke (restart, failover, terminated backend): the
+            # transaction was rolled back, nothing was half-written and the request may be
+            # retried. Django closes the broken connection when the request ends
+            # (``close_if_unusable_or_obsolete``), so the next request gets a fresh one.
+            logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+            return _DomainAPIException(
+                UpstreamUnavailable(
+                    _("The service is briefly unavailable. Please try again in a moment."),
+                    code="database_unavailable",
+                )
             )
         return super().convert_known_exceptions(exc)
 

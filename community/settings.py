@@ -77,6 +77,10 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's connection pool: each gunicorn/celery process keeps a few warm connections.
     # DB_POOL=0 switches it off (e.g. behind PgBouncer in transaction mode).
+    # Connections that broke while idle (database restart, failover, terminated backend) are
+    # checked and replaced before a request gets them (the pool's check), so only requests in
+    # flight fail.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if env_bool("DB_POOL", True):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN", 1),

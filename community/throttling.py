@@ -1,11 +1,37 @@
-"""Throttles, counted in the shared cache so every worker process sees the same numbers."""
+"""Throttles, counted in the shared cache so every worker process sees the same numbers.
+
+When the cache (Redis) is unreachable the throttles fail open: the request is let through and
+the outage is logged. A throttle protects the service; refusing every request (or answering
+500) while Redis restarts would be the outage it is meant to prevent. They count again as soon
+as the cache answers, without a restart.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from rest_framework.throttling import SimpleRateThrottle
 
+logger = logging.getLogger(__name__)
 
-class AuthThrottle(SimpleRateThrottle):
+
+class FailOpenRateThrottle(SimpleRateThrottle):
+    """``SimpleRateThrottle`` that lets the request through when the cache fails."""
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # the cache backend's own errors (redis.ConnectionError, ...)
+            logger.warning(
+                "throttle %s not counted: cache unavailable (%s: %s)",
+                self.scope,
+                type(exc).__name__,
+                exc,
+            )
+            return True
+
+
+class AuthThrottle(FailOpenRateThrottle):
     """Login attempts per client IP (rate ``auth``)."""
 
     scope = "auth"
@@ -14,7 +40,7 @@ class AuthThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class WriteThrottle(SimpleRateThrottle):
+class WriteThrottle(FailOpenRateThrottle):
     """Writes per signed-in user (rate ``writes``); reads are not throttled."""
 
     scope = "writes"

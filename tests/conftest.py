@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
+import threading
 
 import pytest
 from django.conf import settings
@@ -72,11 +72,52 @@ def _drop_celery_connections(celery_app) -> None:
     celery_app.amqp._producer_pool = None
 
 
+class CeleryWorker:
+    """A ``celery worker`` process and everything it printed (read by a thread, so a chatty
+    worker never blocks on a full pipe)."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if "ready." in line:
+                self.ready.set()
+        self.ready.set()  # exited: stop waiting
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no acknowledgement, as when the machine loses the process."""
+        self.proc.kill()
+        self.proc.wait(timeout=15)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(timeout=5)
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db):
-    """Start a real ``celery worker`` (solo pool) on Redis against the test database and switch
-    this process's Celery app from eager mode to that broker, so product code enqueues tasks
-    exactly as in production. Needs PostgreSQL (the worker is another process) and Redis."""
+def celery_workers(transactional_db):
+    """``start(**env)`` starts a real ``celery worker`` (solo pool) on Redis against the test
+    database and returns a :class:`CeleryWorker`; this process's Celery app is switched from
+    eager mode to that broker, so product code enqueues tasks exactly as in production. Extra
+    keyword arguments become environment variables of the worker (e.g.
+    ``TEST_WECHAT_TEMPLATES``). Every worker is stopped after the test. Needs PostgreSQL (the
+    worker is another process) and Redis."""
     import redis
     from django.db import connection
 
@@ -94,63 +135,62 @@ def celery_worker_process(transactional_db):
         pytest.skip(f"Redis is not reachable at {broker}")
 
     database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url,
-        "DB_POOL": "0",
-        "TEST_CELERY_BROKER_URL": broker,
-        "WECHAT_API_BASE": settings.WECHAT_API_BASE,
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "community",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-l",
-            "info",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "ready." in line:
-            break
-    else:
-        proc.kill()
-        pytest.fail("celery worker did not start:\n" + "".join(lines))
-    if proc.poll() is not None:
-        pytest.fail("celery worker exited:\n" + "".join(lines))
+    workers: list[CeleryWorker] = []
+
+    def start(**extra_env: str) -> CeleryWorker:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": database_url,
+            "DB_POOL": "0",
+            "TEST_CELERY_BROKER_URL": broker,
+            # Read now: a ``wechat_server`` requested before this fixture is already pointed at.
+            "WECHAT_API_BASE": settings.WECHAT_API_BASE,
+            **extra_env,
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "community",
+                "worker",
+                "--pool=solo",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-l",
+                "info",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        worker = CeleryWorker(proc)
+        workers.append(worker)
+        if not worker.ready.wait(60) or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("celery worker did not start:\n" + worker.output)
+        return worker
 
     old = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = broker
     _drop_celery_connections(celery_app)
     try:
-        yield proc
+        yield start
     finally:
         celery_app.conf.task_always_eager, celery_app.conf.broker_url = old
         _drop_celery_connections(celery_app)
-        proc.terminate()
-        try:
-            output, _ = proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output, _ = proc.communicate()
-        # Shown by pytest when the test failed.
-        print("celery worker output:\n" + "".join(lines) + (output or ""))
+        for worker in workers:
+            worker.stop()
+            # Shown by pytest when the test failed.
+            print(f"celery worker {worker.proc.pid} output:\n{worker.output}")
+
+
+@pytest.fixture
+def celery_worker_process(celery_workers) -> CeleryWorker:
+    """One real ``celery worker`` on Redis (see ``celery_workers``)."""
+    return celery_workers()

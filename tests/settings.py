@@ -3,6 +3,7 @@
 The database comes from DATABASE_URL like everywhere else (PostgreSQL in CI, SQLite when unset).
 """
 
+import json
 import os
 import tempfile
 
@@ -24,7 +25,25 @@ from community.settings import *  # noqa: E402,F403
 
 SECURE_SSL_REDIRECT = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The shared Redis cache only for processes a fault test starts with REDIS_URL pointing at a
+# Redis of its own (tests/faults/); the test run itself keeps a private cache.
+if not os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "1000/min", "writes": "10000/min"}
-WECHAT_TEMPLATES = {"test": "tmpl-test"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "auth": os.environ.get("TEST_THROTTLE_AUTH", "1000/min"),
+    "writes": os.environ.get("TEST_THROTTLE_WRITES", "10000/min"),
+}
+# Worker processes started by a test may be given more templates (JSON), e.g. poll_closed.
+WECHAT_TEMPLATES = {
+    "test": "tmpl-test",
+    **json.loads(os.environ.get("TEST_WECHAT_TEMPLATES", "{}")),
+}
+# A worker started by a fault test may take back a killed worker's unacknowledged tasks after a
+# few seconds instead of Redis's default hour.
+if os.environ.get("TEST_BROKER_VISIBILITY_TIMEOUT"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ["TEST_BROKER_VISIBILITY_TIMEOUT"]),
+        "unacked_restore_interval": 1,  # look for them every second
+        "unacked_restore_throttle": 1,
+    }

@@ -4,7 +4,6 @@ call WeChat outside any transaction, record."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
@@ -18,6 +17,7 @@ from community.services.notifications import (
     notification_send,
     notifications_pending_ids,
 )
+from tests.waiting import stays, wait_for
 from tests.wechat_fake import wechat_json
 
 pytestmark = pytest.mark.django_db
@@ -93,14 +93,16 @@ def test_real_worker_sends_the_notification_once(wechat_server, celery_worker_pr
     )
     notification = enqueue(membership)
     assert enqueue(membership) is None  # the duplicate never reaches the queue
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        notification.refresh_from_db()
-        if notification.status not in ("pending", "sending"):
-            break
-        time.sleep(0.2)
-    assert notification.status == "sent"
-    assert len([r for r, _ in wechat_server.log if r.path == SEND]) == 1
+
+    def sends() -> int:
+        return len([r for r, _ in wechat_server.log if r.path == SEND])
+
+    wait_for(lambda: sends() >= 1, message=lambda: celery_worker_process.output)
+    wait_for(
+        lambda: Notification.objects.get(pk=notification.pk).status not in ("pending", "sending")
+    )
+    assert Notification.objects.get(pk=notification.pk).status == "sent"
+    assert stays(lambda: sends() == 1, duration=1.0)
 
 
 def sends(wechat_server) -> int:

@@ -2,52 +2,60 @@
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
+import json
 
 import pytest
-from django.utils import timezone
 
 from community.models import Notification
 from polls.models import Poll
 from tests.polls.conftest import option_ids
+from tests.waiting import stays, wait_for
 
 pytestmark = pytest.mark.celery_worker
 
-
-def _wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+SEND = "/cgi-bin/message/subscribe/send"
 
 
 def test_close_finalizes_and_notifies_exactly_once_through_a_worker(
-    celery_worker_process, make_poll, make_member, moderator
+    wechat_server, celery_workers, make_poll, make_member, moderator
 ):
-    from community.celery import app
+    """Close, a duplicate finalize (as a redelivery) and the sweep race on one worker: the
+    results are frozen once and each member receives the "closed" message once, counted where
+    it arrives (the fake WeChat server), not in our own outbox."""
     from polls import services, tasks
 
-    # Earlier eager tests may have built producer pools for the empty broker; start afresh.
-    app._pool = None
-    app.amqp._producer_pool = None
+    wechat_server.expect_request(SEND, method="POST").respond_with_json(
+        {"errcode": 0, "errmsg": "ok"}
+    )
+    worker = celery_workers(TEST_WECHAT_TEMPLATES=json.dumps({"poll_closed": "tmpl-closed"}))
     poll = make_poll("single")
-    _, client = make_member()
-    client.put(
+    voter, client = make_member()
+    response = client.put(
         f"/api/v1/polls/{poll.pk}/ballot", {"option_ids": option_ids(poll)[:1]}, format="json"
     )
+    assert response.status_code == 200, response.content
     services.poll_close(actor=moderator[0], poll_id=poll.pk)  # enqueues finalize on commit
     tasks.poll_finalize_task.delay(poll.pk)  # a duplicate, as a redelivery would be
     tasks.polls_sweep.delay()  # and the sweep, racing with both
-    finalized = _wait_for(lambda: Poll.objects.get(pk=poll.pk).finalized_at is not None)
-    if not finalized:
-        celery_worker_process.terminate()
-        print(celery_worker_process.stdout.read())
-    assert finalized
-    assert _wait_for(lambda: Notification.objects.filter(kind="poll_closed").count() == 2)
-    time.sleep(2)  # let any duplicate run
-    assert Notification.objects.filter(kind="poll_closed").count() == 2
-    assert Poll.objects.get(pk=poll.pk).final_results["voters"] == 1
-    assert Poll.objects.get(pk=poll.pk).closes_at > timezone.now() - timedelta(minutes=5)
+
+    def received() -> list[str]:
+        return sorted(
+            json.loads(request.get_data())["touser"]
+            for request, _ in wechat_server.log
+            if request.path == SEND
+        )
+
+    expected = sorted([voter.user.openid, moderator[0].user.openid])
+    wait_for(
+        lambda: len(received()) >= len(expected),
+        timeout=60,
+        message=lambda: f"messages to {expected}, got {received()}\n{worker.output}",
+    )
+    # Let the duplicate finalize and the sweep run out: still one message per member.
+    wait_for(lambda: Notification.objects.filter(kind="poll_closed", status="sent").count() == 2)
+    assert stays(lambda: received() == expected, duration=2.0), received()
+    for body in (json.loads(r.get_data()) for r, _ in wechat_server.log if r.path == SEND):
+        assert body["template_id"] == "tmpl-closed"
+        assert body["page"] == f"pages/polls/detail?id={poll.pk}"
+    final = Poll.objects.get(pk=poll.pk)
+    assert final.finalized_at is not None and final.final_results["voters"] == 1

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from polls.models import Ballot, Option, Participation, Poll, SecretBallot, Tally
+from tests.db_constraints import assert_violates, check_constraints_violated
 from tests.polls.conftest import option_ids
 
 pytestmark = pytest.mark.django_db
@@ -38,18 +39,21 @@ def test_poll_check_constraints(community, changes, constraint):
     poll = _poll(community, **changes)
     with pytest.raises(ValidationError) as excinfo:
         poll.validate_constraints()
-    assert constraint in str(excinfo.value) or excinfo.value.messages
-    with pytest.raises(IntegrityError), transaction.atomic():
+    assert check_constraints_violated(excinfo.value) == {constraint}
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         poll.save()
+    assert_violates(excinfo.value, constraint)
 
 
 def test_tally_count_never_negative(make_poll):
     poll = make_poll("single")
     tally = Tally(community=poll.community, poll=poll, key="x", count=-1)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as invalid:
         tally.validate_constraints()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    assert check_constraints_violated(invalid.value) == {"tally_count_not_negative"}
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         tally.save()
+    assert_violates(excinfo.value, "tally_count_not_negative")
 
 
 def test_one_ballot_per_member_and_poll(make_poll, member):
@@ -59,16 +63,18 @@ def test_one_ballot_per_member_and_poll(make_poll, member):
     second = Ballot(community=poll.community, poll=poll, voter=membership.user, choices={})
     with pytest.raises(ValidationError):
         second.validate_constraints()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         second.save()
+    assert_violates(excinfo.value, "ballot_one_per_member_and_poll")
 
 
 def test_one_participation_per_member_and_poll(make_poll, member):
     poll = make_poll("single", secret=True)
     user = member[0].user
     Participation.objects.create(community=poll.community, poll=poll, user=user)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         Participation.objects.create(community=poll.community, poll=poll, user=user)
+    assert_violates(excinfo.value, "participation_one_per_member_and_poll")
 
 
 def test_receipt_hash_unique_per_poll(make_poll):
@@ -77,8 +83,9 @@ def test_receipt_hash_unique_per_poll(make_poll):
     twin = SecretBallot(community=poll.community, poll=poll, choices={}, receipt_hash="h")
     with pytest.raises(ValidationError):
         twin.validate_constraints()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         twin.save()
+    assert_violates(excinfo.value, "secretballot_receipt_unique")
 
 
 def test_option_label_unique_and_slot_order(make_poll):
@@ -86,14 +93,17 @@ def test_option_label_unique_and_slot_order(make_poll):
     twin = Option(community=poll.community, poll=poll, label="A")
     with pytest.raises(ValidationError):
         twin.validate_constraints()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         twin.save()
+    assert_violates(excinfo.value, "option_label_unique_in_poll")
     now = timezone.now()
     backwards = Option(community=poll.community, poll=poll, label="Z", starts_at=now, ends_at=now)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as invalid:
         backwards.validate_constraints()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    assert check_constraints_violated(invalid.value) == {"option_slot_ends_after_start"}
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         backwards.save()
+    assert_violates(excinfo.value, "option_slot_ends_after_start")
 
 
 def test_status_is_computed_from_the_clock(make_poll):

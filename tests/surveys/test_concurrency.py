@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
 
 from community.errors import Conflict
 from surveys import services
@@ -62,6 +63,54 @@ def test_cap_never_exceeded_under_parallel_submits(needs_postgres, community):
     assert Response.objects.count() == CAP
     assert Participation.objects.count() == CAP
     assert Answer.objects.count() == CAP * 3
+
+
+def test_control_read_then_write_oversubscribes(needs_postgres, community):
+    """Control for the test above: the same parallel submitters, counted by the unguarded
+    statement "read the count, and write when it is under the cap", pass the cap. Every thread
+    reads, then all write (the barrier holds each one between its read and its write: the
+    window that real traffic opens by chance). So the guard in the service, not luck or the
+    test's timing, is what keeps the cap."""
+    survey = make_survey(community, basic_questions(), response_cap=CAP)
+    users = [MembershipFactory(community=community).user for _ in range(MEMBERS)]
+    table = Survey._meta.db_table
+    barrier = threading.Barrier(MEMBERS)
+
+    def submit_unguarded(user) -> bool:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT submitted_count, response_cap FROM {table} WHERE id = %s",  # noqa: S608
+                        [survey.pk],
+                    )
+                    count, cap = cursor.fetchone()
+                barrier.wait()
+                if count >= cap:
+                    return False
+                Response.objects.create(
+                    community=community,
+                    survey=survey,
+                    respondent=user,
+                    status="submitted",
+                    submitted_at=timezone.now(),
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {table} SET submitted_count = %s WHERE id = %s",  # noqa: S608
+                        [count + 1, survey.pk],
+                    )
+                return True
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(MEMBERS) as pool:
+        accepted = sum(pool.map(submit_unguarded, users))
+
+    assert accepted == MEMBERS > CAP  # every submitter saw room
+    assert Response.objects.filter(survey=survey, status="submitted").count() == MEMBERS
+    # And the counter lost the updates, so the check constraint never saw the overflow.
+    assert Survey.objects.get(pk=survey.pk).submitted_count == 1
 
 
 def test_parallel_submits_of_one_member_count_once(needs_postgres, community):

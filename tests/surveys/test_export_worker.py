@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import pytest
 from django.db import transaction
@@ -13,6 +12,7 @@ from surveys import services
 from surveys.models import Export, ExportStatus
 from tests.factories import MembershipFactory
 from tests.surveys.factories import make_survey
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -45,12 +45,12 @@ def test_export_runs_on_worker(shared_media, celery_worker_process, community):
     moderator = MembershipFactory(community=community, tier="moderator")
     with transaction.atomic():
         export = services.export_request(actor=moderator, survey_id=survey.pk, format="csv")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        export.refresh_from_db()
-        if export.status in (ExportStatus.DONE, ExportStatus.FAILED):
-            break
-        time.sleep(0.2)
+    wait_for(
+        lambda: Export.objects.get(pk=export.pk).status in (ExportStatus.DONE, ExportStatus.FAILED),
+        timeout=60,
+        message=lambda: celery_worker_process.output,
+    )
+    export.refresh_from_db()
     assert export.status == ExportStatus.DONE, export.error
     assert (export.rows_done, export.rows_total) == (25, 25)
     with export.file.open("rb") as handle:
