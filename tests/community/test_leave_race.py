@@ -9,7 +9,6 @@ the ban being overwritten with ``left``, after which the user could join again."
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -18,6 +17,7 @@ from community.errors import NotFound
 from community.models import Membership
 from community.services.communities import community_leave, membership_ban
 from tests.factories import CommunityFactory, MembershipFactory
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,14 +35,6 @@ def _someone_waits_for_a_row_lock() -> bool:
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0] > 0
-
-
-def _wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.02)
 
 
 def _leave_while_banned(leave) -> tuple[str, object]:
@@ -76,7 +68,9 @@ def _leave_while_banned(leave) -> tuple[str, object]:
     threads = [threading.Thread(target=ban), threading.Thread(target=leave_now)]
     for thread in threads:
         thread.start()
-    _wait_for(_someone_waits_for_a_row_lock)  # the leave is blocked behind the ban's lock
+    wait_for(
+        _someone_waits_for_a_row_lock, timeout=10, interval=0.02
+    )  # the leave is blocked behind the ban's lock
     release.set()
     for thread in threads:
         thread.join()

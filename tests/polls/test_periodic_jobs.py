@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,8 +23,8 @@ from community.schedule import JOBS, beat_schedule
 from polls.models import Poll
 from surveys.models import Export
 from tests.polls.conftest import option_ids, vote
-from tests.polls.test_celery_worker import _wait_for
 from tests.surveys.factories import basic_questions, make_survey
+from tests.waiting import stays, wait_for
 
 SEND = "/cgi-bin/message/subscribe/send"
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,9 +141,9 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
         for job in JOBS:
             job.delay(now=now)
         expected = _expected(minutes, winner)
-        _wait_for(lambda expected=expected: outcome() == expected, timeout=30)
-        if mode == "worker":
-            time.sleep(0.5)  # let a duplicate or a premature effect show
+        wait_for(lambda expected=expected: outcome() == expected, timeout=30)
+        if mode == "worker":  # let a duplicate or a premature effect show
+            assert stays(lambda expected=expected: outcome() == expected, duration=0.5)
         seen.append((minutes, what, outcome()))
         assert seen[-1][2] == expected, (what, seen)
 
@@ -194,7 +193,7 @@ def test_run_periodic_fills_the_outbox_like_production_and_stops_on_sigterm(
             (voter.user_id, "poll_reminder", f"poll:{closing.pk}"),
             (moderator[0].user_id, "poll_reminder", f"poll:{closing.pk}"),
         }
-        assert _wait_for(lambda: outbox() == expected, timeout=60), outbox()
+        assert wait_for(lambda: outbox() == expected, timeout=60), outbox()
         assert Poll.objects.get(pk=closed.pk).final_results["voters"] == 1
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -246,12 +245,11 @@ def test_run_periodic_exits_when_the_development_run_is_killed():
             return stat.read().split(") ")[-1][0] != "Z"
 
     try:
-        assert _wait_for(lambda: "run_periodic" in Path(f"/proc/{scheduler}/cmdline").read_text())
-        time.sleep(1)
-        assert alive()
+        assert wait_for(lambda: "run_periodic" in Path(f"/proc/{scheduler}/cmdline").read_text())
+        assert stays(alive, duration=1)
         parent.kill()
         parent.wait(timeout=10)
-        assert _wait_for(lambda: not alive(), timeout=60)
+        assert wait_for(lambda: not alive(), timeout=60)
     finally:
         if alive():
             os.kill(scheduler, signal.SIGKILL)

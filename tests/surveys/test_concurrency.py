@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,6 +16,7 @@ from surveys.services import ChoiceSpec
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
 from tests.surveys.factories import basic_questions, make_survey
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -189,9 +189,7 @@ def test_first_submission_racing_an_authoring_edit(needs_postgres, community, re
     with ThreadPoolExecutor(2) as pool:
         editing = pool.submit(edit)
         submitting = pool.submit(submit)
-        deadline = time.monotonic() + 30
-        while _blocked_backends() == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: _blocked_backends() > 0, timeout=30, interval=0.02)
         assert _blocked_backends() == 1  # the submission waits for the survey row
         assert not submitting.done()
         release.set()
