@@ -153,6 +153,7 @@ def test_login_is_throttled(api_client, settings):
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
 
+    previous = SimpleRateThrottle.THROTTLE_RATES  # read once at import: restore it for the others
     SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     try:
         codes = [
@@ -160,6 +161,7 @@ def test_login_is_throttled(api_client, settings):
             for _ in range(4)
         ]
     finally:
+        SimpleRateThrottle.THROTTLE_RATES = previous
         cache.clear()
     assert codes == [200, 200, 200, 429]
 
