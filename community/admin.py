@@ -18,6 +18,7 @@ from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
 from community.models import Community, Membership, Notification, User
 from community.services import communities as services
+from community.services.communities import COMMUNITY_EDITABLE
 from community.timezones import zone_names
 
 
@@ -181,15 +182,11 @@ class CommunityAdmin(CommunityScopedAdmin):
             super().save_model(request, obj, form, change)
             return
         actor = admin_actor(request.user, obj)
-        editable = {
-            "name",
-            "description",
-            "rules_text",
-            "join_policy",
-            "members_can_create_polls",
-            "time_zone",
+        changes = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in COMMUNITY_EDITABLE
         }
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
         # The service re-reads the row, so hand it the values, not the modified instance.
         obj.refresh_from_db()
         if changes:

@@ -297,16 +297,8 @@ class PollWithdrawIn(serializers.Serializer):
     )
 
 
-class PollOptionAddIn(serializers.Serializer):
-    label = MemberTextField(
-        max_length=200,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Time polls may leave it blank: it is made from the slot.",
-    )
-    starts_at = PollTimeField(required=False, allow_null=True, default=None)
-    ends_at = PollTimeField(required=False, allow_null=True, default=None)
+class PollOptionAddIn(PollOptionIn):
+    """An option a member or manager adds to an existing poll (same fields as at creation)."""
 
 
 class PollReopenIn(serializers.Serializer):
