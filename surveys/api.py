@@ -413,7 +413,7 @@ class ResultsView(APIView):
             raise Forbidden(
                 _("The results of this survey are not published."), code="results_not_published"
             )
-        report = survey_report(survey, include_text=False)
+        report = survey_report(survey, include_text=False, members=True)
         body = {
             "submitted": report.submitted,
             "questions": [
@@ -423,6 +423,7 @@ class ResultsView(APIView):
                     "type": q.type,
                     "kind": q.kind,
                     "answered": q.answered,
+                    "hidden": q.hidden,
                     "choices": q.choices,
                     "distribution": q.distribution,
                     "mean": q.mean,
