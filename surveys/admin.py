@@ -200,6 +200,7 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
                     "response_cap",
                     ("allow_multiple_responses", "allow_edit_after_submit"),
                     ("anonymous", "publish_results"),
+                    "min_group_size",
                 ]
             },
         ),

@@ -60,7 +60,10 @@ TOKEN_HEADER = OpenApiParameter(
     description=(
         "Anonymous surveys only: the `response_token` received when the response was created. "
         "The server keeps no link between you and an anonymous response, so this token is "
-        "the only way to resume the draft or edit the submitted response."
+        "the only way to resume the draft or edit the submitted response. Submitting hands "
+        "out a new token. A submitted anonymous response waits encrypted and becomes part of "
+        "the results only when at least k responses (the survey's smallest group) are mixed "
+        "together, or at close; nobody with the database alone can tell which one is yours."
     ),
 )
 

@@ -12,6 +12,7 @@ from cryptography.exceptions import InvalidTag
 from django.db import connection, connections
 from django.utils import timezone
 
+from community.errors import DomainError
 from surveys import services
 from surveys.models import Answer, Participation, Response, SealedResponse, Survey
 from surveys.reports import crosstab, survey_report
@@ -188,3 +189,19 @@ def test_parallel_anonymous_submits_keep_the_cap_and_mix_each_response_once(comm
     services.survey_responses_mix(survey_id=survey.pk)
     assert Response.objects.count() == cap and not SealedResponse.objects.exists()
     assert Answer.objects.count() == cap * 3
+
+
+@pytest.mark.django_db
+def test_smallest_group_cannot_be_lowered_once_published(community):
+    moderator = MembershipFactory(community=community, tier="moderator")
+    draft = make_survey(community, basic_questions(), status="draft")
+    services.survey_update(actor=moderator, survey_id=draft.pk, min_group_size=2)  # control
+    published = make_survey(community, basic_questions())
+    services.survey_update(actor=moderator, survey_id=published.pk, min_group_size=5)  # raise: ok
+    with pytest.raises(DomainError) as refused:
+        services.survey_update(actor=moderator, survey_id=published.pk, min_group_size=3)
+    assert (refused.value.code, refused.value.field) == ("setting_locked", "min_group_size")
+    with pytest.raises(DomainError) as refused:
+        services.survey_update(actor=moderator, survey_id=draft.pk, min_group_size=1)
+    assert refused.value.code == "group_too_small"
+    assert Survey.objects.get(pk=published.pk).min_group_size == 5
