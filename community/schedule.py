@@ -80,6 +80,16 @@ JOBS: tuple[Job, ...] = (
         ),
     ),
     Job(
+        name="survey-responses-mix",
+        task="surveys.tasks.responses_mix_sweep",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=5),
+        does=(
+            "Mixes the box of anonymous surveys: a full batch (k responses) whose after-commit "
+            "task was lost, and whatever waits once the survey is closed, so reports show it."
+        ),
+    ),
+    Job(
         name="exports-sweep",
         task="surveys.tasks.exports_sweep",
         every=timedelta(minutes=5),

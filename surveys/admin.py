@@ -200,6 +200,7 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
                     "response_cap",
                     ("allow_multiple_responses", "allow_edit_after_submit"),
                     ("anonymous", "publish_results"),
+                    "min_group_size",
                 ]
             },
         ),
@@ -232,8 +233,19 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
         class SurveyForm(form_class):
             """Shows the refusals of ``survey_create``/``survey_update`` as form errors."""
 
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                if "min_group_size" in self.fields:  # left out: keep it as it is (or default)
+                    self.fields["min_group_size"].required = False
+
             def clean(self):
                 data = super().clean()
+                if "min_group_size" in data and data["min_group_size"] is None:
+                    data["min_group_size"] = (
+                        obj.min_group_size
+                        if obj is not None
+                        else Survey._meta.get_field("min_group_size").default
+                    )
                 if self.errors:
                     return data
                 community = obj.community if obj is not None else data.get("community")

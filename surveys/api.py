@@ -60,7 +60,10 @@ TOKEN_HEADER = OpenApiParameter(
     description=(
         "Anonymous surveys only: the `response_token` received when the response was created. "
         "The server keeps no link between you and an anonymous response, so this token is "
-        "the only way to resume the draft or edit the submitted response."
+        "the only way to resume the draft or edit the submitted response. Submitting hands "
+        "out a new token. A submitted anonymous response waits encrypted and becomes part of "
+        "the results only when at least k responses (the survey's smallest group) are mixed "
+        "together, or at close; nobody with the database alone can tell which one is yours."
     ),
 )
 
@@ -413,7 +416,7 @@ class ResultsView(APIView):
             raise Forbidden(
                 _("The results of this survey are not published."), code="results_not_published"
             )
-        report = survey_report(survey, include_text=False)
+        report = survey_report(survey, include_text=False, members=True)
         body = {
             "submitted": report.submitted,
             "questions": [
@@ -423,6 +426,7 @@ class ResultsView(APIView):
                     "type": q.type,
                     "kind": q.kind,
                     "answered": q.answered,
+                    "hidden": q.hidden,
                     "choices": q.choices,
                     "distribution": q.distribution,
                     "mean": q.mean,

@@ -98,6 +98,14 @@ class Survey(models.Model):
         default=False,
         help_text=_("Members may see the summary results."),
     )
+    min_group_size = models.PositiveSmallIntegerField(
+        _("smallest group shown"),
+        default=3,
+        help_text=_(
+            "Reports hide a question answered by fewer members; anonymous responses are mixed "
+            "in batches of at least this many."
+        ),
+    )
     thank_you_text = models.TextField(_("thank-you text"), blank=True, default="")
     submitted_count = models.PositiveIntegerField(_("submitted responses"), default=0)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -123,6 +131,9 @@ class Survey(models.Model):
             models.CheckConstraint(
                 condition=Q(response_cap__isnull=True) | Q(submitted_count__lte=F("response_cap")),
                 name="survey_cap_not_exceeded",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_group_size__gte=2), name="survey_min_group_size_at_least_2"
             ),
         ]
         indexes = [models.Index(fields=["community", "status", "closes_at"])]
@@ -365,6 +376,42 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class SealedResponse(models.Model):
+    """An anonymous survey's submitted (or edited) response waiting in the survey's box,
+    encrypted (``surveys.sealing``) until the mixing step opens a batch of at least
+    ``min_group_size`` of them, shuffles it and writes the plaintext ``Response`` rows.
+
+    Written in the member's transaction next to their participation, so nothing here may
+    say anything: the id is random, there is no timestamp, the sealed bytes are padded to a
+    fixed bucket, and ``lookup`` is the SHA-256 of ``"box:" + edit token`` -- a different hash
+    from the ``edit_token_hash`` of the mixed response, so without the token nobody can tell
+    which mixed response a waiting one became. The row is deleted when mixed.
+    """
+
+    id = PublicIdField()
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    lookup = models.CharField(max_length=64)
+    sealed = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("sealed response")
+        verbose_name_plural = _("sealed responses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "survey", "lookup"], name="sealed_response_lookup_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def box_lookup(raw_token: str) -> str:
+    """The ``SealedResponse.lookup`` of an edit token (unlinkable to ``hash_edit_token``)."""
+    return sha256_hex("box:" + raw_token)
 
 
 class Participation(models.Model):

@@ -74,6 +74,15 @@ class QuestionReport:
     scale: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     text_page: Any = None
+    #: Answered by fewer members than the survey's ``min_group_size``: no breakdown shown.
+    hidden: bool = False
+
+    def hide(self) -> None:
+        """Drop every figure but the answer count (the small-group floor)."""
+        self.hidden = True
+        self.choices, self.distribution, self.matrix, self.texts = [], [], [], []
+        self.mean = self.median = self.minimum = self.maximum = self.nps = None
+        self.text_page = None
 
 
 @dataclass
@@ -103,11 +112,26 @@ def _kind(question: Question) -> str:
     return "date"
 
 
+def group_floor(survey: Survey, *, members: bool = False) -> int:
+    """The fewest answers a breakdown may show: the survey's ``min_group_size`` for anonymous
+    surveys (moderators included) and for any survey's results shown to members; 0 (no
+    floor) for a moderator's report of a named survey, who may read each response anyway."""
+    return survey.min_group_size if (survey.anonymous or members) else 0
+
+
 def survey_report(
-    survey: Survey, *, include_text: bool = True, text_pages: dict[str, int] | None = None
+    survey: Survey,
+    *,
+    include_text: bool = True,
+    text_pages: dict[str, int] | None = None,
+    members: bool = False,
 ) -> SurveyReport:
     """The report of ``survey``. Text answers (a page per text question, ``text_pages``
-    maps question id to page number) only with ``include_text``."""
+    maps question id to page number) only with ``include_text``. A question answered by
+    fewer than :func:`group_floor` members shows no breakdown (``hidden``), so watching the
+    report after each response tells nothing about a small group. Anonymous surveys' reports
+    read only mixed responses (the ``Response`` rows; waiting ones are sealed in the box)."""
+    floor = group_floor(survey, members=members)
     definition = definition_for(survey)
     scope = {"community_id": survey.community_id, "survey_id": survey.pk}
     counts = Response.objects.filter(**scope).aggregate(
@@ -254,6 +278,8 @@ def survey_report(
             page = Paginator(texts, TEXT_PAGE_SIZE).get_page((text_pages or {}).get(question.id))
             report.text_page = page
             report.texts = list(page.object_list)
+        if n_answered < floor:
+            report.hide()
         reports.append(report)
     return SurveyReport(
         submitted=counts["submitted"],
@@ -275,6 +301,8 @@ class CrossTab:
     row_totals: list[int]
     column_totals: list[int]
     total: int
+    #: Fewer respondents than the survey's floor: every count is withheld (zero).
+    hidden: bool = False
 
 
 def _categories(question: Question) -> list[tuple[Any, str]]:
@@ -318,6 +346,10 @@ def crosstab(survey: Survey, row_question_id: str, column_question_id: str) -> C
         if key in col_index:
             for i in by_response.get(response_id, ()):
                 counts[i][col_index[key]] += 1
+    total = sum(sum(row) for row in counts)
+    hidden = total < group_floor(survey)
+    if hidden:
+        counts = [[0] * len(col_cats) for _ in row_cats]
     return CrossTab(
         row_question=row_q,
         column_question=col_q,
@@ -326,5 +358,6 @@ def crosstab(survey: Survey, row_question_id: str, column_question_id: str) -> C
         counts=counts,
         row_totals=[sum(row) for row in counts],
         column_totals=[sum(col) for col in zip(*counts, strict=False)] or [0] * len(col_cats),
-        total=sum(sum(row) for row in counts),
+        total=0 if hidden else total,
+        hidden=hidden,
     )

@@ -239,6 +239,10 @@ class QuestionResultOut(serializers.Serializer):
         choices=["choices", "ranking", "scale", "nps", "matrix", "text", "date"],
     )
     answered = serializers.IntegerField()
+    hidden = serializers.BooleanField(
+        help_text="Answered by fewer members than the survey's smallest group shown: no "
+        "breakdown (choices, distribution, mean... are empty)."
+    )
     choices = ResultChoiceOut(many=True)
     distribution = ResultPointOut(many=True)
     mean = serializers.FloatField(allow_null=True)

@@ -24,3 +24,15 @@ def exports_sweep(now: str | None = None) -> dict[str, int]:
     """Periodic (beat): re-queue stuck exports, fail them after the last attempt, delete
     files past the retention period."""
     return services.exports_sweep(now=job_now(now))
+
+
+@shared_task(acks_late=True)
+def mix_responses(survey_id: str) -> int:
+    """Mix an anonymous survey's box once a batch is complete (safe to run twice)."""
+    return services.survey_responses_mix(survey_id=survey_id)
+
+
+@shared_task
+def responses_mix_sweep(now: str | None = None) -> int:
+    """Periodic (beat): mix full batches left behind and every box of a closed survey."""
+    return services.survey_responses_mix_due(now=job_now(now))

@@ -1,6 +1,7 @@
 """Every write of the surveys app, one keyword-only function per use case, split by concern:
 ``authoring`` (the definition: survey settings, pages, questions, choices), ``lifecycle``
-(publish, close, duplicate), ``responses`` (drafts, submissions, edits) and ``exports``.
+(publish, close, duplicate), ``responses`` (drafts, submissions, edits), ``mixing`` (the box of anonymous surveys)
+and ``exports``.
 
 ``from surveys import services; services.x`` and ``from surveys.services import x`` both work.
 Lock order (always): the member's participation row, then their response row, then the survey
@@ -31,6 +32,7 @@ from surveys.services.lifecycle import (
     survey_duplicate,
     survey_publish,
 )
+from surveys.services.mixing import survey_responses_mix, survey_responses_mix_due
 from surveys.services.responses import (
     ResponseResult,
     response_edit,
@@ -71,4 +73,6 @@ __all__ = [
     "survey_close",
     "survey_duplicate",
     "survey_publish",
+    "survey_responses_mix",
+    "survey_responses_mix_due",
 ]

@@ -43,6 +43,7 @@ SURVEY_FIELDS = (
     "allow_edit_after_submit",
     "anonymous",
     "publish_results",
+    "min_group_size",
 )
 PAGE_FIELDS = ("title", "description", "condition", "order")
 #: A question's configuration columns (``page`` may be a ``Page`` or its id).
@@ -152,8 +153,23 @@ def _check_settings(survey: Survey, *, previous: Survey | None) -> None:
             code="cap_below_submitted",
             field="response_cap",
         )
+    if survey.min_group_size < 2:
+        raise DomainError(
+            _("The smallest group shown must be at least 2."),
+            code="group_too_small",
+            field="min_group_size",
+        )
     if previous is None:
         return
+    if survey.min_group_size < previous.min_group_size and previous.status != SurveyStatus.DRAFT:
+        raise DomainError(
+            _(
+                "The smallest group shown cannot be lowered once the survey has been "
+                "published: respondents were told so."
+            ),
+            code="setting_locked",
+            field="min_group_size",
+        )
     if survey.anonymous != previous.anonymous and (
         previous.published_at is not None or previous.status != SurveyStatus.DRAFT
     ):

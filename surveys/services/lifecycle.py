@@ -25,6 +25,7 @@ from surveys.models import (
     SurveyStatus,
 )
 from surveys.services.common import DefinitionInvalid
+from surveys.services.mixing import queue_mix
 
 
 # --- authoring (admin) ----------------------------------------------------------------------
@@ -70,6 +71,8 @@ def survey_close(*, actor: Membership, survey_id: str) -> Survey:
             raise Conflict(_("Only a published survey can be closed."), code="not_published")
         survey.status = SurveyStatus.CLOSED
         survey.save(update_fields=["status", "updated_at"])
+        if survey.anonymous:
+            queue_mix(survey.pk)  # the last batch, even below k
     return survey
 
 

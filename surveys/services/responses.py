@@ -39,7 +39,9 @@ from surveys.models import (
     hash_edit_token,
     new_edit_token,
 )
+from surveys.response_store import AnswerRow
 from surveys.services.common import _raise_answer_errors, _refuse_unless_accepting, respondent_key
+from surveys.services.mixing import queue_mix, response_seal, response_waiting
 
 
 # --- responses (API) -----------------------------------------------------------------------
@@ -128,7 +130,12 @@ def response_get_draft(*, survey: Survey, user: User, token: str | None) -> Resp
 
 
 def response_get_submitted(*, survey: Survey, user: User, token: str | None) -> Response | None:
-    """The member's latest submitted response (anonymous: the one matching ``token``)."""
+    """The member's latest submitted response (anonymous: the one matching ``token``, still
+    waiting in the box or mixed)."""
+    if survey.anonymous and token:
+        waiting = response_waiting(survey=survey, token=token)
+        if waiting is not None:
+            return waiting
     return _my_response(survey=survey, user=user, token=token, status=ResponseStatus.SUBMITTED)
 
 
@@ -235,23 +242,61 @@ def response_submit(
     with _atomic_answers():
         participation = _locked_participation(survey=survey, user=user)
         _refuse_second_response(survey, participation)
-        response, token_out = _draft_for_update(
-            survey=survey, user=user, participation=participation, token=token
-        )
-        response.answers = result.to_json()
-        response.definition_version = survey.version
-        response.status = ResponseStatus.SUBMITTED
-        response.updated_at = now
-        response.submitted_at = now
-        response.save(force_insert=response._state.adding)
-        _write_answer_rows(survey, definition, response, result.values, replace=False)
+        if survey.anonymous:
+            response, token_out = _seal_submission(survey, definition, result, token, now)
+        else:
+            response, token_out = _draft_for_update(
+                survey=survey, user=user, participation=participation, token=token
+            )
+            response.answers = result.to_json()
+            response.definition_version = survey.version
+            response.status = ResponseStatus.SUBMITTED
+            response.updated_at = now
+            response.submitted_at = now
+            response.save(force_insert=response._state.adding)
+            _write_answer_rows(survey, definition, response, result.values, replace=False)
         response_store.participation_mark_submitted(
             participation_id=participation.pk,
             submitted_id=None if survey.anonymous else response.pk,
         )
         # Last statement before COMMIT, so the survey row is locked as briefly as possible.
         survey.submitted_count = _count_submission(survey, now)
+        if survey.anonymous:
+            queue_mix(survey.pk)
     return ResponseResult(response, token_out)
+
+
+def _seal_submission(
+    survey: Survey, definition: SurveyDefinition, result: Any, token: str | None, now
+) -> tuple[Response, str]:
+    """An anonymous submission: the member's draft is deleted and the response goes sealed
+    into the survey's box (``surveys.services.mixing``). A fresh edit token is handed out:
+    the draft's token hash was written next to the participation, so the mixed response must
+    not carry it. Returns the unsaved response (to show back) and the new token."""
+    draft = _anonymous_response(survey=survey, token=token, status=ResponseStatus.DRAFT)
+    if draft is not None:
+        draft.delete()
+    new_token, token_hash = new_edit_token()
+    answers = result.to_json()
+    response_seal(
+        survey=survey,
+        token=new_token,
+        token_hash=token_hash,
+        answers=answers,
+        rows=answer_rows(definition, result.values),
+        at=now,
+    )
+    response = Response(
+        community_id=survey.community_id,
+        survey=survey,
+        status=ResponseStatus.SUBMITTED,
+        answers=answers,
+        definition_version=survey.version,
+        created_at=now,
+        updated_at=now,
+        submitted_at=now,
+    )
+    return response, new_token
 
 
 def _count_submission(survey: Survey, now) -> int:
@@ -287,16 +332,13 @@ def response_edit(
     definition = definition_for(survey)
     result = clean_response(definition, answers, partial=False, gettext=_)
     _raise_answer_errors(result)
+    if survey.anonymous:
+        return _edit_anonymous(survey, definition, result, token)
     with _atomic_answers():
-        if survey.anonymous:
-            response = _anonymous_response(
-                survey=survey, token=token, status=ResponseStatus.SUBMITTED
-            )
-        else:
-            participation = _participation(survey=survey, user=membership.user, lock=True)
-            response = None
-            if participation and participation.submitted_id:
-                response = lock_rows(Response.objects.filter(pk=participation.submitted_id)).get()
+        participation = _participation(survey=survey, user=membership.user, lock=True)
+        response = None
+        if participation and participation.submitted_id:
+            response = lock_rows(Response.objects.filter(pk=participation.submitted_id)).get()
         if response is None:
             raise NotFound(_("You have no submitted response to this survey."), code="no_response")
         response.answers = result.to_json()
@@ -305,6 +347,47 @@ def response_edit(
         response.save(update_fields=["answers", "definition_version", "updated_at"])
         _write_answer_rows(survey, definition, response, result.values, replace=True)
     return response
+
+
+def _edit_anonymous(
+    survey: Survey, definition: SurveyDefinition, result: Any, token: str | None
+) -> Response:
+    """An edit of an anonymous response goes through the box like the submission: it
+    replaces the sealed response still waiting for ``token``, or seals a replacement of the
+    mixed response whose ``edit_token_hash`` is the token's. Nothing plaintext is written."""
+    now = timezone.now()
+    with transaction.atomic():
+        known = bool(token) and (
+            response_waiting(survey=survey, token=token) is not None
+            or Response.objects.filter(
+                community_id=survey.community_id,
+                survey=survey,
+                status=ResponseStatus.SUBMITTED,
+                edit_token_hash=hash_edit_token(token),
+            ).exists()
+        )
+        if not known:
+            raise NotFound(_("You have no submitted response to this survey."), code="no_response")
+        answers = result.to_json()
+        response_seal(
+            survey=survey,
+            token=token,
+            token_hash=hash_edit_token(token),
+            answers=answers,
+            rows=answer_rows(definition, result.values),
+            at=now,
+        )
+        queue_mix(survey.pk)
+    return Response(
+        community_id=survey.community_id,
+        survey=survey,
+        status=ResponseStatus.SUBMITTED,
+        answers=answers,
+        definition_version=survey.version,
+        created_at=now,
+        updated_at=now,
+        submitted_at=now,
+    )
 
 
 def _write_answer_rows(
@@ -323,8 +406,18 @@ def _write_answer_rows(
     """
     if replace:
         Answer.objects.filter(community_id=survey.community_id, response=response).delete()
+    rows = answer_rows(definition, values)
+    if not rows:
+        return
+    response_store.answer_rows_insert(
+        community_id=survey.community_id, survey_id=survey.pk, response_id=response.pk, rows=rows
+    )
+
+
+def answer_rows(definition: SurveyDefinition, values: dict[str, Any]) -> list[AnswerRow]:
+    """The ``Answer`` rows (see ``response_store.AnswerRow``) of a response's cleaned values."""
     questions = definition.question_map()
-    rows: list[tuple] = []
+    rows: list[AnswerRow] = []
     add = rows.append
     for question_id, value in values.items():
         kind = questions[question_id].type
@@ -346,8 +439,4 @@ def _write_answer_rows(
             add((question_id, None, None, None, "", value))
         else:  # number, rating, nps, likert
             add((question_id, None, None, Decimal(value), "", None))
-    if not rows:
-        return
-    response_store.answer_rows_insert(
-        community_id=survey.community_id, survey_id=survey.pk, response_id=response.pk, rows=rows
-    )
+    return rows

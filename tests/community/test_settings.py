@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "community.settings",
     "DEBUG": "0",
     "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "BALLOT_KEY": "a-long-random-production-ballot-key-0123456789-abcdefghijklmnop",
     "ALLOWED_HOSTS": "api.example.com",
     "DATABASE_URL": "postgres://app@db.example.com:5432/app",
     "REDIS_URL": "redis://cache.example.com:6379/0",

@@ -21,7 +21,9 @@ from django.utils.module_loading import import_string
 from community.models import Notification
 from community.schedule import JOBS, beat_schedule
 from polls.models import Poll
-from surveys.models import Export
+from surveys import services as survey_services
+from surveys.models import Export, Survey
+from surveys.models import Response as SurveyResponse
 from tests.polls.conftest import option_ids, vote
 from tests.surveys.factories import basic_questions, make_survey
 from tests.waiting import stays, wait_for
@@ -58,6 +60,8 @@ WALK = [
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
     ("exports-sweep", 16, "silent past its 15-minute lease on its last attempt: failed"),
+    ("survey-responses-mix", 59, "anonymous survey open, one response (< k) waits in its box"),
+    ("survey-responses-mix", 61, "survey closed: the last batch, below k, is mixed"),
     ("polls-remind", 119, "reminder window (1 h before close) not started"),
     ("polls-remind", 121, "reminder window started: non-voters reminded"),
     ("polls-sweep", 179, "poll still open"),
@@ -78,6 +82,7 @@ def _expected(step: int, winner: str) -> dict:
         "outbox": outbox,
         "sent": 0 if step < 3 else 1,
         "export": "pending" if step < 16 else "failed",
+        "mixed": 0 if step < 61 else 1,
     }
 
 
@@ -118,6 +123,18 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
         heartbeat_at=t0,
         created_at=t0,
     )
+    # An anonymous survey closing at t0 + 1 h with one response waiting in its box.
+    anonymous = make_survey(voter.community, basic_questions(), anonymous=True)
+    survey_services.response_submit(
+        membership=voter,
+        survey=anonymous,
+        answers={
+            anonymous.q["q1"].id: {"choice": anonymous.c["q1"]["No"].id},
+            anonymous.q["q2"].id: 3,
+            anonymous.q["q3"].id: "ok",
+        },
+    )
+    Survey.objects.filter(pk=anonymous.pk).update(closes_at=t0 + timedelta(hours=1))
     names = {voter.user_id: "voter", idle.user_id: "idle", moderator[0].user_id: "author"}
 
     def outcome() -> dict:
@@ -133,6 +150,7 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
             },
             "sent": sum(1 for req, _resp in wechat_server.log if req.path == SEND),
             "export": Export.objects.get(pk=export.pk).status,
+            "mixed": SurveyResponse.objects.filter(survey_id=anonymous.pk).count(),
         }
 
     seen = []

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from surveys import services
-from surveys.models import Answer, Participation, Response, Survey, SurveyStatus
+from surveys.models import Answer, Participation, Response, SealedResponse, Survey, SurveyStatus
 from tests.conftest import client_for
 from tests.factories import CommunityFactory, MembershipFactory
 from tests.surveys.factories import basic_questions, make_survey, with_condition
@@ -351,24 +351,48 @@ def test_anonymous_response_has_no_member_link(member, survey):
     )
     assert submitted.status_code == 201, submitted.json()
     assert submitted.json()["response_id"] is None
-    response = Response.objects.get()
-    assert response.respondent is None and response.respondent_key == ""
+    # A fresh token: the draft's was stored next to the participation's transaction.
+    new_token = submitted.json()["response_token"]
+    assert new_token and new_token != token
+    # Nothing readable yet: the response waits sealed in the box, the draft is gone.
+    assert not Response.objects.exists()
+    assert SealedResponse.objects.count() == 1
     participation = Participation.objects.get()
     assert participation.user == membership.user
     assert participation.draft_id is None and participation.submitted_id is None
     # one per member still holds
     again = client.post(f"{url}/submit", {"answers": full_answers(survey)}, format="json")
     assert again.status_code == 409
-    # edit with the token
+    # the member sees their waiting response with the token, and edits it through the box
+    mine = client.get(f"{url}/response", HTTP_X_RESPONSE_TOKEN=new_token)
+    assert mine.json()["answers"] == submitted.json()["answers"]
     edited = client.put(
         f"{url}/response",
         {"answers": full_answers(survey, yes=False)},
         format="json",
-        HTTP_X_RESPONSE_TOKEN=token,
+        HTTP_X_RESPONSE_TOKEN=new_token,
     )
     assert edited.status_code == 200
-    no_token = client.put(f"{url}/response", {"answers": full_answers(survey)}, format="json")
-    assert no_token.status_code == 404
+    assert SealedResponse.objects.count() == 1 and not Response.objects.exists()
+    for stale in (None, token):
+        refused = client.put(
+            f"{url}/response",
+            {"answers": full_answers(survey)},
+            format="json",
+            **({"HTTP_X_RESPONSE_TOKEN": stale} if stale else {}),
+        )
+        assert refused.status_code == 404
+    # closing mixes the last batch even below k; the mixed row has the edited answers
+    Survey.objects.filter(pk=survey.pk).update(status="closed")
+    assert services.survey_responses_mix(survey_id=survey.pk) == 1
+    response = Response.objects.get()
+    assert response.respondent is None and response.respondent_key == ""
+    assert response.answers == edited.json()["answers"]
+    assert (
+        client.get(f"{url}/response", HTTP_X_RESPONSE_TOKEN=new_token).json()["answers"]
+        == (edited.json()["answers"])
+    )
+    assert not SealedResponse.objects.exists()
 
 
 # --- results --------------------------------------------------------------------------------

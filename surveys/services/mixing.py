@@ -1,0 +1,197 @@
+"""The box of an anonymous survey: sealing a response into it, and mixing it out.
+
+A member's transaction records their participation and puts the response, encrypted
+(``surveys.sealing``), into the survey's box; it writes no plaintext answer. The mixing step
+opens the box once at least ``min_group_size`` (k) sealed responses wait -- and whatever waits
+once the survey is closed --, shuffles them, and writes the plaintext ``Response`` and
+``Answer`` rows in that shuffled order in one transaction, all with the same coarse
+timestamp. So ids, physical order, transaction ids and timestamps of the readable rows say
+only which batch a response came in, and reports (which read only mixed rows) move in steps
+of at least k responses. The residual, stated to members: the last batch at close may hold
+fewer than k responses.
+
+Mixing runs after the commit of the submission or edit that completes a batch
+(:func:`queue_mix`), from ``survey_close``, and from the periodic sweep
+(:func:`survey_responses_mix_due`), so it holds without a worker (Celery eager mode).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from community.locking import lock_rows
+from surveys import response_store
+from surveys.models import (
+    Response,
+    ResponseStatus,
+    SealedResponse,
+    Survey,
+    SurveyState,
+    box_lookup,
+)
+from surveys.response_store import AnswerRow
+from surveys.sealing import seal, unseal
+
+
+def _encode_rows(rows: list[AnswerRow]) -> list[list[Any]]:
+    return [
+        [q, c, r, None if n is None else str(n), t, None if d is None else d.isoformat()]
+        for q, c, r, n, t, d in rows
+    ]
+
+
+def _decode_rows(rows: list[list[Any]]) -> list[AnswerRow]:
+    return [
+        (
+            q,
+            c,
+            r,
+            None if n is None else Decimal(n),
+            t,
+            None if d is None else date.fromisoformat(d),
+        )
+        for q, c, r, n, t, d in rows
+    ]
+
+
+def response_seal(
+    *,
+    survey: Survey,
+    token: str,
+    token_hash: str,
+    answers: dict[str, Any],
+    rows: list[AnswerRow],
+    at: datetime,
+) -> None:
+    """Put a submitted (or edited) anonymous response into ``survey``'s box, replacing the one
+    still waiting for the same edit token. Call inside the member's transaction; the mixed
+    response will carry ``token_hash`` (and replace the mixed response that has it)."""
+    payload = {
+        "answers": answers,
+        "rows": _encode_rows(rows),
+        "version": survey.version,
+        "token_hash": token_hash,
+        "at": at.isoformat(),
+    }
+    sealed = seal(secret=settings.BALLOT_KEY, survey_id=survey.pk, payload=payload)
+    lookup = box_lookup(token)
+    waiting = lock_rows(
+        SealedResponse.objects.filter(
+            community_id=survey.community_id, survey=survey, lookup=lookup
+        )
+    ).first()
+    if waiting is not None:
+        waiting.sealed = sealed
+        waiting.save(update_fields=["sealed"])
+    else:
+        SealedResponse.objects.create(
+            community_id=survey.community_id, survey=survey, lookup=lookup, sealed=sealed
+        )
+
+
+def response_waiting(*, survey: Survey, token: str) -> Response | None:
+    """The member's response still waiting in the box for ``token``, opened, as an unsaved
+    ``Response`` (for showing it back to them), or None."""
+    waiting = SealedResponse.objects.filter(
+        community_id=survey.community_id, survey=survey, lookup=box_lookup(token)
+    ).first()
+    if waiting is None:
+        return None
+    payload = unseal(secret=settings.BALLOT_KEY, survey_id=survey.pk, sealed=waiting.sealed)
+    at = datetime.fromisoformat(payload["at"])
+    return Response(
+        community_id=survey.community_id,
+        survey=survey,
+        status=ResponseStatus.SUBMITTED,
+        answers=payload["answers"],
+        definition_version=payload["version"],
+        created_at=at,
+        updated_at=at,
+        submitted_at=at,
+    )
+
+
+def queue_mix(survey_id: str) -> None:
+    """Mix ``survey_id``'s box once the current transaction commits (a broker outage leaves
+    the box to the periodic sweep)."""
+    from surveys.tasks import mix_responses
+
+    transaction.on_commit(lambda: mix_responses.delay(survey_id), robust=True)
+
+
+def _coarse(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
+    """Open, shuffle and write out the waiting responses of an anonymous survey when at least
+    ``min_group_size`` wait, or any number once it is closed; returns how many were mixed.
+
+    Safe to run twice or in parallel: the sealed rows are locked (``FOR UPDATE``, they are
+    deleted), so a second mixer waits and then finds them gone."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        survey = Survey.objects.filter(pk=survey_id, anonymous=True).first()
+        if survey is None:
+            return 0
+        entries = list(
+            lock_rows(
+                SealedResponse.objects.filter(community_id=survey.community_id, survey=survey),
+                for_delete=True,
+            )
+        )
+        closed = survey.state(now) == SurveyState.CLOSED
+        if not entries or (len(entries) < survey.min_group_size and not closed):
+            return 0
+        payloads = [
+            unseal(secret=settings.BALLOT_KEY, survey_id=survey.pk, sealed=entry.sealed)
+            for entry in entries
+        ]
+        secrets.SystemRandom().shuffle(payloads)
+        SealedResponse.objects.filter(pk__in=[entry.pk for entry in entries]).delete()
+        # An edit replaces the mixed response of its token.
+        Response.objects.filter(
+            community_id=survey.community_id,
+            survey=survey,
+            edit_token_hash__in=[payload["token_hash"] for payload in payloads],
+        ).delete()
+        at = _coarse(now)
+        responses = [
+            Response(
+                community_id=survey.community_id,
+                survey=survey,
+                status=ResponseStatus.SUBMITTED,
+                answers=payload["answers"],
+                definition_version=payload["version"],
+                edit_token_hash=payload["token_hash"],
+                created_at=at,
+                updated_at=at,
+                submitted_at=at,
+            )
+            for payload in payloads
+        ]
+        Response.objects.bulk_create(responses)
+        for response, payload in zip(responses, payloads, strict=True):
+            rows = _decode_rows(payload["rows"])
+            if rows:
+                response_store.answer_rows_insert(
+                    community_id=survey.community_id,
+                    survey_id=survey.pk,
+                    response_id=response.pk,
+                    rows=rows,
+                )
+    return len(payloads)
+
+
+def survey_responses_mix_due(*, now: datetime | None = None) -> int:
+    """Periodic: mix every anonymous survey whose box holds a full batch, or anything once
+    the survey is closed. Returns how many responses were mixed."""
+    survey_ids = SealedResponse.objects.values_list("survey_id", flat=True).distinct().order_by()
+    return sum(survey_responses_mix(survey_id=sid, now=now) for sid in list(survey_ids))
