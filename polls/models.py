@@ -373,6 +373,32 @@ class SecretBallot(models.Model):
         return f"secret ballot in {self.poll_id}"
 
 
+class BoxEntry(models.Model):
+    """A sealed entry of a secret poll's ballot box, waiting to be mixed.
+
+    The voter's transaction writes the ballot here, encrypted (AES-GCM, a key derived from
+    ``BALLOT_KEY`` and the poll id) and padded to a fixed size, under a random id: a cast, a
+    change or a withdrawal, each naming the ballot by the hash of its receipt inside the sealed
+    part only. The row is written in the same transaction as the member's :class:`Participation`
+    (same transaction id, neighbouring physical place), so nothing readable may be in it. The
+    mixing step (``polls.services.mixing``) opens a batch of at least ``min_ballots_to_show``
+    entries, applies them in random order to :class:`SecretBallot` and :class:`Tally` in one
+    transaction and deletes them."""
+
+    id = PublicIdField()
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="box_entries")
+    sealed = models.BinaryField(_("sealed entry"))
+
+    class Meta:
+        verbose_name = _("ballot box entry")
+        verbose_name_plural = _("ballot box entries")
+        indexes = [models.Index(fields=["community", "poll"], name="boxentry_poll")]
+
+    def __str__(self) -> str:
+        return f"sealed entry in {self.poll_id}"
+
+
 class Tally(models.Model):
     """A running count of one ballot shape in one poll; results are computed from these rows.
 

@@ -39,6 +39,7 @@ from polls.services.lifecycle import (
     polls_record_eligible,
     polls_remind_due,
 )
+from polls.services.mixing import box_mix_locked, poll_box_mix, polls_box_mix_due
 from polls.services.options import (
     option_add,
     option_delete,
@@ -70,6 +71,9 @@ __all__ = [
     "poll_create",
     "poll_update",
     "slot_label",
+    "box_mix_locked",
+    "poll_box_mix",
+    "polls_box_mix_due",
     "option_add",
     "option_delete",
     "option_update",

@@ -17,7 +17,7 @@ from polls.ballots import validate_ballot
 from polls.models import Ballot, Participation, Poll, SecretBallot, Tally
 from polls.tally_store import insert_once
 from tests.conftest import client_for
-from tests.polls.conftest import option_ids, tallies
+from tests.polls.conftest import mix_box, option_ids, tallies
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -84,6 +84,7 @@ def test_same_member_secret_first_vote_twice_at_once(make_poll, member):
 
     codes = Counter(_in_threads(6, work))
     assert codes == {200: 1, 409: 5}  # the others are told to use the receipt
+    assert mix_box(poll, everything=True) == 1  # one sealed entry (k = 3: not mixed yet)
     assert SecretBallot.objects.filter(poll=poll).count() == 1
     assert tallies(poll) == {a: 1}
 
@@ -111,6 +112,7 @@ def test_secret_first_vote_retried_in_parallel_with_its_receipt_answers_200(make
     assert {(body["receipt"], tuple(body["option_ids"])) for _code, body in answers} == {
         (receipt, (a,))
     }
+    assert mix_box(poll, everything=True) == 1  # one sealed entry (k = 3: not mixed yet)
     assert SecretBallot.objects.filter(poll=poll).count() == 1
     assert Participation.objects.filter(poll=poll).count() == 1
     assert tallies(poll) == {a: 1}
