@@ -44,6 +44,7 @@ ENV = {
     **os.environ,
     "DATABASE_URL": f"{PG}/{DB_NAME}",
     "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "BALLOT_KEY": "bench-only-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     "DEBUG": "0",
     "SECURE_SSL_REDIRECT": "0",
     "ALLOWED_HOSTS": "127.0.0.1",
