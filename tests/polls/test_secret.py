@@ -116,7 +116,7 @@ def test_client_chosen_receipt_makes_the_first_vote_retryable(make_poll, member)
 
 
 def test_counts_hidden_until_k_ballots(make_poll, make_member, moderator):
-    poll = make_poll("single", secret=True, min_ballots_to_show=3)
+    poll = make_poll("single", secret=True, min_ballots_to_show=3, results_visibility="always")
     a = option_ids(poll)[0]
     clients = [make_member()[1] for _ in range(3)]
     vote(clients[0], poll, {"option_ids": [a]})
