@@ -84,13 +84,14 @@ def ballot_cast(
 
     Named polls: one :class:`Ballot` per member (the database constraint decides between two
     concurrent first votes; the loser replaces). Secret polls: the first vote records a
-    :class:`Participation` and an anonymous :class:`SecretBallot` and returns a receipt; to
+    :class:`Participation` and seals the ballot into the poll's box (``polls.box_store``; the
+    mixing step turns it into an anonymous :class:`SecretBallot`) and returns a receipt; to
     replace it the member sends that receipt (or, for a safely retryable first vote, a random
     receipt of >= 32 characters they generated). Without the receipt a second vote is refused
     with 409 ``receipt_required``: nothing links the member to their ballot.
 
-    Tallies move in the same transaction and the poll's ``voter_count`` update, taken last,
-    guards against voting after close."""
+    Named tallies move in the same transaction (secret ones when the batch is mixed) and the
+    poll's ``voter_count`` update, taken last, guards against voting after close."""
     check_participant(membership)
     now = timezone.now()
     check_open(poll, now)
