@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -44,9 +45,14 @@ class Entry:
 
 
 def _key(poll_id: str) -> bytes:
+    return _derive(settings.BALLOT_KEY, poll_id)
+
+
+@lru_cache(maxsize=1024)
+def _derive(ballot_key: str, poll_id: str) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=b"wxc-ballot-box-v1", info=poll_id.encode()
-    ).derive(settings.BALLOT_KEY.encode())
+    ).derive(ballot_key.encode())
 
 
 def seal(poll_id: str, payload: dict[str, Any]) -> bytes:

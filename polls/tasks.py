@@ -36,7 +36,7 @@ def poll_finalize_task(self, poll_id: str, now: str | None = None) -> bool:
 def poll_box_mix_task(poll_id: str) -> int:
     """Mix a secret poll's ballot box if a batch is complete (queued after the commit of the
     vote that completed it; a no-op otherwise)."""
-    return services.poll_box_mix(poll_id=poll_id)
+    return services.poll_box_mix(poll_id=poll_id, skip_locked=True)
 
 
 @shared_task

@@ -82,12 +82,14 @@ def box_mix_locked(poll: Poll, *, everything: bool = False) -> int:
     return len(entries)
 
 
-def poll_box_mix(*, poll_id: str) -> int:
+def poll_box_mix(*, poll_id: str, skip_locked: bool = False) -> int:
     """Mix the ballot box of a secret poll if a batch is complete (all of it once the poll
     closed). Safe to run any number of times and concurrently (the poll row is locked).
-    Returns how many entries were mixed."""
+    ``skip_locked`` (after a vote) does nothing when the poll row is busy, instead of queueing
+    behind voters and other mixes: every later vote that finds a complete batch tries again,
+    and the read, the sweep and the close mix what is left. Returns how many were mixed."""
     with transaction.atomic():
-        poll = lock_rows(Poll.objects.filter(pk=poll_id)).first()
+        poll = lock_rows(Poll.objects.filter(pk=poll_id), skip_locked=skip_locked).first()
         if poll is None or not poll.secret:
             return 0
         mixed = box_mix_locked(poll, everything=poll.status == PollStatus.CLOSED)
