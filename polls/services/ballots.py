@@ -180,9 +180,11 @@ def _cast_secret(
     """A secret vote writes the participation and a sealed box entry, and moves only
     ``voter_count`` (the guard): no plaintext choice and no tally in this transaction."""
     chosen = receipt is not None
-    known, current, seq = False, None, 0
+    known, current, seq, mine = False, None, 0, None
     if receipt is not None:
         digest = hash_receipt(receipt)
+        # A member changing their vote holds their participation from here on (see below).
+        mine = _lock_own_participation(poll, membership)
         known, current, seq = ballot_state(poll, digest)
         if not known and len(receipt) < RECEIPT_MIN_LENGTH:
             raise DomainError(
@@ -211,13 +213,17 @@ def _cast_secret(
             return CastResult(choices=choices.data, reason="", created=True, receipt=receipt)
         if _replayed_first_vote(poll, chosen, digest) is None:
             raise _receipt_required()
+        mine = None  # a parallel first vote of ours committed meanwhile: lock and read again
 
-    # Replacing: the receipt finds the ballot; the member must have taken part themselves.
-    if _lock_own_participation(poll, membership) is None:
-        raise Conflict(
-            _("This receipt does not belong to a vote of yours."), code="receipt_not_yours"
-        )
-    _known, current, seq = ballot_state(poll, digest)  # again, under the lock
+    # Replacing: the receipt finds the ballot; the member must have taken part themselves. The
+    # entries of one ballot are added under its member's locked participation, so their
+    # ``seq`` never collide.
+    if mine is None:
+        if _lock_own_participation(poll, membership) is None:
+            raise Conflict(
+                _("This receipt does not belong to a vote of yours."), code="receipt_not_yours"
+            )
+        _known, current, seq = ballot_state(poll, digest)  # again, under the lock
     if current != choices.data:
         _no_change(poll)
         waiting = box_put(poll, op=CHANGE, receipt_hash=digest, seq=seq + 1, choices=choices.data)
