@@ -344,15 +344,19 @@ class SecretBallot(models.Model):
 
     There is no user column, no timestamp and the primary key is random (not a sequence), so no
     row, column or ordering links a member to their choices; who took part is recorded apart,
-    in :class:`Participation`.
+    in :class:`Participation`. Nor is it written by the voter's transaction: the vote seals the
+    ballot into the :class:`BoxEntry` box, and the mixing step writes these rows a batch of at
+    least ``min_ballots_to_show`` at a time, in random order, in one transaction, so neither
+    their transaction id, their physical order nor the live tallies point at a voter.
 
     "Change my vote" for secret ballots: casting returns a one-time *receipt* (a random token
     the mini-program keeps in wx storage); only its SHA-256 hash is stored here. Whoever presents
     the receipt may replace or withdraw this ballot. Without the receipt the vote stays as cast
     (409): that is the price of nobody, not even a database administrator, being able to find a
-    member's ballot. Limits of the guarantee: it is about stored data; the database's own
-    bookkeeping (transaction ids of freshly written rows, WAL, statement logs if enabled) is
-    outside what a schema can hide and must be protected by operations."""
+    member's ballot. Limits of the guarantee: it is about stored data without the application's
+    secrets (``BALLOT_KEY`` opens waiting box entries); WAL, statement logs if enabled and dead
+    row versions not yet vacuumed are outside what a schema can hide and must be protected by
+    operations. The last batch, mixed at close, may hold fewer than k ballots."""
 
     id = PublicIdField()
     community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
@@ -371,6 +375,32 @@ class SecretBallot(models.Model):
 
     def __str__(self) -> str:
         return f"secret ballot in {self.poll_id}"
+
+
+class BoxEntry(models.Model):
+    """A sealed entry of a secret poll's ballot box, waiting to be mixed.
+
+    The voter's transaction writes the ballot here, encrypted (AES-GCM, a key derived from
+    ``BALLOT_KEY`` and the poll id) and padded to a fixed size, under a random id: a cast, a
+    change or a withdrawal, each naming the ballot by the hash of its receipt inside the sealed
+    part only. The row is written in the same transaction as the member's :class:`Participation`
+    (same transaction id, neighbouring physical place), so nothing readable may be in it. The
+    mixing step (``polls.services.mixing``) opens a batch of at least ``min_ballots_to_show``
+    entries, applies them in random order to :class:`SecretBallot` and :class:`Tally` in one
+    transaction and deletes them."""
+
+    id = PublicIdField()
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="box_entries")
+    sealed = models.BinaryField(_("sealed entry"))
+
+    class Meta:
+        verbose_name = _("ballot box entry")
+        verbose_name_plural = _("ballot box entries")
+        indexes = [models.Index(fields=["community", "poll"], name="boxentry_poll")]
+
+    def __str__(self) -> str:
+        return f"sealed entry in {self.poll_id}"
 
 
 class Tally(models.Model):

@@ -44,12 +44,17 @@ def localized(data: dict[str, Any]) -> dict[str, Any]:
 
 def tallies_of(poll: Poll) -> dict[str, int]:
     """Every non-zero tally of ``poll`` plus its ``voter_count`` under ``VOTERS_KEY``, read in
-    one statement so that both come from the same snapshot."""
+    one statement so that both come from the same snapshot.
+
+    A secret poll counts only mixed ballots: its ``VOTERS_KEY`` is a tally row that the mixing
+    step moves with the batch (``voter_count`` counts participations, one vote at a time)."""
     tallies = (
         Tally.objects.filter(community_id=poll.community_id, poll_id=poll.pk, count__gt=0)
         .values_list("key", "count")
         .order_by()
     )
+    if poll.secret:
+        return {VOTERS_KEY: 0, **dict(tallies)}
     voters = (
         Poll.objects.filter(pk=poll.pk)
         .order_by()

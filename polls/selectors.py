@@ -190,7 +190,8 @@ def poll_results(*, poll: Poll, viewer: Membership, now: datetime | None = None)
     data = localized(data)
     needed = 0
     if poll.secret and data["voters"] < poll.min_ballots_to_show:
-        needed = poll.min_ballots_to_show - data["voters"]
+        # Counts show once a batch of k ballots is mixed; those still sealed count as in.
+        needed = max(poll.min_ballots_to_show - max(data["voters"], poll.voter_count), 0)
         hidden = hidden or "too_few_ballots"
     if hidden:
         data = {**data, "result": None, "alternative": None}

@@ -26,10 +26,25 @@ def poll_finalize_task(self, poll_id: str, now: str | None = None) -> bool:
     return services.poll_finalize(poll_id=poll_id, now=job_now(now))
 
 
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=True,
+    retry_backoff_max=300,
+)
+def poll_box_mix_task(poll_id: str) -> int:
+    """Mix a secret poll's ballot box if a batch is complete (queued after the commit of the
+    vote that completed it; a no-op otherwise)."""
+    return services.poll_box_mix(poll_id=poll_id, skip_locked=True)
+
+
 @shared_task
 def polls_sweep(now: str | None = None) -> int:
-    """Periodic: finalize closed polls whose results or close notifications are missing, and
-    record the electorate of polls that opened."""
+    """Periodic: mix secret ballot boxes holding a complete batch, finalize closed polls whose
+    results or close notifications are missing, and record the electorate of polls that
+    opened."""
+    services.polls_box_mix_due()
     services.polls_record_eligible(now=job_now(now))
     ids = services.polls_due_for_finalize(now=job_now(now))
     for poll_id in ids:

@@ -8,7 +8,7 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
-os.environ.setdefault("BALLOT_KEY", "test-only-ballot-key-0123456789")
+os.environ.setdefault("BALLOT_KEY", "test-only-ballot-key-not-for-production-0123456789")
 os.environ.setdefault("WECHAT_APPID", "wx-test-appid")
 os.environ.setdefault("WECHAT_SECRET", "test-app-secret")
 os.environ.setdefault("WECHAT_API_BASE", "http://127.0.0.1:9/")  # tests point it at a fake server

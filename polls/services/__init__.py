@@ -4,6 +4,8 @@ Lock order (always the same, so concurrent writes cannot deadlock): the member's
 (``Ballot`` or ``Participation``), then the ``SecretBallot``, then ``Tally`` rows in key order,
 then the ``Poll`` row last (a conditional ``UPDATE`` that doubles as the "still open" guard).
 Services that only change the poll (close, reopen, finalize, add option) lock the poll alone.
+Mixing a secret poll's ballot box locks the poll first, then writes ballots and tallies; no vote
+of a secret poll touches those, so the two orders cannot deadlock.
 Side effects (Celery tasks) are enqueued with ``transaction.on_commit``.
 """
 
@@ -39,6 +41,7 @@ from polls.services.lifecycle import (
     polls_record_eligible,
     polls_remind_due,
 )
+from polls.services.mixing import box_mix_locked, poll_box_mix, polls_box_mix_due
 from polls.services.options import (
     option_add,
     option_delete,
@@ -70,6 +73,9 @@ __all__ = [
     "poll_create",
     "poll_update",
     "slot_label",
+    "box_mix_locked",
+    "poll_box_mix",
+    "polls_box_mix_due",
     "option_add",
     "option_delete",
     "option_update",

@@ -18,12 +18,12 @@ from community.locking import lock_rows
 from community.models import Membership
 from community.selectors import active_member_count
 from polls.ballots import ballot_keys, validate_ballot
+from polls.box_store import CAST, CHANGE, WITHDRAW, ballot_state, box_put
 from polls.models import (
     Ballot,
     Participation,
     Poll,
     PollStatus,
-    SecretBallot,
 )
 from polls.services.common import (
     RECEIPT_MIN_LENGTH,
@@ -84,13 +84,14 @@ def ballot_cast(
 
     Named polls: one :class:`Ballot` per member (the database constraint decides between two
     concurrent first votes; the loser replaces). Secret polls: the first vote records a
-    :class:`Participation` and an anonymous :class:`SecretBallot` and returns a receipt; to
+    :class:`Participation` and seals the ballot into the poll's box (``polls.box_store``; the
+    mixing step turns it into an anonymous :class:`SecretBallot`) and returns a receipt; to
     replace it the member sends that receipt (or, for a safely retryable first vote, a random
     receipt of >= 32 characters they generated). Without the receipt a second vote is refused
     with 409 ``receipt_required``: nothing links the member to their ballot.
 
-    Tallies move in the same transaction and the poll's ``voter_count`` update, taken last,
-    guards against voting after close."""
+    Named tallies move in the same transaction (secret ones when the batch is mixed) and the
+    poll's ``voter_count`` update, taken last, guards against voting after close."""
     check_participant(membership)
     now = timezone.now()
     check_open(poll, now)
@@ -140,35 +141,52 @@ def _receipt_required() -> Conflict:
     )
 
 
-def _replayed_first_vote(scope: dict, chosen: bool, digest: str) -> dict | None:
+def _replayed_first_vote(poll: Poll, chosen: bool, digest: str) -> dict | None:
     """A first vote retried in parallel with a self-chosen receipt: the participation insert
     waited for the other request's transaction and found its row, so by now (read committed:
-    a fresh snapshot) that request's ballot is visible under the same receipt. Answer as a
-    replay of it instead of ``receipt_required``. A receipt generated for this request (none was
-    sent) matches nothing: without theirs the member's vote stays as cast."""
+    a fresh snapshot) that request's sealed entry is in the box under the same receipt. Answer
+    as a replay of it instead of ``receipt_required``. A receipt generated for this request
+    (none was sent) matches nothing: without theirs the member's vote stays as cast."""
     if not chosen:
         return None
-    return (
-        lock_rows(SecretBallot.objects.filter(**scope, receipt_hash=digest))
-        .values("pk", "choices")
-        .first()
-    )
+    _known, state, _seq = ballot_state(poll, digest)
+    return state
+
+
+def _after_commit_mix(poll: Poll, waiting: int) -> None:
+    """Queue the mix once this vote completed a batch (runs inline when Celery is eager)."""
+    if waiting < poll.min_ballots_to_show:
+        return
+    from polls.tasks import poll_box_mix_task
+
+    poll_id = poll.pk
+    transaction.on_commit(lambda: poll_box_mix_task.delay(poll_id), robust=True)
+
+
+def _lock_own_participation(poll: Poll, membership: Membership, *, for_delete: bool = False):
+    """The member's participation, locked: every box entry of a ballot is added under it, so
+    two entries of one ballot never get the same ``seq``."""
+    return lock_rows(
+        Participation.objects.filter(
+            community_id=poll.community_id, poll_id=poll.pk, user_id=membership.user_id
+        ),
+        for_delete=for_delete,
+    ).first()
 
 
 def _cast_secret(
     membership: Membership, poll: Poll, choices, now: datetime, receipt: str | None
 ) -> CastResult:
-
-    scope = {"community_id": poll.community_id, "poll_id": poll.pk}
+    """A secret vote writes the participation and a sealed box entry, and moves only
+    ``voter_count`` (the guard): no plaintext choice and no tally in this transaction."""
     chosen = receipt is not None
+    known, current, seq, mine = False, None, 0, None
     if receipt is not None:
         digest = hash_receipt(receipt)
-        secret_ballot = (
-            lock_rows(SecretBallot.objects.filter(**scope, receipt_hash=digest))
-            .values("pk", "choices")
-            .first()
-        )
-        if secret_ballot is None and len(receipt) < RECEIPT_MIN_LENGTH:
+        # A member changing their vote holds their participation from here on (see below).
+        mine = _lock_own_participation(poll, membership)
+        known, current, seq = ballot_state(poll, digest)
+        if not known and len(receipt) < RECEIPT_MIN_LENGTH:
             raise DomainError(
                 _("A receipt you choose yourself must have at least %(n)d random characters.")
                 % {"n": RECEIPT_MIN_LENGTH},
@@ -178,9 +196,8 @@ def _cast_secret(
     else:
         receipt = secrets.token_urlsafe(32)
         digest = hash_receipt(receipt)
-        secret_ballot = None
 
-    if secret_ballot is None:
+    if current is None:
         participated = not insert_once(
             Participation,
             ("community", "poll", "user"),
@@ -189,30 +206,29 @@ def _cast_secret(
             user=membership.user_id,
             voted_at=now,
         )
-        if participated:
-            secret_ballot = _replayed_first_vote(scope, chosen, digest)
-            if secret_ballot is None:
-                raise _receipt_required()
-    if secret_ballot is None:
-        SecretBallot.objects.create(**scope, choices=choices.data, receipt_hash=digest)
-        tally_record(poll, now=now, voters=1, added=choices.keys)
-        return CastResult(choices=choices.data, reason="", created=True, receipt=receipt)
+        if not participated:
+            waiting = box_put(poll, op=CAST, receipt_hash=digest, seq=seq + 1, choices=choices.data)
+            tally_record(poll, now=now, voters=1)
+            _after_commit_mix(poll, waiting)
+            return CastResult(choices=choices.data, reason="", created=True, receipt=receipt)
+        if _replayed_first_vote(poll, chosen, digest) is None:
+            raise _receipt_required()
+        mine = None  # a parallel first vote of ours committed meanwhile: lock and read again
 
-    # Replacing: the receipt finds the ballot; the member must have taken part themselves.
-    if not Participation.objects.filter(**scope, user_id=membership.user_id).exists():
-        raise Conflict(
-            _("This receipt does not belong to a vote of yours."), code="receipt_not_yours"
-        )
-    if secret_ballot["choices"] != choices.data:
+    # Replacing: the receipt finds the ballot; the member must have taken part themselves. The
+    # entries of one ballot are added under its member's locked participation, so their
+    # ``seq`` never collide.
+    if mine is None:
+        if _lock_own_participation(poll, membership) is None:
+            raise Conflict(
+                _("This receipt does not belong to a vote of yours."), code="receipt_not_yours"
+            )
+        _known, current, seq = ballot_state(poll, digest)  # again, under the lock
+    if current != choices.data:
         _no_change(poll)
-        SecretBallot.objects.filter(pk=secret_ballot["pk"]).update(choices=choices.data)
-        tally_record(
-            poll,
-            now=now,
-            voters=0,
-            removed=ballot_keys(poll, secret_ballot["choices"]),
-            added=choices.keys,
-        )
+        waiting = box_put(poll, op=CHANGE, receipt_hash=digest, seq=seq + 1, choices=choices.data)
+        tally_record(poll, now=now, voters=0)
+        _after_commit_mix(poll, waiting)
     return CastResult(choices=choices.data, reason="", created=False, receipt=receipt)
 
 
@@ -239,28 +255,22 @@ def ballot_withdraw(*, membership: Membership, poll: Poll, receipt: str | None =
                 return
             _no_change(poll)
             Ballot.objects.filter(pk=ballot["pk"]).delete()
-        else:
-            participation = lock_rows(
-                Participation.objects.filter(**scope, user_id=membership.user_id), for_delete=True
-            ).first()
-            if participation is None:
-                return
-            if not receipt:
-                raise _receipt_required()
-            ballot = (
-                lock_rows(
-                    SecretBallot.objects.filter(**scope, receipt_hash=hash_receipt(receipt)),
-                    for_delete=True,
-                )
-                .values("pk", "choices")
-                .first()
+            tally_record(poll, now=now, voters=-1, removed=ballot_keys(poll, ballot["choices"]))
+            return
+        participation = _lock_own_participation(poll, membership, for_delete=True)
+        if participation is None:
+            return
+        if not receipt:
+            raise _receipt_required()
+        digest = hash_receipt(receipt)
+        _known, current, seq = ballot_state(poll, digest)
+        if current is None:
+            raise Conflict(
+                _("This receipt does not match a ballot of this poll."),
+                code="receipt_unknown",
             )
-            if ballot is None:
-                raise Conflict(
-                    _("This receipt does not match a ballot of this poll."),
-                    code="receipt_unknown",
-                )
-            _no_change(poll)
-            participation.delete()
-            SecretBallot.objects.filter(pk=ballot["pk"]).delete()
-        tally_record(poll, now=now, voters=-1, removed=ballot_keys(poll, ballot["choices"]))
+        _no_change(poll)
+        participation.delete()
+        waiting = box_put(poll, op=WITHDRAW, receipt_hash=digest, seq=seq + 1, choices=None)
+        tally_record(poll, now=now, voters=-1)
+        _after_commit_mix(poll, waiting)

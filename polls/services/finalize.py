@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from community.locking import lock_rows
 from community.selectors import active_member_count
+from polls.box_store import box_waiting
 from polls.models import Poll, PollStatus
 from polls.results import compute_results, tallies_of
 from polls.services.common import option_ids
+from polls.services.mixing import box_mix_locked
 
 
 def freeze_results(poll: Poll, now: datetime) -> bool:
@@ -29,6 +31,8 @@ def freeze_results(poll: Poll, now: datetime) -> bool:
     Returns True when it froze them now."""
     if poll.finalized_at is not None or poll.status_at(now) != PollStatus.CLOSED:
         return False
+    if poll.secret:
+        box_mix_locked(poll, everything=True)  # the last batch, however small
     poll.final_results = compute_results(poll, option_ids(poll), tallies_of(poll))
     poll.finalized_at = now
     if poll.eligible_count is None and poll.opens_at <= now:
@@ -41,9 +45,23 @@ def freeze_results(poll: Poll, now: datetime) -> bool:
     return True
 
 
+def _mix_on_read(poll: Poll) -> Poll:
+    """An open secret poll whose box holds a complete batch (its after-commit task has not run
+    yet, or there is no worker): mix it now, unless the poll row is busy (``SKIP LOCKED``: a
+    voter or another mix holds it; the next read or the sweep mixes)."""
+    if box_waiting([poll.pk]).get(poll.pk, 0) < poll.min_ballots_to_show:
+        return poll
+    with transaction.atomic():
+        locked = lock_rows(Poll.objects.filter(pk=poll.pk), skip_locked=True).first()
+        if locked is not None:
+            box_mix_locked(locked)
+    return poll
+
+
 def poll_finalize_on_read(*, poll: Poll, now: datetime | None = None) -> Poll:
     """Freeze the results of ``poll`` if it is past its deadline and not frozen yet; return
-    it with the frozen results when this or an earlier call froze them.
+    it with the frozen results when this or an earlier call froze them. An open secret poll
+    whose ballot box holds a complete batch is mixed instead (see ``polls.services.mixing``).
 
     For every read of one poll (detail, results): costs no query unless the poll is closed and
     not finalized. Takes the poll row with ``SKIP LOCKED`` so a reader never queues behind a
@@ -51,6 +69,8 @@ def poll_finalize_on_read(*, poll: Poll, now: datetime | None = None) -> Poll:
     results this once). After commit it queues the finalize task at once (no ETA) for the
     close notifications, which the task queues once."""
     now = now or timezone.now()
+    if poll.secret and poll.finalized_at is None and poll.status_at(now) == PollStatus.OPEN:
+        return _mix_on_read(poll)
     if poll.finalized_at is not None or poll.status_at(now) != PollStatus.CLOSED:
         return poll
     from polls.tasks import poll_finalize_task

@@ -177,7 +177,7 @@ def poll_create(
     max_score: int = 5,
     allow_member_options: bool = False,
     secret: bool = False,
-    results_visibility: str = ResultsVisibility.ALWAYS,
+    results_visibility: str | None = None,
     allow_vote_change: bool = True,
     min_ballots_to_show: int = 3,
     quorum_percent: int = 0,
@@ -190,7 +190,13 @@ def poll_create(
     blank label is generated from the slot, in the community's time zone). Single-choice polls
     take exactly one choice; for multiple-choice ``max_selections`` defaults to the number of
     options, for ranked polls to every option. When the poll is open at once the electorate is
-    recorded now. Finalization is scheduled at ``closes_at`` after commit."""
+    recorded now. Finalization is scheduled at ``closes_at`` after commit.
+
+    Results show ``always`` by default, except for secret polls: members see only the turnout
+    until close unless the author asks for live results, which then move in batches of at least
+    ``min_ballots_to_show`` ballots (see ``polls.services.mixing``)."""
+    if results_visibility is None:
+        results_visibility = ResultsVisibility.AFTER_CLOSE if secret else ResultsVisibility.ALWAYS
     if not can(actor, Action.CREATE_POLL):
         raise Forbidden(_("You may not create polls in this community."), code="cannot_create_poll")
     community = actor.community

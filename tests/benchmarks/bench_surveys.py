@@ -55,6 +55,7 @@ ENV = {
     "DEBUG": "0",
     "SECURE_SSL_REDIRECT": "0",
     "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "BALLOT_KEY": "bench-only-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     "ALLOWED_HOSTS": "127.0.0.1",
     "THROTTLE_WRITES": "100000000/min",
     "THROTTLE_AUTH": "100000000/min",

@@ -6,6 +6,7 @@ Creates its own database ``bench_votes_<pid>`` on the local PostgreSQL, migrates
 starts gunicorn on 127.0.0.1 (a free port), drives concurrent authenticated members over
 keep-alive connections, then stops gunicorn and drops the database. The last line printed is
 one JSON object with the figures (``vote_rps``, ``vote_p99_ms``, ``baseline_rps``, ``ratio``,
+``secret_vote_rps``, ``secret_ratio`` (members changing secret votes through the ballot box),
 ``results_ms_small``, ``results_ms_large``, ``results_ms_ranked_large`` ...).
 
 Environment knobs: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (64),
@@ -44,6 +45,7 @@ ENV = {
     **os.environ,
     "DATABASE_URL": f"{PG}/{DB_NAME}",
     "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "BALLOT_KEY": "bench-only-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     "DEBUG": "0",
     "SECURE_SSL_REDIRECT": "0",
     "ALLOWED_HOSTS": "127.0.0.1",
@@ -111,6 +113,14 @@ def seed() -> dict:
         )
 
     vote_poll = make("single", ["A", "B", "C", "D"])
+    secret_poll = services.poll_create(
+        actor=owner_m,
+        title="secret bench",
+        kind="single",
+        closes_at=closes,
+        secret=True,
+        options=[{"label": label} for label in ["A", "B", "C", "D"]],
+    )
     small = make("single", ["A", "B", "C", "D"])
     large = make("single", ["A", "B", "C", "D"])
     ranked = make("ranked", ["A", "B", "C", "D", "E"])
@@ -203,6 +213,8 @@ def seed() -> dict:
     return {
         "tokens": tokens,
         "vote_poll": vote_poll.pk,
+        "secret_poll": secret_poll.pk,
+        "secret_options": list(secret_poll.option_order),
         "vote_options": vote_ids,
         "small": small.pk,
         "large": large.pk,
@@ -323,20 +335,31 @@ def main() -> int:
         def cast(client, i, n):
             return client.put(url, json={"option_ids": [options[picks[(i * 31 + n) % 997]]]})
 
+        secret_url = f"/api/v1/polls/{data['secret_poll']}/ballot"
+        secret_options = data["secret_options"]
+
+        def cast_secret(client, i, n):
+            # A self-chosen receipt: the first request votes, the next ones change the vote
+            # through the ballot box (sealed entries, mixed every k).
+            option = secret_options[picks[(i * 31 + n) % 997]]
+            receipt = f"bench-receipt-{i:06d}-0123456789abcdefghij"
+            return client.put(secret_url, json={"option_ids": [option], "receipt": receipt})
+
         def me(client, i, n):
             return client.get("/api/v1/me")
 
         # Baseline and vote slices alternate, so a change in machine load during the run
         # affects both figures alike.
-        totals = {"baseline": [0.0, [], 0], "vote": [0.0, [], 0]}
+        totals = {"baseline": [0.0, [], 0], "vote": [0.0, [], 0], "secret": [0.0, [], 0]}
         for _round in range(ROUNDS):
-            for name, request in (("baseline", me), ("vote", cast)):
+            for name, request in (("baseline", me), ("vote", cast), ("secret", cast_secret)):
                 rps, lat, err = drive(base, tokens, request, SECONDS / ROUNDS)
                 totals[name][0] += rps / ROUNDS
                 totals[name][1] += lat
                 totals[name][2] += err
         baseline_rps, base_lat, base_err = int(totals["baseline"][0]), *totals["baseline"][1:]
         vote_rps, vote_lat, vote_err = int(totals["vote"][0]), *totals["vote"][1:]
+        secret_rps, secret_lat, secret_err = int(totals["secret"][0]), *totals["secret"][1:]
         log(
             f"baseline GET /me: {baseline_rps} req/s, p50 {p(base_lat, 0.5):.1f} ms, "
             f"p99 {p(base_lat, 0.99):.1f} ms, errors {base_err}"
@@ -344,6 +367,11 @@ def main() -> int:
         log(
             f"vote PUT ballot: {vote_rps} req/s, p50 {p(vote_lat, 0.5):.1f} ms, "
             f"p99 {p(vote_lat, 0.99):.1f} ms, errors {vote_err}"
+        )
+
+        log(
+            f"secret vote PUT ballot: {secret_rps} req/s, p50 {p(secret_lat, 0.5):.1f} ms, "
+            f"p99 {p(secret_lat, 0.99):.1f} ms, errors {secret_err}"
         )
 
         token = tokens[0]
@@ -367,6 +395,10 @@ def main() -> int:
             "baseline_rps": baseline_rps,
             "baseline_p99_ms": round(p(base_lat, 0.99), 1),
             "ratio": round(vote_rps / baseline_rps, 3) if baseline_rps else None,
+            "secret_vote_rps": secret_rps,
+            "secret_vote_p99_ms": round(p(secret_lat, 0.99), 1),
+            "secret_vote_errors": secret_err,
+            "secret_ratio": round(secret_rps / baseline_rps, 3) if baseline_rps else None,
             "results_ms_small": small,
             "results_ms_large": large,
             "results_ms_ranked_large": ranked,

@@ -13,7 +13,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "community.settings",
     "DEBUG": "0",
     "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "BALLOT_KEY": "a-long-random-production-ballot-key-0123456789-abcdefghijklmnop",
+    "BALLOT_KEY": "a-long-random-production-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     "ALLOWED_HOSTS": "api.example.com",
     "DATABASE_URL": "postgres://app@db.example.com:5432/app",
     "REDIS_URL": "redis://cache.example.com:6379/0",
@@ -47,6 +47,13 @@ def test_secret_key_is_required_without_debug():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_ballot_key_is_required_without_debug():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "BALLOT_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "BALLOT_KEY" in result.stderr
 
 
 def test_development_defaults_need_no_configuration():

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
+from community.locking import lock_rows
 from community.models import Tier
 from polls import services
-from polls.models import Ballot, Option, Participation, Poll, SecretBallot, Tally
+from polls.ballots import VOTERS_KEY
+from polls.models import Ballot, BoxEntry, Option, Participation, Poll, SecretBallot, Tally
 
 
 @pytest.fixture
@@ -45,7 +48,17 @@ def option_ids(poll: Poll) -> list[str]:
 
 
 def tallies(poll: Poll) -> dict[str, int]:
-    return dict(Tally.objects.filter(poll=poll, count__gt=0).values_list("key", "count"))
+    """Non-zero tallies (without a secret poll's mixed-ballots row)."""
+    rows = Tally.objects.filter(poll=poll, count__gt=0).exclude(key=VOTERS_KEY)
+    return dict(rows.values_list("key", "count"))
+
+
+def mix_box(poll: Poll, *, everything: bool = False) -> int:
+    """Mix a secret poll's ballot box now, as the after-vote task does (a complete batch) or as
+    the close does (``everything``); in tests wrapped in a transaction no after-commit hook runs."""
+    with transaction.atomic():
+        locked = lock_rows(Poll.objects.filter(pk=poll.pk)).get()
+        return services.box_mix_locked(locked, everything=everything)
 
 
 def snapshot(poll: Poll) -> tuple:
@@ -58,6 +71,7 @@ def snapshot(poll: Poll) -> tuple:
             str(c) for c in SecretBallot.objects.filter(poll=poll).values_list("choices", flat=True)
         ),
         sorted(Tally.objects.filter(poll=poll).values_list("key", "count")),
+        BoxEntry.objects.filter(poll=poll).count(),
         sorted(Option.objects.filter(poll=poll).values_list("id", "label")),
         poll.voter_count,
         poll.closed_at,

@@ -14,10 +14,10 @@ from django.utils import timezone
 from community.errors import Conflict
 from polls import services
 from polls.ballots import validate_ballot
-from polls.models import Ballot, Participation, Poll, SecretBallot, Tally
+from polls.models import Ballot, BoxEntry, Participation, Poll, SecretBallot, Tally
 from polls.tally_store import insert_once
 from tests.conftest import client_for
-from tests.polls.conftest import option_ids, tallies
+from tests.polls.conftest import mix_box, option_ids, tallies
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -84,6 +84,7 @@ def test_same_member_secret_first_vote_twice_at_once(make_poll, member):
 
     codes = Counter(_in_threads(6, work))
     assert codes == {200: 1, 409: 5}  # the others are told to use the receipt
+    assert mix_box(poll, everything=True) == 1  # one sealed entry (k = 3: not mixed yet)
     assert SecretBallot.objects.filter(poll=poll).count() == 1
     assert tallies(poll) == {a: 1}
 
@@ -111,6 +112,7 @@ def test_secret_first_vote_retried_in_parallel_with_its_receipt_answers_200(make
     assert {(body["receipt"], tuple(body["option_ids"])) for _code, body in answers} == {
         (receipt, (a,))
     }
+    assert mix_box(poll, everything=True) == 1  # one sealed entry (k = 3: not mixed yet)
     assert SecretBallot.objects.filter(poll=poll).count() == 1
     assert Participation.objects.filter(poll=poll).count() == 1
     assert tallies(poll) == {a: 1}
@@ -122,6 +124,31 @@ def test_secret_first_vote_retried_in_parallel_with_its_receipt_answers_200(make
         format="json",
     )
     assert other.status_code == 409 and other.json()["errors"][0]["code"] == "receipt_required"
+
+
+def test_secret_votes_at_once_with_mixes_running_lose_and_double_no_ballot(make_poll, make_member):
+    """60 members vote at once in a secret poll with k = 3: every vote that completes a batch
+    mixes after its commit (eager), so mixes race each other and the votes. Each entry is
+    applied exactly once: after the close mixes the rest, the counts are exact."""
+    poll = make_poll("single", secret=True, min_ballots_to_show=3)
+    a, b, c = option_ids(poll)
+    clients = [make_member()[1] for _ in range(60)]
+
+    def work(i):
+        body = {"option_ids": [(a, b, c)[i % 3]]}
+        return clients[i].put(f"/api/v1/polls/{poll.pk}/ballot", body, format="json").status_code
+
+    assert _in_threads(60, work) == [200] * 60
+    assert (
+        SecretBallot.objects.filter(poll=poll).count() + BoxEntry.objects.filter(poll=poll).count()
+        == 60
+    )
+    Poll.objects.filter(pk=poll.pk).update(closed_at=timezone.now())
+    assert services.poll_finalize(poll_id=poll.pk) is True
+    assert not BoxEntry.objects.filter(poll=poll).exists()
+    assert SecretBallot.objects.filter(poll=poll).count() == 60
+    assert tallies(poll) == {a: 20, b: 20, c: 20}
+    assert Poll.objects.get(pk=poll.pk).final_results["voters"] == 60
 
 
 def test_200_members_voting_at_once_give_exact_tallies(make_poll, make_member):

@@ -10,7 +10,7 @@ from django.db import connection
 from community.models import User
 from polls.models import Participation, SecretBallot
 from polls.services import hash_receipt
-from tests.polls.conftest import option_ids, snapshot, tallies, vote
+from tests.polls.conftest import mix_box, option_ids, snapshot, tallies, vote
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def test_no_row_or_column_links_a_member_to_their_choices(make_poll, make_member
     body = vote(client, poll, {"ranking": [c, a]})
     receipt = body["receipt"]
     assert receipt and len(receipt) >= 32
+    assert mix_box(poll) == 1  # k = 1: the vote completed a batch
 
     # The schema: the anonymous ballot table has no user, no time, no sequence.
     columns = {
@@ -71,9 +72,12 @@ def test_changing_a_secret_vote_needs_the_receipt(make_poll, make_member):
     assert body["errors"][0]["code"] == "receipt_required"
     assert "回执" in body["errors"][0]["detail"]  # zh-hans by default
     assert snapshot(poll) == before
+    mix_box(poll)
     vote(client, poll, {"option_ids": [b], "receipt": receipt})
+    mix_box(poll)
     assert tallies(poll) == {b: 1}
     vote(client, poll, {"option_ids": [b], "receipt": receipt})  # retried: idempotent
+    assert mix_box(poll) == 0
     assert SecretBallot.objects.filter(poll=poll).count() == 1
     # Someone else holding a receipt cannot use it without having voted themselves.
     _, other = make_member()
@@ -82,6 +86,7 @@ def test_changing_a_secret_vote_needs_the_receipt(make_poll, make_member):
     # Withdraw with the receipt: participation and ballot go, the member may vote again.
     response = client.delete(f"/api/v1/polls/{poll.pk}/ballot", {"receipt": receipt}, format="json")
     assert response.status_code == 204
+    mix_box(poll)
     assert tallies(poll) == {} and not Participation.objects.filter(poll=poll).exists()
     vote(client, poll, {"option_ids": [a]})
 
@@ -104,6 +109,7 @@ def test_client_chosen_receipt_makes_the_first_vote_retryable(make_poll, member)
     mine = "r" * 8 + "client-generated-random-0123456789"
     assert vote(client, poll, {"option_ids": [a], "receipt": mine})["receipt"] == mine
     vote(client, poll, {"option_ids": [a], "receipt": mine})  # retry after a lost answer
+    assert mix_box(poll, everything=True) == 1
     assert SecretBallot.objects.filter(poll=poll).count() == 1
     # A short receipt of one's own is refused; the vote is otherwise valid (an option of *this*
     # poll), so the refusal can only come from the receipt check.
@@ -117,7 +123,7 @@ def test_client_chosen_receipt_makes_the_first_vote_retryable(make_poll, member)
 
 
 def test_counts_hidden_until_k_ballots(make_poll, make_member, moderator):
-    poll = make_poll("single", secret=True, min_ballots_to_show=3)
+    poll = make_poll("single", secret=True, min_ballots_to_show=3, results_visibility="always")
     a = option_ids(poll)[0]
     clients = [make_member()[1] for _ in range(3)]
     vote(clients[0], poll, {"option_ids": [a]})
