@@ -20,7 +20,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY", debug=DEBUG, dev_default="dev-only-insecure-secret-key")
 # Seals secret ballots and anonymous survey responses in their boxes until they are mixed
-# (polls/box_store.py, surveys/sealing.py): a leaked database without this key cannot link a
+# (community/sealing.py): a leaked database without this key cannot link a
 # member to a pending ballot or response.
 BALLOT_KEY = env_secret("BALLOT_KEY", debug=DEBUG, dev_default="dev-only-insecure-ballot-key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])

@@ -2,34 +2,28 @@
 
 An entry is a cast, a change or a withdrawal of the ballot named by ``receipt_hash``; ``seq``
 orders the entries of one ballot (the member's participation row is locked while an entry is
-added, so two entries of one ballot never share a ``seq``). The sealed bytes are
-``nonce || AES-GCM(key, padded JSON, aad=poll id)`` with the key derived by HKDF from the
-``BALLOT_KEY`` setting and the poll id, padded to a multiple of :data:`PAD` bytes so the size of
+added, so two entries of one ballot never share a ``seq``). The bytes are sealed by
+``community.sealing`` (AES-GCM, a key derived from the ``BALLOT_KEY`` setting and
+the poll id), padded to a multiple of :data:`PAD` bytes so the size of
 an entry tells nothing about the choice. Nothing else is stored: no time, no sequence, no
 plaintext hash (see :class:`~polls.models.BoxEntry`).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import connection
 
+from community import sealing
 from polls.models import BoxEntry, Poll, SecretBallot, Tally
 
 #: Plaintexts are padded with spaces to a multiple of this many bytes (the largest ballot, a
 #: time poll answering 50 slots, is about 1.4 kB), so every entry has the same size.
 PAD = 2048
-NONCE = 12
 CAST, CHANGE, WITHDRAW = "cast", "change", "withdraw"
 
 
@@ -44,31 +38,18 @@ class Entry:
     choices: dict[str, Any] | None
 
 
-def _key(poll_id: str) -> bytes:
-    return _derive(settings.BALLOT_KEY, poll_id)
-
-
-@lru_cache(maxsize=1024)
-def _derive(ballot_key: str, poll_id: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"wxc-ballot-box-v1", info=poll_id.encode()
-    ).derive(ballot_key.encode())
-
-
 def seal(poll_id: str, payload: dict[str, Any]) -> bytes:
-    """Encrypt ``payload`` for the box of ``poll_id`` (padded, fresh random nonce)."""
-    plain = json.dumps(payload, separators=(",", ":")).encode()
-    plain += b" " * (-len(plain) % PAD)
-    nonce = os.urandom(NONCE)
-    return nonce + AESGCM(_key(poll_id)).encrypt(nonce, plain, poll_id.encode())
+    """Encrypt ``payload`` for the box of ``poll_id`` (``community.sealing``, padded to
+    :data:`PAD` bytes)."""
+    return sealing.seal(
+        secret=settings.BALLOT_KEY, box=f"poll:{poll_id}", payload=payload, bucket=PAD
+    )
 
 
 def unseal(poll_id: str, sealed: bytes) -> dict[str, Any]:
     """Decrypt an entry sealed by :func:`seal` (raises ``InvalidTag`` if it was tampered with
     or moved to another poll)."""
-    sealed = bytes(sealed)
-    plain = AESGCM(_key(poll_id)).decrypt(sealed[:NONCE], sealed[NONCE:], poll_id.encode())
-    return json.loads(plain)
+    return sealing.unseal(secret=settings.BALLOT_KEY, box=f"poll:{poll_id}", sealed=sealed)
 
 
 def box_put(

@@ -380,7 +380,7 @@ class Response(models.Model):
 
 class SealedResponse(models.Model):
     """An anonymous survey's submitted (or edited) response waiting in the survey's box,
-    encrypted (``surveys.sealing``) until the mixing step opens a batch of at least
+    encrypted (``community.sealing``) until the mixing step opens a batch of at least
     ``min_group_size`` of them, shuffles it and writes the plaintext ``Response`` rows.
 
     Written in the member's transaction next to their participation, so nothing here may

@@ -1,7 +1,7 @@
 """The box of an anonymous survey: sealing a response into it, and mixing it out.
 
 A member's transaction records their participation and puts the response, encrypted
-(``surveys.sealing``), into the survey's box; it writes no plaintext answer. The mixing step
+(``community.sealing``), into the survey's box; it writes no plaintext answer. The mixing step
 opens the box once at least ``min_group_size`` (k) sealed responses wait -- and whatever waits
 once the survey is closed --, shuffles them, and writes the plaintext ``Response`` and
 ``Answer`` rows in that shuffled order in one transaction, all with the same coarse
@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.locking import lock_rows
+from community.sealing import seal, unseal
 from surveys import response_store
 from surveys.models import (
     Response,
@@ -37,7 +38,6 @@ from surveys.models import (
     box_lookup,
 )
 from surveys.response_store import AnswerRow
-from surveys.sealing import seal, unseal
 
 
 def _encode_rows(rows: list[AnswerRow]) -> list[list[Any]]:
@@ -80,7 +80,7 @@ def response_seal(
         "token_hash": token_hash,
         "at": at.isoformat(),
     }
-    sealed = seal(secret=settings.BALLOT_KEY, survey_id=survey.pk, payload=payload)
+    sealed = seal(secret=settings.BALLOT_KEY, box=f"survey:{survey.pk}", payload=payload)
     lookup = box_lookup(token)
     waiting = lock_rows(
         SealedResponse.objects.filter(
@@ -104,7 +104,7 @@ def response_waiting(*, survey: Survey, token: str) -> Response | None:
     ).first()
     if waiting is None:
         return None
-    payload = unseal(secret=settings.BALLOT_KEY, survey_id=survey.pk, sealed=waiting.sealed)
+    payload = unseal(secret=settings.BALLOT_KEY, box=f"survey:{survey.pk}", sealed=waiting.sealed)
     at = datetime.fromisoformat(payload["at"])
     return Response(
         community_id=survey.community_id,
@@ -151,7 +151,7 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
         if not entries or (len(entries) < survey.min_group_size and not closed):
             return 0
         payloads = [
-            unseal(secret=settings.BALLOT_KEY, survey_id=survey.pk, sealed=entry.sealed)
+            unseal(secret=settings.BALLOT_KEY, box=f"survey:{survey.pk}", sealed=entry.sealed)
             for entry in entries
         ]
         secrets.SystemRandom().shuffle(payloads)

@@ -13,10 +13,10 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from community.errors import DomainError
+from community.sealing import seal, unseal
 from surveys import services
 from surveys.models import Answer, Participation, Response, SealedResponse, Survey
 from surveys.reports import crosstab, survey_report
-from surveys.sealing import seal, unseal
 from tests.conftest import client_for
 from tests.factories import MembershipFactory
 from tests.surveys.factories import basic_questions, make_survey
@@ -41,13 +41,13 @@ def _submit(survey, community, **kw):
 # --- sealing ---------------------------------------------------------------------------------
 def test_sealed_response_opens_only_for_its_survey_and_key():
     payload = {"answers": {"q": "短"}}
-    sealed = seal(secret="k1", survey_id="S1", payload=payload)
-    assert unseal(secret="k1", survey_id="S1", sealed=sealed) == payload
+    sealed = seal(secret="k1", box="survey:S1", payload=payload)
+    assert unseal(secret="k1", box="survey:S1", sealed=sealed) == payload
     for secret, survey_id in (("k2", "S1"), ("k1", "S2")):
         with pytest.raises(InvalidTag):
-            unseal(secret=secret, survey_id=survey_id, sealed=sealed)
+            unseal(secret=secret, box=f"survey:{survey_id}", sealed=sealed)
     # padded: a long answer seals to the same size as a short one
-    longer = seal(secret="k1", survey_id="S1", payload={"answers": {"q": "长" * 200}})
+    longer = seal(secret="k1", box="survey:S1", payload={"answers": {"q": "长" * 200}})
     assert len(longer) == len(sealed)
     assert b"\xe7\x9f\xad" not in sealed  # the plaintext is not in the sealed bytes
 

@@ -1,0 +1,50 @@
+"""Sealing: what the ballot box of a secret poll and the box of an anonymous survey hold while
+they wait to be mixed.
+
+``nonce || AES-GCM(key, framed plaintext, aad=box)``: the key is derived (HKDF-SHA256) from the
+``BALLOT_KEY`` secret and the box's name (``poll:<id>``, ``survey:<id>``), which is also the
+associated data, so a database dump without the application's secrets reveals nothing of a
+waiting entry, and an entry moved to another box does not open. The plaintext is framed with its
+length and padded to a multiple of ``bucket`` bytes, so the size of an entry says nothing about
+its content. Pure: no Django imports; callers pass the secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+NONCE_BYTES = 12
+
+
+@lru_cache(maxsize=1024)
+def _key(secret: str, box: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"wxc-box-v1", info=box.encode()).derive(
+        secret.encode()
+    )
+
+
+def seal(*, secret: str, box: str, payload: Any, bucket: int = 1024) -> bytes:
+    """``payload`` (JSON-serialisable) encrypted for ``box``, padded to ``bucket`` bytes."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    framed = struct.pack(">I", len(body)) + body
+    framed += b"\0" * (-len(framed) % bucket)
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(_key(secret, box)).encrypt(nonce, framed, box.encode())
+
+
+def unseal(*, secret: str, box: str, sealed: bytes) -> Any:
+    """The payload of a sealed entry (``cryptography.exceptions.InvalidTag`` when it was sealed
+    with another key or for another box, or altered)."""
+    sealed = bytes(sealed)
+    nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    framed = AESGCM(_key(secret, box)).decrypt(nonce, ciphertext, box.encode())
+    (length,) = struct.unpack(">I", framed[:4])
+    return json.loads(framed[4 : 4 + length])
