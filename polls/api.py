@@ -36,11 +36,14 @@ TAGS = ["polls"]
 _POLL_ID = OpenApiParameter("poll_id", str, OpenApiParameter.PATH, description="Poll id")
 
 ANONYMITY_NOTE = (
-    "**Secret polls.** Who took part is recorded apart from the anonymous ballot, and no row "
-    "links a member to their choices, so not even a database administrator can tell how "
-    "someone voted. The first `PUT` answers with a one-time `receipt`; keep it in wx storage. "
-    "To change or withdraw a secret ballot send that receipt; without it the vote stays as "
-    "cast (409 `receipt_required`). "
+    "**Secret polls.** Who took part is recorded apart from the ballot, which waits sealed "
+    "(encrypted) in the poll's ballot box until at least `min_ballots_to_show` ballots are "
+    "there; they are then mixed in a shuffled order and counted together. Someone with every "
+    "row of the database but not the server's keys cannot tell how anyone voted, and live "
+    "counts move only in steps of at least that many ballots (the last batch at close may be "
+    "smaller). The first `PUT` answers with a one-time `receipt`; keep it in wx storage. To "
+    "change or withdraw a secret ballot send that receipt; without it the vote stays as cast "
+    "(409 `receipt_required`). "
 )
 
 
