@@ -286,17 +286,7 @@ def _seal_submission(
         rows=answer_rows(definition, result.values),
         at=now,
     )
-    response = Response(
-        community_id=survey.community_id,
-        survey=survey,
-        status=ResponseStatus.SUBMITTED,
-        answers=answers,
-        definition_version=survey.version,
-        created_at=now,
-        updated_at=now,
-        submitted_at=now,
-    )
-    return response, new_token
+    return _sealed_response_view(survey, answers, now), new_token
 
 
 def _count_submission(survey: Survey, now) -> int:
@@ -378,6 +368,12 @@ def _edit_anonymous(
             at=now,
         )
         queue_mix(survey.pk)
+    return _sealed_response_view(survey, answers, now)
+
+
+def _sealed_response_view(survey: Survey, answers: dict, now) -> Response:
+    """An unsaved submitted response showing what was just sealed into the box: the member
+    sees their answers at once, although the row is written only when the box is mixed."""
     return Response(
         community_id=survey.community_id,
         survey=survey,

@@ -4,7 +4,6 @@ runs, and none committed after a close (the guard, share-locking the poll, comes
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from community.services.notifications import notification_enqueue_many
 from polls import services
 from polls.models import Poll, PollStatus
 from polls.selectors import non_voter_memberships
+from tests.waiting import wait_for
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
@@ -45,13 +45,6 @@ def test_reminders_are_one_insert_and_the_poll_is_share_locked_only_last(make_po
     assert all(sql.startswith("RELEASE SAVEPOINT") for sql in statements[guard[0] + 1 :])
     assert services.poll_remind(poll_id=poll.pk) == 0  # existing keys are skipped
     assert _reminders(poll) == 7
-
-
-def _wait_for(condition, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def _lock_waiters() -> int:
@@ -95,7 +88,7 @@ def test_a_close_committing_while_reminders_are_queued_rolls_them_back(
         closer = pool.submit(close)
         assert closing.wait(timeout=30)
         reminder = pool.submit(remind)
-        _wait_for(lambda: reminder.done() or _lock_waiters() >= 1)
+        wait_for(lambda: reminder.done() or _lock_waiters() >= 1, timeout=20, interval=0.05)
         assert not reminder.done(), f"queued {reminder.result()} without waiting for the close"
         commit.set()
         closer.result(timeout=30)
