@@ -14,7 +14,10 @@ What it does for every call:
 * **Access token**: fetched from ``/cgi-bin/stable_token`` and kept in the shared Django cache
   (Redis in production) until shortly before it expires. One process refreshes at a time (a
   cache lock); the others wait for its result. A call rejected with 40001/40014/42001 refreshes
-  the token once (``force_refresh``) and is retried once.
+  the token once (``force_refresh``) and is retried once. When the cache itself is down (Redis
+  unreachable), the client carries on without it: it asks WeChat for the token on each call
+  (``stable_token`` without ``force_refresh`` answers the same token while it lives), logs a
+  warning, and never fails a call because the cache failed.
 * **Secrets**: the app secret, login codes, session keys and access tokens never reach a log
   record or an exception text; logs carry the endpoint path and errcode only. httpx's own
   request log line (which prints full URLs) is stripped of its query string.
@@ -40,6 +43,7 @@ from django.conf import settings
 from django.core.cache import BaseCache
 from django.core.cache import cache as default_cache
 from django.utils.translation import gettext
+from redis.exceptions import RedisError
 
 from community.errors import ServiceNotConfigured
 from community.wechat.errors import (
@@ -56,6 +60,8 @@ from community.wechat.errors import (
 )
 
 logger = logging.getLogger(__name__)
+
+_CACHE_DOWN = object()  # what ``WeChatClient._cache`` answers when the cache could not be reached
 
 BACKOFF_BASE = 0.2  # seconds before the first retry; doubled for each further one
 BACKOFF_MAX = 2.0
@@ -226,15 +232,24 @@ class WeChatClient:
         """The mini-program's access token (``POST /cgi-bin/stable_token``), from the cache when
         it holds one. ``force_refresh`` asks WeChat for a new token (rate limited by WeChat:
         use it only when WeChat rejected the current one)."""
-        stale = self.cache.get(self._token_key) if force_refresh else None
+        stale = self._cache("get", self._token_key) if force_refresh else None
         return self._obtain_token(force=force_refresh, stale=stale)
 
     def invalidate_access_token(self) -> None:
         """Forget the cached access token (the next call fetches one)."""
-        self.cache.delete(self._token_key)
+        self._cache("delete", self._token_key)
+
+    def _cache(self, operation: str, *args: Any, **kwargs: Any) -> Any:
+        """``self.cache.<operation>(...)``, or ``_CACHE_DOWN`` when the cache cannot be reached:
+        a Redis outage must not stop logins, content checks and notifications."""
+        try:
+            return getattr(self.cache, operation)(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            logger.warning("wechat access token: cache unavailable (%s)", type(exc).__name__)
+            return _CACHE_DOWN
 
     def _cached_token(self, *, force: bool, stale: str | None) -> str | None:
-        token = self.cache.get(self._token_key)
+        token = self._cache("get", self._token_key)
         if isinstance(token, str) and token and not (force and token == stale):
             return token
         return None
@@ -249,15 +264,18 @@ class WeChatClient:
             if token:
                 return token
             lock_id = uuid.uuid4().hex
-            if self.cache.add(self._lock_key, lock_id, timeout=TOKEN_LOCK_TIMEOUT):
+            locked = self._cache("add", self._lock_key, lock_id, timeout=TOKEN_LOCK_TIMEOUT)
+            if locked is _CACHE_DOWN:
+                return self._fetch_token(force_refresh=force)
+            if locked:
                 try:
                     # Another process may have stored a token between our read and the lock.
                     token = self._cached_token(force=force, stale=stale)
                     return token or self._fetch_token(force_refresh=force)
                 finally:
                     # Best effort: do not delete a lock that expired and was taken by another.
-                    if self.cache.get(self._lock_key) == lock_id:
-                        self.cache.delete(self._lock_key)
+                    if self._cache("get", self._lock_key) == lock_id:
+                        self._cache("delete", self._lock_key)
             if time.monotonic() >= deadline:
                 break
             time.sleep(TOKEN_POLL_INTERVAL * random.uniform(1.0, 2.0))
@@ -284,7 +302,7 @@ class WeChatClient:
         # (but never longer than the token lives).
         ttl = max(expires_in - TOKEN_SAFETY_MARGIN, min(TOKEN_MIN_TTL, expires_in))
         if ttl > 0:
-            self.cache.set(self._token_key, token, timeout=ttl)
+            self._cache("set", self._token_key, token, timeout=ttl)
         logger.info("wechat access token fetched (expires_in=%s)", expires_in)
         return token
 

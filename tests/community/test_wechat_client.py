@@ -359,6 +359,32 @@ def test_concurrent_refresh_makes_one_token_request(wechat_server, settings, sha
     assert cache.get(f"wechat:access_token:{APPID}:lock") is None
 
 
+def test_calls_go_on_when_the_token_cache_is_down(wechat_server, settings, caplog):
+    """Redis down must not stop content checks, logins and notifications: the client asks
+    WeChat for the (stable) token on each call instead, and warns."""
+    wechat_server.expect_request("/wxa/msg_sec_check").respond_with_json(
+        {"errcode": 0, "errmsg": "ok", "result": {"suggest": "pass", "label": 100}}
+    )
+    # Nothing listens on port 9 (discard): every cache operation fails to connect.
+    down = RedisCache("redis://127.0.0.1:9/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
+    client = WeChatClient(
+        base_url=settings.WECHAT_API_BASE,
+        appid=APPID,
+        secret=SECRET,
+        timeout=2,
+        retries=0,
+        cache=down,
+    )
+
+    for _ in range(2):
+        assert client.msg_sec_check(content="hello", openid="o-1", scene=2).passed
+
+    # Without a cache each call fetches the token again (stable_token answers the same one).
+    assert len(requests_to(wechat_server, "/cgi-bin/stable_token")) == 2
+    assert "cache unavailable" in caplog.text
+    assert WECHAT_TEST_ACCESS_TOKEN not in caplog.text
+
+
 def test_token_ttl_keeps_a_safety_margin(wechat_server):
     wechat_server.clear_all_handlers()
     wechat_server.expect_request("/cgi-bin/stable_token").respond_with_json(
