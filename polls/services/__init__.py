@@ -54,6 +54,7 @@ from polls.services.polls import (
     poll_update,
     slot_label,
 )
+from polls.services.publication import poll_ballot_box_publish
 
 __all__ = [
     "MAX_REMINDER_HOURS",
@@ -93,4 +94,5 @@ __all__ = [
     "polls_due_for_finalize",
     "polls_record_eligible",
     "polls_remind_due",
+    "poll_ballot_box_publish",
 ]
