@@ -5,7 +5,8 @@ Lock order (always the same, so concurrent writes cannot deadlock): the member's
 then the ``Poll`` row last (a conditional ``UPDATE`` that doubles as the "still open" guard).
 Services that only change the poll (close, reopen, finalize, add option) lock the poll alone.
 Mixing a secret poll's ballot box locks the poll first, then writes ballots and tallies; no vote
-of a secret poll touches those, so the two orders cannot deadlock.
+of a secret poll touches those, so the two orders cannot deadlock. Publishing a secret poll's
+box (``publication``) locks the poll alone, like the mix it may run, then reads its ballots.
 Side effects (Celery tasks) are enqueued with ``transaction.on_commit``.
 """
 
