@@ -258,7 +258,12 @@ class CountingParametersOut(serializers.Serializer):
 
 class PublishedResultOut(serializers.Serializer):
     voters = serializers.IntegerField(help_text="Ballots counted.")
-    method = serializers.ChoiceField(choices=RankedMethod.choices, allow_null=True)
+    method = NamedEnumField(
+        choices=RankedMethod.choices,
+        component_name="RankedMethodEnum",
+        allow_null=True,
+        help_text="Ranked polls: the count shown as `result`; null for other kinds.",
+    )
     result = PollResultField(help_text="As in the results endpoint, by kind.")
     alternative = PollResultField(allow_null=True)
 
