@@ -25,7 +25,7 @@ from community.models import Membership
 from community.timezones import localize
 from polls import services
 from polls.models import Ballot, Option, Poll, PollKind
-from polls.selectors import poll_results
+from polls.selectors import poll_results, secret_ballot_terms
 
 CREATE_FIELDS = [
     "title",
@@ -40,6 +40,7 @@ CREATE_FIELDS = [
     "max_score",
     "allow_member_options",
     "secret",
+    "publish_ballot_box",
     "results_visibility",
     "allow_vote_change",
     "min_ballots_to_show",
@@ -178,8 +179,16 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
     search_fields = ["title"]
     list_select_related = ["community"]
     inlines = [OptionInline]
-    readonly_fields = ["voter_count", "eligible_count", "closed_at", "finalized_at", "results"]
-    actions = ["close_polls", "reopen_polls", "export_csv"]
+    readonly_fields = [
+        "voter_count",
+        "eligible_count",
+        "closed_at",
+        "finalized_at",
+        "secret_ballot_terms",
+        "box_published_at",
+        "results",
+    ]
+    actions = ["close_polls", "reopen_polls", "publish_ballot_boxes", "export_csv"]
 
     def get_fields(self, request, obj=None):
         base = ["community", *CREATE_FIELDS] if obj is None else CREATE_FIELDS
@@ -210,6 +219,11 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
         if poll is not None:  # the results field shows them as this staff user may see them
             poll.admin_viewer = admin_actor(request.user, poll.community)
         return poll
+
+    @admin.display(description=_("secret ballot terms"))
+    def secret_ballot_terms(self, obj: Poll) -> str:
+        terms = secret_ballot_terms(poll=obj)
+        return "–" if terms is None else terms["statement"]
 
     @admin.display(description=_("results"))
     def results(self, obj: Poll) -> str:
@@ -303,6 +317,16 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
     @admin.action(description=_("Reopen the selected polls"))
     def reopen_polls(self, request, queryset):
         self._each(request, queryset, services.poll_reopen)
+
+    @admin.action(description=_("Publish the ballot box of the selected closed secret polls"))
+    def publish_ballot_boxes(self, request, queryset):
+        self.run_for_each(
+            request,
+            queryset,
+            services.poll_ballot_box_publish,
+            id_argument="poll_id",
+            done_message=_("%(count)d ballot box(es) published."),
+        )
 
     @admin.action(description=_("Export results (and ballots of named polls) as CSV"))
     def export_csv(self, request, queryset):

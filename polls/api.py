@@ -15,8 +15,11 @@ from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from polls import selectors, services
-from polls.models import Poll
+from polls.models import BallotBoxPublication, Poll
+from polls.recount import TAG_PROCEDURE
+from polls.results import localized
 from polls.serializers import (
+    PollBallotBoxOut,
     PollBallotIn,
     PollBallotOut,
     PollCardOut,
@@ -43,7 +46,16 @@ ANONYMITY_NOTE = (
     "counts move only in steps of at least that many ballots (the last batch at close may be "
     "smaller). The first `PUT` answers with a one-time `receipt`; keep it in wx storage. To "
     "change or withdraw a secret ballot send that receipt; without it the vote stays as cast "
-    "(409 `receipt_required`). "
+    "(409 `receipt_required`). Each secret poll's detail states its terms in `secret_ballot` "
+    "(the step k, that the last batch at close may hold fewer than k ballots, whether live "
+    "results move in steps or show only after close, whether the box may be published). "
+    "**Published ballot box.** Only when the author chose `publish_ballot_box` at creation "
+    "(or before the first vote; off by default): after close the author or a moderator may "
+    "publish every final ballot in shuffled order, each with a public tag, and anyone can "
+    "recount it (`GET /polls/{id}/ballot-box`, `manage.py poll_recount`). The tag is "
+    '`sha256_hex("wxc-poll-ballot-tag/v1" + "\\n" + poll_id + "\\n" + receipt)`: a '
+    "voter finds their ballot with their receipt, and nobody can compute it from what the "
+    "server stores. A published box lets a voter show others how they voted. "
 )
 
 
@@ -530,3 +542,131 @@ class ReopenView(APIView):
         poll = services.poll_reopen(actor=membership, poll_id=poll.pk, **data.validated_data)
         poll.community = membership.community
         return _detail_response(poll, membership)
+
+
+def _ballot_box_body(poll: Poll, publication: BallotBoxPublication) -> dict:
+    options = selectors.poll_options(poll=poll)
+    return {
+        "poll_id": poll.pk,
+        "title": poll.title,
+        "published_at": publication.published_at,
+        "tag_procedure": TAG_PROCEDURE,
+        "counting": publication.counting,
+        "options": options,
+        "ballot_count": len(publication.ballots),
+        "ballots": publication.ballots,
+        "result": localized(publication.result),
+    }
+
+
+BALLOT_BOX_DESCRIPTION = (
+    "Every final ballot of a closed secret poll in shuffled order, each with its public "
+    "`tag`, the parameters a count needs (`counting`) and the published `result`. Anyone can "
+    "recount it: `python manage.py poll_recount --file box.json` with this answer saved as "
+    "`box.json` prints the recount and whether it matches `result` (the count is the pure "
+    "function `polls.recount.recount`). A voter finds their own ballot by computing the tag "
+    "from their receipt (`tag_procedure`): "
+    '`sha256_hex("wxc-poll-ballot-tag/v1" + "\\n" + poll_id + "\\n" + receipt)`. The '
+    "tag is not the receipt hash the server stores and cannot be computed from it. A "
+    "published box lets a voter show others how they voted: that is why publishing must be "
+    "chosen (`publish_ballot_box`) before the first vote. One document, not paginated: its "
+    "ballots are checked together. Named polls answer 409 `poll_not_secret`, secret polls "
+    "whose box stays sealed 409 `box_publication_not_chosen`, a box not published yet 404 "
+    "`ballot_box_not_published`."
+)
+
+
+class BallotBoxView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="getPublishedBallotBox",
+        summary="The published ballot box",
+        description=BALLOT_BOX_DESCRIPTION,
+        parameters=[_POLL_ID],
+        responses={200: PollBallotBoxOut},
+        examples=[
+            OpenApiExample(
+                "Single choice, 3 ballots",
+                value={
+                    "poll_id": "Pq2mX8kLr4Zt",
+                    "title": "周六活动去哪里？",
+                    "published_at": "2026-06-06T20:05:00+08:00",
+                    "tag_procedure": TAG_PROCEDURE,
+                    "counting": {
+                        "kind": "single",
+                        "options": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd"],
+                        "ranked_method": "irv",
+                        "min_score": 0,
+                        "max_score": 5,
+                    },
+                    "options": [
+                        {
+                            "id": "Hk3mP9xQa2Zb",
+                            "label": "爬山",
+                            "position": 0,
+                            "starts_at": None,
+                            "ends_at": None,
+                        },
+                        {
+                            "id": "Rt7uV2wXy3Cd",
+                            "label": "桌游",
+                            "position": 1,
+                            "starts_at": None,
+                            "ends_at": None,
+                        },
+                    ],
+                    "ballot_count": 3,
+                    "ballots": [
+                        {"tag": "3f1c...64 hex...", "choices": {"option_ids": ["Hk3mP9xQa2Zb"]}},
+                        {"tag": "a90e...64 hex...", "choices": {"option_ids": ["Rt7uV2wXy3Cd"]}},
+                        {"tag": "07bd...64 hex...", "choices": {"option_ids": ["Hk3mP9xQa2Zb"]}},
+                    ],
+                    "result": {
+                        "voters": 3,
+                        "method": None,
+                        "result": {
+                            "voters": 3,
+                            "options": [
+                                {"option": "Hk3mP9xQa2Zb", "count": 2, "percent": 66.7},
+                                {"option": "Rt7uV2wXy3Cd", "count": 1, "percent": 33.3},
+                            ],
+                            "winners": ["Hk3mP9xQa2Zb"],
+                        },
+                        "alternative": None,
+                    },
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request, poll_id: str):
+        poll, _membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        publication = selectors.poll_ballot_box(poll=poll)
+        with _tz(poll):
+            return Response(PollBallotBoxOut(_ballot_box_body(poll, publication)).data)
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="publishBallotBox",
+        summary="Publish the ballot box",
+        description=(
+            "The poll's author or a moderator, after close, for a secret poll created with "
+            "`publish_ballot_box`: freezes the results (mixing the last batch) and publishes "
+            "every final ballot in a new shuffled order with its tag. Idempotent: a second "
+            "call answers the same publication. A published poll cannot be reopened. Errors: "
+            "409 `poll_not_secret`, `box_publication_not_chosen`, `poll_not_closed`; 403 "
+            "`cannot_manage`. " + BALLOT_BOX_DESCRIPTION
+        ),
+        parameters=[_POLL_ID],
+        request=None,
+        responses={201: PollBallotBoxOut},
+    )
+    def post(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        publication = services.poll_ballot_box_publish(actor=membership, poll_id=poll.pk)
+        poll.refresh_from_db(fields=["box_published_at", "final_results", "finalized_at"])
+        with _tz(poll):
+            body = PollBallotBoxOut(_ballot_box_body(poll, publication)).data
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from community.errors import DomainError
 from polls.counting import PROPOSAL_POSITIONS, TIME_ANSWERS
 from polls.models import Poll, PollKind
+from polls.recount import RANK_SEPARATOR, VOTERS_KEY, ballot_tally_keys
 
-#: Key under which ``tallies_of`` reports the poll's ``voter_count`` (not an option id: ids
-#: have no "*"). It is not a Tally row: every ballot would lock it.
-VOTERS_KEY = "*"
-RANK_SEPARATOR = ">"
+#: ``VOTERS_KEY`` (the number of ballots in a poll's tallies) and ``RANK_SEPARATOR`` live in
+#: the pure ``polls.recount``; they are re-exported here, where the ballot code has them.
+__all__ = ["RANK_SEPARATOR", "VOTERS_KEY", "Choices", "ballot_keys", "validate_ballot"]
 BODY_FIELD = {
     PollKind.SINGLE: "option_ids",
     PollKind.MULTIPLE: "option_ids",
@@ -42,19 +42,9 @@ class Choices:
 
 
 def ballot_keys(poll: Poll, data: dict[str, Any]) -> tuple[str, ...]:
-    """The tally keys of stored ``choices``."""
-    kind = poll.kind
-    if kind in (PollKind.SINGLE, PollKind.MULTIPLE):
-        keys = list(data["option_ids"])
-    elif kind == PollKind.RANKED:
-        keys = [RANK_SEPARATOR.join(data["ranking"])]
-    elif kind == PollKind.SCORE:
-        keys = [f"{option}:{score}" for option, score in data["scores"].items()]
-    elif kind == PollKind.PROPOSAL:
-        keys = [data["position"]]
-    else:
-        keys = [f"{option}:{answer}" for option, answer in data["answers"].items()]
-    return tuple(keys)
+    """The tally keys of stored ``choices`` (``polls.recount.ballot_tally_keys``, which the
+    recount of a published box uses too)."""
+    return ballot_tally_keys(poll.kind, data)
 
 
 def _error(message: str, code: str, field: str) -> DomainError:

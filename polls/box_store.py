@@ -36,6 +36,7 @@ class Entry:
     receipt_hash: str
     seq: int
     choices: dict[str, Any] | None
+    tag: str | None = None  # the public tag (polls that may publish their box)
 
 
 def seal(poll_id: str, payload: dict[str, Any]) -> bytes:
@@ -53,11 +54,20 @@ def unseal(poll_id: str, sealed: bytes) -> dict[str, Any]:
 
 
 def box_put(
-    poll: Poll, *, op: str, receipt_hash: str, seq: int, choices: dict[str, Any] | None
+    poll: Poll,
+    *,
+    op: str,
+    receipt_hash: str,
+    seq: int,
+    choices: dict[str, Any] | None,
+    tag: str | None = None,
 ) -> int:
     """Add a sealed entry to the box of ``poll`` and return how many entries are waiting
-    (committed ones plus this one), so the caller knows whether a batch is complete."""
+    (committed ones plus this one), so the caller knows whether a batch is complete. ``tag``
+    (``polls.box_publication``) travels sealed to the mixed ballot."""
     payload = {"o": op, "r": receipt_hash, "n": seq, "c": choices}
+    if tag:
+        payload["t"] = tag
     BoxEntry.objects.create(
         community_id=poll.community_id, poll_id=poll.pk, sealed=seal(poll.pk, payload)
     )
@@ -72,7 +82,7 @@ def box_pending(poll: Poll) -> list[Entry]:
     entries = []
     for entry_id, sealed in rows:
         data = unseal(poll.pk, sealed)
-        entries.append(Entry(entry_id, data["o"], data["r"], data["n"], data["c"]))
+        entries.append(Entry(entry_id, data["o"], data["r"], data["n"], data["c"], data.get("t")))
     return entries
 
 

@@ -132,6 +132,15 @@ class Poll(models.Model):
         default=3,
         help_text=_("Secret polls only: counts stay hidden until this many ballots are in."),
     )
+    publish_ballot_box = models.BooleanField(
+        _("publish the ballot box after close"),
+        default=False,
+        help_text=_(
+            "Secret polls only, chosen before the first vote: after close the author may "
+            "publish every ballot (shuffled, each with a tag only its voter can compute), so "
+            "anyone can recount. A published box lets a voter show others how they voted."
+        ),
+    )
     quorum_percent = models.PositiveSmallIntegerField(_("quorum (% turnout)"), default=0)
     voters_visible = models.BooleanField(
         _("members may see who voted"),
@@ -168,6 +177,9 @@ class Poll(models.Model):
     close_notified_at = models.DateTimeField(
         _("close notifications queued at"), null=True, blank=True, editable=False
     )
+    box_published_at = models.DateTimeField(
+        _("ballot box published at"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = PollQuerySet.as_manager()
@@ -200,6 +212,14 @@ class Poll(models.Model):
             models.CheckConstraint(
                 condition=Q(secret=False) | Q(voters_visible=False),
                 name="poll_secret_voters_never_visible",
+            ),
+            models.CheckConstraint(
+                condition=Q(secret=True) | Q(publish_ballot_box=False),
+                name="poll_box_publication_needs_secret",
+            ),
+            models.CheckConstraint(
+                condition=Q(publish_ballot_box=True) | Q(box_published_at__isnull=True),
+                name="poll_box_published_only_when_chosen",
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=[k.value for k in PollKind]), name="poll_kind_valid"
@@ -363,6 +383,10 @@ class SecretBallot(models.Model):
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="secret_ballots")
     choices = models.JSONField(_("choices"))
     receipt_hash = models.CharField(_("receipt (SHA-256)"), max_length=64)
+    # Polls with ``publish_ballot_box`` only: the ballot's public tag (``polls.recount.
+    # ballot_tag``, computed from the receipt when it was cast), sealed like a box entry, so a
+    # reader of the database cannot pair this row with its published ballot.
+    sealed_tag = models.BinaryField(_("sealed public tag"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("secret ballot")
@@ -401,6 +425,39 @@ class BoxEntry(models.Model):
 
     def __str__(self) -> str:
         return f"sealed entry in {self.poll_id}"
+
+
+class BallotBoxPublication(models.Model):
+    """The published ballot box of a closed secret poll whose author chose, before the first
+    vote, to allow it (``Poll.publish_ballot_box``): every final ballot in a fresh shuffled
+    order, each with its public tag, plus what counting needs and the published result.
+
+    Anyone can recount it (``polls.recount.recount``, ``manage.py poll_recount``) and check the
+    result; a voter finds their own ballot by the tag they compute from their receipt. The tag
+    is not the ``SecretBallot.receipt_hash`` and cannot be derived from it, and the order is
+    drawn anew, so the publication adds no link between a member and a ballot for someone
+    reading the database. Written once (one per poll); a poll whose box is published cannot be
+    reopened (a second publication would show which ballots changed in between)."""
+
+    id = PublicIdField()
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="box_publications")
+    published_at = models.DateTimeField(_("published at"))
+    counting = models.JSONField(_("counting parameters"))
+    ballots = models.JSONField(_("ballots"))
+    result = models.JSONField(_("published result"))
+
+    class Meta:
+        verbose_name = _("published ballot box")
+        verbose_name_plural = _("published ballot boxes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "poll"], name="ballot_box_published_once_per_poll"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"published ballot box of {self.poll_id}"
 
 
 class Tally(models.Model):

@@ -9,16 +9,14 @@ runoff over 100,000 ranked ballots processes a few hundred weighted rankings.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import CharField, Value
 from django.utils.translation import gettext_lazy
 
-from polls import counting
-from polls.ballots import RANK_SEPARATOR, VOTERS_KEY
-from polls.models import Poll, PollKind, RankedMethod, Tally
+from polls.models import Poll, Tally
+from polls.recount import VOTERS_KEY, CountingParameters, count_tallies
 
 # ``polls.counting`` is Django-free, so its tie-break rule is translated here; a test checks that
 # the English text is the counting module's own.
@@ -63,48 +61,22 @@ def tallies_of(poll: Poll) -> dict[str, int]:
     return dict(tallies.union(voters, all=True))
 
 
+def counting_parameters(poll: Poll, options: Sequence[str]) -> CountingParameters:
+    """What counting ``poll`` needs besides its tallies or ballots (``polls.recount``)."""
+    return CountingParameters(
+        kind=poll.kind,
+        options=tuple(options),
+        ranked_method=poll.ranked_method,
+        min_score=poll.min_score,
+        max_score=poll.max_score,
+    )
+
+
 def compute_results(poll: Poll, options: Sequence[str], tallies: dict[str, int]) -> dict[str, Any]:
     """The results payload of ``poll`` (option ids ``options`` in poll order).
 
     ``{"voters": n, "method": ..., "result": {...}, "alternative": {...} | None}``; ``result``
     is the ``to_dict()`` of the counting function of the poll's kind. Tallies of options that
-    were deleted are ignored."""
-    known = set(options)
-    voters = tallies.get(VOTERS_KEY, 0)
-    kind = poll.kind
-    method: str | None = None
-    alternative = None
-    if kind in (PollKind.SINGLE, PollKind.MULTIPLE):
-        counts = {key: n for key, n in tallies.items() if key in known}
-        result = counting.count_choices(counts, options, voters).to_dict()
-    elif kind == PollKind.RANKED:
-        rankings: dict[tuple[str, ...], int] = defaultdict(int)
-        for key, n in tallies.items():
-            if key == VOTERS_KEY:
-                continue
-            ranking = tuple(o for o in key.split(RANK_SEPARATOR) if o in known)
-            rankings[ranking] += n
-        irv = counting.instant_runoff(rankings, options).to_dict()
-        bor = counting.borda(rankings, options).to_dict()
-        method = poll.ranked_method
-        result, alternative = (irv, bor) if method == RankedMethod.IRV else (bor, irv)
-    elif kind == PollKind.SCORE:
-        distribution: dict[str, dict[int, int]] = defaultdict(dict)
-        for key, n in tallies.items():
-            option, _, score = key.partition(":")
-            if option in known and poll.min_score <= int(score) <= poll.max_score:
-                distribution[option][int(score)] = n
-        result = counting.score_summary(
-            distribution, options, poll.min_score, poll.max_score
-        ).to_dict()
-    elif kind == PollKind.PROPOSAL:
-        counts = {key: n for key, n in tallies.items() if key in counting.PROPOSAL_POSITIONS}
-        result = counting.proposal_summary(counts).to_dict()
-    else:
-        answers: dict[str, dict[str, int]] = defaultdict(dict)
-        for key, n in tallies.items():
-            option, _, answer = key.partition(":")
-            if option in known and answer in counting.TIME_ANSWERS:
-                answers[option][answer] = n
-        result = counting.time_poll_ranking(answers, options).to_dict()
-    return {"voters": voters, "method": method, "result": result, "alternative": alternative}
+    were deleted are ignored. The count itself is ``polls.recount.count_tallies``, the same
+    pure function that recounts a published ballot box."""
+    return count_tallies(counting_parameters(poll, options), tallies)

@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from community.authz import VISIBLE_STATUSES, Action, can, ensure
 from community.errors import Forbidden, NotFound
 from community.models import Membership, MembershipStatus, User
+from polls.box_publication import check_publishable
 from polls.models import (
     Ballot,
+    BallotBoxPublication,
     Option,
     Participation,
     Poll,
@@ -233,3 +235,74 @@ def poll_non_voters(*, poll: Poll, viewer: Membership) -> QuerySet[Membership]:
     if not can(viewer, Action.MODERATE):
         raise Forbidden(_("Only moderators can see who has not voted yet."), code="tier_too_low")
     return non_voter_memberships(poll=poll).select_related("user").order_by("joined_at", "pk")
+
+
+# --- the secret ballot's terms and its published box ----------------------------------------
+class SecretBallotTerms(TypedDict):
+    """What a secret poll promises and what it leaves: read by voters before they vote."""
+
+    batch_size: int
+    last_batch_may_be_smaller: bool
+    live_results: str
+    box_publication_chosen: bool
+    box_published: bool
+    statement: str
+
+
+def secret_ballot_terms(*, poll: Poll) -> SecretBallotTerms | None:
+    """The terms of a secret poll (None for a named poll): ballots are counted in shuffled
+    batches of at least k (``min_ballots_to_show``) and the last batch at close may be smaller;
+    members see live results in those steps, or only after close; whether the author may
+    publish the ballot box after close (which lets a voter show others how they voted). With
+    one translated sentence saying all of it. No query."""
+    if not poll.secret:
+        return None
+    k = poll.min_ballots_to_show
+    live = "after_close" if poll.results_visibility == ResultsVisibility.AFTER_CLOSE else "in_steps"
+    parts = [
+        _(
+            "Secret ballot: nobody, not even the database administrators, can see how you "
+            "voted. Ballots are counted together in shuffled batches of at least %(k)d; the "
+            "last batch at close may hold fewer."
+        )
+        % {"k": k}
+    ]
+    if live == "in_steps":
+        parts.append(_("Live results move only in those steps."))
+    else:
+        parts.append(_("Results are shown only after the poll closes."))
+    if poll.publish_ballot_box:
+        parts.append(
+            _(
+                "After close the author may publish the ballot box: every ballot, shuffled, with "
+                "a tag only your receipt can compute, so anyone can recount it, and you could "
+                "show others how you voted."
+            )
+        )
+    else:
+        parts.append(_("The ballot box will not be published."))
+    return {
+        "batch_size": k,
+        "last_batch_may_be_smaller": True,
+        "live_results": live,
+        "box_publication_chosen": poll.publish_ballot_box,
+        "box_published": poll.box_published_at is not None,
+        "statement": " ".join(str(part) for part in parts),
+    }
+
+
+def poll_ballot_box(*, poll: Poll) -> BallotBoxPublication:
+    """The published ballot box of ``poll`` (its members may read it): refused for a named
+    poll (409 ``poll_not_secret``), for a secret poll whose box may never be published
+    (409 ``box_publication_not_chosen``), and 404 ``ballot_box_not_published`` until the
+    author publishes it after close."""
+    check_publishable(poll)
+    publication = BallotBoxPublication.objects.filter(
+        community_id=poll.community_id, poll_id=poll.pk
+    ).first()
+    if publication is None:
+        raise NotFound(
+            _("The ballot box of this poll has not been published (yet)."),
+            code="ballot_box_not_published",
+        )
+    return publication

@@ -23,6 +23,7 @@ from polls.models import (
 )
 from polls.openapi import NamedEnumField
 from polls.result_serializers import PollResultField
+from polls.selectors import secret_ballot_terms
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -81,10 +82,46 @@ class MyPollStateOut(serializers.Serializer):
     can_see_voters = serializers.BooleanField()
 
 
+class SecretBallotTermsOut(serializers.Serializer):
+    """What a secret poll promises and leaves, to read before voting."""
+
+    batch_size = serializers.IntegerField(
+        help_text=(
+            "k (`min_ballots_to_show`): ballots are mixed and counted in shuffled batches of "
+            "at least this many."
+        )
+    )
+    last_batch_may_be_smaller = serializers.BooleanField(
+        help_text="Always true: the last batch, mixed at close, may hold fewer than k ballots."
+    )
+    live_results = NamedEnumField(
+        choices=[
+            ("in_steps", _("Live results move in steps of at least k ballots")),
+            ("after_close", _("Results only after close")),
+        ],
+        component_name="SecretLiveResultsEnum",
+        help_text=(
+            "What members see while the poll is open (the author and moderators always see "
+            "live results, in the same steps)."
+        ),
+    )
+    box_publication_chosen = serializers.BooleanField(
+        help_text=(
+            "The author may publish the ballot box after close (chosen before the first vote). "
+            "A published box lets a voter show others how they voted."
+        )
+    )
+    box_published = serializers.BooleanField(
+        help_text="Published: `GET /polls/{id}/ballot-box` answers."
+    )
+    statement = serializers.CharField(help_text="All of the above in one translated sentence.")
+
+
 class PollDetailOut(PollCardOut):
     author = UserOut(allow_null=True)
     options = PollOptionOut(many=True)
     my = serializers.SerializerMethodField()
+    secret_ballot = serializers.SerializerMethodField()
 
     class Meta(PollCardOut.Meta):
         fields = [
@@ -102,13 +139,20 @@ class PollDetailOut(PollCardOut):
             "voters_visible",
             "reminder_hours",
             "closed_at",
+            "publish_ballot_box",
             "options",
             "my",
+            "secret_ballot",
         ]
 
     @extend_schema_field(MyPollStateOut)
     def get_my(self, obj: Poll) -> dict:
         return MyPollStateOut(self.context["my"]).data
+
+    @extend_schema_field(SecretBallotTermsOut(allow_null=True))
+    def get_secret_ballot(self, obj: Poll) -> dict | None:
+        terms = secret_ballot_terms(poll=obj)
+        return None if terms is None else SecretBallotTermsOut(terms).data
 
 
 class PollBallotOut(serializers.Serializer):
@@ -179,6 +223,67 @@ class PollResultsOut(serializers.Serializer):
     options = PollOptionOut(many=True)
 
 
+class PublishedChoicesOut(serializers.Serializer):
+    """One ballot's choices: only the field of the poll's kind is present."""
+
+    option_ids = serializers.ListField(child=_id(), required=False)
+    ranking = serializers.ListField(child=_id(), required=False)
+    scores = serializers.DictField(child=serializers.IntegerField(), required=False)
+    position = serializers.ChoiceField(choices=PROPOSAL_POSITIONS, required=False)
+    answers = serializers.DictField(
+        child=serializers.ChoiceField(choices=TIME_ANSWERS), required=False
+    )
+
+
+class PublishedBallotOut(serializers.Serializer):
+    tag = serializers.CharField(
+        help_text="SHA-256 (hex) of the voter's receipt, domain-separated: see `tag_procedure`."
+    )
+    choices = PublishedChoicesOut()
+
+
+class CountingParametersOut(serializers.Serializer):
+    """Everything a recount needs besides the ballots."""
+
+    kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
+    options = serializers.ListField(
+        child=_id(), help_text="Option ids in poll order (it settles ties)."
+    )
+    ranked_method = serializers.ChoiceField(
+        choices=RankedMethod.choices, help_text="Ranked polls: the count shown as `result`."
+    )
+    min_score = serializers.IntegerField()
+    max_score = serializers.IntegerField()
+
+
+class PublishedResultOut(serializers.Serializer):
+    voters = serializers.IntegerField(help_text="Ballots counted.")
+    method = NamedEnumField(
+        choices=RankedMethod.choices,
+        component_name="RankedMethodEnum",
+        allow_null=True,
+        help_text="Ranked polls: the count shown as `result`; null for other kinds.",
+    )
+    result = PollResultField(help_text="As in the results endpoint, by kind.")
+    alternative = PollResultField(allow_null=True)
+
+
+class PollBallotBoxOut(serializers.Serializer):
+    """The published ballot box of a closed secret poll: recount it, find your ballot."""
+
+    poll_id = serializers.CharField()
+    title = serializers.CharField()
+    published_at = serializers.DateTimeField()
+    tag_procedure = serializers.CharField(
+        help_text="How a voter computes their ballot's tag from their receipt."
+    )
+    counting = CountingParametersOut()
+    options = PollOptionOut(many=True, help_text="Labels of the option ids, for people.")
+    ballot_count = serializers.IntegerField()
+    ballots = PublishedBallotOut(many=True, help_text="Every final ballot, in shuffled order.")
+    result = PublishedResultOut(help_text="The published (frozen) result of the poll.")
+
+
 class PollVoterOut(serializers.Serializer):
     user = UserOut(source="voter")
     choices = serializers.JSONField()
@@ -230,6 +335,15 @@ class PollCreateIn(serializers.Serializer):
     max_score = serializers.IntegerField(min_value=-100, max_value=100, required=False)
     allow_member_options = serializers.BooleanField(required=False)
     secret = serializers.BooleanField(required=False)
+    publish_ballot_box = serializers.BooleanField(
+        required=False,
+        help_text=(
+            "Secret polls only, default false: after close the author may publish the ballot "
+            "box (every ballot, shuffled, each with a tag its voter computes from their "
+            "receipt) so anyone can recount. Voters see this before voting; a published box "
+            "lets a voter show others how they voted. Changeable only until the first vote."
+        ),
+    )
     results_visibility = serializers.ChoiceField(choices=ResultsVisibility.choices, required=False)
     allow_vote_change = serializers.BooleanField(required=False)
     min_ballots_to_show = serializers.IntegerField(min_value=1, max_value=100, required=False)

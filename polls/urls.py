@@ -13,5 +13,6 @@ urlpatterns = [
     path("polls/<str:poll_id>/non-voters", api.NonVotersView.as_view(), name="poll-non-voters"),
     path("polls/<str:poll_id>/options", api.OptionAddView.as_view(), name="poll-options"),
     path("polls/<str:poll_id>/close", api.CloseView.as_view(), name="poll-close"),
+    path("polls/<str:poll_id>/ballot-box", api.BallotBoxView.as_view(), name="poll-ballot-box"),
     path("polls/<str:poll_id>/reopen", api.ReopenView.as_view(), name="poll-reopen"),
 ]

@@ -60,7 +60,8 @@ TOKEN_HEADER = OpenApiParameter(
     description=(
         "Anonymous surveys only: the `response_token` received when the response was created. "
         "The server keeps no link between you and an anonymous response, so this token is "
-        "the only way to resume the draft or edit the submitted response. Submitting hands "
+        "the only way to resume the draft (stored sealed, unreadable from the database alone) or "
+        "edit the submitted response. Submitting hands "
         "out a new token. A submitted anonymous response waits encrypted and becomes part of "
         "the results only when at least k responses (the survey's smallest group) are mixed "
         "together, or at close; nobody with the database alone can tell which one is yours."
@@ -267,7 +268,10 @@ class DraftView(APIView):
         summary="My saved draft",
         description=(
             "The draft stored on the server, so it can be resumed on another device. No "
-            "draft: `answers` is `{}` and `saved_at` null."
+            "draft: `answers` is `{}` and `saved_at` null. Anonymous surveys: send the "
+            "`X-Response-Token` of the first save; the draft is stored sealed (encrypted under "
+            "a key bound to the survey, padded, no timestamp), so someone with the database "
+            "alone cannot read it, and submitting deletes it."
         ),
         parameters=[TOKEN_HEADER],
         responses={200: DraftOut},

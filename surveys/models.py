@@ -414,6 +414,43 @@ def box_lookup(raw_token: str) -> str:
     return sha256_hex("box:" + raw_token)
 
 
+class SealedDraft(models.Model):
+    """The server-side draft of a response to an *anonymous* survey, sealed.
+
+    A draft is saved by the member's own transaction, next to their participation, so its row
+    must say nothing: the answers, the definition version and the time it was saved are
+    sealed by ``community.sealing`` under a key derived from ``BALLOT_KEY`` and the survey id
+    (the row's ``lookup`` is the associated data, so sealed bytes moved to another row do not
+    open), padded to a fixed bucket, under a random id, with no timestamp column. ``lookup``
+    is ``draft_lookup(edit token)``: SHA-256 of ``"draft:" + SHA-256(token)``, unlike the
+    ``edit_token_hash`` and ``box_lookup`` of the same token. The member resumes it on any
+    device with their token; submitting deletes it."""
+
+    id = PublicIdField()
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    lookup = models.CharField(max_length=64)
+    sealed = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("sealed draft")
+        verbose_name_plural = _("sealed drafts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "survey", "lookup"], name="sealed_draft_lookup_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def draft_lookup(raw_token: str) -> str:
+    """The ``SealedDraft.lookup`` of an edit token (computable from its stored hash too, which
+    let the migration seal the drafts saved before)."""
+    return sha256_hex("draft:" + hash_edit_token(raw_token))
+
+
 class Participation(models.Model):
     """That a member took part in a survey: their status for "my surveys" and the
     one-response-per-member rule (unique per community, survey and user).

@@ -5,7 +5,8 @@ Lock order (always the same, so concurrent writes cannot deadlock): the member's
 then the ``Poll`` row last (a conditional ``UPDATE`` that doubles as the "still open" guard).
 Services that only change the poll (close, reopen, finalize, add option) lock the poll alone.
 Mixing a secret poll's ballot box locks the poll first, then writes ballots and tallies; no vote
-of a secret poll touches those, so the two orders cannot deadlock.
+of a secret poll touches those, so the two orders cannot deadlock. Publishing a secret poll's
+box (``publication``) locks the poll alone, like the mix it may run, then reads its ballots.
 Side effects (Celery tasks) are enqueued with ``transaction.on_commit``.
 """
 
@@ -54,6 +55,7 @@ from polls.services.polls import (
     poll_update,
     slot_label,
 )
+from polls.services.publication import poll_ballot_box_publish
 
 __all__ = [
     "MAX_REMINDER_HOURS",
@@ -93,4 +95,5 @@ __all__ = [
     "polls_due_for_finalize",
     "polls_record_eligible",
     "polls_remind_due",
+    "poll_ballot_box_publish",
 ]

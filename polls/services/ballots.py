@@ -18,6 +18,7 @@ from community.locking import lock_rows
 from community.models import Membership
 from community.selectors import active_member_count
 from polls.ballots import ballot_keys, validate_ballot
+from polls.box_publication import public_tag
 from polls.box_store import CAST, CHANGE, WITHDRAW, ballot_state, box_put
 from polls.models import (
     Ballot,
@@ -207,7 +208,14 @@ def _cast_secret(
             voted_at=now,
         )
         if not participated:
-            waiting = box_put(poll, op=CAST, receipt_hash=digest, seq=seq + 1, choices=choices.data)
+            waiting = box_put(
+                poll,
+                op=CAST,
+                receipt_hash=digest,
+                seq=seq + 1,
+                choices=choices.data,
+                tag=public_tag(poll, receipt),
+            )
             tally_record(poll, now=now, voters=1)
             _after_commit_mix(poll, waiting)
             return CastResult(choices=choices.data, reason="", created=True, receipt=receipt)
@@ -226,7 +234,14 @@ def _cast_secret(
         _known, current, seq = ballot_state(poll, digest)  # again, under the lock
     if current != choices.data:
         _no_change(poll)
-        waiting = box_put(poll, op=CHANGE, receipt_hash=digest, seq=seq + 1, choices=choices.data)
+        waiting = box_put(
+            poll,
+            op=CHANGE,
+            receipt_hash=digest,
+            seq=seq + 1,
+            choices=choices.data,
+            tag=public_tag(poll, receipt),
+        )
         tally_record(poll, now=now, voters=0)
         _after_commit_mix(poll, waiting)
     return CastResult(choices=choices.data, reason="", created=False, receipt=receipt)

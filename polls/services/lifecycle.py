@@ -70,6 +70,12 @@ def poll_reopen(*, actor: Membership, poll_id: str, closes_at: datetime | None =
             )
         if poll.status != PollStatus.CLOSED:
             raise Conflict(_("This poll is not closed."), code="poll_not_closed")
+        if poll.box_published_at is not None:
+            # A second publication after more votes would show which ballots changed.
+            raise Conflict(
+                _("This poll's ballot box has been published; it cannot be reopened."),
+                code="ballot_box_published",
+            )
         new_close = closes_at or poll.closes_at
         if new_close <= now or new_close <= poll.opens_at:
             raise DomainError(

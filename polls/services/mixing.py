@@ -25,6 +25,7 @@ from django.db import transaction
 
 from community.locking import lock_rows
 from polls.ballots import VOTERS_KEY, ballot_keys
+from polls.box_publication import seal_tag
 from polls.box_store import box_pending, box_remove, box_waiting, mixed_ballots, replay, tally_apply
 from polls.models import Poll, PollStatus, SecretBallot
 
@@ -65,6 +66,7 @@ def box_mix_locked(poll: Poll, *, everything: bool = False) -> int:
                     poll_id=poll.pk,
                     choices=state,
                     receipt_hash=digest,
+                    sealed_tag=seal_tag(poll.pk, next((e.tag for e in mine if e.tag), None)),
                 )
             )
         elif state is None:

@@ -52,6 +52,7 @@ def _validate_settings(
     allow_member_options: bool,
     quorum_percent: int,
     min_ballots_to_show: int,
+    publish_ballot_box: bool = False,
     check_future: bool = True,
 ) -> None:
     """Raise ``DomainError`` (with the field) when the settings do not make a valid poll."""
@@ -127,6 +128,12 @@ def _validate_settings(
             code="secret_voters_never_visible",
             field="voters_visible",
         )
+    if publish_ballot_box and not secret:
+        raise DomainError(
+            _("Only a secret poll has a ballot box to publish."),
+            code="box_publication_needs_secret",
+            field="publish_ballot_box",
+        )
     if not 0 <= quorum_percent <= 100:
         raise DomainError(
             _("The quorum is a percentage between 0 and 100."),
@@ -177,6 +184,7 @@ def poll_create(
     max_score: int = 5,
     allow_member_options: bool = False,
     secret: bool = False,
+    publish_ballot_box: bool = False,
     results_visibility: str | None = None,
     allow_vote_change: bool = True,
     min_ballots_to_show: int = 3,
@@ -194,7 +202,11 @@ def poll_create(
 
     Results show ``always`` by default, except for secret polls: members see only the turnout
     until close unless the author asks for live results, which then move in batches of at least
-    ``min_ballots_to_show`` ballots (see ``polls.services.mixing``)."""
+    ``min_ballots_to_show`` ballots (see ``polls.services.mixing``).
+
+    ``publish_ballot_box`` (secret polls, off by default, changeable only until the first
+    vote so that voters know before voting) lets the author publish the box after close
+    (``poll_ballot_box_publish``)."""
     if results_visibility is None:
         results_visibility = ResultsVisibility.AFTER_CLOSE if secret else ResultsVisibility.ALWAYS
     if not can(actor, Action.CREATE_POLL):
@@ -238,6 +250,7 @@ def poll_create(
         allow_member_options=allow_member_options,
         quorum_percent=quorum_percent,
         min_ballots_to_show=min_ballots_to_show,
+        publish_ballot_box=publish_ballot_box,
     )
     with transaction.atomic():
         poll = Poll.objects.create(
@@ -253,6 +266,7 @@ def poll_create(
             max_score=max_score,
             allow_member_options=allow_member_options,
             secret=secret,
+            publish_ballot_box=publish_ballot_box,
             results_visibility=results_visibility,
             allow_vote_change=allow_vote_change,
             min_ballots_to_show=min_ballots_to_show,
@@ -299,6 +313,7 @@ EDITABLE_ALWAYS = {
 EDITABLE_BEFORE_VOTES = {
     "kind",
     "secret",
+    "publish_ballot_box",
     "ranked_method",
     "min_selections",
     "max_selections",
@@ -371,6 +386,7 @@ def poll_update(*, actor: Membership, poll_id: str, **changes: Any) -> Poll:
             allow_member_options=True,
             quorum_percent=poll.quorum_percent,
             min_ballots_to_show=poll.min_ballots_to_show,
+            publish_ballot_box=poll.publish_ballot_box,
             check_future="closes_at" in changes and poll.closed_at is None,
         )
         poll.save()

@@ -1,6 +1,6 @@
 """Every write of the surveys app, one keyword-only function per use case, split by concern:
 ``authoring`` (the definition: survey settings, pages, questions, choices), ``lifecycle``
-(publish, close, duplicate), ``responses`` (drafts, submissions, edits), ``mixing`` (the box of anonymous surveys)
+(publish, close, duplicate), ``responses`` (submissions, edits), ``drafts`` (saving a draft), ``mixing`` (the box of anonymous surveys)
 and ``exports``.
 
 ``from surveys import services; services.x`` and ``from surveys.services import x`` both work.
@@ -25,6 +25,7 @@ from surveys.services.authoring import (
     survey_update,
 )
 from surveys.services.common import DefinitionInvalid, respondent_key
+from surveys.services.drafts import response_save_draft
 from surveys.services.exports import export_file, export_request, export_run, exports_sweep
 from surveys.services.lifecycle import (
     survey_check,
@@ -38,7 +39,6 @@ from surveys.services.responses import (
     response_edit,
     response_get_draft,
     response_get_submitted,
-    response_save_draft,
     response_submit,
 )
 

@@ -1,4 +1,4 @@
-"""Members' responses: drafts, submissions and edits.
+"""Members' responses: submissions and edits (saving a draft: ``surveys.services.drafts``).
 
 Lock order (always): the member's participation row, then their response row, then -- only
 in ``response_submit``, as the very last statement before COMMIT -- the survey row, through
@@ -25,6 +25,7 @@ from community.locking import lock_rows
 from community.models import Membership, User
 from surveys import response_store
 from surveys.definition import definition_for
+from surveys.draft_box import draft_discard, draft_open
 from surveys.engine import (
     QuestionType,
     SurveyDefinition,
@@ -77,21 +78,6 @@ def _locked_participation(*, survey: Survey, user: User) -> Participation:
         ).get()
 
 
-def _anonymous_response(*, survey: Survey, token: str | None, status: str) -> Response | None:
-    if not token:
-        return None
-    return (
-        lock_rows(Response.objects.all())
-        .filter(
-            community_id=survey.community_id,
-            survey=survey,
-            edit_token_hash=hash_edit_token(token),
-            status=status,
-        )
-        .first()
-    )
-
-
 def _new_response(*, survey: Survey, user: User) -> tuple[Response, str | None]:
     now = timezone.now()
     response = Response(community_id=survey.community_id, survey=survey, created_at=now)
@@ -125,7 +111,9 @@ def _my_response(*, survey: Survey, user: User, token: str | None, status: str) 
 
 
 def response_get_draft(*, survey: Survey, user: User, token: str | None) -> Response | None:
-    """The member's stored draft (anonymous: the one matching ``token``), or None."""
+    """The member's stored draft (anonymous: the sealed one of ``token``, opened), or None."""
+    if survey.anonymous:
+        return draft_open(survey=survey, token=token)
     return _my_response(survey=survey, user=user, token=token, status=ResponseStatus.DRAFT)
 
 
@@ -142,48 +130,16 @@ def response_get_submitted(*, survey: Survey, user: User, token: str | None) -> 
 def _draft_for_update(
     *, survey: Survey, user: User, participation: Participation, token: str | None
 ) -> tuple[Response, str | None]:
-    """The member's draft, locked, or a new unsaved response (with the anonymous edit token to
-    hand out, if any). Call inside the transaction that holds ``participation``'s lock."""
-    if survey.anonymous:
-        response = _anonymous_response(survey=survey, token=token, status=ResponseStatus.DRAFT)
-    elif participation.draft_id:
+    """The member's draft of a named survey, locked, or a new unsaved response. Call inside
+    the transaction that holds ``participation``'s lock. (Anonymous drafts are sealed:
+    ``surveys.draft_box``.)"""
+    if participation.draft_id:
         response = lock_rows(Response.objects.filter(pk=participation.draft_id)).get()
     else:
         response = None
     if response is None:
         return _new_response(survey=survey, user=user)
     return response, None
-
-
-def response_save_draft(
-    *, membership: Membership, survey: Survey, answers: Any, token: str | None = None
-) -> ResponseResult:
-    """Save the member's server-side draft (partial validation: incomplete is fine, wrong is
-    not). Refused when the survey does not take answers, or when the member already
-    submitted and the survey allows one response (they edit it instead)."""
-    _check_participant(membership, survey)
-    _refuse_unless_accepting(survey)
-    definition = definition_for(survey)
-    result = clean_response(definition, answers, partial=True, gettext=_)
-    _raise_answer_errors(result)
-    user = membership.user
-    now = timezone.now()
-    with transaction.atomic():
-        participation = _locked_participation(survey=survey, user=user)
-        _refuse_second_response(survey, participation)
-        response, token_out = _draft_for_update(
-            survey=survey, user=user, participation=participation, token=token
-        )
-        response.answers = result.to_json()
-        response.definition_version = survey.version
-        response.updated_at = now
-        response.save()
-        if participation.status != ResponseStatus.SUBMITTED:
-            participation.status = ResponseStatus.DRAFT
-        if not survey.anonymous:
-            participation.draft = response
-        participation.save(update_fields=["status", "submissions", "draft", "submitted"])
-    return ResponseResult(response, token_out)
 
 
 @contextmanager
@@ -269,13 +225,11 @@ def response_submit(
 def _seal_submission(
     survey: Survey, definition: SurveyDefinition, result: Any, token: str | None, now
 ) -> tuple[Response, str]:
-    """An anonymous submission: the member's draft is deleted and the response goes sealed
+    """An anonymous submission: the member's sealed draft is deleted and the response goes sealed
     into the survey's box (``surveys.services.mixing``). A fresh edit token is handed out:
     the draft's token hash was written next to the participation, so the mixed response must
     not carry it. Returns the unsaved response (to show back) and the new token."""
-    draft = _anonymous_response(survey=survey, token=token, status=ResponseStatus.DRAFT)
-    if draft is not None:
-        draft.delete()
+    draft_discard(survey=survey, token=token)
     new_token, token_hash = new_edit_token()
     answers = result.to_json()
     response_seal(

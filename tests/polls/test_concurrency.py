@@ -278,7 +278,8 @@ def test_control_without_the_shape_guard_a_stale_ballot_breaks_withdraw(
     make_poll, member, moderator
 ):
     """Control: the same interleaving with the unguarded statements stores a ballot of the old
-    shape (``option_ids`` in what is now a score poll), and withdrawing it then crashes."""
+    shape (``option_ids`` in what is now a score poll), and withdrawing it then crashes (the
+    score poll's tally keys cannot be derived from it)."""
     poll = make_poll("single")
     a = option_ids(poll)[0]
     stale = Poll.objects.get(pk=poll.pk)
@@ -287,7 +288,7 @@ def test_control_without_the_shape_guard_a_stale_ballot_breaks_withdraw(
     _unguarded_first_vote(stale, member[0].user, choices)
     fresh = Poll.objects.get(pk=poll.pk)
     assert fresh.kind == "score" and Ballot.objects.get(poll=poll).choices == {"option_ids": [a]}
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="needs 'scores'"):
         services.ballot_withdraw(membership=member[0], poll=fresh)
 
 

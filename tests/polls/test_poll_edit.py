@@ -119,6 +119,11 @@ def _earlier_opening() -> dict:
 SHAPE = {
     "kind": ({"kind": "ranked"}, "kind", "ranked"),
     "secret": ({"secret": "on"}, "secret", True),
+    "publish_ballot_box": (
+        {"secret": "on", "publish_ballot_box": "on"},
+        "publish_ballot_box",
+        True,
+    ),
     "ranked_method": ({"ranked_method": "borda"}, "ranked_method", "borda"),
     "min_selections": ({"min_selections": "2"}, "min_selections", 2),
     "max_selections": ({"max_selections": "2"}, "max_selections", 2),

@@ -31,7 +31,9 @@ def test_no_row_or_column_links_a_member_to_their_choices(make_poll, make_member
             connection.cursor(), SecretBallot._meta.db_table
         )
     }
-    assert columns == {"id", "community_id", "poll_id", "choices", "receipt_hash"}
+    assert columns == {"id", "community_id", "poll_id", "choices", "receipt_hash", "sealed_tag"}
+    # a poll whose box will never be published keeps no tag, sealed or not
+    assert SecretBallot.objects.get(poll=poll).sealed_tag is None
     fields = {f.get_internal_type() for f in SecretBallot._meta.concrete_fields}
     assert not {"DateTimeField", "DateField", "AutoField", "BigAutoField"} & fields
     assert not any(f.is_relation and f.related_model is User for f in SecretBallot._meta.fields)

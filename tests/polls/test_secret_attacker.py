@@ -11,10 +11,15 @@ members' ballots; it must do no better than chance. The CONTROL stores the same 
 secret ballots were stored before the ballot box (one transaction per vote writing the
 participation, the plaintext ballot and the tallies) and runs the very same attacks: they name
 every member.
+
+The poll lets its author publish the box after close; the attacker reads the publication too
+(its order, its tags, its transaction id) and tries to pair its tags with stored rows: the
+publication adds no link. Each voter, holding only their receipt, finds their own ballot in it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -27,6 +32,7 @@ from community.locking import lock_rows
 from polls import services
 from polls.box_store import CAST, box_put
 from polls.models import Participation, Poll, SecretBallot, Tally
+from polls.recount import find_ballot
 from tests.polls.conftest import option_ids, vote
 
 pytestmark = [
@@ -181,18 +187,24 @@ def run_attacks(poll: Poll, watched: list[dict], truth: dict[str, str]) -> dict[
 # --- the tests ---------------------------------------------------------------------------------
 @pytest.fixture
 def ranked_poll(make_poll):
-    return make_poll("ranked", labels=("A", "B", "C", "D", "E"), secret=True, min_ballots_to_show=K)
+    return make_poll(
+        "ranked",
+        labels=("A", "B", "C", "D", "E"),
+        secret=True,
+        min_ballots_to_show=K,
+        publish_ballot_box=True,
+    )
 
 
-def test_the_database_alone_links_no_member_to_a_ballot(ranked_poll, make_member):
+def test_the_database_alone_links_no_member_to_a_ballot(ranked_poll, make_member, moderator):
     poll = ranked_poll
     rankings = _rankings(poll)
-    truth, watched = {}, [observe(poll.pk)]
+    truth, watched, receipts = {}, [observe(poll.pk)], {}
     box_bytes = []
     for i in range(VOTERS):
         membership, client = make_member()
         ranking = rankings[i % 5]
-        vote(client, poll, {"ranking": ranking})
+        receipts[membership.user_id] = vote(client, poll, {"ranking": ranking})["receipt"]
         truth[membership.user_id] = ">".join(ranking)
         watched.append(observe(poll.pk))
         box_bytes += [bytes(b) for (b,) in _rows("SELECT sealed FROM polls_boxentry")]
@@ -234,6 +246,55 @@ def test_the_database_alone_links_no_member_to_a_ballot(ranked_poll, make_member
         assert not any(h.encode() in sealed for h in hashes)
     # The published counts are right: each ranking 6 times.
     assert watched[-1]["tallies"] == {">".join(r): VOTERS // 5 for r in rankings}
+
+    # --- the author publishes the box after close: the attacker reads that too ---------------
+    services.poll_close(actor=moderator[0], poll_id=poll.pk)
+    services.poll_ballot_box_publish(actor=moderator[0], poll_id=poll.pk)
+    ((ballots_json, publication_xmin),) = _rows(
+        "SELECT ballots::text, xmin::text FROM polls_ballotboxpublication WHERE poll_id = %s",
+        [poll.pk],
+    )
+    published = json.loads(ballots_json)
+    assert len(published) == VOTERS
+    named = run_attacks(poll, [*watched, observe(poll.pk)], truth)
+    assert all(n < CHANCE_LIMIT for n in named.values()), named
+    # Attack: the published order next to the participation order.
+    members = [user for user, _xmin in watched[-1]["participants"]]
+    in_order = sum(
+        truth[user] == _key(ballot["choices"])
+        for user, ballot in zip(members, published, strict=True)
+    )
+    print("members named by the published order:", in_order)
+    assert in_order < CHANCE_LIMIT
+    # Attack: pair a published tag with a stored row through the receipt hash it holds, or a
+    # hash of it; look for the tags anywhere else in the database.
+    tags = {ballot["tag"] for ballot in published}
+    stored = [h for (h,) in _rows("SELECT receipt_hash FROM polls_secretballot")]
+    derived = set(stored)
+    for digest in stored:
+        for text in (digest, f"wxc-poll-ballot-tag/v1\n{poll.pk}\n{digest}", poll.pk + digest):
+            derived.add(hashlib.sha256(text.encode()).hexdigest())
+    assert not tags & derived
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            if table == "polls_ballotboxpublication":
+                continue
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from introspection
+            text = " ".join(
+                str(bytes(v) if isinstance(v, memoryview) else v)
+                for row in cursor.fetchall()
+                for v in row
+            )
+            assert not any(tag in text for tag in tags), table
+    # The publication is its own transaction, no voter's.
+    assert publication_xmin not in voters_xmins
+    # Each voter finds their own ballot with nothing but their receipt.
+    found = sum(
+        _key(find_ballot(published, poll_id=poll.pk, receipt=receipts[user])["choices"])
+        == truth[user]
+        for user in members
+    )
+    assert found == VOTERS
 
 
 def _vote_the_old_way(poll: Poll, membership, ranking: list[str]) -> None:

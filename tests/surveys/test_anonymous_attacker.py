@@ -13,10 +13,17 @@ An ordering signal is scored by how many members it would name if the attacker t
 (responses in the signal's order paired with the participations in theirs). Mixing shuffles
 each batch of k = 5 uniformly, so such a guess names about one member per batch by chance
 (6 expected of 30); more than 15 would happen with a probability far below one in a million.
+
+Draft phase: each member first saves a server-side draft of the same answers (and submits that
+stored draft with its token). Right after each save the attacker reads every draft row, pairs
+it with a participation by transaction id and tries to read its answers. Sealed drafts give
+nothing, all have one size and none is left after submit; the old plaintext drafts named
+every member.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -26,7 +33,14 @@ from django.utils import timezone
 from surveys import services
 from surveys.definition import definition_for
 from surveys.engine import clean_response
-from surveys.models import Participation, Response, ResponseStatus, SealedResponse, new_edit_token
+from surveys.models import (
+    Participation,
+    Response,
+    ResponseStatus,
+    SealedDraft,
+    SealedResponse,
+    new_edit_token,
+)
 from surveys.reports import survey_report
 from surveys.response_store import answer_rows_insert
 from surveys.services.responses import answer_rows
@@ -65,8 +79,9 @@ def _answers(survey, i: int) -> dict:
 
 
 def _write_the_old_way(survey, membership, i: int) -> None:
-    """The storage shape before the box: participation and the plaintext response with its
-    answer rows, written in the member's own transaction at the time they answered."""
+    """The storage shape before the box and sealed drafts: participation and a plaintext
+    draft saved first; then the plaintext response with its answer rows, written in the
+    member's own transaction at the time they answered."""
     definition = definition_for(survey)
     result = clean_response(definition, _answers(survey, i), partial=False)
     now = timezone.now()
@@ -76,8 +91,20 @@ def _write_the_old_way(survey, membership, i: int) -> None:
             survey=survey,
             user=membership.user,
             anonymous=True,
-            status=ResponseStatus.SUBMITTED,
-            submissions=1,
+            status=ResponseStatus.DRAFT,
+        )
+        Response.objects.create(
+            community_id=survey.community_id,
+            survey=survey,
+            status=ResponseStatus.DRAFT,
+            answers=result.to_json(),
+            edit_token_hash=new_edit_token()[1],
+        )
+    DRAFTS_READ.append(_read_drafts(survey))
+    with transaction.atomic():
+        Response.objects.filter(survey=survey, status=ResponseStatus.DRAFT).delete()
+        Participation.objects.filter(survey=survey, user=membership.user).update(
+            status=ResponseStatus.SUBMITTED, submissions=1
         )
         response = Response.objects.create(
             community_id=survey.community_id,
@@ -136,6 +163,35 @@ def _responses(survey) -> list[dict]:
         item["content"] = int(row[9])
         out.append(item)
     return out
+
+
+#: What the attacker read of the drafts right after each save (filled by the writers).
+DRAFTS_READ: list[dict] = []
+
+
+def _read_drafts(survey) -> dict:
+    """One look at the drafts: each draft row paired with a participation by transaction id,
+    and the number answered in it when its content can be read without keys."""
+    members = {xmin: user for user, xmin in _participants(survey)}
+    qid = survey.q["n"].id
+    readable, paired, sizes = {}, 0, set()
+    for xmin, answers in _sql(
+        "SELECT xmin::text::bigint, answers::text FROM surveys_response "
+        "WHERE survey_id = %s AND status = 'draft'",
+        [survey.pk],
+    ):
+        paired += xmin in members
+        if xmin in members:
+            readable[members[xmin]] = json.loads(answers)[qid]
+    for xmin, sealed in _sql(
+        "SELECT xmin::text::bigint, sealed FROM surveys_sealeddraft WHERE survey_id = %s",
+        [survey.pk],
+    ):
+        paired += xmin in members
+        sizes.add(len(bytes(sealed)))
+        if qid.encode() in bytes(sealed) and xmin in members:  # plaintext JSON inside
+            readable[members[xmin]] = bytes(sealed)
+    return {"readable": readable, "paired": paired, "sizes": sizes}
 
 
 def _report_values(survey) -> set[int]:
@@ -207,11 +263,19 @@ def _run(community, write) -> tuple[dict[str, int], object]:
 
 
 def _submit(survey, membership, i: int) -> None:
-    services.response_submit(membership=membership, survey=survey, answers=_answers(survey, i))
+    """Save a draft of the answers, let the attacker look, then submit the stored draft."""
+    draft = services.response_save_draft(
+        membership=membership, survey=survey, answers=_answers(survey, i)
+    )
+    DRAFTS_READ.append(_read_drafts(survey))
+    services.response_submit(
+        membership=membership, survey=survey, answers=None, token=draft.new_token
+    )
 
 
 def test_attacker_with_the_database_links_nobody(needs_postgres, community):
     box_sizes: set[int] = set()
+    DRAFTS_READ.clear()
 
     def write(survey, membership, i):
         _submit(survey, membership, i)
@@ -233,12 +297,25 @@ def test_attacker_with_the_database_links_nobody(needs_postgres, community):
     assert len(box_sizes) == 1, box_sizes
     # the report moved in steps of k: one distinct timestamp per batch
     assert len({r["submitted"] for r in _responses(survey)}) <= N // K
+    # drafts: each was there to be paired with its member, but nothing in it could be read,
+    # all had one size, and none is left after the submissions
+    assert len(DRAFTS_READ) == N and all(look["paired"] == 1 for look in DRAFTS_READ)
+    assert not any(look["readable"] for look in DRAFTS_READ), DRAFTS_READ
+    assert len(set().union(*(look["sizes"] for look in DRAFTS_READ))) == 1
+    assert not SealedDraft.objects.exists()
+    assert not Response.objects.filter(status=ResponseStatus.DRAFT).exists()
+    # every response was submitted from its stored draft: the contents made it through
+    assert sorted(r["content"] for r in _responses(survey)) == list(range(1, N + 1))
 
 
 def test_control_the_same_attacker_links_everyone_in_the_old_storage_shape(
     needs_postgres, community
 ):
+    DRAFTS_READ.clear()
     named, _survey_ = _run(community, _write_the_old_way)
+    # a plaintext draft, paired by transaction id, named its member before they submitted
+    drafts_named = {user: n for look in DRAFTS_READ for user, n in look["readable"].items()}
+    assert len(drafts_named) == N, drafts_named
     assert named["ctid"] == named["xmin"] == named["created_at"] == N, named
     assert named["answer id"] == named["answer ctid"] == N, named
     assert named["same xmin"] == N, named
