@@ -49,7 +49,7 @@ def box_mix_locked(poll: Poll, *, everything: bool = False) -> int:
     new_rows, changed, gone = [], [], []
     for digest, mine in by_ballot.items():
         row_id, base = mixed.get(digest, (None, None))
-        state, _seq = replay(base, mine)
+        state = replay(base, mine)
         if state == base:
             continue
         if base is not None:

@@ -45,7 +45,8 @@ WITH guard AS (
 INSERT INTO polls_tally (community_id, poll_id, key, count)
 SELECT v.c, v.p, v.k, v.n FROM (VALUES {values}) AS v(c, p, k, n)
 WHERE EXISTS (SELECT 1 FROM guard) ORDER BY v.k
-ON CONFLICT (community_id, poll_id, key) DO UPDATE SET count = polls_tally.count + excluded.count
+ON CONFLICT (community_id, poll_id, key)
+DO UPDATE SET count = polls_tally.count + 2 * excluded.count - 1
 """
 _NEW_VOTER = """UPDATE polls_poll SET voter_count = voter_count + 1
     WHERE id = %s AND closed_at IS NULL AND finalized_at IS NULL AND closes_at > %s RETURNING 1"""
@@ -72,10 +73,10 @@ class FloorVote(APIView):
             inserted, old = cursor.fetchone()
             if inserted:
                 head = _NEW_VOTER
-                rows = [(option, 1)]
+                rows = [(option, 1)]  # 1: +1, 0: -1 (a CHECK refuses a -1 row)
             elif old != option:
                 head = _STILL_OPEN
-                rows = sorted([(option, 1), (old, -1)])
+                rows = sorted([(option, 1), (old, 0)])
             else:
                 rows = []
             if rows:
