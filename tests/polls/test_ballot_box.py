@@ -3,8 +3,11 @@ least k; results move in those steps; close mixes the rest; changes go through t
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from cryptography.exceptions import InvalidTag
+from django.apps import apps as django_apps
 from django.test import override_settings
 from django.utils import timezone
 
@@ -190,3 +193,27 @@ def test_entries_open_only_with_the_key_and_in_their_poll(make_poll):
     with pytest.raises(InvalidTag):
         unseal(poll.pk, bytes(tampered))
     assert services.poll_box_mix(poll_id=poll.pk) == 0  # an empty box: nothing to do
+
+
+def test_the_migration_keeps_each_ballots_last_entry_and_tags_it(make_poll):
+    """Boxes written before one entry per ballot held every change of a ballot, ordered by a
+    ``seq`` inside the sealed part; the migration keeps the last one and gives it its tag."""
+    migration = importlib.import_module("polls.migrations.0005_boxentry_one_entry_per_ballot")
+    poll = make_poll("single", secret=True)
+    a, b, c = option_ids(poll)
+    old = [
+        ("r1", 1, "cast", a),
+        ("r1", 3, "change", c),
+        ("r1", 2, "change", b),
+        ("r2", 1, "cast", b),
+    ]
+    for i, (digest, seq, op, choice) in enumerate(old):
+        payload = {"o": op, "r": digest, "n": seq, "c": {"option_ids": [choice]}}
+        BoxEntry.objects.create(
+            community_id=poll.community_id, poll=poll, tag=f"old-{i}", sealed=seal(poll.pk, payload)
+        )
+    migration.collapse_entries(django_apps, None)
+    entries = {e.receipt_hash: e.choices for e in box_pending(poll)}
+    assert entries == {"r1": {"option_ids": [c]}, "r2": {"option_ids": [b]}}
+    tags = set(BoxEntry.objects.filter(poll=poll).values_list("tag", flat=True))
+    assert tags == {box_store.box_tag(poll.pk, "r1"), box_store.box_tag(poll.pk, "r2")}
