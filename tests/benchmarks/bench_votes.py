@@ -17,7 +17,9 @@ behind the same token authentication. Its rate is ``floor_rps``; ``vote_over_flo
 in the same run in alternating slices. CPU per request (``*_cpu_ms``: the gunicorn processes;
 ``*_pg_cpu_ms``: the PostgreSQL backends of the benchmark's database) is read from ``/proc``
 (utime + stime deltas over each slice, divided by the requests answered in it), so a
-regression shows where it went. ``mix_100_ms`` times mixing a box of 100 secret ballots.
+regression shows where it went. ``mix_100_ms`` times mixing a box of 100 secret ballots. During
+the secret slices a thread mixes the box whenever a batch waits, as a worker would
+(``secret_mixes``, ``secret_mixed_entries``).
 
 Environment knobs: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (64),
 BENCH_SECONDS (16 per phase, in 4 alternating slices), BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (gthread threads
@@ -382,6 +384,46 @@ def median_latency(base: str, token: str, path: str, samples: int = RESULT_SAMPL
     return round(statistics.median(times), 2)
 
 
+class Mixer:
+    """During the secret slices, what a Celery worker does with the mix tasks the votes queue
+    (the benchmark runs Celery eager, where votes queue none): mix the secret poll's box
+    whenever a batch waits (``poll_box_mix`` with ``SKIP LOCKED``, as the task), in a thread of
+    the benchmark's process, so the mixes' row locks compete with the votes as in production.
+    Its CPU is not in the server's figures (a worker's would not be either)."""
+
+    def __init__(self, poll_id: str):
+        self.poll_id = poll_id
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.mixes = 0
+        self.mixed = 0
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        from polls import services
+
+        try:
+            while not self.stop.is_set():
+                n = services.poll_box_mix(poll_id=self.poll_id, skip_locked=True)
+                if n:
+                    self.mixes += 1
+                    self.mixed += n
+                self.stop.wait(0.05)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.stop.clear()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
 def time_mix_100(poll_id: str) -> float:
     """Milliseconds to mix the 100 sealed ballots seeded in ``poll_id`` (k = 100) in one
     transaction with the poll row locked, as the task and the close do."""
@@ -504,9 +546,14 @@ def main() -> int:
             for name, _ in phases
         }
         meter = CpuMeter(server.pid)
+        mixer = Mixer(data["secret_poll"])
         for _round in range(ROUNDS):
             for name, request in phases:
-                rps, lat, err, cpu = drive(base, tokens, request, SECONDS / ROUNDS, meter)
+                if name == "secret":
+                    with mixer:
+                        rps, lat, err, cpu = drive(base, tokens, request, SECONDS / ROUNDS, meter)
+                else:
+                    rps, lat, err, cpu = drive(base, tokens, request, SECONDS / ROUNDS, meter)
                 t = totals[name]
                 t["rps"] += rps / ROUNDS
                 t["lat"] += lat
@@ -530,7 +577,10 @@ def main() -> int:
         secret_rps, secret_lat, secret_err = (totals["secret"][k] for k in ("rps", "lat", "err"))
         secret_check = check_secret_box(data["secret_poll"])
         mix_ms = time_mix_100(data["mix_poll"])
-        log(f"mixing a box of 100 secret ballots: {mix_ms} ms; secret box check: {secret_check}")
+        log(
+            f"mixing a box of 100 secret ballots: {mix_ms} ms; during the secret slices "
+            f"{mixer.mixes} mixes of {mixer.mixed} entries; secret box check: {secret_check}"
+        )
 
         token = tokens[0]
         small = median_latency(base, token, f"/api/v1/polls/{data['small']}/results")
@@ -570,6 +620,8 @@ def main() -> int:
             **{f"{name}_pg_cpu_ms": t["pg_cpu_ms"] for name, t in totals.items()},
             "floor_errors": totals["floor"]["err"],
             "mix_100_ms": mix_ms,
+            "secret_mixes": mixer.mixes,
+            "secret_mixed_entries": mixer.mixed,
             "secret_box_consistent": secret_check,
             "results_ms_small": small,
             "results_ms_large": large,
