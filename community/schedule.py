@@ -54,7 +54,8 @@ JOBS: tuple[Job, ...] = (
         every=timedelta(minutes=1),
         longest_delay=timedelta(minutes=1),
         does=(
-            "Mixes secret ballot boxes holding a complete batch (a lost after-vote task), "
+            "Mixes secret ballot boxes holding a complete batch (an after-vote task lost, "
+            "or never queued: without a broker votes queue none), "
             "finalizes polls past their closing time (frozen results, close notifications into "
             "the outbox) that no request has finalized yet, and records the electorate of polls "
             "that opened. Results are final at the deadline anyway: the first read freezes them."

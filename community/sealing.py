@@ -6,11 +6,14 @@ they wait to be mixed.
 associated data, so a database dump without the application's secrets reveals nothing of a
 waiting entry, and an entry moved to another box does not open. The plaintext is framed with its
 length and padded to a multiple of ``bucket`` bytes, so the size of an entry says nothing about
-its content. Pure: no Django imports; callers pass the secret.
+its content. :func:`tag` names an entry for look-ups (a keyed hash, another key derived from the
+same secret and box). Pure: no Django imports; callers pass the secret.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import struct
@@ -29,6 +32,20 @@ def _key(secret: str, box: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"wxc-box-v1", info=box.encode()).derive(
         secret.encode()
     )
+
+
+@lru_cache(maxsize=1024)
+def _tag_key(secret: str, box: str) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"wxc-box-tag-v1", info=box.encode()
+    ).derive(secret.encode())
+
+
+def tag(*, secret: str, box: str, value: str) -> str:
+    """A keyed, box-bound lookup tag for ``value`` (HMAC-SHA256, hex): the same value in the
+    same box always gives the same tag, so a waiting entry can be found by it without opening
+    any entry; without the secret the tag cannot be computed from ``value`` nor linked to it."""
+    return hmac.new(_tag_key(secret, box), value.encode(), hashlib.sha256).hexdigest()
 
 
 def seal(*, secret: str, box: str, payload: Any, bucket: int = 1024) -> bytes:

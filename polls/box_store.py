@@ -1,25 +1,32 @@
 """The ballot box of secret polls: sealing entries, reading them back, and the SQL of a mix.
 
-An entry is a cast, a change or a withdrawal of the ballot named by ``receipt_hash``; ``seq``
-orders the entries of one ballot (the member's participation row is locked while an entry is
-added, so two entries of one ballot never share a ``seq``). The bytes are sealed by
-``community.sealing`` (AES-GCM, a key derived from the ``BALLOT_KEY`` setting and
-the poll id), padded to a multiple of :data:`PAD` bytes so the size of
-an entry tells nothing about the choice. Nothing else is stored: no time, no sequence, no
-plaintext hash (see :class:`~polls.models.BoxEntry`).
+An entry is the waiting new state of the ballot named by ``receipt_hash``: a cast, a change or
+a withdrawal. A ballot has at most one waiting entry: a later change before the mix replaces it
+in place (``INSERT ... ON CONFLICT (community, poll, tag) DO UPDATE``), so the entries need no
+order among themselves and a batch of k entries is k different ballots. ``tag`` is a keyed hash
+of the receipt's hash (``community.sealing.tag``): the voter's request finds its own waiting
+entry by it without opening the others, and without ``BALLOT_KEY`` nobody can compute it from a
+mixed ballot's ``receipt_hash``. The bytes are sealed by ``community.sealing`` (AES-GCM, a key
+derived from the ``BALLOT_KEY`` setting and the poll id), padded to a multiple of :data:`PAD`
+bytes so the size of an entry tells nothing about the choice. Nothing else is stored: no time,
+no sequence, no plaintext hash (see :class:`~polls.models.BoxEntry`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 
 from community import sealing
-from polls.models import BoxEntry, Poll, SecretBallot, Tally
+from community.ids import new_public_id
+from community.locking import Strength, lock_sql
+from polls.models import BoxEntry, Participation, Poll, SecretBallot, Tally
+from polls.tally_store import guard_refusal, guard_sql, tally_record
 
 #: Plaintexts are padded with spaces to a multiple of this many bytes (the largest ballot, a
 #: time poll answering 50 slots, is about 1.4 kB), so every entry has the same size.
@@ -34,9 +41,8 @@ class Entry:
     id: str
     op: str
     receipt_hash: str
-    seq: int
     choices: dict[str, Any] | None
-    tag: str | None = None  # the public tag (polls that may publish their box)
+    public_tag: str | None = None  # the tag published with the ballot (``polls.box_publication``)
 
 
 def seal(poll_id: str, payload: dict[str, Any]) -> bytes:
@@ -53,25 +59,79 @@ def unseal(poll_id: str, sealed: bytes) -> dict[str, Any]:
     return sealing.unseal(secret=settings.BALLOT_KEY, box=f"poll:{poll_id}", sealed=sealed)
 
 
+def box_tag(poll_id: str, receipt_hash: str) -> str:
+    """The look-up tag of the ballot named by ``receipt_hash`` in the box of ``poll_id``."""
+    return sealing.tag(secret=settings.BALLOT_KEY, box=f"poll:{poll_id}", value=receipt_hash)
+
+
+def _open(poll_id: str, entry_id: str, sealed: bytes) -> Entry:
+    data = unseal(poll_id, sealed)
+    return Entry(entry_id, data["o"], data["r"], data["c"], data.get("t"))
+
+
+_PUT_SQL = """
+WITH guard AS ({head}), ins AS (
+    INSERT INTO {box} (id, community_id, poll_id, tag, sealed)
+    SELECT %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM guard)
+    ON CONFLICT (community_id, poll_id, tag) DO UPDATE SET sealed = excluded.sealed
+    RETURNING (xmax = 0) AS fresh
+)
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM ins WHERE fresh),
+    (SELECT count(*) FROM {box} WHERE community_id = %s AND poll_id = %s)
+"""
+
+
 def box_put(
     poll: Poll,
     *,
     op: str,
     receipt_hash: str,
-    seq: int,
     choices: dict[str, Any] | None,
-    tag: str | None = None,
+    now: datetime,
+    voters: int,
+    public_tag: str | None = None,
 ) -> int:
-    """Add a sealed entry to the box of ``poll`` and return how many entries are waiting
-    (committed ones plus this one), so the caller knows whether a batch is complete. ``tag``
-    (``polls.box_publication``) travels sealed to the mixed ballot."""
-    payload = {"o": op, "r": receipt_hash, "n": seq, "c": choices}
-    if tag:
-        payload["t"] = tag
-    BoxEntry.objects.create(
-        community_id=poll.community_id, poll_id=poll.pk, sealed=seal(poll.pk, payload)
-    )
-    return BoxEntry.objects.filter(community_id=poll.community_id, poll_id=poll.pk).count()
+    """The last statement of a secret ballot's transaction: the "still open" guard of the poll
+    (``voters``: +1 a new voter, -1 a withdrawal, 0 a change; see
+    ``polls.tally_store.guard_sql``), the sealed entry put into the box (replacing the ballot's
+    waiting entry, if any) and the count of waiting entries, in one statement. Raises 409 (the
+    transaction rolls back) when the poll closed or changed shape meanwhile. Returns how many
+    entries wait (committed ones plus this one; a little more after waiting for a mix, whose
+    deletions the statement's snapshot does not see), so the caller knows whether a batch is
+    complete. ``public_tag`` (polls that may publish their box, ``polls.box_publication``)
+    travels sealed to the mixed ballot."""
+    payload: dict[str, Any] = {"o": op, "r": receipt_hash, "c": choices}
+    if public_tag:
+        payload["t"] = public_tag
+    sealed = seal(poll.pk, payload)
+    tag = box_tag(poll.pk, receipt_hash)
+    if connection.vendor != "postgresql":
+        tally_record(poll, now=now, voters=voters)  # the portable guard; raises when closed
+        scope = BoxEntry.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
+        if not scope.filter(tag=tag).update(sealed=sealed):
+            BoxEntry.objects.create(
+                community_id=poll.community_id, poll_id=poll.pk, tag=tag, sealed=sealed
+            )
+        return scope.count()
+    head, head_params = guard_sql(poll, now=now, voters=voters)
+    sql = _PUT_SQL.format(head=head, box=connection.ops.quote_name(BoxEntry._meta.db_table))
+    params = [
+        *head_params,
+        new_public_id(),
+        poll.community_id,
+        poll.pk,
+        tag,
+        sealed,
+        poll.community_id,
+        poll.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written, fresh, committed = cursor.fetchone()
+    if not written:
+        raise guard_refusal(poll)
+    poll.voter_count += voters
+    return committed + fresh
 
 
 def box_pending(poll: Poll) -> list[Entry]:
@@ -79,11 +139,7 @@ def box_pending(poll: Poll) -> list[Entry]:
     rows = BoxEntry.objects.filter(community_id=poll.community_id, poll_id=poll.pk).values_list(
         "id", "sealed"
     )
-    entries = []
-    for entry_id, sealed in rows:
-        data = unseal(poll.pk, sealed)
-        entries.append(Entry(entry_id, data["o"], data["r"], data["n"], data["c"], data.get("t")))
-    return entries
+    return [_open(poll.pk, entry_id, sealed) for entry_id, sealed in rows]
 
 
 def box_waiting(poll_ids: Iterable[str] | None = None) -> dict[str, int]:
@@ -96,29 +152,71 @@ def box_waiting(poll_ids: Iterable[str] | None = None) -> dict[str, int]:
     return dict(rows.values("poll_id").annotate(n=Count("id")).values_list("poll_id", "n"))
 
 
-def replay(base: dict[str, Any] | None, entries: Sequence[Entry]) -> tuple[dict | None, int]:
-    """The state of one ballot after ``entries`` (all naming it) are applied to ``base`` (its
-    mixed choices, or None): its choices (None when withdrawn) and the last ``seq``."""
-    state, seq = base, 0
-    for entry in sorted(entries, key=lambda e: e.seq):
+def replay(base: dict[str, Any] | None, entries: Sequence[Entry]) -> dict | None:
+    """The state of one ballot after its waiting entry (``entries`` holds at most one) is
+    applied to ``base`` (its mixed choices, or None): its choices, None when withdrawn."""
+    state = base
+    for entry in entries:
         state = None if entry.op == WITHDRAW else entry.choices
-        seq = entry.seq
-    return state, seq
+    return state
 
 
-def ballot_state(poll: Poll, receipt_hash: str) -> tuple[bool, dict | None, int]:
-    """Where the ballot named by ``receipt_hash`` stands, mixed and pending entries together:
-    (known at all, its current choices or None if withdrawn, the last ``seq``)."""
-    base = (
-        SecretBallot.objects.filter(
-            community_id=poll.community_id, poll_id=poll.pk, receipt_hash=receipt_hash
+@dataclass(frozen=True)
+class BallotState:
+    """Where the ballot named by a receipt stands, mixed and waiting together."""
+
+    mixed: dict[str, Any] | None  # its mixed choices (None: not mixed, or withdrawn)
+    pending: Entry | None  # its waiting entry
+    participated: bool | None  # the member took part (None: not asked)
+
+    @property
+    def known(self) -> bool:
+        """The receipt names a ballot of the poll (mixed or waiting)."""
+        return self.mixed is not None or self.pending is not None
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        """Its choices now (None: no such ballot, or withdrawn)."""
+        return replay(self.mixed, [self.pending] if self.pending else [])
+
+
+def ballot_state(poll: Poll, receipt_hash: str, *, user_id: str | None = None) -> BallotState:
+    """The ballot named by ``receipt_hash`` in one statement: its mixed choices, its waiting
+    entry (found by its tag: one entry opened, never the rest of the box) and, with
+    ``user_id``, whether that member took part, their participation share-locked (``FOR
+    SHARE``, inside the caller's transaction) so that a withdrawal cannot commit between this
+    read and the caller's write. If the lock had to wait, the rest of the statement still
+    read the data as it was before: callers look again when the answers disagree."""
+    quote = connection.ops.quote_name
+    scope = "community_id = %s AND poll_id = %s"
+    part = "NULL"
+    params: list[Any] = []
+    if user_id is not None:
+        part = (
+            f"(SELECT 1 FROM {quote(Participation._meta.db_table)} "  # noqa: S608
+            f"WHERE {scope} AND user_id = %s{lock_sql(Strength.SHARE)})"
         )
-        .values_list("choices", flat=True)
-        .first()
+        params += [poll.community_id, poll.pk, user_id]
+    sql = (
+        f"SELECT {part}, "  # noqa: S608 - identifiers from model meta
+        f"(SELECT choices FROM {quote(SecretBallot._meta.db_table)} "
+        f"WHERE {scope} AND receipt_hash = %s), "
+        f"(SELECT id FROM {quote(BoxEntry._meta.db_table)} WHERE {scope} AND tag = %s), "
+        f"(SELECT sealed FROM {quote(BoxEntry._meta.db_table)} WHERE {scope} AND tag = %s)"
     )
-    mine = [e for e in box_pending(poll) if e.receipt_hash == receipt_hash]
-    state, seq = replay(base, mine)
-    return base is not None or bool(mine), state, seq
+    tag = box_tag(poll.pk, receipt_hash)
+    params += [poll.community_id, poll.pk, receipt_hash]
+    params += [poll.community_id, poll.pk, tag, poll.community_id, poll.pk, tag]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        participated, mixed, entry_id, sealed = cursor.fetchone()
+    if mixed is not None and not isinstance(mixed, dict):
+        mixed = SecretBallot._meta.get_field("choices").from_db_value(mixed, None, connection)
+    return BallotState(
+        mixed=mixed,
+        pending=_open(poll.pk, entry_id, sealed) if sealed is not None else None,
+        participated=None if user_id is None else participated is not None,
+    )
 
 
 def mixed_ballots(poll: Poll, receipt_hashes: Iterable[str]) -> dict[str, tuple[str, dict]]:

@@ -406,22 +406,36 @@ class BoxEntry(models.Model):
 
     The voter's transaction writes the ballot here, encrypted (AES-GCM, a key derived from
     ``BALLOT_KEY`` and the poll id) and padded to a fixed size, under a random id: a cast, a
-    change or a withdrawal, each naming the ballot by the hash of its receipt inside the sealed
-    part only. The row is written in the same transaction as the member's :class:`Participation`
+    change or a withdrawal, naming the ballot by the hash of its receipt inside the sealed part
+    only. A ballot has at most one waiting entry, holding its whole new state: a second change
+    before the mix replaces the first in place (``tag``, unique per poll, is a keyed hash of the
+    receipt's hash: the voter's request finds their waiting entry without opening any other,
+    and without ``BALLOT_KEY`` the tag does not lead to the mixed ballot's ``receipt_hash``). The row is written in the same transaction as the member's :class:`Participation`
     (same transaction id, neighbouring physical place), so nothing readable may be in it. The
     mixing step (``polls.services.mixing``) opens a batch of at least ``min_ballots_to_show``
     entries, applies them in random order to :class:`SecretBallot` and :class:`Tally` in one
     transaction and deletes them."""
 
     id = PublicIdField()
-    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
-    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="box_entries")
+    # No index of their own: the unique (community, poll, tag) index serves every query of the
+    # box (count, read, look-up), and a poll's or community's deletion scans a small queue.
+    community = models.ForeignKey(
+        "community.Community", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    poll = models.ForeignKey(
+        Poll, on_delete=models.CASCADE, related_name="box_entries", db_index=False
+    )
+    tag = models.CharField(_("look-up tag"), max_length=64)
     sealed = models.BinaryField(_("sealed entry"))
 
     class Meta:
         verbose_name = _("ballot box entry")
         verbose_name_plural = _("ballot box entries")
-        indexes = [models.Index(fields=["community", "poll"], name="boxentry_poll")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "poll", "tag"], name="boxentry_one_per_ballot"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"sealed entry in {self.poll_id}"

@@ -98,21 +98,7 @@ def tally_record(
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
 
     if connection.vendor == "postgresql" and rows:
-        poll_table = quote(Poll._meta.db_table)
-        condition = (
-            "id = %s AND shape_version = %s AND closed_at IS NULL AND finalized_at IS NULL "
-            "AND opens_at <= %s AND closes_at > %s"
-        )
-        condition_params = [poll.pk, poll.shape_version, now, now]
-        if voters:
-            head = (
-                f"UPDATE {poll_table} SET voter_count = voter_count + %s "  # noqa: S608
-                f"WHERE {condition} RETURNING 1"
-            )
-            head_params = [voters, *condition_params]
-        else:
-            head = f"SELECT 1 FROM {poll_table} WHERE {condition} FOR SHARE"  # noqa: S608
-            head_params = condition_params
+        head, head_params = guard_sql(poll, now=now, voters=voters)
         sql = (
             f"WITH guard AS ({head}) "  # noqa: S608 - identifiers from model meta
             f"INSERT INTO {table} (community_id, poll_id, {key}, {count}) "
@@ -148,11 +134,31 @@ def tally_record(
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
     if not ok:
-        raise _guard_refusal(poll)
+        raise guard_refusal(poll)
     poll.voter_count += voters
 
 
-def _guard_refusal(poll: Poll) -> Conflict:
+def guard_sql(poll: Poll, *, now: datetime, voters: int) -> tuple[str, list[Any]]:
+    """The "still open" guard of a ballot as a statement to put at the head of a
+    data-modifying CTE (PostgreSQL): ``UPDATE voter_count`` when a voter comes or goes,
+    ``FOR SHARE`` when a ballot is replaced. It yields one row when the poll is open at
+    ``now`` with the shape ``poll`` was validated against, none otherwise."""
+    poll_table = connection.ops.quote_name(Poll._meta.db_table)
+    condition = (
+        "id = %s AND shape_version = %s AND closed_at IS NULL AND finalized_at IS NULL "
+        "AND opens_at <= %s AND closes_at > %s"
+    )
+    condition_params = [poll.pk, poll.shape_version, now, now]
+    if voters:
+        head = (
+            f"UPDATE {poll_table} SET voter_count = voter_count + %s "  # noqa: S608
+            f"WHERE {condition} RETURNING 1"
+        )
+        return head, [voters, *condition_params]
+    return f"SELECT 1 FROM {poll_table} WHERE {condition} FOR SHARE", condition_params  # noqa: S608
+
+
+def guard_refusal(poll: Poll) -> Conflict:
     """Why the guard matched no row: the poll's shape changed since the ballot was validated
     (its kind, ranges or options were edited meanwhile), or it closed."""
     current = Poll.objects.filter(pk=poll.pk).values_list("shape_version", flat=True).first()

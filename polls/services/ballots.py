@@ -19,7 +19,7 @@ from community.models import Membership
 from community.selectors import active_member_count
 from polls.ballots import ballot_keys, validate_ballot
 from polls.box_publication import public_tag
-from polls.box_store import CAST, CHANGE, WITHDRAW, ballot_state, box_put
+from polls.box_store import CAST, CHANGE, WITHDRAW, BallotState, ballot_state, box_put
 from polls.models import (
     Ballot,
     Participation,
@@ -142,31 +142,23 @@ def _receipt_required() -> Conflict:
     )
 
 
-def _replayed_first_vote(poll: Poll, chosen: bool, digest: str) -> dict | None:
-    """A first vote retried in parallel with a self-chosen receipt: the participation insert
-    waited for the other request's transaction and found its row, so by now (read committed:
-    a fresh snapshot) that request's sealed entry is in the box under the same receipt. Answer
-    as a replay of it instead of ``receipt_required``. A receipt generated for this request
-    (none was sent) matches nothing: without theirs the member's vote stays as cast."""
-    if not chosen:
-        return None
-    _known, state, _seq = ballot_state(poll, digest)
-    return state
-
-
 def _after_commit_mix(poll: Poll, waiting: int) -> None:
-    """Queue the mix once this vote completed a batch (runs inline when Celery is eager)."""
-    if waiting < poll.min_ballots_to_show:
-        return
+    """Queue the mix after commit once this vote completed a batch; only queue it: the voter's
+    request never mixes. Without a broker (Celery eager, development) nothing is queued, since
+    "queueing" would run the mix right here in the request; the first read of the poll's
+    detail or results (``poll_finalize_on_read``) and the polls sweep (every minute) mix a
+    complete batch then, as they do when a queued task is lost."""
     from polls.tasks import poll_box_mix_task
 
+    if waiting < poll.min_ballots_to_show or poll_box_mix_task.app.conf.task_always_eager:
+        return
     poll_id = poll.pk
     transaction.on_commit(lambda: poll_box_mix_task.delay(poll_id), robust=True)
 
 
 def _lock_own_participation(poll: Poll, membership: Membership, *, for_delete: bool = False):
-    """The member's participation, locked: every box entry of a ballot is added under it, so
-    two entries of one ballot never get the same ``seq``."""
+    """The member's participation, locked (``FOR UPDATE`` to withdraw): a change of their
+    ballot share-locks it (``ballot_state``), so a withdrawal and a change never interleave."""
     return lock_rows(
         Participation.objects.filter(
             community_id=poll.community_id, poll_id=poll.pk, user_id=membership.user_id
@@ -175,19 +167,32 @@ def _lock_own_participation(poll: Poll, membership: Membership, *, for_delete: b
     ).first()
 
 
+def _own_ballot(poll: Poll, membership: Membership, digest: str) -> BallotState:
+    """The ballot named by ``digest`` with the member's participation share-locked. When the
+    receipt names a live ballot but the member seems not to have taken part, the lock may have
+    waited for their withdrawal while the statement's other reads saw the data before it:
+    read once more (a fresh snapshot) before answering ``receipt_not_yours``."""
+    found = ballot_state(poll, digest, user_id=membership.user_id)
+    if found.current is not None and not found.participated:
+        found = ballot_state(poll, digest, user_id=membership.user_id)
+    return found
+
+
 def _cast_secret(
     membership: Membership, poll: Poll, choices, now: datetime, receipt: str | None
 ) -> CastResult:
     """A secret vote writes the participation and a sealed box entry, and moves only
-    ``voter_count`` (the guard): no plaintext choice and no tally in this transaction."""
+    ``voter_count`` (the guard): no plaintext choice and no tally in this transaction.
+
+    Queries: a first vote inserts the participation, then guard + entry + box count in one
+    statement; a change reads its ballot (one statement: mixed choices, its own waiting entry
+    by tag, the member's participation share-locked), then guard + entry + count."""
     chosen = receipt is not None
-    known, current, seq, mine = False, None, 0, None
+    found = None
     if receipt is not None:
         digest = hash_receipt(receipt)
-        # A member changing their vote holds their participation from here on (see below).
-        mine = _lock_own_participation(poll, membership)
-        known, current, seq = ballot_state(poll, digest)
-        if not known and len(receipt) < RECEIPT_MIN_LENGTH:
+        found = _own_ballot(poll, membership, digest)
+        if not found.known and len(receipt) < RECEIPT_MIN_LENGTH:
             raise DomainError(
                 _("A receipt you choose yourself must have at least %(n)d random characters.")
                 % {"n": RECEIPT_MIN_LENGTH},
@@ -198,7 +203,7 @@ def _cast_secret(
         receipt = secrets.token_urlsafe(32)
         digest = hash_receipt(receipt)
 
-    if current is None:
+    if found is None or found.current is None:
         participated = not insert_once(
             Participation,
             ("community", "poll", "user"),
@@ -212,37 +217,40 @@ def _cast_secret(
                 poll,
                 op=CAST,
                 receipt_hash=digest,
-                seq=seq + 1,
                 choices=choices.data,
-                tag=public_tag(poll, receipt),
+                now=now,
+                voters=1,
+                public_tag=public_tag(poll, receipt),
             )
-            tally_record(poll, now=now, voters=1)
             _after_commit_mix(poll, waiting)
             return CastResult(choices=choices.data, reason="", created=True, receipt=receipt)
-        if _replayed_first_vote(poll, chosen, digest) is None:
+        if not chosen:
             raise _receipt_required()
-        mine = None  # a parallel first vote of ours committed meanwhile: lock and read again
+        # A first vote retried in parallel with a self-chosen receipt: the participation insert
+        # waited for the other request's transaction and found its row, so by now (read
+        # committed: a fresh snapshot) that request's entry is in the box under the same
+        # receipt. Answer as a replay of it instead of ``receipt_required``. A receipt
+        # generated for this request (none was sent) matches nothing.
+        found = ballot_state(poll, digest, user_id=membership.user_id)
+        if found.current is None:
+            raise _receipt_required()
 
-    # Replacing: the receipt finds the ballot; the member must have taken part themselves. The
-    # entries of one ballot are added under its member's locked participation, so their
-    # ``seq`` never collide.
-    if mine is None:
-        if _lock_own_participation(poll, membership) is None:
-            raise Conflict(
-                _("This receipt does not belong to a vote of yours."), code="receipt_not_yours"
-            )
-        _known, current, seq = ballot_state(poll, digest)  # again, under the lock
-    if current != choices.data:
+    # Replacing: the receipt finds the ballot; the member must have taken part themselves.
+    if not found.participated:
+        raise Conflict(
+            _("This receipt does not belong to a vote of yours."), code="receipt_not_yours"
+        )
+    if found.current != choices.data:
         _no_change(poll)
         waiting = box_put(
             poll,
             op=CHANGE,
             receipt_hash=digest,
-            seq=seq + 1,
             choices=choices.data,
-            tag=public_tag(poll, receipt),
+            now=now,
+            voters=0,
+            public_tag=public_tag(poll, receipt),
         )
-        tally_record(poll, now=now, voters=0)
         _after_commit_mix(poll, waiting)
     return CastResult(choices=choices.data, reason="", created=False, receipt=receipt)
 
@@ -278,14 +286,12 @@ def ballot_withdraw(*, membership: Membership, poll: Poll, receipt: str | None =
         if not receipt:
             raise _receipt_required()
         digest = hash_receipt(receipt)
-        _known, current, seq = ballot_state(poll, digest)
-        if current is None:
+        if ballot_state(poll, digest).current is None:
             raise Conflict(
                 _("This receipt does not match a ballot of this poll."),
                 code="receipt_unknown",
             )
         _no_change(poll)
         participation.delete()
-        waiting = box_put(poll, op=WITHDRAW, receipt_hash=digest, seq=seq + 1, choices=None)
-        tally_record(poll, now=now, voters=-1)
+        waiting = box_put(poll, op=WITHDRAW, receipt_hash=digest, choices=None, now=now, voters=-1)
         _after_commit_mix(poll, waiting)

@@ -50,7 +50,7 @@ def box_mix_locked(poll: Poll, *, everything: bool = False) -> int:
     new_rows, changed, gone = [], [], []
     for digest, mine in by_ballot.items():
         row_id, base = mixed.get(digest, (None, None))
-        state, _seq = replay(base, mine)
+        state = replay(base, mine)
         if state == base:
             continue
         if base is not None:
@@ -66,7 +66,9 @@ def box_mix_locked(poll: Poll, *, everything: bool = False) -> int:
                     poll_id=poll.pk,
                     choices=state,
                     receipt_hash=digest,
-                    sealed_tag=seal_tag(poll.pk, next((e.tag for e in mine if e.tag), None)),
+                    sealed_tag=seal_tag(
+                        poll.pk, next((e.public_tag for e in mine if e.public_tag), None)
+                    ),
                 )
             )
         elif state is None:

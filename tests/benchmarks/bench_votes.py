@@ -9,6 +9,18 @@ one JSON object with the figures (``vote_rps``, ``vote_p99_ms``, ``baseline_rps`
 ``secret_vote_rps``, ``secret_ratio`` (members changing secret votes through the ballot box),
 ``results_ms_small``, ``results_ms_large``, ``results_ms_ranked_large`` ...).
 
+The floor: gunicorn runs with ``tests.benchmarks.vote_settings``, whose URL module
+(``tests/benchmarks/vote_floor.py``, never in production URLs) adds the minimal raw-SQL vote
+behind the same token authentication. Its rate is ``floor_rps``; ``vote_over_floor`` and
+``secret_vote_over_floor`` put the real named and secret votes over it, ``ratio``,
+``secret_ratio`` and ``floor_ratio`` over the authenticated baseline ``GET /me``, all measured
+in the same run in alternating slices. CPU per request (``*_cpu_ms``: the gunicorn processes;
+``*_pg_cpu_ms``: the PostgreSQL backends of the benchmark's database) is read from ``/proc``
+(utime + stime deltas over each slice, divided by the requests answered in it), so a
+regression shows where it went. ``mix_100_ms`` times mixing a box of 100 secret ballots. During
+the secret slices a thread mixes the box whenever a batch waits, as a worker would
+(``secret_mixes``, ``secret_mixed_entries``).
+
 Environment knobs: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (64),
 BENCH_SECONDS (16 per phase, in 4 alternating slices), BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (gthread threads
 per worker, 2).
@@ -50,7 +62,7 @@ ENV = {
     "SECURE_SSL_REDIRECT": "0",
     "ALLOWED_HOSTS": "127.0.0.1",
     "THROTTLE_WRITES": "10000000/min",
-    "DJANGO_SETTINGS_MODULE": "community.settings",
+    "DJANGO_SETTINGS_MODULE": "tests.benchmarks.vote_settings",
     "LOG_LEVEL": "WARNING",
     "CELERY_BROKER_URL": "",
     "DB_POOL_MAX": "4",
@@ -122,6 +134,16 @@ def seed() -> dict:
         options=[{"label": label} for label in ["A", "B", "C", "D"]],
     )
     small = make("single", ["A", "B", "C", "D"])
+    floor_poll = make("single", ["A", "B", "C", "D"])
+    mix_poll = services.poll_create(
+        actor=owner_m,
+        title="mix bench",
+        kind="ranked",
+        closes_at=closes,
+        secret=True,
+        min_ballots_to_show=SMALL,
+        options=[{"label": label} for label in ["A", "B", "C", "D", "E"]],
+    )
     large = make("single", ["A", "B", "C", "D"])
     ranked = make("ranked", ["A", "B", "C", "D", "E"])
 
@@ -208,30 +230,109 @@ def seed() -> dict:
         services.ballot_cast(
             membership=membership, poll=small, body={"option_ids": [small_ids[i % 4]]}
         )
+    # 100 sealed ballots waiting in a box (k = 100), for the timed mix.
+    mix_ids = list(mix_poll.option_order)
+    for i, membership in enumerate(members):
+        ranking = mix_ids[i % 5 :] + mix_ids[: i % 5]
+        services.ballot_cast(membership=membership, poll=mix_poll, body={"ranking": ranking})
     vote_ids = list(vote_poll.options.values_list("id", flat=True))
     connection.close()
     return {
+        "community": community.pk,
         "tokens": tokens,
         "vote_poll": vote_poll.pk,
         "secret_poll": secret_poll.pk,
         "secret_options": list(secret_poll.option_order),
         "vote_options": vote_ids,
+        "floor_poll": floor_poll.pk,
+        "floor_options": list(floor_poll.option_order),
+        "mix_poll": mix_poll.pk,
         "small": small.pk,
         "large": large.pk,
         "ranked": ranked.pk,
     }
 
 
+# --- CPU accounting (/proc) -------------------------------------------------------------------
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of stat(5)
+
+
+def _children(ppid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn master and workers and by the PostgreSQL backends
+    connected to the benchmark's database (the meter's own connection left out)."""
+
+    def __init__(self, master: int):
+        import psycopg
+
+        self.master = master
+        self.conn = psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True)
+
+    def _pg_pids(self) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+        return [pid for (pid,) in rows]
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        server = [self.master, *_children(self.master)]
+        return {
+            "server": {pid: _cpu_seconds(pid) for pid in server},
+            "pg": {pid: _cpu_seconds(pid) for pid in self._pg_pids()},
+        }
+
+    @staticmethod
+    def delta(before: dict, after: dict) -> dict[str, float]:
+        """Seconds used between two samples (a process that appeared counts from zero)."""
+        return {
+            part: sum(t - before[part].get(pid, 0.0) for pid, t in after[part].items())
+            for part in ("server", "pg")
+        }
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 # --- load --------------------------------------------------------------------------------------
-def drive(base: str, tokens: list[str], request, seconds: float) -> tuple[int, list[float], int]:
+def drive(
+    base: str, tokens: list[str], request, seconds: float, meter: CpuMeter | None = None
+) -> tuple[int, list[float], int, dict[str, float]]:
     """Each client thread (one member, one keep-alive connection) sends ``request(client, i)``
-    until the time is up; returns (ok count, latencies in ms, errors)."""
+    until the time is up; returns (requests per second, latencies in ms, errors, CPU seconds of
+    the server and of PostgreSQL over the timed part)."""
     import httpx
 
     latencies: list[list[float]] = [[] for _ in tokens]
     errors = [0] * len(tokens)
-    start = threading.Barrier(len(tokens) + 1)
     deadline = [0.0]
+    # The clock starts when every client has warmed its connection (under load that can take
+    # longer than a slice): the barrier's action sets the deadline before anyone is released.
+    start = threading.Barrier(
+        len(tokens) + 1, action=lambda: deadline.__setitem__(0, time.monotonic() + seconds)
+    )
 
     def run(i: int) -> None:
         with httpx.Client(
@@ -252,14 +353,15 @@ def drive(base: str, tokens: list[str], request, seconds: float) -> tuple[int, l
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tokens))]
     for thread in threads:
         thread.start()
-    deadline[0] = time.monotonic() + seconds
     start.wait()
+    before = meter.sample() if meter else None
     t0 = time.monotonic()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - t0
+    cpu = meter.delta(before, meter.sample()) if meter else {"server": 0.0, "pg": 0.0}
     flat = [x for per in latencies for x in per]
-    return int(len(flat) / elapsed), flat, sum(errors)
+    return int(len(flat) / elapsed), flat, sum(errors), cpu
 
 
 def p(values: list[float], q: float) -> float:
@@ -280,6 +382,86 @@ def median_latency(base: str, token: str, path: str, samples: int = RESULT_SAMPL
             times.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, response.text
     return round(statistics.median(times), 2)
+
+
+class Mixer:
+    """During the secret slices, what a Celery worker does with the mix tasks the votes queue
+    (the benchmark runs Celery eager, where votes queue none): mix the secret poll's box
+    whenever a batch waits (``poll_box_mix`` with ``SKIP LOCKED``, as the task), in a thread of
+    the benchmark's process, so the mixes' row locks compete with the votes as in production.
+    Its CPU is not in the server's figures (a worker's would not be either)."""
+
+    def __init__(self, poll_id: str):
+        self.poll_id = poll_id
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.mixes = 0
+        self.mixed = 0
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        from polls import services
+
+        try:
+            while not self.stop.is_set():
+                n = services.poll_box_mix(poll_id=self.poll_id, skip_locked=True)
+                if n:
+                    self.mixes += 1
+                    self.mixed += n
+                self.stop.wait(0.05)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.stop.clear()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+def time_mix_100(poll_id: str) -> float:
+    """Milliseconds to mix the 100 sealed ballots seeded in ``poll_id`` (k = 100) in one
+    transaction with the poll row locked, as the task and the close do."""
+    from django.db import transaction
+
+    from community.locking import lock_rows
+    from polls import services
+    from polls.models import Poll
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        poll = lock_rows(Poll.objects.filter(pk=poll_id)).get()
+        mixed = services.box_mix_locked(poll, everything=True)
+    elapsed = (time.perf_counter() - started) * 1000
+    if mixed != SMALL:
+        log(f"the mix poll's box held {mixed} entries, not {SMALL} (mixed while seeding?)")
+    return round(elapsed, 1)
+
+
+def check_secret_box(poll_id: str) -> bool:
+    """After the storm: mix what waits in the secret poll's box (as the close would), then its
+    mixed ballots, tallies, participations and ``voter_count`` must agree."""
+    from django.db import transaction
+
+    from community.locking import lock_rows
+    from polls import services
+    from polls.ballots import VOTERS_KEY
+    from polls.models import Participation, Poll, SecretBallot, Tally
+
+    with transaction.atomic():
+        poll = lock_rows(Poll.objects.filter(pk=poll_id)).get()
+        services.box_mix_locked(poll, everything=True)
+    poll.refresh_from_db()
+    ballots = SecretBallot.objects.filter(poll_id=poll_id).count()
+    tallies = dict(Tally.objects.filter(poll_id=poll_id).values_list("key", "count"))
+    voters = tallies.pop(VOTERS_KEY, 0)
+    participations = Participation.objects.filter(poll_id=poll_id).count()
+    return ballots == voters == participations == poll.voter_count == sum(tallies.values())
 
 
 def main() -> int:
@@ -348,30 +530,56 @@ def main() -> int:
         def me(client, i, n):
             return client.get("/api/v1/me")
 
-        # Baseline and vote slices alternate, so a change in machine load during the run
-        # affects both figures alike.
-        totals = {"baseline": [0.0, [], 0], "vote": [0.0, [], 0], "secret": [0.0, [], 0]}
-        for _round in range(ROUNDS):
-            for name, request in (("baseline", me), ("vote", cast), ("secret", cast_secret)):
-                rps, lat, err = drive(base, tokens, request, SECONDS / ROUNDS)
-                totals[name][0] += rps / ROUNDS
-                totals[name][1] += lat
-                totals[name][2] += err
-        baseline_rps, base_lat, base_err = int(totals["baseline"][0]), *totals["baseline"][1:]
-        vote_rps, vote_lat, vote_err = int(totals["vote"][0]), *totals["vote"][1:]
-        secret_rps, secret_lat, secret_err = int(totals["secret"][0]), *totals["secret"][1:]
-        log(
-            f"baseline GET /me: {baseline_rps} req/s, p50 {p(base_lat, 0.5):.1f} ms, "
-            f"p99 {p(base_lat, 0.99):.1f} ms, errors {base_err}"
-        )
-        log(
-            f"vote PUT ballot: {vote_rps} req/s, p50 {p(vote_lat, 0.5):.1f} ms, "
-            f"p99 {p(vote_lat, 0.99):.1f} ms, errors {vote_err}"
-        )
+        floor_url = f"/bench/floor/polls/{data['floor_poll']}/ballot?c={data['community']}"
+        floor_options = data["floor_options"]
 
+        def cast_floor(client, i, n):
+            return client.put(
+                floor_url, json={"option_ids": [floor_options[picks[(i * 31 + n) % 997]]]}
+            )
+
+        # Baseline, floor and vote slices alternate, so a change in machine load during the
+        # run affects every figure alike.
+        phases = (("baseline", me), ("floor", cast_floor), ("vote", cast), ("secret", cast_secret))
+        totals = {
+            name: {"rps": 0.0, "lat": [], "err": 0, "n": 0, "server": 0.0, "pg": 0.0}
+            for name, _ in phases
+        }
+        meter = CpuMeter(server.pid)
+        mixer = Mixer(data["secret_poll"])
+        for _round in range(ROUNDS):
+            for name, request in phases:
+                if name == "secret":
+                    with mixer:
+                        rps, lat, err, cpu = drive(base, tokens, request, SECONDS / ROUNDS, meter)
+                else:
+                    rps, lat, err, cpu = drive(base, tokens, request, SECONDS / ROUNDS, meter)
+                t = totals[name]
+                t["rps"] += rps / ROUNDS
+                t["lat"] += lat
+                t["err"] += err
+                t["n"] += len(lat) + err
+                t["server"] += cpu["server"]
+                t["pg"] += cpu["pg"]
+        meter.close()
+        for name, t in totals.items():
+            t["rps"] = int(t["rps"])
+            t["cpu_ms"] = round(1000 * t["server"] / max(t["n"], 1), 2)
+            t["pg_cpu_ms"] = round(1000 * t["pg"] / max(t["n"], 1), 2)
+            log(
+                f"{name}: {t['rps']} req/s, p50 {p(t['lat'], 0.5):.1f} ms, "
+                f"p99 {p(t['lat'], 0.99):.1f} ms, errors {t['err']}, CPU per request: "
+                f"server {t['cpu_ms']} ms, PostgreSQL {t['pg_cpu_ms']} ms"
+            )
+        baseline_rps, base_lat = totals["baseline"]["rps"], totals["baseline"]["lat"]
+        floor_rps = totals["floor"]["rps"]
+        vote_rps, vote_lat, vote_err = (totals["vote"][k] for k in ("rps", "lat", "err"))
+        secret_rps, secret_lat, secret_err = (totals["secret"][k] for k in ("rps", "lat", "err"))
+        secret_check = check_secret_box(data["secret_poll"])
+        mix_ms = time_mix_100(data["mix_poll"])
         log(
-            f"secret vote PUT ballot: {secret_rps} req/s, p50 {p(secret_lat, 0.5):.1f} ms, "
-            f"p99 {p(secret_lat, 0.99):.1f} ms, errors {secret_err}"
+            f"mixing a box of 100 secret ballots: {mix_ms} ms; during the secret slices "
+            f"{mixer.mixes} mixes of {mixer.mixed} entries; secret box check: {secret_check}"
         )
 
         token = tokens[0]
@@ -387,18 +595,34 @@ def main() -> int:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
             body = client.get(f"/api/v1/polls/{data['vote_poll']}/results").json()
         consistent = sum(o["count"] for o in body["result"]["options"]) == body["voters"]
+
+        def ratio(a: int, b: int) -> float | None:
+            return round(a / b, 3) if b else None
+
         summary = {
+            "floor_rps": floor_rps,
+            "floor_ratio": ratio(floor_rps, baseline_rps),
+            "vote_over_floor": ratio(vote_rps, floor_rps),
+            "secret_vote_over_floor": ratio(secret_rps, floor_rps),
             "vote_rps": vote_rps,
             "vote_p50_ms": round(p(vote_lat, 0.5), 1),
             "vote_p99_ms": round(p(vote_lat, 0.99), 1),
             "vote_errors": vote_err,
             "baseline_rps": baseline_rps,
             "baseline_p99_ms": round(p(base_lat, 0.99), 1),
-            "ratio": round(vote_rps / baseline_rps, 3) if baseline_rps else None,
+            "baseline_errors": totals["baseline"]["err"],
+            "ratio": ratio(vote_rps, baseline_rps),
             "secret_vote_rps": secret_rps,
             "secret_vote_p99_ms": round(p(secret_lat, 0.99), 1),
             "secret_vote_errors": secret_err,
-            "secret_ratio": round(secret_rps / baseline_rps, 3) if baseline_rps else None,
+            "secret_ratio": ratio(secret_rps, baseline_rps),
+            **{f"{name}_cpu_ms": t["cpu_ms"] for name, t in totals.items()},
+            **{f"{name}_pg_cpu_ms": t["pg_cpu_ms"] for name, t in totals.items()},
+            "floor_errors": totals["floor"]["err"],
+            "mix_100_ms": mix_ms,
+            "secret_mixes": mixer.mixes,
+            "secret_mixed_entries": mixer.mixed,
+            "secret_box_consistent": secret_check,
             "results_ms_small": small,
             "results_ms_large": large,
             "results_ms_ranked_large": ranked,

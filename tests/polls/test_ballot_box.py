@@ -3,15 +3,18 @@ least k; results move in those steps; close mixes the rest; changes go through t
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from cryptography.exceptions import InvalidTag
+from django.apps import apps as django_apps
 from django.test import override_settings
 from django.utils import timezone
 
-from polls import services
+from polls import box_store, services
 from polls.box_store import box_pending, seal, unseal
 from polls.models import BoxEntry, Participation, Poll, SecretBallot
-from polls.tasks import polls_sweep
+from polls.tasks import poll_box_mix_task, polls_sweep
 from tests.polls.conftest import mix_box, option_ids, tallies, vote
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +101,74 @@ def test_change_and_withdraw_go_through_the_box(make_poll, make_member):
     assert gone.status_code == 204  # no participation any more: idempotent no-op
 
 
+def test_a_ballot_waits_in_one_entry_however_often_it_changes(make_poll, make_member):
+    poll = make_poll("single", secret=True, min_ballots_to_show=2)
+    a, b, c = option_ids(poll)
+    _, client = make_member()
+    receipt = vote(client, poll, {"option_ids": [a]})["receipt"]
+    for choice in (b, c, b):
+        vote(client, poll, {"option_ids": [choice], "receipt": receipt})
+    (entry,) = box_pending(poll)  # replaced in place: one ballot, one entry, its last state
+    assert entry.op == "change" and entry.choices == {"option_ids": [b]}
+    vote(make_member()[1], poll, {"option_ids": [c]})
+    assert mix_box(poll) == 2  # a batch of k entries is k ballots
+    assert tallies(poll) == {b: 1, c: 1}
+    vote(client, poll, {"option_ids": [a], "receipt": receipt})  # over the mixed ballot
+    assert [e.choices for e in box_pending(poll)] == [{"option_ids": [a]}]
+
+
+def test_a_change_opens_only_its_own_waiting_entry(make_poll, make_member, monkeypatch):
+    poll = make_poll("single", secret=True, min_ballots_to_show=50)
+    a, b, _c = option_ids(poll)
+    for _ in range(10):
+        vote(make_member()[1], poll, {"option_ids": [a]})
+    _, client = make_member()
+    receipt = vote(client, poll, {"option_ids": [a]})["receipt"]
+    opened = []
+    real_unseal = box_store.unseal
+    monkeypatch.setattr(box_store, "unseal", lambda *args: opened.append(1) or real_unseal(*args))
+    vote(client, poll, {"option_ids": [b], "receipt": receipt})
+    assert len(opened) == 1  # its own entry, found by its tag; not the 10 others
+    assert len(box_pending(poll)) == 11
+
+
+def test_the_vote_that_completes_a_batch_does_not_mix_in_its_request(
+    make_poll, make_member, django_capture_on_commit_callbacks
+):
+    """Eager Celery (no worker): nothing is queued, the request only seals; the next read of
+    the poll mixes the complete batch (and the polls sweep would)."""
+    poll = make_poll("single", secret=True, min_ballots_to_show=2, results_visibility="always")
+    a = option_ids(poll)[0]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        for _ in range(3):
+            vote(make_member()[1], poll, {"option_ids": [a]})
+    assert callbacks == []
+    assert BoxEntry.objects.filter(poll=poll).count() == 3
+    _, reader = make_member()
+    assert _results(reader, poll)["voters"] == 3  # the read mixed them
+    assert not BoxEntry.objects.filter(poll=poll).exists()
+
+
+def test_with_a_broker_the_vote_that_completes_a_batch_queues_the_mix(
+    make_poll, make_member, django_capture_on_commit_callbacks, monkeypatch
+):
+    poll = make_poll("single", secret=True, min_ballots_to_show=2)
+    a = option_ids(poll)[0]
+    queued = []
+    monkeypatch.setattr(poll_box_mix_task, "delay", lambda *args: queued.append(args))
+    conf = poll_box_mix_task.app.conf
+    eager, conf.task_always_eager = conf.task_always_eager, False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            vote(make_member()[1], poll, {"option_ids": [a]})
+            assert queued == []  # 1 < k: nothing to mix yet
+            vote(make_member()[1], poll, {"option_ids": [a]})
+    finally:
+        conf.task_always_eager = eager
+    assert queued == [(poll.pk,)]
+    assert BoxEntry.objects.filter(poll=poll).count() == 2  # queued, not mixed
+
+
 def test_the_sweep_mixes_a_complete_batch_whose_task_was_lost(make_poll, make_member):
     # In a test wrapped in a transaction no after-commit task runs: like a lost task.
     poll = make_poll("single", secret=True, min_ballots_to_show=2)
@@ -122,3 +193,27 @@ def test_entries_open_only_with_the_key_and_in_their_poll(make_poll):
     with pytest.raises(InvalidTag):
         unseal(poll.pk, bytes(tampered))
     assert services.poll_box_mix(poll_id=poll.pk) == 0  # an empty box: nothing to do
+
+
+def test_the_migration_keeps_each_ballots_last_entry_and_tags_it(make_poll):
+    """Boxes written before one entry per ballot held every change of a ballot, ordered by a
+    ``seq`` inside the sealed part; the migration keeps the last one and gives it its tag."""
+    migration = importlib.import_module("polls.migrations.0006_boxentry_one_entry_per_ballot")
+    poll = make_poll("single", secret=True)
+    a, b, c = option_ids(poll)
+    old = [
+        ("r1", 1, "cast", a),
+        ("r1", 3, "change", c),
+        ("r1", 2, "change", b),
+        ("r2", 1, "cast", b),
+    ]
+    for i, (digest, seq, op, choice) in enumerate(old):
+        payload = {"o": op, "r": digest, "n": seq, "c": {"option_ids": [choice]}}
+        BoxEntry.objects.create(
+            community_id=poll.community_id, poll=poll, tag=f"old-{i}", sealed=seal(poll.pk, payload)
+        )
+    migration.collapse_entries(django_apps, None)
+    entries = {e.receipt_hash: e.choices for e in box_pending(poll)}
+    assert entries == {"r1": {"option_ids": [c]}, "r2": {"option_ids": [b]}}
+    tags = set(BoxEntry.objects.filter(poll=poll).values_list("tag", flat=True))
+    assert tags == {box_store.box_tag(poll.pk, "r1"), box_store.box_tag(poll.pk, "r2")}

@@ -16,6 +16,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from community.errors import Conflict, DomainError
 from polls import services
@@ -408,9 +409,10 @@ def test_reading_the_box_costs_the_same_queries_whatever_its_size(
             poll,
             op=CAST,
             receipt_hash=f"{i:064x}",
-            seq=1,
             choices={"option_ids": [a]},
-            tag=ballot_tag(poll.pk, f"receipt {i}"),
+            now=timezone.now(),
+            voters=0,
+            public_tag=ballot_tag(poll.pk, f"receipt {i}"),
         )
     Poll.objects.filter(pk=poll.pk).update(voter_count=ballots)
     services.poll_close(actor=moderator[0], poll_id=poll.pk)
@@ -432,9 +434,10 @@ def test_publishing_a_box_of_500_ballots_takes_under_two_seconds(make_poll, mode
             poll,
             op=CAST,
             receipt_hash=f"{i:064x}",
-            seq=1,
             choices={"ranking": rng.sample(ids, 3)},
-            tag=ballot_tag(poll.pk, f"r{i}"),
+            now=timezone.now(),
+            voters=0,
+            public_tag=ballot_tag(poll.pk, f"r{i}"),
         )
     Poll.objects.filter(pk=poll.pk).update(voter_count=500)
     services.poll_close(actor=moderator[0], poll_id=poll.pk)

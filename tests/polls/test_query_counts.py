@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from tests.polls.conftest import option_ids, vote
+from tests.polls.conftest import mix_box, option_ids, vote
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,16 @@ _SPLIT = 0 if connection.vendor == "postgresql" else 1
 VOTE_QUERIES = 4 + 2 + _SPLIT
 # replacing: the same (one upsert statement returns the old choices; SQLite: INSERT, SELECT, UPDATE)
 REVOTE_QUERIES = 4 + 2 + 3 * _SPLIT
+# Secret polls. A first vote: auth token, poll + membership, INSERT participation, then guard +
+# sealed entry + box count (one statement). Was 6: the entry, the count and the guard were three.
+# (SQLite: guard, UPDATE or INSERT of the entry and the count are separate: +3)
+SECRET_VOTE_QUERIES = 4 + 2 + 3 * _SPLIT
+# A change with the receipt: auth token, poll + membership, the ballot's state (its mixed
+# choices, its own waiting entry by tag, the participation share-locked: one statement), then
+# guard + entry + count. Was 8 (lock, mixed ballot, the whole box read and opened, INSERT,
+# count, guard). (SQLite: +2 with a waiting entry to replace, +3 when it was mixed)
+SECRET_CHANGE_QUERIES = 4 + 2 + 2 * _SPLIT
+SECRET_CHANGE_MIXED_QUERIES = 4 + 2 + 3 * _SPLIT
 # auth token, poll + membership (one join), options, tallies (+ voter_count, one UNION statement)
 RESULTS_QUERIES = 4
 # auth token, membership, one page of polls with "did I vote" annotated
@@ -30,6 +40,19 @@ def test_vote_query_count(make_poll, member, django_assert_num_queries):
         vote(client, poll, {"option_ids": [a, b]})
     with django_assert_num_queries(REVOTE_QUERIES):
         vote(client, poll, {"option_ids": [c]})
+
+
+def test_secret_vote_query_count(make_poll, member, django_assert_num_queries):
+    poll = make_poll("single", secret=True, min_ballots_to_show=1)
+    a, b, c = option_ids(poll)
+    _, client = member
+    with django_assert_num_queries(SECRET_VOTE_QUERIES):
+        receipt = vote(client, poll, {"option_ids": [a]})["receipt"]
+    with django_assert_num_queries(SECRET_CHANGE_QUERIES):
+        vote(client, poll, {"option_ids": [b], "receipt": receipt})  # replaces its waiting entry
+    assert mix_box(poll) == 1
+    with django_assert_num_queries(SECRET_CHANGE_MIXED_QUERIES):
+        vote(client, poll, {"option_ids": [c], "receipt": receipt})  # over its mixed ballot
 
 
 @pytest.mark.parametrize("ballots", [1, 20])
