@@ -52,6 +52,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             codes.add("not_found")
         if status == 413 and self._takes_body():
             codes.add("request_too_large")
+        if status == 415 and self._takes_body():
+            # Bodies are JSON only (``SafeJSONParser``): a form-encoded or multipart body
+            # answers 415 in the error shape.
+            codes.add("unsupported_media_type")
         if status == 429 and super()._should_add_http429_error_response():
             codes.add("throttled")
         return codes
