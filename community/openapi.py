@@ -23,7 +23,7 @@ from community.raised_errors import ANY_ATTR, KEY, Derived, raised_errors
 class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, with every status and ``code`` an operation can answer
     derived from its code (:mod:`community.raised_errors`) and published as per-operation
-    components (``PollsBallotUpdateErrorResponse409`` with its ``code`` enum): domain errors of
+    components (``CastBallotErrorResponse409`` with its ``code`` enum): domain errors of
     the services, selectors and ``community.authz`` the handler reaches, service errors with
     ``field`` as 400 validation errors of that ``attr``, query-parameter validation errors, 413
     on operations with a body and 503 ``database_unavailable`` everywhere."""

@@ -173,6 +173,7 @@ class PollListView(GenericAPIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="listPolls",
         tags=TAGS,
         summary="Polls of a community",
         description=(
@@ -192,6 +193,7 @@ class PollListView(GenericAPIView):
             return self.get_paginated_response(PollCardOut(page, many=True).data)
 
     @extend_schema(
+        operation_id="createPoll",
         tags=TAGS,
         summary="Create a poll",
         description=(
@@ -217,6 +219,7 @@ class PollListView(GenericAPIView):
 
 class PollDetailView(APIView):
     @extend_schema(
+        operation_id="getPoll",
         tags=TAGS,
         summary="Poll detail",
         description="With its options and what I may do. 404 outside my communities.",
@@ -243,6 +246,7 @@ class BallotView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="getMyBallot",
         tags=TAGS,
         summary="My ballot",
         description=(
@@ -269,6 +273,7 @@ class BallotView(APIView):
             return Response(PollBallotOut(body).data)
 
     @extend_schema(
+        operation_id="castBallot",
         tags=TAGS,
         summary="Cast or replace my ballot",
         description=(
@@ -308,6 +313,7 @@ class BallotView(APIView):
         return Response(out)  # already in PollBallotOut's shape (plain data, no datetimes)
 
     @extend_schema(
+        operation_id="withdrawBallot",
         tags=TAGS,
         summary="Withdraw my ballot",
         description=(
@@ -332,6 +338,7 @@ class BallotView(APIView):
 
 class ResultsView(APIView):
     @extend_schema(
+        operation_id="getPollResults",
         tags=TAGS,
         summary="Results",
         description=(
@@ -424,6 +431,7 @@ class VotersView(GenericAPIView):
     serializer_class = PollVoterOut
 
     @extend_schema(
+        operation_id="listVoters",
         tags=TAGS,
         summary="Who voted what (named polls)",
         description=(
@@ -444,6 +452,7 @@ class NonVotersView(GenericAPIView):
     serializer_class = PollNonVoterOut
 
     @extend_schema(
+        operation_id="listNonVoters",
         tags=TAGS,
         summary="Who has not voted yet (moderators)",
         description=(
@@ -463,6 +472,7 @@ class OptionAddView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="addPollOption",
         tags=TAGS,
         summary="Add an option",
         description=(
@@ -489,6 +499,7 @@ class CloseView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="closePoll",
         tags=TAGS,
         summary="Close a poll now",
         description="Its author or a moderator. Final results are frozen and voters notified.",
@@ -507,6 +518,7 @@ class ReopenView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="reopenPoll",
         tags=TAGS,
         summary="Reopen a closed poll",
         description=(

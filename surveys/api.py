@@ -124,6 +124,7 @@ class CommunitySurveysView(GenericAPIView):
     serializer_class = SurveyCardOut
 
     @extend_schema(
+        operation_id="listCommunitySurveys",
         tags=TAGS,
         summary="Open surveys of a community",
         description=(
@@ -146,6 +147,7 @@ class MySurveysView(GenericAPIView):
     serializer_class = SurveyCardOut
 
     @extend_schema(
+        operation_id="listMySurveys",
         tags=TAGS,
         summary="Open surveys of all my communities",
         description=(
@@ -165,6 +167,7 @@ class MySurveysView(GenericAPIView):
 
 class SurveyDetailView(APIView):
     @extend_schema(
+        operation_id="getSurvey",
         tags=TAGS,
         summary="Survey detail: pages, questions, choices and logic",
         description=(
@@ -263,6 +266,7 @@ class DraftView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="getMyDraft",
         tags=TAGS,
         summary="My saved draft",
         description=(
@@ -280,6 +284,7 @@ class DraftView(APIView):
             return Response(DraftOut(body).data)
 
     @extend_schema(
+        operation_id="saveMyDraft",
         tags=TAGS,
         summary="Save my draft",
         description=(
@@ -315,6 +320,7 @@ class SubmitView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="submitResponse",
         tags=TAGS,
         summary="Submit my response",
         description=(
@@ -353,6 +359,7 @@ class MyResponseView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="getMyResponse",
         tags=TAGS,
         summary="My submitted response",
         description="My latest submitted response (anonymous surveys: the one of the token).",
@@ -370,6 +377,7 @@ class MyResponseView(APIView):
             return Response(SubmittedOut(_submitted_body(survey, response, token=None)).data)
 
     @extend_schema(
+        operation_id="editMyResponse",
         tags=TAGS,
         summary="Edit my submitted response",
         description=(
@@ -401,6 +409,7 @@ class MyResponseView(APIView):
 
 class ResultsView(APIView):
     @extend_schema(
+        operation_id="getSurveyResults",
         tags=TAGS,
         summary="Summary results",
         description=(

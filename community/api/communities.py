@@ -49,6 +49,7 @@ def _joined_response(membership: Membership) -> Response:
 
 class MyCommunitiesView(APIView):
     @extend_schema(
+        operation_id="listMyCommunities",
         tags=["communities"],
         summary="My communities",
         description="Communities I belong to, including those waiting for approval.",
@@ -67,6 +68,7 @@ class JoinByShareTicketView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="joinByShareTicket",
         tags=["communities"],
         summary="Join from the group's share card",
         description=(
@@ -91,6 +93,7 @@ class JoinByInviteView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="joinByInvite",
         tags=["communities"],
         summary="Join with an invite code",
         request=InviteJoinIn,
@@ -110,6 +113,7 @@ class CommunityDetailView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="getCommunity",
         tags=["communities"],
         summary="Community detail",
         description="With my membership; `invite_code` only for admins and the owner.",
@@ -121,6 +125,7 @@ class CommunityDetailView(APIView):
         return community_detail_response(membership)
 
     @extend_schema(
+        operation_id="updateCommunity",
         tags=["communities"],
         summary="Edit the community (admins)",
         description="Changing `rules_text` publishes a new rules version every member accepts.",
@@ -139,6 +144,7 @@ class LeaveView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="leaveCommunity",
         tags=["communities"],
         summary="Leave the community",
         request=None,
@@ -154,6 +160,7 @@ class AcceptRulesView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="acceptGroupRules",
         tags=["communities"],
         summary="Accept the group rules",
         description="Send the `rules_version` shown; 409 `rules_version_changed` if it moved on.",
@@ -175,6 +182,7 @@ class RegenerateInviteView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="regenerateInviteCode",
         tags=["communities"],
         summary="Regenerate the invite code (admins)",
         description="The old code stops working at once.",
@@ -189,6 +197,7 @@ class RegenerateInviteView(APIView):
 
 class ShareCodeView(APIView):
     @extend_schema(
+        operation_id="getShareCode",
         tags=["communities"],
         summary="Mini-program code that invites to the community (admins)",
         description=(
