@@ -118,25 +118,22 @@ class PollBallotOut(serializers.Serializer):
 
     voted = serializers.BooleanField()
     secret = serializers.BooleanField()
-    option_ids = serializers.ListField(child=_id(), allow_null=True, required=False)
-    ranking = serializers.ListField(child=_id(), allow_null=True, required=False)
-    scores = serializers.DictField(
-        child=serializers.IntegerField(), allow_null=True, required=False
-    )
-    position = serializers.ChoiceField(choices=PROPOSAL_POSITIONS, allow_null=True, required=False)
-    reason = serializers.CharField(allow_null=True, required=False)
+    option_ids = serializers.ListField(child=_id(), allow_null=True)
+    ranking = serializers.ListField(child=_id(), allow_null=True)
+    scores = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+    position = serializers.ChoiceField(choices=PROPOSAL_POSITIONS, allow_null=True)
+    reason = serializers.CharField(allow_null=True)
     answers = serializers.DictField(
-        child=serializers.ChoiceField(choices=TIME_ANSWERS), allow_null=True, required=False
+        child=serializers.ChoiceField(choices=TIME_ANSWERS), allow_null=True
     )
     receipt = serializers.CharField(
         allow_null=True,
-        required=False,
         help_text=(
             "Secret polls, in the answer to PUT only: keep it (wx.setStorage). It is the only "
             "way to change or withdraw this secret ballot; the server stores just its hash."
         ),
     )
-    updated_at = serializers.DateTimeField(allow_null=True, required=False)
+    updated_at = serializers.DateTimeField(allow_null=True)
 
 
 class PollResultsOut(serializers.Serializer):
