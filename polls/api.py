@@ -4,6 +4,7 @@ Times are rendered in the poll's community time zone (ISO 8601 with offset)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -11,12 +12,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, require, visible_membership
+from community.errors import DomainError
 from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from polls import selectors, services
-from polls.models import Poll
+from polls.ballots import BODY_FIELD
+from polls.models import Poll, PollKind, RankedMethod
+from polls.result_serializers import result_kind, tagged
 from polls.serializers import (
+    BALLOT_OUT,
+    BallotIn,
     PollBallotIn,
     PollBallotOut,
     PollCardOut,
@@ -125,41 +131,65 @@ POLL_CREATE_EXAMPLES = [
 
 BALLOT_EXAMPLES = [
     OpenApiExample(
-        "Single / multiple choice", value={"option_ids": ["Hk3mP9xQa2Zb"]}, request_only=True
-    ),
-    OpenApiExample(
-        "Ranked (best first)",
-        value={"ranking": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd", "Mn4pQ5rSt6Ef"]},
+        "Single choice",
+        value={"kind": "single", "option_ids": ["Hk3mP9xQa2Zb"]},
         request_only=True,
     ),
     OpenApiExample(
-        "Score", value={"scores": {"Hk3mP9xQa2Zb": 5, "Rt7uV2wXy3Cd": 3}}, request_only=True
+        "Multiple choice",
+        value={"kind": "multiple", "option_ids": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd"]},
+        request_only=True,
     ),
     OpenApiExample(
-        "Proposal", value={"position": "agree", "reason": "值得一试"}, request_only=True
+        "Ranked (best first)",
+        value={"kind": "ranked", "ranking": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd", "Mn4pQ5rSt6Ef"]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Score",
+        value={"kind": "score", "scores": {"Hk3mP9xQa2Zb": 5, "Rt7uV2wXy3Cd": 3}},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Proposal",
+        value={"kind": "proposal", "position": "agree", "reason": "值得一试"},
+        request_only=True,
     ),
     OpenApiExample(
         "Time poll",
-        value={"answers": {"Hk3mP9xQa2Zb": "yes", "Rt7uV2wXy3Cd": "if_need_be"}},
+        value={"kind": "time", "answers": {"Hk3mP9xQa2Zb": "yes", "Rt7uV2wXy3Cd": "if_need_be"}},
         request_only=True,
     ),
     OpenApiExample(
         "Replace a secret ballot",
-        value={"ranking": ["Rt7uV2wXy3Cd"], "receipt": "x9Fq...the receipt you kept..."},
+        value={
+            "kind": "ranked",
+            "ranking": ["Rt7uV2wXy3Cd"],
+            "receipt": "x9Fq...the receipt you kept...",
+        },
         request_only=True,
+    ),
+    OpenApiExample(
+        "Named ballot cast",
+        value={
+            "kind": "proposal",
+            "voted": True,
+            "secret": False,
+            "position": "agree",
+            "reason": "值得一试",
+            "receipt": None,
+            "updated_at": "2026-06-05T20:15:03+08:00",
+        },
+        response_only=True,
     ),
     OpenApiExample(
         "Secret ballot cast",
         value={
+            "kind": "ranked",
             "voted": True,
             "secret": True,
             "ranking": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd"],
             "receipt": "x9FqL2...43 random characters...",
-            "option_ids": None,
-            "scores": None,
-            "position": None,
-            "reason": None,
-            "answers": None,
             "updated_at": None,
         },
         response_only=True,
@@ -234,12 +264,42 @@ class PollDetailView(APIView):
 
 def _ballot_body(
     poll: Poll, *, voted: bool, choices=None, reason=None, receipt=None, updated_at=None
-):
-    body = {"voted": voted, "secret": poll.secret, "receipt": receipt, "updated_at": updated_at}
-    for name in ("option_ids", "ranking", "scores", "position", "answers"):
-        body[name] = (choices or {}).get(name)
-    body["reason"] = reason
+) -> dict:
+    """My ballot in the shape of the poll's kind. ``reason`` is null when there is none (not
+    voted, none given, or a secret poll), never ``""``."""
+    body = {
+        "kind": poll.kind,
+        "voted": voted,
+        "secret": poll.secret,
+        "receipt": receipt,
+        "updated_at": updated_at,
+    }
+    field = BODY_FIELD[PollKind(poll.kind)]
+    body[field] = (choices or {}).get(field)
+    if poll.kind == PollKind.PROPOSAL:
+        body["reason"] = reason or None
     return body
+
+
+def _my_ballot(poll: Poll, user_id: int) -> dict:
+    """What ``getMyBallot`` answers (and ``castBallot`` on a named poll, right after)."""
+    if poll.secret:
+        return _ballot_body(poll, voted=selectors.has_voted(poll=poll, user_id=user_id))
+    ballot = selectors.my_ballot(poll=poll, user_id=user_id)
+    if ballot is None:
+        return _ballot_body(poll, voted=False)
+    return _ballot_body(
+        poll,
+        voted=True,
+        choices=ballot.choices,
+        reason=ballot.reason,
+        updated_at=ballot.updated_at,
+    )
+
+
+def _ballot_response(poll: Poll, body: dict) -> Response:
+    with _tz(poll):
+        return Response(BALLOT_OUT[PollKind(poll.kind)](body).data)
 
 
 class BallotView(APIView):
@@ -257,20 +317,8 @@ class BallotView(APIView):
         responses={200: PollBallotOut},
     )
     def get(self, request, poll_id: str):
-        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
-        if poll.secret:
-            body = _ballot_body(poll, voted=selectors.has_voted(poll=poll, user_id=request.user.pk))
-        else:
-            ballot = selectors.my_ballot(poll=poll, user_id=request.user.pk)
-            body = _ballot_body(
-                poll,
-                voted=ballot is not None,
-                choices=ballot.choices if ballot else None,
-                reason=ballot.reason if ballot else None,
-                updated_at=ballot.updated_at if ballot else None,
-            )
-        with _tz(poll):
-            return Response(PollBallotOut(body).data)
+        poll, _membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        return _ballot_response(poll, _my_ballot(poll, request.user.pk))
 
     @extend_schema(
         operation_id="castBallot",
@@ -278,7 +326,7 @@ class BallotView(APIView):
         summary="Cast or replace my ballot",
         description=(
             "Idempotent: sending the same ballot again changes nothing, a new one replaces "
-            "mine (when the poll allows vote changes). Send the field of the poll's kind: "
+            "mine (when the poll allows vote changes). Send the poll's `kind` and its field: "
             "`option_ids` (single: exactly one; multiple: between min and max selections), "
             "`ranking` (ranked, best first, partial allowed, no duplicates), `scores` (score, "
             "within the range), `position` + optional `reason` (proposal; reasons on named "
@@ -290,7 +338,7 @@ class BallotView(APIView):
             "ballot was being cast: reload the poll). " + ANONYMITY_NOTE
         ),
         parameters=[_POLL_ID],
-        request=PollBallotIn,
+        request=BallotIn,
         responses={200: PollBallotOut},
         examples=BALLOT_EXAMPLES,
     )
@@ -302,15 +350,31 @@ class BallotView(APIView):
         data.is_valid(raise_exception=True)
         body = dict(data.validated_data)
         receipt = body.pop("receipt", None)
+        kind = body.pop("kind", poll.kind)
+        if kind != poll.kind:
+            raise DomainError(
+                _("This is a “%(kind)s” poll: send a ballot of that kind.")
+                % {"kind": PollKind(poll.kind).label},
+                code="wrong_ballot_shape",
+                field="kind",
+            )
         cast = services.ballot_cast(membership=membership, poll=poll, body=body, receipt=receipt)
-        out = _ballot_body(
-            poll,
-            voted=True,
-            choices=cast.choices,
-            reason=None if poll.secret else cast.reason,
-            receipt=cast.receipt,
+        if not poll.secret:
+            # Exactly what a GET right after answers (the stored ballot and its ``updated_at``).
+            return _ballot_response(
+                poll,
+                _ballot_body(
+                    poll,
+                    voted=True,
+                    choices=cast.choices,
+                    reason=cast.reason,
+                    updated_at=cast.updated_at,
+                ),
+            )
+        # A secret ballot is echoed once, with its receipt: no GET can show it again.
+        return _ballot_response(
+            poll, _ballot_body(poll, voted=True, choices=cast.choices, receipt=cast.receipt)
         )
-        return Response(out)  # already in PollBallotOut's shape (plain data, no datetimes)
 
     @extend_schema(
         operation_id="withdrawBallot",
@@ -372,6 +436,7 @@ class ResultsView(APIView):
                     "quorum_met": True,
                     "ranked_method": None,
                     "result": {
+                        "kind": "choice",
                         "voters": 3,
                         "options": [
                             {"option": "Hk3mP9xQa2Zb", "count": 2, "percent": 66.7},
@@ -419,8 +484,10 @@ class ResultsView(APIView):
             "quorum_percent": poll.quorum_percent,
             "quorum_met": poll.quorum_met,
             "ranked_method": res.method,
-            "result": res.result,
-            "alternative": res.alternative,
+            "result": tagged(res.result, result_kind(poll.kind, res.method)),
+            "alternative": tagged(
+                res.alternative, "borda" if res.method == RankedMethod.IRV else "irv"
+            ),
             "options": res.options,
         }
         with _tz(poll):

@@ -9,6 +9,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from polls.counting import PROPOSAL_POSITIONS
+from polls.openapi import KindTagField
 
 _option = serializers.CharField
 
@@ -21,6 +22,8 @@ class OptionCountOut(serializers.Serializer):
 
 class ChoiceResultOut(serializers.Serializer):
     """Single and multiple choice."""
+
+    kind = KindTagField("choice", family="Result")
 
     voters = serializers.IntegerField()
     options = OptionCountOut(many=True, help_text="Most votes first, then poll order.")
@@ -45,6 +48,8 @@ class RunoffRoundOut(serializers.Serializer):
 class RunoffResultOut(serializers.Serializer):
     """Ranked choice counted by instant runoff: every round."""
 
+    kind = KindTagField("irv", family="Result")
+
     ballots = serializers.IntegerField()
     rounds = RunoffRoundOut(many=True)
     winner = _option(allow_null=True)
@@ -58,6 +63,8 @@ class OptionPointsOut(serializers.Serializer):
 
 class BordaResultOut(serializers.Serializer):
     """Ranked choice counted by Borda (n-1 points for a first place ... 0 for unranked)."""
+
+    kind = KindTagField("borda", family="Result")
 
     ballots = serializers.IntegerField()
     options = OptionPointsOut(many=True)
@@ -77,6 +84,8 @@ class OptionScoresOut(serializers.Serializer):
 class ScoreResultOut(serializers.Serializer):
     """Score polls: mean, median and distribution per option."""
 
+    kind = KindTagField("score", family="Result")
+
     min_score = serializers.IntegerField()
     max_score = serializers.IntegerField()
     options = OptionScoresOut(many=True, help_text="Highest mean first.")
@@ -90,6 +99,8 @@ class PositionCountOut(serializers.Serializer):
 
 class ProposalResultOut(serializers.Serializer):
     """Proposals: agree / abstain / disagree / block."""
+
+    kind = KindTagField("proposal", family="Result")
 
     total = serializers.IntegerField()
     positions = PositionCountOut(many=True)
@@ -108,26 +119,45 @@ class TimeSlotOut(serializers.Serializer):
 class TimePollResultOut(serializers.Serializer):
     """Time polls: slots, the best first."""
 
+    kind = KindTagField("time", family="Result")
+
     slots = TimeSlotOut(many=True)
     best = serializers.ListField(child=_option())
 
 
-_RESULT_SHAPES = [
-    ChoiceResultOut,
-    RunoffResultOut,
-    BordaResultOut,
-    ScoreResultOut,
-    ProposalResultOut,
-    TimePollResultOut,
-]
+#: The result kind (the ``kind`` of a result object) -> its shape.
+RESULT_SHAPES = {
+    "choice": ChoiceResultOut,
+    "irv": RunoffResultOut,
+    "borda": BordaResultOut,
+    "score": ScoreResultOut,
+    "proposal": ProposalResultOut,
+    "time": TimePollResultOut,
+}
+
+
+def result_kind(poll_kind: str, method: str | None) -> str:
+    """The ``kind`` of a result of a poll of ``poll_kind`` counted by ``method`` (ranked polls:
+    ``irv`` or ``borda``; the others have one count)."""
+    if poll_kind in ("single", "multiple"):
+        return "choice"
+    if poll_kind == "ranked":
+        return method or "irv"
+    return poll_kind
+
+
+def tagged(result: dict | None, kind: str) -> dict | None:
+    """``result`` (a counting ``to_dict()``, computed now or frozen at close) with its ``kind``
+    first, so a client switches on it."""
+    return None if result is None else {"kind": kind, **result}
 
 
 @extend_schema_field(
     PolymorphicProxySerializer(
         component_name="PollResult",
-        serializers=_RESULT_SHAPES,
-        resource_type_field_name=None,
+        serializers=RESULT_SHAPES,
+        resource_type_field_name="kind",
     )
 )
 class PollResultField(serializers.JSONField):
-    """A counting result; its shape follows the poll's ``kind`` (and ``ranked_method``)."""
+    """A counting result; its ``kind`` says which shape it has."""
