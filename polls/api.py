@@ -209,7 +209,7 @@ class PollListView(GenericAPIView):
         description=(
             "Newest first, cursor-paginated. Each card carries everything the list shows: "
             "title, kind, secret, status (computed from the clock), deadline, whether I voted, "
-            "voter_count, eligible_count, turnout and quorum. Filters: `status`, `not_voted`."
+            "participant_count, eligible_count, turnout and quorum. Filters: `status`, `not_voted`."
         ),
         parameters=[PollFilterIn],
         responses={200: PollCardOut(many=True)},
@@ -413,7 +413,7 @@ class ResultsView(APIView):
             "`min_ballots_to_show` ballots are in (`ballots_needed` says how many more). "
             "Ranked polls show every instant-runoff round (counts, eliminated option, "
             "exhausted ballots, tie-break rule) and the Borda count as `alternative` (or the "
-            "other way round). Turnout = voters / members active when the poll opened; "
+            "other way round). Turnout = participant_count / members active when the poll opened; "
             "`quorum_met` compares it with `quorum_percent`."
         ),
         parameters=[_POLL_ID],
@@ -429,7 +429,7 @@ class ResultsView(APIView):
                     "visible": True,
                     "hidden_reason": None,
                     "ballots_needed": 0,
-                    "voters": 3,
+                    "participant_count": 3,
                     "eligible_count": 10,
                     "turnout_percent": 30.0,
                     "quorum_percent": 0,
@@ -437,7 +437,7 @@ class ResultsView(APIView):
                     "ranked_method": None,
                     "result": {
                         "kind": "choice",
-                        "voters": 3,
+                        "participant_count": 3,
                         "options": [
                             {"option": "Hk3mP9xQa2Zb", "count": 2, "percent": 66.7},
                             {"option": "Rt7uV2wXy3Cd", "count": 1, "percent": 33.3},
@@ -478,7 +478,7 @@ class ResultsView(APIView):
             "visible": res.visible,
             "hidden_reason": res.hidden_reason,
             "ballots_needed": res.ballots_needed,
-            "voters": res.voters,
+            "participant_count": res.voters,
             "eligible_count": poll.eligible_count,
             "turnout_percent": poll.turnout_percent,
             "quorum_percent": poll.quorum_percent,

@@ -17,7 +17,7 @@ _option = serializers.CharField
 class OptionCountOut(serializers.Serializer):
     option = _option()
     count = serializers.IntegerField()
-    percent = serializers.FloatField(help_text="Of the voters, one decimal.")
+    percent = serializers.FloatField(help_text="Of `participant_count`, one decimal.")
 
 
 class ChoiceResultOut(serializers.Serializer):
@@ -25,7 +25,9 @@ class ChoiceResultOut(serializers.Serializer):
 
     kind = KindTagField("choice", family="Result")
 
-    voters = serializers.IntegerField()
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (ballots counted)."
+    )
     options = OptionCountOut(many=True, help_text="Most votes first, then poll order.")
     winners = serializers.ListField(child=_option(), help_text="Several on a tie; empty: no votes.")
 
@@ -50,7 +52,9 @@ class RunoffResultOut(serializers.Serializer):
 
     kind = KindTagField("irv", family="Result")
 
-    ballots = serializers.IntegerField()
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (ballots counted)."
+    )
     rounds = RunoffRoundOut(many=True)
     winner = _option(allow_null=True)
     tie_break_rule = serializers.CharField(help_text="The tie-break rule, in words.")
@@ -66,7 +70,9 @@ class BordaResultOut(serializers.Serializer):
 
     kind = KindTagField("borda", family="Result")
 
-    ballots = serializers.IntegerField()
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (ballots counted)."
+    )
     options = OptionPointsOut(many=True)
     winners = serializers.ListField(child=_option())
 
@@ -102,7 +108,9 @@ class ProposalResultOut(serializers.Serializer):
 
     kind = KindTagField("proposal", family="Result")
 
-    total = serializers.IntegerField()
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (ballots counted)."
+    )
     positions = PositionCountOut(many=True)
     blocked = serializers.BooleanField()
     outcome = serializers.ChoiceField(choices=["passed", "rejected", "blocked", "no_votes"])
@@ -146,10 +154,21 @@ def result_kind(poll_kind: str, method: str | None) -> str:
     return poll_kind
 
 
+#: The head count of a result is ``participant_count`` in the API, whatever the counting module
+#: calls it (``voters``, ``ballots``, ``total``; also the keys of results frozen at close).
+HEAD_COUNT_KEYS = {"voters", "ballots", "total"}
+
+
 def tagged(result: dict | None, kind: str) -> dict | None:
-    """``result`` (a counting ``to_dict()``, computed now or frozen at close) with its ``kind``
-    first, so a client switches on it."""
-    return None if result is None else {"kind": kind, **result}
+    """``result`` (a counting ``to_dict()``, computed now or frozen at close) as the API shows
+    it: its ``kind`` first, so a client switches on it, and its head count as
+    ``participant_count``."""
+    if result is None:
+        return None
+    return {
+        "kind": kind,
+        **{("participant_count" if k in HEAD_COUNT_KEYS else k): v for k, v in result.items()},
+    }
 
 
 @extend_schema_field(

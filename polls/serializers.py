@@ -47,8 +47,11 @@ class PollCardOut(serializers.ModelSerializer):
     )
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
     voted = serializers.BooleanField(help_text="Whether I have voted.")
+    participant_count = serializers.IntegerField(
+        source="voter_count", help_text="How many members took part (voted)."
+    )
     turnout_percent = serializers.FloatField(
-        allow_null=True, help_text="voter_count / eligible_count in %, one decimal."
+        allow_null=True, help_text="participant_count / eligible_count in %, one decimal."
     )
     quorum_met = serializers.BooleanField(allow_null=True)
 
@@ -64,7 +67,7 @@ class PollCardOut(serializers.ModelSerializer):
             "closes_at",
             "results_visibility",
             "voted",
-            "voter_count",
+            "participant_count",
             "eligible_count",
             "turnout_percent",
             "quorum_percent",
@@ -198,7 +201,9 @@ class PollResultsOut(serializers.Serializer):
     ballots_needed = serializers.IntegerField(
         help_text="Secret polls: how many more ballots before counts show (0 when shown)."
     )
-    voters = serializers.IntegerField()
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (secret polls: ballots mixed and counted)."
+    )
     eligible_count = serializers.IntegerField(allow_null=True)
     turnout_percent = serializers.FloatField(allow_null=True)
     quorum_percent = serializers.IntegerField()

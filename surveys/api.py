@@ -427,7 +427,7 @@ class ResultsView(APIView):
             )
         report = survey_report(survey, include_text=False, members=True)
         body = {
-            "submitted": report.submitted,
+            "participant_count": report.submitted,
             "questions": [
                 {
                     "id": q.id,

@@ -386,7 +386,7 @@ def main() -> int:
         # Check: the vote poll's tallies add up to its ballots after the storm.
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
             body = client.get(f"/api/v1/polls/{data['vote_poll']}/results").json()
-        consistent = sum(o["count"] for o in body["result"]["options"]) == body["voters"]
+        consistent = sum(o["count"] for o in body["result"]["options"]) == body["participant_count"]
         summary = {
             "vote_rps": vote_rps,
             "vote_p50_ms": round(p(vote_lat, 0.5), 1),

@@ -411,7 +411,7 @@ def test_results_only_when_published(community, make_member, survey):
             == 201
         )
     body = client.get(f"/api/v1/surveys/{survey.id}/results").json()
-    assert body["submitted"] == 3
+    assert body["participant_count"] == 3
     q1, q2, q3 = body["questions"]
     assert [(c["label"], c["count"], c["percent"]) for c in q1["choices"]] == [
         ("Yes", 2, 66.7),
