@@ -413,7 +413,7 @@ class ResultsView(APIView):
             "`min_ballots_to_show` ballots are in (`ballots_needed` says how many more). "
             "Ranked polls show every instant-runoff round (counts, eliminated option, "
             "exhausted ballots, tie-break rule) and the Borda count as `alternative` (or the "
-            "other way round). Turnout = participant_count / members active when the poll opened; "
+            "other way round). Turnout = participant_count / eligible_count (members active when the poll opened, plus later members who voted; never above 100%); "
             "`quorum_met` compares it with `quorum_percent`."
         ),
         parameters=[_POLL_ID],
@@ -479,7 +479,7 @@ class ResultsView(APIView):
             "hidden_reason": res.hidden_reason,
             "ballots_needed": res.ballots_needed,
             "participant_count": res.voters,
-            "eligible_count": poll.eligible_count,
+            "eligible_count": poll.electorate,
             "turnout_percent": poll.turnout_percent,
             "quorum_percent": poll.quorum_percent,
             "quorum_met": poll.quorum_met,

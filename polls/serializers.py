@@ -50,6 +50,14 @@ class PollCardOut(serializers.ModelSerializer):
     participant_count = serializers.IntegerField(
         source="voter_count", help_text="How many members took part (voted)."
     )
+    eligible_count = serializers.IntegerField(
+        source="electorate",
+        allow_null=True,
+        help_text=(
+            "Who may take part: the members active when the poll opened, plus those who "
+            "joined later and voted (so turnout never passes 100%). Null until it opens."
+        ),
+    )
     turnout_percent = serializers.FloatField(
         allow_null=True, help_text="participant_count / eligible_count in %, one decimal."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
@@ -40,7 +42,7 @@ ANSWER_SHAPES = """
 | single_choice, dropdown | `{"choice": "<choice id>", "other_text": "..."}` (`other_text` only for an `is_other` choice) |
 | multiple_choice | `{"choices": ["<id>", ...], "other_text": "..."}`, `min_selections`..`max_selections` |
 | short_text, long_text | `"text"` (stripped; `min_length`..`max_length`; short text: `pattern` full match) |
-| number | `12`, `12.5` or `"12.5"` (`integer_only`, `min_value`..`max_value`) |
+| number | `12`, `12.5` or `"12.5"` (`integer_only`, `min_value`..`max_value`); answered back as a JSON number |
 | date | `"YYYY-MM-DD"` |
 | rating | integer `scale_min`..`scale_max` (default 1..5) |
 | nps | integer 0..10 |
@@ -236,10 +238,28 @@ class SurveyDetailView(APIView):
             return Response(SurveyDetailOut(body).data)
 
 
+def _typed_answers(survey: Survey, answers: dict) -> dict:
+    """Answers as the member sent them: a number answer is a JSON number (``3``, ``12.5``).
+    The engine stores numbers as exact decimal strings (``"3"``), which stay the stored and
+    exported form; the API gives them back with their type."""
+    numbers = {q.id for q in definition_for(survey).questions if q.type == "number"}
+    return {key: _number(value) if key in numbers else value for key, value in answers.items()}
+
+
+def _number(value):
+    if not isinstance(value, str):
+        return value
+    try:
+        exact = Decimal(value)
+    except InvalidOperation:
+        return value
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
+
+
 def _draft_body(survey: Survey, response, user, *, token: str | None) -> dict:
     answers = response.answers if response else {}
     return {
-        "answers": answers,
+        "answers": _typed_answers(survey, answers),
         "saved_at": response.updated_at if response else None,
         "my_status": my_status(survey=survey, user=user),
         "visible_question_ids": sorted(
@@ -255,7 +275,7 @@ def _submitted_body(survey: Survey, response, *, token: str | None) -> dict:
         "response_id": None if survey.anonymous else response.id,
         "submitted_at": response.submitted_at,
         "updated_at": response.updated_at,
-        "answers": response.answers,
+        "answers": _typed_answers(survey, response.answers),
         "thank_you_text": survey.thank_you_text,
         "can_edit": survey.allow_edit_after_submit,
         "response_token": token,
