@@ -176,7 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["community.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "community.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "community.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "community.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env_str("THROTTLE_AUTH", "20/min"),

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from community.authz import Action, require, visible_membership
 from community.errors import DomainError
-from community.pagination import CursorPagination
+from community.pagination import CursorPagination, cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from polls import selectors, services
@@ -496,6 +496,7 @@ class ResultsView(APIView):
 
 class VotersView(GenericAPIView):
     serializer_class = PollVoterOut
+    pagination_class = cursor_pagination("created_at", "pk")
 
     @extend_schema(
         operation_id="listVoters",
@@ -517,6 +518,7 @@ class VotersView(GenericAPIView):
 
 class NonVotersView(GenericAPIView):
     serializer_class = PollNonVoterOut
+    pagination_class = cursor_pagination("joined_at", "pk")
 
     @extend_schema(
         operation_id="listNonVoters",

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from community.authz import Action, visible_membership
 from community.errors import Forbidden, NotFound
+from community.pagination import cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from surveys import services
@@ -122,8 +123,13 @@ def _card(survey: Survey, status_value: str) -> dict:
     }
 
 
+#: Soonest closing first (a survey without a closing time last), newest published first.
+SURVEY_CURSOR = cursor_pagination("closing_at", "-published_at", "id")
+
+
 class CommunitySurveysView(GenericAPIView):
     serializer_class = SurveyCardOut
+    pagination_class = SURVEY_CURSOR
 
     @extend_schema(
         operation_id="listCommunitySurveys",
@@ -133,7 +139,7 @@ class CommunitySurveysView(GenericAPIView):
             "Published surveys of the community that are open now (after `opens_at`, before "
             "`closes_at`), soonest closing first, each with my status: `not_started`, `draft` "
             "(a draft is saved on the server) or `submitted`. `state` is `full` when the "
-            "response cap is reached. Paginated."
+            "response cap is reached. Cursor-paginated."
         ),
         responses={200: SurveyCardOut(many=True)},
     )
@@ -147,6 +153,7 @@ class CommunitySurveysView(GenericAPIView):
 
 class MySurveysView(GenericAPIView):
     serializer_class = SurveyCardOut
+    pagination_class = SURVEY_CURSOR
 
     @extend_schema(
         operation_id="listMySurveys",
@@ -154,7 +161,7 @@ class MySurveysView(GenericAPIView):
         summary="Open surveys of all my communities",
         description=(
             "Like the community list, across every community I am an active or muted member "
-            "of: soonest closing first, each with `community_id` and my status. Paginated."
+            "of: soonest closing first, each with `community_id` and my status. Cursor-paginated."
         ),
         responses={200: SurveyCardOut(many=True)},
     )

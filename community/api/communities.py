@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,7 @@ from community.api.serializers import (
 )
 from community.authz import Action, can, require, visible_membership
 from community.models import Membership
+from community.pagination import cursor_pagination
 from community.selectors import active_member_count, memberships_of_user
 from community.services import communities as services
 from community.services.communities import membership_touch
@@ -47,21 +49,27 @@ def _joined_response(membership: Membership) -> Response:
     return Response(body, status=status.HTTP_200_OK)
 
 
-class MyCommunitiesView(APIView):
+class MyCommunitiesView(GenericAPIView):
+    serializer_class = MyCommunityOut
+    pagination_class = cursor_pagination("-joined_at", "pk")
+
     @extend_schema(
         operation_id="listMyCommunities",
         tags=["communities"],
         summary="My communities",
-        description="Communities I belong to, including those waiting for approval.",
+        description=(
+            "Communities I belong to, including those waiting for approval; newest first, "
+            "cursor-paginated."
+        ),
         responses={200: MyCommunityOut(many=True)},
     )
     def get(self, request):
-        memberships = memberships_of_user(user=request.user)
+        page = self.paginate_queryset(memberships_of_user(user=request.user))
         body = []
-        for m in memberships:  # each in the time zone of its own community
+        for m in page:  # each in the time zone of its own community
             with community_time(m.community):
                 body.append(MyCommunityOut({"community": m.community, "membership": m}).data)
-        return Response(body)
+        return self.get_paginated_response(body)
 
 
 class JoinByShareTicketView(APIView):

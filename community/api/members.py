@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from community.api.serializers import MemberFilterIn, MemberOut, TierIn
 from community.authz import Action, require, visible_membership
+from community.pagination import cursor_pagination
 from community.selectors import member_list
 from community.services import communities as services
 from community.throttling import WriteThrottle
@@ -17,13 +18,14 @@ from community.timezones import community_time
 
 class MemberListView(GenericAPIView):
     serializer_class = MemberOut
+    pagination_class = cursor_pagination("-joined_at", "pk")
 
     @extend_schema(
         operation_id="listMembers",
         tags=["members"],
         summary="Members of the community",
         description=(
-            "Paginated, newest first. Members see active and muted members; moderators and "
+            "Cursor-paginated, newest first. Members see active and muted members; moderators and "
             "above see every status and can filter by it."
         ),
         parameters=[MemberFilterIn],
