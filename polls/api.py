@@ -28,10 +28,13 @@ from polls.serializers import (
     PollCardOut,
     PollCreateIn,
     PollDetailOut,
+    PollFeedCardOut,
+    PollFeedFilterIn,
     PollFilterIn,
     PollNonVoterOut,
     PollOptionAddIn,
     PollOptionOut,
+    PollPageOut,
     PollReopenIn,
     PollResultsOut,
     PollVoterOut,
@@ -57,14 +60,17 @@ def _tz(poll: Poll):
     return community_time(poll.community)
 
 
-def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
+def _detail_body(poll: Poll, membership) -> dict:
     options = selectors.poll_options(poll=poll)
     my = selectors.poll_permissions(poll=poll, membership=membership)
     poll.voted = my["voted"]
     poll._prefetched_objects_cache = {"options": options}
     with _tz(poll):
-        body = PollDetailOut(poll, context={"my": my}).data
-    return Response(body, status=status_code)
+        return PollDetailOut(poll, context={"my": my}).data
+
+
+def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
+    return Response(_detail_body(poll, membership), status=status_code)
 
 
 POLL_CREATE_EXAMPLES = [
@@ -297,9 +303,40 @@ def _my_ballot(poll: Poll, user_id: int) -> dict:
     )
 
 
-def _ballot_response(poll: Poll, body: dict) -> Response:
+def _ballot_data(poll: Poll, body: dict) -> dict:
     with _tz(poll):
-        return Response(BALLOT_OUT[PollKind(poll.kind)](body).data)
+        return BALLOT_OUT[PollKind(poll.kind)](body).data
+
+
+def _ballot_response(poll: Poll, body: dict) -> Response:
+    return Response(_ballot_data(poll, body))
+
+
+def _results_body(poll: Poll, membership) -> dict:
+    """What ``getPollResults`` answers (the poll read and frozen if due)."""
+    res = selectors.poll_results(poll=poll, viewer=membership)
+    body = {
+        "poll_id": poll.pk,
+        "kind": poll.kind,
+        "status": res.status,
+        "final": res.final,
+        "visible": res.visible,
+        "hidden_reason": res.hidden_reason,
+        "ballots_needed": res.ballots_needed,
+        "participant_count": res.voters,
+        "eligible_count": poll.electorate,
+        "turnout_percent": poll.turnout_percent,
+        "quorum_percent": poll.quorum_percent,
+        "quorum_met": poll.quorum_met,
+        "ranked_method": res.method,
+        "result": tagged(res.result, result_kind(poll.kind, res.method)),
+        "alternative": tagged(
+            res.alternative, "borda" if res.method == RankedMethod.IRV else "irv"
+        ),
+        "options": res.options,
+    }
+    with _tz(poll):
+        return PollResultsOut(body).data
 
 
 class BallotView(APIView):
@@ -469,29 +506,7 @@ class ResultsView(APIView):
     def get(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
         poll = services.poll_finalize_on_read(poll=poll)
-        res = selectors.poll_results(poll=poll, viewer=membership)
-        body = {
-            "poll_id": poll.pk,
-            "kind": poll.kind,
-            "status": res.status,
-            "final": res.final,
-            "visible": res.visible,
-            "hidden_reason": res.hidden_reason,
-            "ballots_needed": res.ballots_needed,
-            "participant_count": res.voters,
-            "eligible_count": poll.electorate,
-            "turnout_percent": poll.turnout_percent,
-            "quorum_percent": poll.quorum_percent,
-            "quorum_met": poll.quorum_met,
-            "ranked_method": res.method,
-            "result": tagged(res.result, result_kind(poll.kind, res.method)),
-            "alternative": tagged(
-                res.alternative, "borda" if res.method == RankedMethod.IRV else "irv"
-            ),
-            "options": res.options,
-        }
-        with _tz(poll):
-            return Response(PollResultsOut(body).data)
+        return Response(_results_body(poll, membership))
 
 
 class VotersView(GenericAPIView):
@@ -611,3 +626,57 @@ class ReopenView(APIView):
         poll = services.poll_reopen(actor=membership, poll_id=poll.pk, **data.validated_data)
         poll.community = membership.community
         return _detail_response(poll, membership)
+
+
+class PollPageView(APIView):
+    @extend_schema(
+        operation_id="getPollPage",
+        tags=TAGS,
+        summary="Everything the poll page shows",
+        description=(
+            "The poll (as `getPoll`), my ballot (as `getMyBallot`) and the results as I may see "
+            "them (as `getPollResults`) in one answer, so the page needs one request. Frozen "
+            "at the first read after the deadline, like the detail and the results."
+        ),
+        parameters=[_POLL_ID],
+        responses={200: PollPageOut},
+    )
+    def get(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        poll = services.poll_finalize_on_read(poll=poll)
+        body = {
+            "poll": _detail_body(poll, membership),
+            "my_ballot": _ballot_data(poll, _my_ballot(poll, request.user.pk)),
+            "results": _results_body(poll, membership),
+        }
+        return Response(body)
+
+
+class MyOpenPollsView(GenericAPIView):
+    pagination_class = CursorPagination
+    serializer_class = PollFeedCardOut
+
+    @extend_schema(
+        operation_id="listMyOpenPolls",
+        tags=TAGS,
+        summary="Open polls of all my communities",
+        description=(
+            "A feed of the polls open now in every community I am an active or muted member "
+            "of, newest first, cursor-paginated; each card is a poll card with its "
+            "`community_id` and `community_name`, in its community's time zone. Filter: "
+            "`not_voted`."
+        ),
+        parameters=[PollFeedFilterIn],
+        responses={200: PollFeedCardOut(many=True)},
+    )
+    def get(self, request):
+        filters = PollFeedFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(
+            selectors.open_polls_of_user(user=request.user, **filters.validated_data)
+        )
+        data = []
+        for poll in page:  # each card in the time zone of its own community
+            with community_time(poll.community):
+                data.append(PollFeedCardOut(poll).data)
+        return self.get_paginated_response(data)

@@ -84,6 +84,17 @@ class PollCardOut(serializers.ModelSerializer):
         ]
 
 
+class PollFeedCardOut(PollCardOut):
+    """A card of the feed of open polls across my communities: the poll card and its
+    community."""
+
+    community_id = serializers.CharField(help_text="The community (WeChat group) it belongs to.")
+    community_name = serializers.CharField(source="community.name")
+
+    class Meta(PollCardOut.Meta):
+        fields = [*PollCardOut.Meta.fields, "community_id", "community_name"]
+
+
 class MyPollStateOut(serializers.Serializer):
     voted = serializers.BooleanField()
     can_vote = serializers.BooleanField(help_text="Open, and I may take part.")
@@ -232,6 +243,19 @@ class PollResultsOut(serializers.Serializer):
         help_text="Ranked polls: the other count (`kind` `borda` or `irv`); null otherwise.",
     )
     options = PollOptionOut(many=True)
+
+
+@extend_schema_field(PollBallotOut)
+class _BallotField(serializers.JSONField):
+    """My ballot, already in the shape of the poll's kind."""
+
+
+class PollPageOut(serializers.Serializer):
+    """Everything the poll page shows, in one answer."""
+
+    poll = PollDetailOut(help_text="As `getPoll` answers.")
+    my_ballot = _BallotField(help_text="As `getMyBallot` answers.")
+    results = PollResultsOut(help_text="As `getPollResults` answers (hidden counts are null).")
 
 
 class PollVoterOut(serializers.Serializer):
@@ -413,6 +437,12 @@ class PollOptionAddIn(PollOptionIn):
 class PollReopenIn(serializers.Serializer):
     closes_at = PollTimeField(
         required=False, help_text="Needed when the old closing time has passed."
+    )
+
+
+class PollFeedFilterIn(serializers.Serializer):
+    not_voted = serializers.BooleanField(
+        required=False, default=False, help_text="Only polls I have not voted in."
     )
 
 

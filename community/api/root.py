@@ -38,6 +38,7 @@ RESOURCES: list[tuple[str, str, str]] = [
         "community-join-share-ticket",
         "Join the community of a WeChat group from its share card (POST).",
     ),
+    ("my_open_polls", "my-open-polls", "Open polls across my communities."),
     ("my_surveys", "my-surveys", "Open surveys across my communities."),
 ]
 
