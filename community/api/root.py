@@ -40,6 +40,7 @@ RESOURCES: list[tuple[str, str, str]] = [
     ),
     ("my_open_polls", "my-open-polls", "Open polls across my communities."),
     ("my_surveys", "my-surveys", "Open surveys across my communities."),
+    ("subscriptions", "subscription-templates", "Subscribe-message templates to request."),
 ]
 
 
