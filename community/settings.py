@@ -237,6 +237,7 @@ SPECTACULAR_SETTINGS = {
         "community.authentication.BearerTokenAuthentication",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "SubscriptionDecisionEnum": "community.models.SubscriptionDecision",
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",

@@ -11,7 +11,6 @@ from community.models import SubscriptionDecision
 from community.services.subscriptions import subscription_credits, subscription_record
 from community.subscriptions import MAX_PER_REQUEST, PAGE_CHOICES, templates_for_page
 from community.throttling import WriteThrottle
-from polls.openapi import NamedEnumField
 
 TAGS = ["me"]
 
@@ -26,9 +25,8 @@ class SubscriptionTemplateOut(serializers.Serializer):
     credits = serializers.IntegerField(
         help_text="One-time templates: how many messages my acceptances still allow."
     )
-    last_decision = NamedEnumField(
+    last_decision = serializers.ChoiceField(
         choices=SubscriptionDecision.choices,
-        component_name="SubscriptionDecisionEnum",
         allow_null=True,
         help_text="My last answer for this template; null if never asked.",
     )
@@ -51,9 +49,7 @@ class SubscriptionTemplatesFilterIn(serializers.Serializer):
 
 class SubscriptionDecisionsIn(serializers.Serializer):
     results = serializers.DictField(
-        child=NamedEnumField(
-            choices=SubscriptionDecision.choices, component_name="SubscriptionDecisionEnum"
-        ),
+        child=serializers.ChoiceField(choices=SubscriptionDecision.choices),
         allow_empty=False,
         help_text=(
             "The success result of `wx.requestSubscribeMessage` without `errMsg`: template id "
