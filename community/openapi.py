@@ -23,10 +23,30 @@ from community.raised_errors import ANY_ATTR, KEY, Derived, raised_errors
 class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, with every status and ``code`` an operation can answer
     derived from its code (:mod:`community.raised_errors`) and published as per-operation
-    components (``PollsBallotUpdateErrorResponse409`` with its ``code`` enum): domain errors of
+    components (``CastBallotErrorResponse409`` with its ``code`` enum): domain errors of
     the services, selectors and ``community.authz`` the handler reaches, service errors with
     ``field`` as 400 validation errors of that ``attr``, query-parameter validation errors, 413
     on operations with a body and 503 ``database_unavailable`` everywhere."""
+
+    def _map_basic_serializer(self, serializer, direction):
+        """In responses, every field is required: it is always sent.
+
+        drf-spectacular marks a response field required only when the field is required as an
+        *input* (``field.required``) or read-only. Output serializers are never inputs, so
+        that rule left out every field with ``required=False`` and every ``ModelSerializer``
+        field whose model field has a default (``voter_count``, ``tier``...), although DRF
+        renders each of them in every answer (a nullable one as ``null``). A field that may
+        really be absent from an answer is named in its serializer's
+        ``Meta.optional_in_response``; the contract test compares real answers with these
+        lists (``tests/contract/test_required_fields.py``)."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and schema.get("properties"):
+            meta = getattr(serializer, "Meta", None)
+            optional = set(getattr(meta, "optional_in_response", ()))
+            required = [name for name in schema["properties"] if name not in optional]
+            if required:
+                schema["required"] = sorted(required)
+        return schema
 
     def _derived(self) -> Derived:
         cache = self.__dict__.setdefault("_derived_cache", {})
@@ -52,6 +72,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             codes.add("not_found")
         if status == 413 and self._takes_body():
             codes.add("request_too_large")
+        if status == 415 and self._takes_body():
+            # Bodies are JSON only (``SafeJSONParser``): a form-encoded or multipart body
+            # answers 415 in the error shape.
+            codes.add("unsupported_media_type")
         if status == 429 and super()._should_add_http429_error_response():
             codes.add("throttled")
         return codes

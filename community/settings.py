@@ -176,7 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["community.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "community.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "community.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "community.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env_str("THROTTLE_AUTH", "20/min"),
@@ -193,10 +193,14 @@ DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "community.errors.ApiExceptionHandler",
     # Which of these an operation documents, and with which codes, is derived from its code
     # (community.openapi.AutoSchema).
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "409", "413", "429", "503"],
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "409", "413", "415", "429", "503"],
 }
 
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"
+_SYSTEM_FONTS = (
+    '-apple-system, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", '
+    "sans-serif"
+)
 SPECTACULAR_SETTINGS = {
     "TITLE": "WeChat community mini-program API",
     "DESCRIPTION": (
@@ -214,12 +218,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Served offline: Swagger UI and Redoc come from drf-spectacular-sidecar, Swagger UI's
+    # online validator badge is off, Redoc uses the system's fonts (our Redoc template drops the
+    # Google Fonts links), so the docs make no request outside this server.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": _SYSTEM_FONTS,
+                "headings": {"fontFamily": _SYSTEM_FONTS},
+                "code": {"fontFamily": "ui-monospace, Menlo, Consolas, monospace"},
+            }
+        }
+    },
     "SERVE_PERMISSIONS": ["community.openapi.SchemaViewPermission"],
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.SessionAuthentication",
         "community.authentication.BearerTokenAuthentication",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "SubscriptionDecisionEnum": "community.models.SubscriptionDecision",
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",
@@ -238,6 +256,7 @@ SPECTACULAR_SETTINGS = {
         "community.openapi.attr_placeholders_to_patterns",
     ],
     "TAGS": [
+        {"name": "meta", "description": "The API index"},
         {"name": "auth", "description": "WeChat login and tokens"},
         {"name": "me", "description": "The signed-in member"},
         {"name": "communities", "description": "Communities, joining and group rules"},

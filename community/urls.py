@@ -1,10 +1,14 @@
-"""Root URLs: the API under /api/v1/, the admin, and the contract (Swagger UI, Redoc)."""
+"""Root URLs: the API under /api/v1/, the admin, the contract (Swagger UI, Redoc), the site
+root and its favicon. Every other path under /api/ answers a JSON 404 (``ApiNotFoundView``)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from community.api.root import ApiIndexView, ApiNotFoundView, favicon, site_root
+
 api_v1 = [
+    path("", ApiIndexView.as_view(), name="api-index"),
     path("", include("community.api.urls")),
     path("", include("polls.urls")),
     path("", include("surveys.urls")),
@@ -14,6 +18,13 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="community/redoc.html"),
+        name="redoc",
+    ),
+    re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view(), name="api-not-found"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
+    path("", site_root, name="site-root"),
 ]

@@ -4,6 +4,7 @@ Times are rendered in the poll's community time zone (ISO 8601 with offset)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -11,24 +12,32 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, require, visible_membership
-from community.pagination import CursorPagination
+from community.errors import DomainError
+from community.pagination import CursorPagination, cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from polls import selectors, services
-from polls.models import BallotBoxPublication, Poll
+from polls.ballots import BODY_FIELD
+from polls.models import BallotBoxPublication, Poll, PollKind, RankedMethod
 from polls.recount import TAG_PROCEDURE
+from polls.result_serializers import result_kind, tagged
 from polls.results import localized
 from polls.serializers import (
+    BALLOT_OUT,
+    BallotIn,
     PollBallotBoxOut,
     PollBallotIn,
     PollBallotOut,
     PollCardOut,
     PollCreateIn,
     PollDetailOut,
+    PollFeedCardOut,
+    PollFeedFilterIn,
     PollFilterIn,
     PollNonVoterOut,
     PollOptionAddIn,
     PollOptionOut,
+    PollPageOut,
     PollReopenIn,
     PollResultsOut,
     PollVoterOut,
@@ -63,14 +72,17 @@ def _tz(poll: Poll):
     return community_time(poll.community)
 
 
-def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
+def _detail_body(poll: Poll, membership) -> dict:
     options = selectors.poll_options(poll=poll)
     my = selectors.poll_permissions(poll=poll, membership=membership)
     poll.voted = my["voted"]
     poll._prefetched_objects_cache = {"options": options}
     with _tz(poll):
-        body = PollDetailOut(poll, context={"my": my}).data
-    return Response(body, status=status_code)
+        return PollDetailOut(poll, context={"my": my}).data
+
+
+def _detail_response(poll: Poll, membership, *, status_code: int = 200) -> Response:
+    return Response(_detail_body(poll, membership), status=status_code)
 
 
 POLL_CREATE_EXAMPLES = [
@@ -137,41 +149,65 @@ POLL_CREATE_EXAMPLES = [
 
 BALLOT_EXAMPLES = [
     OpenApiExample(
-        "Single / multiple choice", value={"option_ids": ["Hk3mP9xQa2Zb"]}, request_only=True
-    ),
-    OpenApiExample(
-        "Ranked (best first)",
-        value={"ranking": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd", "Mn4pQ5rSt6Ef"]},
+        "Single choice",
+        value={"kind": "single", "option_ids": ["Hk3mP9xQa2Zb"]},
         request_only=True,
     ),
     OpenApiExample(
-        "Score", value={"scores": {"Hk3mP9xQa2Zb": 5, "Rt7uV2wXy3Cd": 3}}, request_only=True
+        "Multiple choice",
+        value={"kind": "multiple", "option_ids": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd"]},
+        request_only=True,
     ),
     OpenApiExample(
-        "Proposal", value={"position": "agree", "reason": "值得一试"}, request_only=True
+        "Ranked (best first)",
+        value={"kind": "ranked", "ranking": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd", "Mn4pQ5rSt6Ef"]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Score",
+        value={"kind": "score", "scores": {"Hk3mP9xQa2Zb": 5, "Rt7uV2wXy3Cd": 3}},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Proposal",
+        value={"kind": "proposal", "position": "agree", "reason": "值得一试"},
+        request_only=True,
     ),
     OpenApiExample(
         "Time poll",
-        value={"answers": {"Hk3mP9xQa2Zb": "yes", "Rt7uV2wXy3Cd": "if_need_be"}},
+        value={"kind": "time", "answers": {"Hk3mP9xQa2Zb": "yes", "Rt7uV2wXy3Cd": "if_need_be"}},
         request_only=True,
     ),
     OpenApiExample(
         "Replace a secret ballot",
-        value={"ranking": ["Rt7uV2wXy3Cd"], "receipt": "x9Fq...the receipt you kept..."},
+        value={
+            "kind": "ranked",
+            "ranking": ["Rt7uV2wXy3Cd"],
+            "receipt": "x9Fq...the receipt you kept...",
+        },
         request_only=True,
+    ),
+    OpenApiExample(
+        "Named ballot cast",
+        value={
+            "kind": "proposal",
+            "voted": True,
+            "secret": False,
+            "position": "agree",
+            "reason": "值得一试",
+            "receipt": None,
+            "updated_at": "2026-06-05T20:15:03+08:00",
+        },
+        response_only=True,
     ),
     OpenApiExample(
         "Secret ballot cast",
         value={
+            "kind": "ranked",
             "voted": True,
             "secret": True,
             "ranking": ["Hk3mP9xQa2Zb", "Rt7uV2wXy3Cd"],
             "receipt": "x9FqL2...43 random characters...",
-            "option_ids": None,
-            "scores": None,
-            "position": None,
-            "reason": None,
-            "answers": None,
             "updated_at": None,
         },
         response_only=True,
@@ -185,12 +221,13 @@ class PollListView(GenericAPIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="listPolls",
         tags=TAGS,
         summary="Polls of a community",
         description=(
             "Newest first, cursor-paginated. Each card carries everything the list shows: "
             "title, kind, secret, status (computed from the clock), deadline, whether I voted, "
-            "voter_count, eligible_count, turnout and quorum. Filters: `status`, `not_voted`."
+            "participant_count, eligible_count, turnout and quorum. Filters: `status`, `not_voted`."
         ),
         parameters=[PollFilterIn],
         responses={200: PollCardOut(many=True)},
@@ -204,6 +241,7 @@ class PollListView(GenericAPIView):
             return self.get_paginated_response(PollCardOut(page, many=True).data)
 
     @extend_schema(
+        operation_id="createPoll",
         tags=TAGS,
         summary="Create a poll",
         description=(
@@ -229,6 +267,7 @@ class PollListView(GenericAPIView):
 
 class PollDetailView(APIView):
     @extend_schema(
+        operation_id="getPoll",
         tags=TAGS,
         summary="Poll detail",
         description="With its options and what I may do. 404 outside my communities.",
@@ -243,18 +282,80 @@ class PollDetailView(APIView):
 
 def _ballot_body(
     poll: Poll, *, voted: bool, choices=None, reason=None, receipt=None, updated_at=None
-):
-    body = {"voted": voted, "secret": poll.secret, "receipt": receipt, "updated_at": updated_at}
-    for name in ("option_ids", "ranking", "scores", "position", "answers"):
-        body[name] = (choices or {}).get(name)
-    body["reason"] = reason
+) -> dict:
+    """My ballot in the shape of the poll's kind. ``reason`` is null when there is none (not
+    voted, none given, or a secret poll), never ``""``."""
+    body = {
+        "kind": poll.kind,
+        "voted": voted,
+        "secret": poll.secret,
+        "receipt": receipt,
+        "updated_at": updated_at,
+    }
+    field = BODY_FIELD[PollKind(poll.kind)]
+    body[field] = (choices or {}).get(field)
+    if poll.kind == PollKind.PROPOSAL:
+        body["reason"] = reason or None
     return body
+
+
+def _my_ballot(poll: Poll, user_id: int) -> dict:
+    """What ``getMyBallot`` answers (and ``castBallot`` on a named poll, right after)."""
+    if poll.secret:
+        return _ballot_body(poll, voted=selectors.has_voted(poll=poll, user_id=user_id))
+    ballot = selectors.my_ballot(poll=poll, user_id=user_id)
+    if ballot is None:
+        return _ballot_body(poll, voted=False)
+    return _ballot_body(
+        poll,
+        voted=True,
+        choices=ballot.choices,
+        reason=ballot.reason,
+        updated_at=ballot.updated_at,
+    )
+
+
+def _ballot_data(poll: Poll, body: dict) -> dict:
+    with _tz(poll):
+        return BALLOT_OUT[PollKind(poll.kind)](body).data
+
+
+def _ballot_response(poll: Poll, body: dict) -> Response:
+    return Response(_ballot_data(poll, body))
+
+
+def _results_body(poll: Poll, membership) -> dict:
+    """What ``getPollResults`` answers (the poll read and frozen if due)."""
+    res = selectors.poll_results(poll=poll, viewer=membership)
+    body = {
+        "poll_id": poll.pk,
+        "kind": poll.kind,
+        "status": res.status,
+        "final": res.final,
+        "visible": res.visible,
+        "hidden_reason": res.hidden_reason,
+        "ballots_needed": res.ballots_needed,
+        "participant_count": res.voters,
+        "eligible_count": poll.electorate,
+        "turnout_percent": poll.turnout_percent,
+        "quorum_percent": poll.quorum_percent,
+        "quorum_met": poll.quorum_met,
+        "ranked_method": res.method,
+        "result": tagged(res.result, result_kind(poll.kind, res.method)),
+        "alternative": tagged(
+            res.alternative, "borda" if res.method == RankedMethod.IRV else "irv"
+        ),
+        "options": res.options,
+    }
+    with _tz(poll):
+        return PollResultsOut(body).data
 
 
 class BallotView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="getMyBallot",
         tags=TAGS,
         summary="My ballot",
         description=(
@@ -265,27 +366,16 @@ class BallotView(APIView):
         responses={200: PollBallotOut},
     )
     def get(self, request, poll_id: str):
-        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
-        if poll.secret:
-            body = _ballot_body(poll, voted=selectors.has_voted(poll=poll, user_id=request.user.pk))
-        else:
-            ballot = selectors.my_ballot(poll=poll, user_id=request.user.pk)
-            body = _ballot_body(
-                poll,
-                voted=ballot is not None,
-                choices=ballot.choices if ballot else None,
-                reason=ballot.reason if ballot else None,
-                updated_at=ballot.updated_at if ballot else None,
-            )
-        with _tz(poll):
-            return Response(PollBallotOut(body).data)
+        poll, _membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        return _ballot_response(poll, _my_ballot(poll, request.user.pk))
 
     @extend_schema(
+        operation_id="castBallot",
         tags=TAGS,
         summary="Cast or replace my ballot",
         description=(
             "Idempotent: sending the same ballot again changes nothing, a new one replaces "
-            "mine (when the poll allows vote changes). Send the field of the poll's kind: "
+            "mine (when the poll allows vote changes). Send the poll's `kind` and its field: "
             "`option_ids` (single: exactly one; multiple: between min and max selections), "
             "`ranking` (ranked, best first, partial allowed, no duplicates), `scores` (score, "
             "within the range), `position` + optional `reason` (proposal; reasons on named "
@@ -297,7 +387,7 @@ class BallotView(APIView):
             "ballot was being cast: reload the poll). " + ANONYMITY_NOTE
         ),
         parameters=[_POLL_ID],
-        request=PollBallotIn,
+        request=BallotIn,
         responses={200: PollBallotOut},
         examples=BALLOT_EXAMPLES,
     )
@@ -309,17 +399,34 @@ class BallotView(APIView):
         data.is_valid(raise_exception=True)
         body = dict(data.validated_data)
         receipt = body.pop("receipt", None)
+        kind = body.pop("kind", poll.kind)
+        if kind != poll.kind:
+            raise DomainError(
+                _("This is a “%(kind)s” poll: send a ballot of that kind.")
+                % {"kind": PollKind(poll.kind).label},
+                code="wrong_ballot_shape",
+                field="kind",
+            )
         cast = services.ballot_cast(membership=membership, poll=poll, body=body, receipt=receipt)
-        out = _ballot_body(
-            poll,
-            voted=True,
-            choices=cast.choices,
-            reason=None if poll.secret else cast.reason,
-            receipt=cast.receipt,
+        if not poll.secret:
+            # Exactly what a GET right after answers (the stored ballot and its ``updated_at``).
+            return _ballot_response(
+                poll,
+                _ballot_body(
+                    poll,
+                    voted=True,
+                    choices=cast.choices,
+                    reason=cast.reason,
+                    updated_at=cast.updated_at,
+                ),
+            )
+        # A secret ballot is echoed once, with its receipt: no GET can show it again.
+        return _ballot_response(
+            poll, _ballot_body(poll, voted=True, choices=cast.choices, receipt=cast.receipt)
         )
-        return Response(out)  # already in PollBallotOut's shape (plain data, no datetimes)
 
     @extend_schema(
+        operation_id="withdrawBallot",
         tags=TAGS,
         summary="Withdraw my ballot",
         description=(
@@ -344,6 +451,7 @@ class BallotView(APIView):
 
 class ResultsView(APIView):
     @extend_schema(
+        operation_id="getPollResults",
         tags=TAGS,
         summary="Results",
         description=(
@@ -354,7 +462,7 @@ class ResultsView(APIView):
             "`min_ballots_to_show` ballots are in (`ballots_needed` says how many more). "
             "Ranked polls show every instant-runoff round (counts, eliminated option, "
             "exhausted ballots, tie-break rule) and the Borda count as `alternative` (or the "
-            "other way round). Turnout = voters / members active when the poll opened; "
+            "other way round). Turnout = participant_count / eligible_count (members active when the poll opened, plus later members who voted; never above 100%); "
             "`quorum_met` compares it with `quorum_percent`."
         ),
         parameters=[_POLL_ID],
@@ -370,14 +478,15 @@ class ResultsView(APIView):
                     "visible": True,
                     "hidden_reason": None,
                     "ballots_needed": 0,
-                    "voters": 3,
+                    "participant_count": 3,
                     "eligible_count": 10,
                     "turnout_percent": 30.0,
                     "quorum_percent": 0,
                     "quorum_met": True,
                     "ranked_method": None,
                     "result": {
-                        "voters": 3,
+                        "kind": "choice",
+                        "participant_count": 3,
                         "options": [
                             {"option": "Hk3mP9xQa2Zb", "count": 2, "percent": 66.7},
                             {"option": "Rt7uV2wXy3Cd", "count": 1, "percent": 33.3},
@@ -409,33 +518,15 @@ class ResultsView(APIView):
     def get(self, request, poll_id: str):
         poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
         poll = services.poll_finalize_on_read(poll=poll)
-        res = selectors.poll_results(poll=poll, viewer=membership)
-        body = {
-            "poll_id": poll.pk,
-            "kind": poll.kind,
-            "status": res.status,
-            "final": res.final,
-            "visible": res.visible,
-            "hidden_reason": res.hidden_reason,
-            "ballots_needed": res.ballots_needed,
-            "voters": res.voters,
-            "eligible_count": poll.eligible_count,
-            "turnout_percent": poll.turnout_percent,
-            "quorum_percent": poll.quorum_percent,
-            "quorum_met": poll.quorum_met,
-            "ranked_method": res.method,
-            "result": res.result,
-            "alternative": res.alternative,
-            "options": res.options,
-        }
-        with _tz(poll):
-            return Response(PollResultsOut(body).data)
+        return Response(_results_body(poll, membership))
 
 
 class VotersView(GenericAPIView):
     serializer_class = PollVoterOut
+    pagination_class = cursor_pagination("created_at", "pk")
 
     @extend_schema(
+        operation_id="listVoters",
         tags=TAGS,
         summary="Who voted what (named polls)",
         description=(
@@ -454,8 +545,10 @@ class VotersView(GenericAPIView):
 
 class NonVotersView(GenericAPIView):
     serializer_class = PollNonVoterOut
+    pagination_class = cursor_pagination("joined_at", "pk")
 
     @extend_schema(
+        operation_id="listNonVoters",
         tags=TAGS,
         summary="Who has not voted yet (moderators)",
         description=(
@@ -475,6 +568,7 @@ class OptionAddView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="addPollOption",
         tags=TAGS,
         summary="Add an option",
         description=(
@@ -501,6 +595,7 @@ class CloseView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="closePoll",
         tags=TAGS,
         summary="Close a poll now",
         description="Its author or a moderator. Final results are frozen and voters notified.",
@@ -519,6 +614,7 @@ class ReopenView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="reopenPoll",
         tags=TAGS,
         summary="Reopen a closed poll",
         description=(
@@ -555,7 +651,21 @@ def _ballot_box_body(poll: Poll, publication: BallotBoxPublication) -> dict:
         "options": options,
         "ballot_count": len(publication.ballots),
         "ballots": publication.ballots,
-        "result": localized(publication.result),
+        "result": _published_result(poll, localized(publication.result)),
+    }
+
+
+def _published_result(poll: Poll, published: dict) -> dict:
+    """The frozen count of a published box in the API's result shape (``tagged``, the head count
+    as ``participant_count``), as ``getPollResults`` shows it."""
+    method = published.get("method")
+    return {
+        "participant_count": published["voters"],
+        "method": method,
+        "result": tagged(published["result"], result_kind(poll.kind, method)),
+        "alternative": tagged(
+            published.get("alternative"), "borda" if method == RankedMethod.IRV else "irv"
+        ),
     }
 
 
@@ -624,10 +734,11 @@ class BallotBoxView(APIView):
                         {"tag": "07bd...64 hex...", "choices": {"option_ids": ["Hk3mP9xQa2Zb"]}},
                     ],
                     "result": {
-                        "voters": 3,
+                        "participant_count": 3,
                         "method": None,
                         "result": {
-                            "voters": 3,
+                            "kind": "choice",
+                            "participant_count": 3,
                             "options": [
                                 {"option": "Hk3mP9xQa2Zb", "count": 2, "percent": 66.7},
                                 {"option": "Rt7uV2wXy3Cd", "count": 1, "percent": 33.3},
@@ -670,3 +781,57 @@ class BallotBoxView(APIView):
         with _tz(poll):
             body = PollBallotBoxOut(_ballot_box_body(poll, publication)).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PollPageView(APIView):
+    @extend_schema(
+        operation_id="getPollPage",
+        tags=TAGS,
+        summary="Everything the poll page shows",
+        description=(
+            "The poll (as `getPoll`), my ballot (as `getMyBallot`) and the results as I may see "
+            "them (as `getPollResults`) in one answer, so the page needs one request. Frozen "
+            "at the first read after the deadline, like the detail and the results."
+        ),
+        parameters=[_POLL_ID],
+        responses={200: PollPageOut},
+    )
+    def get(self, request, poll_id: str):
+        poll, membership = selectors.poll_for_member(user=request.user, poll_id=poll_id)
+        poll = services.poll_finalize_on_read(poll=poll)
+        body = {
+            "poll": _detail_body(poll, membership),
+            "my_ballot": _ballot_data(poll, _my_ballot(poll, request.user.pk)),
+            "results": _results_body(poll, membership),
+        }
+        return Response(body)
+
+
+class MyOpenPollsView(GenericAPIView):
+    pagination_class = CursorPagination
+    serializer_class = PollFeedCardOut
+
+    @extend_schema(
+        operation_id="listMyOpenPolls",
+        tags=TAGS,
+        summary="Open polls of all my communities",
+        description=(
+            "A feed of the polls open now in every community I am an active or muted member "
+            "of, newest first, cursor-paginated; each card is a poll card with its "
+            "`community_id` and `community_name`, in its community's time zone. Filter: "
+            "`not_voted`."
+        ),
+        parameters=[PollFeedFilterIn],
+        responses={200: PollFeedCardOut(many=True)},
+    )
+    def get(self, request):
+        filters = PollFeedFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(
+            selectors.open_polls_of_user(user=request.user, **filters.validated_data)
+        )
+        data = []
+        for poll in page:  # each card in the time zone of its own community
+            with community_time(poll.community):
+                data.append(PollFeedCardOut(poll).data)
+        return self.get_paginated_response(data)

@@ -80,7 +80,8 @@ class Poll(models.Model):
 
     ``eligible_count`` is the number of active members when the poll opened (set at creation
     when it opens at once, else on first use after ``opens_at``); turnout is
-    ``voter_count / eligible_count``. ``final_results`` is frozen once after the poll closed:
+    ``voter_count / electorate`` (:attr:`electorate`: that count, or the voters when members
+    who joined later voted too), never above 100%. ``final_results`` is frozen once after the poll closed:
     by the first request that reads it or by the finalize task, whichever comes first. The
     close notifications are queued once, by the finalize task (``close_notified_at``).
 
@@ -250,19 +251,29 @@ class Poll(models.Model):
         return self.status_at(timezone.now())
 
     @property
-    def turnout_percent(self) -> float | None:
-        if not self.eligible_count:
+    def electorate(self) -> int | None:
+        """Who may take part, as turnout counts them: the members active when the poll opened
+        (``eligible_count``), grown to the number of voters when members who joined after the
+        opening voted too (they may: eligibility is checked at vote time). So turnout never
+        passes 100%. Null while the poll has not opened."""
+        if self.eligible_count is None:
             return None
-        return round(100 * self.voter_count / self.eligible_count, 1)
+        return max(self.eligible_count, self.voter_count)
+
+    @property
+    def turnout_percent(self) -> float | None:
+        if not self.electorate:
+            return None
+        return round(100 * self.voter_count / self.electorate, 1)
 
     @property
     def quorum_met(self) -> bool | None:
         """Whether turnout reached the quorum; None while the electorate is not known."""
         if not self.quorum_percent:
             return True
-        if self.eligible_count is None:
+        if self.electorate is None:
             return None
-        return self.voter_count * 100 >= self.quorum_percent * self.eligible_count
+        return self.voter_count * 100 >= self.quorum_percent * self.electorate
 
 
 class Option(models.Model):

@@ -35,3 +35,31 @@ class NamedEnumFieldExtension(OpenApiSerializerFieldExtension):
         )
         auto_schema.registry.register_on_missing(component)
         return component.ref
+
+
+class KindTagField(serializers.ChoiceField):
+    """The discriminator of a per-kind schema: one constant value (``"single"``), published as
+    a one-value enum component named after the value and the family (``SingleBallotKind``,
+    ``IrvResultKind``), so generated clients get one literal type per kind."""
+
+    def __init__(self, value: str, *, family: str, **kwargs):
+        self.value = value
+        self.component_name = f"{value.title().replace('_', '')}{family}Kind"
+        kwargs.setdefault("help_text", f"Always `{value}`: says which schema this object has.")
+        super().__init__(choices=[(value, value)], **kwargs)
+
+
+class KindTagFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = KindTagField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field: KindTagField = self.target
+        component = ResolvedComponent(
+            name=field.component_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.component_name,
+            schema={"enum": [field.value], "type": "string"},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref

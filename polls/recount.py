@@ -183,10 +183,21 @@ def recount(params: CountingParameters, ballots: Sequence[Mapping[str, Any]]) ->
     return count_tallies(params, tallies)
 
 
+#: Names of a result's head count: the counting code's (``voters``, ``ballots``, ``total``) and
+#: the API's (``participant_count``); they compare as one.
+_HEAD_COUNT_KEYS = frozenset({"voters", "ballots", "total", "participant_count"})
+
+
 def _comparable(value: Any) -> Any:
-    """``value`` without the (translated) tie-break text, lists and numbers as JSON has them."""
+    """``value`` without the (translated) tie-break text and the API's shape tags (``kind``),
+    the head count under one name, lists and numbers as JSON has them: a recount compares
+    equal to the result stored at publication and to the one the API shows."""
     if isinstance(value, Mapping):
-        return {str(k): _comparable(v) for k, v in value.items() if k != "tie_break_rule"}
+        return {
+            ("participant_count" if k in _HEAD_COUNT_KEYS else str(k)): _comparable(v)
+            for k, v in value.items()
+            if k not in ("tie_break_rule", "kind")
+        }
     if isinstance(value, list | tuple):
         return [_comparable(item) for item in value]
     if isinstance(value, float) and value.is_integer():

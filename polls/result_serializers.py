@@ -9,6 +9,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from polls.counting import PROPOSAL_POSITIONS
+from polls.openapi import KindTagField
 
 _option = serializers.CharField
 
@@ -16,13 +17,17 @@ _option = serializers.CharField
 class OptionCountOut(serializers.Serializer):
     option = _option()
     count = serializers.IntegerField()
-    percent = serializers.FloatField(help_text="Of the voters, one decimal.")
+    percent = serializers.FloatField(help_text="Of `participant_count`, one decimal.")
 
 
 class ChoiceResultOut(serializers.Serializer):
     """Single and multiple choice."""
 
-    voters = serializers.IntegerField()
+    kind = KindTagField("choice", family="Result")
+
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (ballots counted)."
+    )
     options = OptionCountOut(many=True, help_text="Most votes first, then poll order.")
     winners = serializers.ListField(child=_option(), help_text="Several on a tie; empty: no votes.")
 
@@ -45,7 +50,11 @@ class RunoffRoundOut(serializers.Serializer):
 class RunoffResultOut(serializers.Serializer):
     """Ranked choice counted by instant runoff: every round."""
 
-    ballots = serializers.IntegerField()
+    kind = KindTagField("irv", family="Result")
+
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (ballots counted)."
+    )
     rounds = RunoffRoundOut(many=True)
     winner = _option(allow_null=True)
     tie_break_rule = serializers.CharField(help_text="The tie-break rule, in words.")
@@ -59,7 +68,11 @@ class OptionPointsOut(serializers.Serializer):
 class BordaResultOut(serializers.Serializer):
     """Ranked choice counted by Borda (n-1 points for a first place ... 0 for unranked)."""
 
-    ballots = serializers.IntegerField()
+    kind = KindTagField("borda", family="Result")
+
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (ballots counted)."
+    )
     options = OptionPointsOut(many=True)
     winners = serializers.ListField(child=_option())
 
@@ -77,6 +90,8 @@ class OptionScoresOut(serializers.Serializer):
 class ScoreResultOut(serializers.Serializer):
     """Score polls: mean, median and distribution per option."""
 
+    kind = KindTagField("score", family="Result")
+
     min_score = serializers.IntegerField()
     max_score = serializers.IntegerField()
     options = OptionScoresOut(many=True, help_text="Highest mean first.")
@@ -91,7 +106,11 @@ class PositionCountOut(serializers.Serializer):
 class ProposalResultOut(serializers.Serializer):
     """Proposals: agree / abstain / disagree / block."""
 
-    total = serializers.IntegerField()
+    kind = KindTagField("proposal", family="Result")
+
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (ballots counted)."
+    )
     positions = PositionCountOut(many=True)
     blocked = serializers.BooleanField()
     outcome = serializers.ChoiceField(choices=["passed", "rejected", "blocked", "no_votes"])
@@ -108,26 +127,56 @@ class TimeSlotOut(serializers.Serializer):
 class TimePollResultOut(serializers.Serializer):
     """Time polls: slots, the best first."""
 
+    kind = KindTagField("time", family="Result")
+
     slots = TimeSlotOut(many=True)
     best = serializers.ListField(child=_option())
 
 
-_RESULT_SHAPES = [
-    ChoiceResultOut,
-    RunoffResultOut,
-    BordaResultOut,
-    ScoreResultOut,
-    ProposalResultOut,
-    TimePollResultOut,
-]
+#: The result kind (the ``kind`` of a result object) -> its shape.
+RESULT_SHAPES = {
+    "choice": ChoiceResultOut,
+    "irv": RunoffResultOut,
+    "borda": BordaResultOut,
+    "score": ScoreResultOut,
+    "proposal": ProposalResultOut,
+    "time": TimePollResultOut,
+}
+
+
+def result_kind(poll_kind: str, method: str | None) -> str:
+    """The ``kind`` of a result of a poll of ``poll_kind`` counted by ``method`` (ranked polls:
+    ``irv`` or ``borda``; the others have one count)."""
+    if poll_kind in ("single", "multiple"):
+        return "choice"
+    if poll_kind == "ranked":
+        return method or "irv"
+    return poll_kind
+
+
+#: The head count of a result is ``participant_count`` in the API, whatever the counting module
+#: calls it (``voters``, ``ballots``, ``total``; also the keys of results frozen at close).
+HEAD_COUNT_KEYS = {"voters", "ballots", "total"}
+
+
+def tagged(result: dict | None, kind: str) -> dict | None:
+    """``result`` (a counting ``to_dict()``, computed now or frozen at close) as the API shows
+    it: its ``kind`` first, so a client switches on it, and its head count as
+    ``participant_count``."""
+    if result is None:
+        return None
+    return {
+        "kind": kind,
+        **{("participant_count" if k in HEAD_COUNT_KEYS else k): v for k, v in result.items()},
+    }
 
 
 @extend_schema_field(
     PolymorphicProxySerializer(
         component_name="PollResult",
-        serializers=_RESULT_SHAPES,
-        resource_type_field_name=None,
+        serializers=RESULT_SHAPES,
+        resource_type_field_name="kind",
     )
 )
 class PollResultField(serializers.JSONField):
-    """A counting result; its shape follows the poll's ``kind`` (and ``ranked_method``)."""
+    """A counting result; its ``kind`` says which shape it has."""

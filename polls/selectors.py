@@ -102,6 +102,24 @@ def poll_list(
     return qs
 
 
+def open_polls_of_user(*, user: User, not_voted: bool = False) -> QuerySet[Poll]:
+    """Open polls of every community the user can see (active or muted member), each with its
+    community (joined, for the card and its time zone) and ``voted`` annotated, in one query:
+    the "polls for me" feed of the mini-program. Newest first (by the cursor)."""
+    communities = Membership.objects.filter(user=user, status__in=VISIBLE_STATUSES).values(
+        "community_id"
+    )
+    qs = (
+        Poll.objects.filter(community_id__in=communities)
+        .with_status(PollStatus.OPEN)
+        .select_related("community")
+        .annotate(voted=_voted_exists(user.pk))
+    )
+    if not_voted:
+        qs = qs.filter(voted=False)
+    return qs
+
+
 def has_voted(*, poll: Poll, user_id: str) -> bool:
     model, field = (Participation, "user_id") if poll.secret else (Ballot, "voter_id")
     return model.objects.filter(

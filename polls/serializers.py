@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from community.api.serializers import MemberTextField, UserOut
@@ -21,7 +21,7 @@ from polls.models import (
     RankedMethod,
     ResultsVisibility,
 )
-from polls.openapi import NamedEnumField
+from polls.openapi import KindTagField, NamedEnumField
 from polls.result_serializers import PollResultField
 from polls.selectors import secret_ballot_terms
 
@@ -48,8 +48,19 @@ class PollCardOut(serializers.ModelSerializer):
     )
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
     voted = serializers.BooleanField(help_text="Whether I have voted.")
+    participant_count = serializers.IntegerField(
+        source="voter_count", help_text="How many members took part (voted)."
+    )
+    eligible_count = serializers.IntegerField(
+        source="electorate",
+        allow_null=True,
+        help_text=(
+            "Who may take part: the members active when the poll opened, plus those who "
+            "joined later and voted (so turnout never passes 100%). Null until it opens."
+        ),
+    )
     turnout_percent = serializers.FloatField(
-        allow_null=True, help_text="voter_count / eligible_count in %, one decimal."
+        allow_null=True, help_text="participant_count / eligible_count in %, one decimal."
     )
     quorum_met = serializers.BooleanField(allow_null=True)
 
@@ -65,13 +76,24 @@ class PollCardOut(serializers.ModelSerializer):
             "closes_at",
             "results_visibility",
             "voted",
-            "voter_count",
+            "participant_count",
             "eligible_count",
             "turnout_percent",
             "quorum_percent",
             "quorum_met",
             "created_at",
         ]
+
+
+class PollFeedCardOut(PollCardOut):
+    """A card of the feed of open polls across my communities: the poll card and its
+    community."""
+
+    community_id = serializers.CharField(help_text="The community (WeChat group) it belongs to.")
+    community_name = serializers.CharField(source="community.name")
+
+    class Meta(PollCardOut.Meta):
+        fields = [*PollCardOut.Meta.fields, "community_id", "community_name"]
 
 
 class MyPollStateOut(serializers.Serializer):
@@ -155,32 +177,74 @@ class PollDetailOut(PollCardOut):
         return None if terms is None else SecretBallotTermsOut(terms).data
 
 
-class PollBallotOut(serializers.Serializer):
+class _BallotOutBase(serializers.Serializer):
     """My ballot. For secret polls the server cannot tell which ballot is mine: only ``voted``
     is known, the choice fields are null (except in the answer to my own PUT, which echoes
     them with the ``receipt``)."""
 
     voted = serializers.BooleanField()
     secret = serializers.BooleanField()
-    option_ids = serializers.ListField(child=_id(), allow_null=True, required=False)
-    ranking = serializers.ListField(child=_id(), allow_null=True, required=False)
-    scores = serializers.DictField(
-        child=serializers.IntegerField(), allow_null=True, required=False
-    )
-    position = serializers.ChoiceField(choices=PROPOSAL_POSITIONS, allow_null=True, required=False)
-    reason = serializers.CharField(allow_null=True, required=False)
-    answers = serializers.DictField(
-        child=serializers.ChoiceField(choices=TIME_ANSWERS), allow_null=True, required=False
-    )
     receipt = serializers.CharField(
         allow_null=True,
-        required=False,
         help_text=(
             "Secret polls, in the answer to PUT only: keep it (wx.setStorage). It is the only "
             "way to change or withdraw this secret ballot; the server stores just its hash."
         ),
     )
-    updated_at = serializers.DateTimeField(allow_null=True, required=False)
+    updated_at = serializers.DateTimeField(
+        allow_null=True, help_text="When my named ballot was last cast; null for secret polls."
+    )
+
+
+class SingleBallotOut(_BallotOutBase):
+    kind = KindTagField("single", family="Ballot")
+    option_ids = serializers.ListField(child=_id(), allow_null=True)
+
+
+class MultipleBallotOut(_BallotOutBase):
+    kind = KindTagField("multiple", family="Ballot")
+    option_ids = serializers.ListField(child=_id(), allow_null=True)
+
+
+class RankedBallotOut(_BallotOutBase):
+    kind = KindTagField("ranked", family="Ballot")
+    ranking = serializers.ListField(child=_id(), allow_null=True, help_text="Best first.")
+
+
+class ScoreBallotOut(_BallotOutBase):
+    kind = KindTagField("score", family="Ballot")
+    scores = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+
+
+class ProposalBallotOut(_BallotOutBase):
+    kind = KindTagField("proposal", family="Ballot")
+    position = serializers.ChoiceField(choices=PROPOSAL_POSITIONS, allow_null=True)
+    reason = serializers.CharField(
+        allow_null=True, help_text='Named polls: my reason (`""` when none); null until I vote.'
+    )
+
+
+class TimeBallotOut(_BallotOutBase):
+    kind = KindTagField("time", family="Ballot")
+    answers = serializers.DictField(
+        child=serializers.ChoiceField(choices=TIME_ANSWERS), allow_null=True
+    )
+
+
+#: Poll kind -> the shape of my ballot in a poll of that kind.
+BALLOT_OUT = {
+    PollKind.SINGLE: SingleBallotOut,
+    PollKind.MULTIPLE: MultipleBallotOut,
+    PollKind.RANKED: RankedBallotOut,
+    PollKind.SCORE: ScoreBallotOut,
+    PollKind.PROPOSAL: ProposalBallotOut,
+    PollKind.TIME: TimeBallotOut,
+}
+PollBallotOut = PolymorphicProxySerializer(
+    component_name="PollBallotOut",
+    serializers={str(kind): shape for kind, shape in BALLOT_OUT.items()},
+    resource_type_field_name="kind",
+)
 
 
 class PollResultsOut(serializers.Serializer):
@@ -200,7 +264,9 @@ class PollResultsOut(serializers.Serializer):
     ballots_needed = serializers.IntegerField(
         help_text="Secret polls: how many more ballots before counts show (0 when shown)."
     )
-    voters = serializers.IntegerField()
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (secret polls: ballots mixed and counted)."
+    )
     eligible_count = serializers.IntegerField(allow_null=True)
     turnout_percent = serializers.FloatField(allow_null=True)
     quorum_percent = serializers.IntegerField()
@@ -211,14 +277,14 @@ class PollResultsOut(serializers.Serializer):
     result = PollResultField(
         allow_null=True,
         help_text=(
-            "Shape by kind: single/multiple `ChoiceResultOut`; ranked `RunoffResultOut` (irv) "
-            "or `BordaResultOut` (borda); score `ScoreResultOut`; proposal "
-            "`ProposalResultOut`; time `TimePollResultOut`. Null when hidden."
+            "Its `kind` says its shape: `choice` (single and multiple choice), `irv` or "
+            "`borda` (ranked, by `ranked_method`), `score`, `proposal`, `time`. Null when "
+            "hidden."
         ),
     )
     alternative = PollResultField(
         allow_null=True,
-        help_text="Ranked polls: the other count (`BordaResultOut` or `RunoffResultOut`).",
+        help_text="Ranked polls: the other count (`kind` `borda` or `irv`); null otherwise.",
     )
     options = PollOptionOut(many=True)
 
@@ -257,7 +323,7 @@ class CountingParametersOut(serializers.Serializer):
 
 
 class PublishedResultOut(serializers.Serializer):
-    voters = serializers.IntegerField(help_text="Ballots counted.")
+    participant_count = serializers.IntegerField(help_text="Ballots counted.")
     method = NamedEnumField(
         choices=RankedMethod.choices,
         component_name="RankedMethodEnum",
@@ -282,6 +348,19 @@ class PollBallotBoxOut(serializers.Serializer):
     ballot_count = serializers.IntegerField()
     ballots = PublishedBallotOut(many=True, help_text="Every final ballot, in shuffled order.")
     result = PublishedResultOut(help_text="The published (frozen) result of the poll.")
+
+
+@extend_schema_field(PollBallotOut)
+class _BallotField(serializers.JSONField):
+    """My ballot, already in the shape of the poll's kind."""
+
+
+class PollPageOut(serializers.Serializer):
+    """Everything the poll page shows, in one answer."""
+
+    poll = PollDetailOut(help_text="As `getPoll` answers.")
+    my_ballot = _BallotField(help_text="As `getMyBallot` answers.")
+    results = PollResultsOut(help_text="As `getPollResults` answers (hidden counts are null).")
 
 
 class PollVoterOut(serializers.Serializer):
@@ -352,42 +431,7 @@ class PollCreateIn(serializers.Serializer):
     reminder_hours = serializers.IntegerField(min_value=0, max_value=336, required=False)
 
 
-class PollBallotIn(serializers.Serializer):
-    """Send the one field of your poll's kind (plus ``reason`` for proposals, ``receipt`` to
-    replace a secret ballot)."""
-
-    option_ids = serializers.ListField(
-        child=_id(), required=False, max_length=MAX_OPTIONS, help_text="single / multiple"
-    )
-    ranking = serializers.ListField(
-        child=_id(), required=False, max_length=MAX_OPTIONS, help_text="ranked: best first"
-    )
-    scores = serializers.DictField(
-        child=serializers.IntegerField(), required=False, help_text="score: option id → score"
-    )
-    position = serializers.ChoiceField(
-        choices=PROPOSAL_POSITIONS,
-        required=False,
-        error_messages={
-            "invalid_choice": _("Unknown position: use agree, abstain, disagree or block.")
-        },
-        help_text="proposal",
-    )
-    reason = MemberTextField(
-        max_length=500,
-        required=False,
-        allow_blank=True,
-        multiline=True,
-        help_text="proposal, named polls only",
-    )
-    answers = serializers.DictField(
-        child=serializers.ChoiceField(
-            choices=TIME_ANSWERS,
-            error_messages={"invalid_choice": _("Unknown answer: use yes, if_need_be or no.")},
-        ),
-        required=False,
-        help_text="time poll: option id → yes / if_need_be / no",
-    )
+class _BallotInBase(serializers.Serializer):
     receipt = serializers.CharField(
         max_length=128,
         required=False,
@@ -397,6 +441,95 @@ class PollBallotIn(serializers.Serializer):
             "retryable."
         ),
     )
+
+
+def _option_ids(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=_id(), max_length=MAX_OPTIONS, help_text=help_text)
+
+
+class SingleBallotIn(_BallotInBase):
+    kind = KindTagField("single", family="Ballot")
+    option_ids = _option_ids("Exactly one option id.")
+
+
+class MultipleBallotIn(_BallotInBase):
+    kind = KindTagField("multiple", family="Ballot")
+    option_ids = _option_ids("Between `min_selections` and `max_selections` option ids.")
+
+
+class RankedBallotIn(_BallotInBase):
+    kind = KindTagField("ranked", family="Ballot")
+    ranking = _option_ids("Option ids, best first; partial allowed, no duplicates.")
+
+
+class ScoreBallotIn(_BallotInBase):
+    kind = KindTagField("score", family="Ballot")
+    scores = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Option id -> score within the range."
+    )
+
+
+class ProposalBallotIn(_BallotInBase):
+    kind = KindTagField("proposal", family="Ballot")
+    position = serializers.ChoiceField(choices=PROPOSAL_POSITIONS)
+    reason = MemberTextField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        multiline=True,
+        help_text="Named polls only.",
+    )
+
+
+class TimeBallotIn(_BallotInBase):
+    kind = KindTagField("time", family="Ballot")
+    answers = serializers.DictField(
+        child=serializers.ChoiceField(choices=TIME_ANSWERS),
+        help_text="Option id -> yes / if_need_be / no.",
+    )
+
+
+#: The documented request body of ``castBallot``: one schema per poll kind, told apart by
+#: ``kind``. (The server reads the body with ``PollBallotIn``, which also accepts a body
+#: without ``kind``, as sent before the per-kind schemas.)
+BallotIn = PolymorphicProxySerializer(
+    component_name="BallotIn",
+    serializers={
+        "single": SingleBallotIn,
+        "multiple": MultipleBallotIn,
+        "ranked": RankedBallotIn,
+        "score": ScoreBallotIn,
+        "proposal": ProposalBallotIn,
+        "time": TimeBallotIn,
+    },
+    resource_type_field_name="kind",
+)
+
+
+class PollBallotIn(serializers.Serializer):
+    """What the server reads of a ballot: ``kind`` (optional; when sent it must be the
+    poll's) and the field of the poll's kind, checked against the poll by the service."""
+
+    kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum", required=False)
+    option_ids = serializers.ListField(child=_id(), required=False, max_length=MAX_OPTIONS)
+    ranking = serializers.ListField(child=_id(), required=False, max_length=MAX_OPTIONS)
+    scores = serializers.DictField(child=serializers.IntegerField(), required=False)
+    position = serializers.ChoiceField(
+        choices=PROPOSAL_POSITIONS,
+        required=False,
+        error_messages={
+            "invalid_choice": _("Unknown position: use agree, abstain, disagree or block.")
+        },
+    )
+    reason = MemberTextField(max_length=500, required=False, allow_blank=True, multiline=True)
+    answers = serializers.DictField(
+        child=serializers.ChoiceField(
+            choices=TIME_ANSWERS,
+            error_messages={"invalid_choice": _("Unknown answer: use yes, if_need_be or no.")},
+        ),
+        required=False,
+    )
+    receipt = serializers.CharField(max_length=128, required=False)
 
     def validate(self, attrs):
         for name in ("scores", "answers"):
@@ -418,6 +551,12 @@ class PollOptionAddIn(PollOptionIn):
 class PollReopenIn(serializers.Serializer):
     closes_at = PollTimeField(
         required=False, help_text="Needed when the old closing time has passed."
+    )
+
+
+class PollFeedFilterIn(serializers.Serializer):
+    not_voted = serializers.BooleanField(
+        required=False, default=False, help_text="Only polls I have not voted in."
     )
 
 

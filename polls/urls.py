@@ -6,7 +6,9 @@ from polls import api
 
 urlpatterns = [
     path("communities/<str:community_id>/polls", api.PollListView.as_view(), name="poll-list"),
+    path("polls", api.MyOpenPollsView.as_view(), name="my-open-polls"),
     path("polls/<str:poll_id>", api.PollDetailView.as_view(), name="poll-detail"),
+    path("polls/<str:poll_id>/page", api.PollPageView.as_view(), name="poll-page"),
     path("polls/<str:poll_id>/ballot", api.BallotView.as_view(), name="poll-ballot"),
     path("polls/<str:poll_id>/results", api.ResultsView.as_view(), name="poll-results"),
     path("polls/<str:poll_id>/voters", api.VotersView.as_view(), name="poll-voters"),

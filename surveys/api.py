@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
@@ -11,6 +13,7 @@ from rest_framework.views import APIView
 
 from community.authz import Action, visible_membership
 from community.errors import Forbidden, NotFound
+from community.pagination import cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from surveys import services
@@ -40,7 +43,7 @@ ANSWER_SHAPES = """
 | single_choice, dropdown | `{"choice": "<choice id>", "other_text": "..."}` (`other_text` only for an `is_other` choice) |
 | multiple_choice | `{"choices": ["<id>", ...], "other_text": "..."}`, `min_selections`..`max_selections` |
 | short_text, long_text | `"text"` (stripped; `min_length`..`max_length`; short text: `pattern` full match) |
-| number | `12`, `12.5` or `"12.5"` (`integer_only`, `min_value`..`max_value`) |
+| number | `12`, `12.5` or `"12.5"` (`integer_only`, `min_value`..`max_value`); answered back as a JSON number |
 | date | `"YYYY-MM-DD"` |
 | rating | integer `scale_min`..`scale_max` (default 1..5) |
 | nps | integer 0..10 |
@@ -121,17 +124,23 @@ def _card(survey: Survey, status_value: str) -> dict:
     }
 
 
+#: Soonest closing first (a survey without a closing time last), newest published first.
+SURVEY_CURSOR = cursor_pagination("closing_at", "-published_at", "id")
+
+
 class CommunitySurveysView(GenericAPIView):
     serializer_class = SurveyCardOut
+    pagination_class = SURVEY_CURSOR
 
     @extend_schema(
+        operation_id="listCommunitySurveys",
         tags=TAGS,
         summary="Open surveys of a community",
         description=(
             "Published surveys of the community that are open now (after `opens_at`, before "
             "`closes_at`), soonest closing first, each with my status: `not_started`, `draft` "
             "(a draft is saved on the server) or `submitted`. `state` is `full` when the "
-            "response cap is reached. Paginated."
+            "response cap is reached. Cursor-paginated."
         ),
         responses={200: SurveyCardOut(many=True)},
     )
@@ -145,13 +154,15 @@ class CommunitySurveysView(GenericAPIView):
 
 class MySurveysView(GenericAPIView):
     serializer_class = SurveyCardOut
+    pagination_class = SURVEY_CURSOR
 
     @extend_schema(
+        operation_id="listMySurveys",
         tags=TAGS,
         summary="Open surveys of all my communities",
         description=(
             "Like the community list, across every community I am an active or muted member "
-            "of: soonest closing first, each with `community_id` and my status. Paginated."
+            "of: soonest closing first, each with `community_id` and my status. Cursor-paginated."
         ),
         responses={200: SurveyCardOut(many=True)},
     )
@@ -166,6 +177,7 @@ class MySurveysView(GenericAPIView):
 
 class SurveyDetailView(APIView):
     @extend_schema(
+        operation_id="getSurvey",
         tags=TAGS,
         summary="Survey detail: pages, questions, choices and logic",
         description=(
@@ -234,10 +246,28 @@ class SurveyDetailView(APIView):
             return Response(SurveyDetailOut(body).data)
 
 
+def _typed_answers(survey: Survey, answers: dict) -> dict:
+    """Answers as the member sent them: a number answer is a JSON number (``3``, ``12.5``).
+    The engine stores numbers as exact decimal strings (``"3"``), which stay the stored and
+    exported form; the API gives them back with their type."""
+    numbers = {q.id for q in definition_for(survey).questions if q.type == "number"}
+    return {key: _number(value) if key in numbers else value for key, value in answers.items()}
+
+
+def _number(value):
+    if not isinstance(value, str):
+        return value
+    try:
+        exact = Decimal(value)
+    except InvalidOperation:
+        return value
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
+
+
 def _draft_body(survey: Survey, response, user, *, token: str | None) -> dict:
     answers = response.answers if response else {}
     return {
-        "answers": answers,
+        "answers": _typed_answers(survey, answers),
         "saved_at": response.updated_at if response else None,
         "my_status": my_status(survey=survey, user=user),
         "visible_question_ids": sorted(
@@ -253,7 +283,7 @@ def _submitted_body(survey: Survey, response, *, token: str | None) -> dict:
         "response_id": None if survey.anonymous else response.id,
         "submitted_at": response.submitted_at,
         "updated_at": response.updated_at,
-        "answers": response.answers,
+        "answers": _typed_answers(survey, response.answers),
         "thank_you_text": survey.thank_you_text,
         "can_edit": survey.allow_edit_after_submit,
         "response_token": token,
@@ -264,6 +294,7 @@ class DraftView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="getMyDraft",
         tags=TAGS,
         summary="My saved draft",
         description=(
@@ -284,6 +315,7 @@ class DraftView(APIView):
             return Response(DraftOut(body).data)
 
     @extend_schema(
+        operation_id="saveMyDraft",
         tags=TAGS,
         summary="Save my draft",
         description=(
@@ -319,6 +351,7 @@ class SubmitView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="submitResponse",
         tags=TAGS,
         summary="Submit my response",
         description=(
@@ -357,6 +390,7 @@ class MyResponseView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="getMyResponse",
         tags=TAGS,
         summary="My submitted response",
         description="My latest submitted response (anonymous surveys: the one of the token).",
@@ -374,6 +408,7 @@ class MyResponseView(APIView):
             return Response(SubmittedOut(_submitted_body(survey, response, token=None)).data)
 
     @extend_schema(
+        operation_id="editMyResponse",
         tags=TAGS,
         summary="Edit my submitted response",
         description=(
@@ -405,6 +440,7 @@ class MyResponseView(APIView):
 
 class ResultsView(APIView):
     @extend_schema(
+        operation_id="getSurveyResults",
         tags=TAGS,
         summary="Summary results",
         description=(
@@ -422,7 +458,7 @@ class ResultsView(APIView):
             )
         report = survey_report(survey, include_text=False, members=True)
         body = {
-            "submitted": report.submitted,
+            "participant_count": report.submitted,
             "questions": [
                 {
                     "id": q.id,

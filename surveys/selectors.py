@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import FilteredRelation, OuterRef, Q, QuerySet, Subquery, Value
+from datetime import UTC, datetime
+
+from django.db.models import DateTimeField, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +15,7 @@ from community.models import Membership, User
 from surveys.models import Participation, Survey, SurveyStatus
 
 MY_STATUS_NOT_STARTED = "not_started"
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def _open_with_my_status(surveys: QuerySet[Survey], *, user_id: str) -> QuerySet[Survey]:
@@ -26,8 +29,12 @@ def _open_with_my_status(surveys: QuerySet[Survey], *, user_id: str) -> QuerySet
         surveys.filter(status=SurveyStatus.PUBLISHED)
         .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
         .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
-        .annotate(my_status=Coalesce(Subquery(mine), Value(MY_STATUS_NOT_STARTED)))
-        .order_by("closes_at", "-published_at", "id")
+        .annotate(
+            my_status=Coalesce(Subquery(mine), Value(MY_STATUS_NOT_STARTED)),
+            # Never null, so a cursor can stand on it: no closing time sorts last.
+            closing_at=Coalesce("closes_at", Value(NEVER, output_field=DateTimeField())),
+        )
+        .order_by("closing_at", "-published_at", "id")
     )
 
 

@@ -253,5 +253,7 @@ class QuestionResultOut(serializers.Serializer):
 
 
 class ResultsOut(serializers.Serializer):
-    submitted = serializers.IntegerField()
+    participant_count = serializers.IntegerField(
+        help_text="How many members took part (submitted responses counted)."
+    )
     questions = QuestionResultOut(many=True)

@@ -36,8 +36,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "writes": os.environ.get("TEST_THROTTLE_WRITES", "10000/min"),
 }
 # Worker processes started by a test may be given more templates (JSON), e.g. poll_closed.
+# "test" is a long-term template (no consent credit needed), so the outbox tests send with it.
 WECHAT_TEMPLATES = {
-    "test": "tmpl-test",
+    "test": {"id": "tmpl-test", "long_term": True},
     **json.loads(os.environ.get("TEST_WECHAT_TEMPLATES", "{}")),
 }
 # A worker started by a fault test may take back a killed worker's unacknowledged tasks after a

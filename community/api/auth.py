@@ -34,6 +34,7 @@ class WeChatLoginView(APIView):
     throttle_classes = [AuthThrottle]
 
     @extend_schema(
+        operation_id="loginWithWeChat",
         tags=["auth"],
         summary="Sign in with WeChat",
         description=(
@@ -69,6 +70,7 @@ class DevLoginView(APIView):
     throttle_classes = [AuthThrottle]
 
     @extend_schema(
+        operation_id="loginForDevelopment",
         tags=["auth"],
         summary="Development sign-in (DEBUG only)",
         description=(
@@ -89,6 +91,7 @@ class DevLoginView(APIView):
 
 class LogoutView(APIView):
     @extend_schema(
+        operation_id="logout",
         tags=["auth"],
         summary="Sign out",
         description="Revokes the token used for this request.",
@@ -103,11 +106,14 @@ class LogoutView(APIView):
 class MeView(APIView):
     throttle_classes = [WriteThrottle]
 
-    @extend_schema(tags=["me"], summary="My profile", responses={200: UserOut})
+    @extend_schema(
+        operation_id="getMyProfile", tags=["me"], summary="My profile", responses={200: UserOut}
+    )
     def get(self, request):
         return Response(UserOut(request.user).data)
 
     @extend_schema(
+        operation_id="updateMyProfile",
         tags=["me"],
         summary="Update my profile",
         description="Nicknames are screened by WeChat's content check (`content_risky`).",

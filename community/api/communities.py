@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,7 @@ from community.api.serializers import (
 )
 from community.authz import Action, can, require, visible_membership
 from community.models import Membership
+from community.pagination import cursor_pagination
 from community.selectors import active_member_count, memberships_of_user
 from community.services import communities as services
 from community.services.communities import membership_touch
@@ -47,26 +49,34 @@ def _joined_response(membership: Membership) -> Response:
     return Response(body, status=status.HTTP_200_OK)
 
 
-class MyCommunitiesView(APIView):
+class MyCommunitiesView(GenericAPIView):
+    serializer_class = MyCommunityOut
+    pagination_class = cursor_pagination("-joined_at", "pk")
+
     @extend_schema(
+        operation_id="listMyCommunities",
         tags=["communities"],
         summary="My communities",
-        description="Communities I belong to, including those waiting for approval.",
+        description=(
+            "Communities I belong to, including those waiting for approval; newest first, "
+            "cursor-paginated."
+        ),
         responses={200: MyCommunityOut(many=True)},
     )
     def get(self, request):
-        memberships = memberships_of_user(user=request.user)
+        page = self.paginate_queryset(memberships_of_user(user=request.user))
         body = []
-        for m in memberships:  # each in the time zone of its own community
+        for m in page:  # each in the time zone of its own community
             with community_time(m.community):
                 body.append(MyCommunityOut({"community": m.community, "membership": m}).data)
-        return Response(body)
+        return self.get_paginated_response(body)
 
 
 class JoinByShareTicketView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="joinByShareTicket",
         tags=["communities"],
         summary="Join from the group's share card",
         description=(
@@ -91,6 +101,7 @@ class JoinByInviteView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="joinByInvite",
         tags=["communities"],
         summary="Join with an invite code",
         request=InviteJoinIn,
@@ -110,6 +121,7 @@ class CommunityDetailView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="getCommunity",
         tags=["communities"],
         summary="Community detail",
         description="With my membership; `invite_code` only for admins and the owner.",
@@ -121,6 +133,7 @@ class CommunityDetailView(APIView):
         return community_detail_response(membership)
 
     @extend_schema(
+        operation_id="updateCommunity",
         tags=["communities"],
         summary="Edit the community (admins)",
         description="Changing `rules_text` publishes a new rules version every member accepts.",
@@ -139,6 +152,7 @@ class LeaveView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="leaveCommunity",
         tags=["communities"],
         summary="Leave the community",
         request=None,
@@ -154,6 +168,7 @@ class AcceptRulesView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="acceptGroupRules",
         tags=["communities"],
         summary="Accept the group rules",
         description="Send the `rules_version` shown; 409 `rules_version_changed` if it moved on.",
@@ -175,6 +190,7 @@ class RegenerateInviteView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="regenerateInviteCode",
         tags=["communities"],
         summary="Regenerate the invite code (admins)",
         description="The old code stops working at once.",
@@ -189,6 +205,7 @@ class RegenerateInviteView(APIView):
 
 class ShareCodeView(APIView):
     @extend_schema(
+        operation_id="getShareCode",
         tags=["communities"],
         summary="Mini-program code that invites to the community (admins)",
         description=(

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from community.api.serializers import MemberFilterIn, MemberOut, TierIn
 from community.authz import Action, require, visible_membership
+from community.pagination import cursor_pagination
 from community.selectors import member_list
 from community.services import communities as services
 from community.throttling import WriteThrottle
@@ -17,12 +18,14 @@ from community.timezones import community_time
 
 class MemberListView(GenericAPIView):
     serializer_class = MemberOut
+    pagination_class = cursor_pagination("-joined_at", "pk")
 
     @extend_schema(
+        operation_id="listMembers",
         tags=["members"],
         summary="Members of the community",
         description=(
-            "Paginated, newest first. Members see active and muted members; moderators and "
+            "Cursor-paginated, newest first. Members see active and muted members; moderators and "
             "above see every status and can filter by it."
         ),
         parameters=[MemberFilterIn],
@@ -54,40 +57,47 @@ class _MemberActionView(APIView):
             return Response(MemberOut(target).data)
 
 
-def _member_action(name: str, service, summary: str, description: str):
-    view = type(name, (_MemberActionView,), {"service": staticmethod(service)})
-    return extend_schema(
-        methods=["POST"],
+def _member_action(name: str, service, operation_id: str, summary: str, description: str):
+    @extend_schema(
+        operation_id=operation_id,
         tags=["members"],
         summary=summary,
         description=description,
         request=None,
         parameters=[_MEMBER_ID],
         responses={200: MemberOut},
-    )(view)
+    )
+    def post(self, request, community_id: str, member_id: str):
+        return _MemberActionView.post(self, request, community_id, member_id)
+
+    return type(name, (_MemberActionView,), {"service": staticmethod(service), "post": post})
 
 
 ApproveView = _member_action(
     "ApproveView",
     services.membership_approve,
+    "approveMember",
     "Approve a pending member (moderators)",
     "Lets a member who asked to join in.",
 )
 MuteView = _member_action(
     "MuteView",
     services.membership_mute,
+    "muteMember",
     "Mute a member (moderators)",
     "A muted member keeps reading but cannot vote, answer or post.",
 )
 BanView = _member_action(
     "BanView",
     services.membership_ban,
+    "banMember",
     "Ban a member (moderators)",
     "The community disappears for them and their sign-in is revoked.",
 )
 RestoreView = _member_action(
     "RestoreView",
     services.membership_restore,
+    "restoreMember",
     "Unmute or unban a member (moderators)",
     "Back to active.",
 )
@@ -97,6 +107,7 @@ class TierView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="changeMemberTier",
         tags=["members"],
         summary="Change a member's tier (admins)",
         description=(

@@ -2,13 +2,18 @@
 
 from django.urls import path
 
-from community.api import auth, communities, members
+from community.api import auth, communities, members, subscriptions
 
 urlpatterns = [
     path("auth/wechat", auth.WeChatLoginView.as_view(), name="auth-wechat"),
     path("auth/dev", auth.DevLoginView.as_view(), name="auth-dev"),
     path("auth/logout", auth.LogoutView.as_view(), name="auth-logout"),
     path("me", auth.MeView.as_view(), name="me"),
+    path(
+        "subscriptions",
+        subscriptions.SubscriptionsView.as_view(),
+        name="subscription-templates",
+    ),
     path("communities", communities.MyCommunitiesView.as_view(), name="communities"),
     path(
         "communities/join/share-ticket",

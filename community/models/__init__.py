@@ -2,6 +2,7 @@
 
 from community.models.communities import Community, JoinPolicy, Membership, MembershipStatus, Tier
 from community.models.notifications import Notification, NotificationStatus
+from community.models.subscriptions import SubscriptionCredit, SubscriptionDecision
 from community.models.tokens import AuthToken
 from community.models.users import User, WeChatSession
 
@@ -13,6 +14,8 @@ __all__ = [
     "MembershipStatus",
     "Notification",
     "NotificationStatus",
+    "SubscriptionCredit",
+    "SubscriptionDecision",
     "Tier",
     "User",
     "WeChatSession",

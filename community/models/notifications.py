@@ -16,6 +16,7 @@ class NotificationStatus(models.TextChoices):
     REFUSED = "refused", _("Refused by the member")
     FAILED = "failed", pgettext_lazy("notification status", "Failed")
     SKIPPED = "skipped", _("Skipped (no template configured)")
+    NO_CREDIT = "no_credit", _("Skipped (the member has not subscribed)")
 
 
 def default_dedupe_key(kind: str, object_key: str) -> str:

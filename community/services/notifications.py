@@ -15,6 +15,8 @@ from django.utils import timezone
 from community.locking import lock_rows
 from community.models import Community, Notification, NotificationStatus, User
 from community.models.notifications import default_dedupe_key
+from community.services.subscriptions import subscription_credit_consume
+from community.subscriptions import template_for
 from community.wechat import WeChatError, get_client
 
 logger = logging.getLogger(__name__)
@@ -144,12 +146,24 @@ def _claim(notification_id: int, now: datetime) -> tuple[Notification | None, st
         ).first()
         if notification is None:
             return None, "", ""
-        template_id = settings.WECHAT_TEMPLATES.get(notification.kind, "")
+        template = template_for(notification.kind)
+        template_id = template.template_id if template else ""
         openid = User.objects.filter(pk=notification.recipient_id).values_list("openid", flat=True)
         openid = openid.first() or ""
         if not template_id or not openid:
             notification.status = NotificationStatus.SKIPPED
             notification.last_error = "no template configured" if not template_id else "no openid"
+            notification.save(update_fields=["status", "last_error"])
+            return notification, "", ""
+        # A one-time template needs a consent credit (``wx.requestSubscribeMessage``): the
+        # first claim takes one (a retry or a taken-over claim already holds it); without one
+        # the message is recorded as such and WeChat is not called.
+        first_claim = not template.long_term and notification.attempts == 0
+        if first_claim and not subscription_credit_consume(
+            user_id=notification.recipient_id, template_id=template_id
+        ):
+            notification.status = NotificationStatus.NO_CREDIT
+            notification.last_error = "no subscription credit"
             notification.save(update_fields=["status", "last_error"])
             return notification, "", ""
         notification.status = NotificationStatus.SENDING

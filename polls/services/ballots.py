@@ -71,6 +71,8 @@ class CastResult:
     reason: str
     created: bool
     receipt: str | None = None
+    #: Named ballots: when it was stored (what a read of the ballot shows as ``updated_at``).
+    updated_at: datetime | None = None
 
 
 def ballot_cast(
@@ -122,14 +124,16 @@ def _cast_named(membership: Membership, poll: Poll, choices, now: datetime) -> C
         created, old = upsert_named_portable(membership, poll, choices, now)
     if created:
         tally_record(poll, now=now, voters=1, added=choices.keys)
-        return CastResult(choices=choices.data, reason=choices.reason, created=True)
+        return CastResult(choices=choices.data, reason=choices.reason, created=True, updated_at=now)
     if old["choices"] == choices.data and old["reason"] == choices.reason:
-        return CastResult(choices=choices.data, reason=choices.reason, created=False)
+        return CastResult(
+            choices=choices.data, reason=choices.reason, created=False, updated_at=now
+        )
     _no_change(poll)  # raising rolls the replacement back
     tally_record(
         poll, now=now, voters=0, removed=ballot_keys(poll, old["choices"]), added=choices.keys
     )
-    return CastResult(choices=choices.data, reason=choices.reason, created=False)
+    return CastResult(choices=choices.data, reason=choices.reason, created=False, updated_at=now)
 
 
 def _receipt_required() -> Conflict:

@@ -190,6 +190,10 @@ def response_submit(
     user = membership.user
     if answers is None:
         draft = response_get_draft(survey=survey, user=user, token=token)
+        if draft is None:
+            # Nothing stored to submit: a member who already answered is told so (409
+            # ``already_submitted``) rather than that every required answer is missing.
+            _refuse_second_response(survey, _participation(survey=survey, user=user, lock=False))
         answers = draft.answers if draft else {}
     definition = definition_for(survey)
     result = clean_response(definition, answers, partial=False, gettext=_)

@@ -594,7 +594,7 @@ def main() -> int:
         # Check: the vote poll's tallies add up to its ballots after the storm.
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
             body = client.get(f"/api/v1/polls/{data['vote_poll']}/results").json()
-        consistent = sum(o["count"] for o in body["result"]["options"]) == body["voters"]
+        consistent = sum(o["count"] for o in body["result"]["options"]) == body["participant_count"]
 
         def ratio(a: int, b: int) -> float | None:
             return round(a / b, 3) if b else None

@@ -108,7 +108,7 @@ def test_approval_community_makes_pending_members_who_see_nothing(outsider):
     assert response.status_code == 200
     assert response.json()["membership"]["status"] == "pending"
     assert client.get(f"/api/v1/communities/{community.pk}").status_code == 404
-    mine = client.get("/api/v1/communities").json()
+    mine = client.get("/api/v1/communities").json()["results"]
     assert [m["membership"]["status"] for m in mine] == ["pending"]
 
 
@@ -192,7 +192,7 @@ def test_my_communities_lists_only_mine(make_member, community):
     membership, client = make_member()
     MembershipFactory()  # someone else's community
     left = MembershipFactory(user=membership.user, status="left")
-    body = client.get("/api/v1/communities").json()
+    body = client.get("/api/v1/communities").json()["results"]
     assert [item["community"]["id"] for item in body] == [community.pk]
     assert left.community_id not in str(body)
 
@@ -234,7 +234,7 @@ def test_my_communities_query_count_is_fixed(make_member, django_assert_num_quer
         MembershipFactory(user=membership.user)
     # token + memberships with their communities
     with django_assert_num_queries(2):
-        assert len(client.get("/api/v1/communities").json()) == 6
+        assert len(client.get("/api/v1/communities").json()["results"]) == 6
 
 
 def test_detail_query_count(make_member, community, django_assert_num_queries):

@@ -139,7 +139,7 @@ def test_community_and_member_times_are_local(new_york):
     detail = client.get(f"/api/v1/communities/{new_york.pk}").json()
     assert detail["created_at"] == "2030-07-04T12:00:00-04:00"
     assert detail["membership"]["joined_at"] == "2030-07-04T12:00:00-04:00"
-    mine = client.get("/api/v1/communities").json()
+    mine = client.get("/api/v1/communities").json()["results"]
     assert mine[0]["community"]["created_at"] == "2030-07-04T12:00:00-04:00"
     members = client.get(f"/api/v1/communities/{new_york.pk}/members").json()["results"]
     assert members[0]["joined_at"] == "2030-07-04T12:00:00-04:00"

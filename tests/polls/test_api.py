@@ -82,7 +82,7 @@ def test_multiple_choice_results(make_poll, make_member):
         vote(make_member()[1], poll, {"option_ids": choice})
     _, client = make_member()
     results = client.get(f"/api/v1/polls/{poll.pk}/results").json()
-    assert results["voters"] == 3
+    assert results["participant_count"] == 3
     assert results["result"]["winners"] == [a]
     counts = {o["option"]: o["count"] for o in results["result"]["options"]}
     assert counts == {a: 3, b: 1, c: 1, _d: 0}
@@ -155,7 +155,7 @@ def test_list_cards_filters_and_my_participation(make_poll, member, community):
     cards = client.get(url).json()["results"]
     assert [c["id"] for c in cards] == [upcoming.pk, closed_poll.pk, voted_poll.pk, open_poll.pk]
     card = next(c for c in cards if c["id"] == voted_poll.pk)
-    assert card["voted"] is True and card["voter_count"] == 1
+    assert card["voted"] is True and card["participant_count"] == 1
     assert card["turnout_percent"] == 50.0  # 1 of 2 active members (moderator + member)
     assert {c["id"] for c in client.get(url, {"status": "open"}).json()["results"]} == {
         open_poll.pk,

@@ -46,7 +46,7 @@ def test_live_results_move_only_in_batches_of_k(make_poll, make_member, moderato
     for i in range(7):
         vote(make_member()[1], poll, {"option_ids": [a if i % 2 else b]})
         body = _results(moderator[1], poll)  # a moderator, with the non-voter list beside
-        seen.append(body["voters"] if body["visible"] else None)
+        seen.append(body["participant_count"] if body["visible"] else None)
     assert seen == [None, None, 3, 3, 3, 6, 6]
     assert BoxEntry.objects.filter(poll=poll).count() == 1
 
@@ -71,7 +71,7 @@ def test_close_mixes_the_last_small_batch_before_freezing(make_poll, make_member
     assert mix_box(poll) == 0  # 1 < k waits
     Poll.objects.filter(pk=poll.pk).update(closed_at=timezone.now())  # as poll_close does
     body = _results(moderator[1], poll)
-    assert body["final"] is True and body["voters"] == 5
+    assert body["final"] is True and body["participant_count"] == 5
     assert {o["option"]: o["count"] for o in body["result"]["options"]}[b] == 3
     assert not BoxEntry.objects.filter(poll=poll).exists()
 

@@ -127,7 +127,7 @@ def test_the_recount_of_the_published_box_equals_the_published_result(
     assert results_match(counted, box["result"])
     # The published result is the poll's final result, as the results endpoint shows it.
     results = moderator[1].get(f"/api/v1/polls/{poll.pk}/results").json()
-    assert results["final"] is True and results["voters"] == VOTERS
+    assert results["final"] is True and results["participant_count"] == VOTERS
     assert results_match(counted["result"], results["result"])
     if kind == "ranked":
         assert counted["method"] == settings["ranked_method"]

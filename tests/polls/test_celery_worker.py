@@ -22,6 +22,7 @@ def test_close_finalizes_and_notifies_exactly_once_through_a_worker(
     """Close, a duplicate finalize (as a redelivery) and the sweep race on one worker: the
     results are frozen once and each member receives the "closed" message once, counted where
     it arrives (the fake WeChat server), not in our own outbox."""
+    from community.models import SubscriptionCredit
     from polls import services, tasks
 
     wechat_server.expect_request(SEND, method="POST").respond_with_json(
@@ -34,6 +35,8 @@ def test_close_finalizes_and_notifies_exactly_once_through_a_worker(
         f"/api/v1/polls/{poll.pk}/ballot", {"option_ids": option_ids(poll)[:1]}, format="json"
     )
     assert response.status_code == 200, response.content
+    for user in (voter.user, moderator[0].user):  # each accepted one "closed" message
+        SubscriptionCredit.objects.create(user=user, template_id="tmpl-closed", credits=1)
     services.poll_close(actor=moderator[0], poll_id=poll.pk)  # enqueues finalize on commit
     tasks.poll_finalize_task.delay(poll.pk)  # a duplicate, as a redelivery would be
     tasks.polls_sweep.delay()  # and the sweep, racing with both

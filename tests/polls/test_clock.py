@@ -156,7 +156,9 @@ def test_reader_skips_a_locked_poll_and_the_next_read_freezes_it(make_poll, memb
         started = time.monotonic()
         body = member[1].get(f"/api/v1/polls/{poll.pk}/results").json()
         assert time.monotonic() - started < 5
-        assert body["status"] == "closed" and body["final"] is False and body["voters"] == 1
+        assert (
+            body["status"] == "closed" and body["final"] is False and body["participant_count"] == 1
+        )
         waiter = threading.Thread(target=finalize_waiting)
         waiter.start()
         waiter.join(timeout=1.5)

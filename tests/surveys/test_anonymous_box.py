@@ -152,7 +152,7 @@ def test_published_results_of_a_named_survey_have_the_floor_too(community, make_
     assert not any(q.hidden for q in survey_report(survey).questions)
     _m, client = make_member()
     body = client.get(f"/api/v1/surveys/{survey.id}/results").json()
-    assert body["submitted"] == 1
+    assert body["participant_count"] == 1
     assert all(q["hidden"] and not q["choices"] for q in body["questions"])
 
 

@@ -57,6 +57,6 @@ def test_list_query_count(community, member, django_assert_num_queries):
     for _ in range(5):
         make_survey(community, basic_questions())
     _m, client = member
-    with django_assert_num_queries(4):  # token, membership, count, page
+    with django_assert_num_queries(3):  # token, membership, page (a cursor needs no count)
         response = client.get(f"/api/v1/communities/{community.id}/surveys")
-    assert response.json()["count"] == 5
+    assert len(response.json()["results"]) == 5

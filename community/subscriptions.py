@@ -1,0 +1,67 @@
+"""Subscribe-message templates: which ones exist, what each is for, and which a page asks for.
+
+A one-time subscribe message may be sent once per acceptance: the mini-program asks with
+``wx.requestSubscribeMessage`` (at most 3 templates at a time, from a tap), and each "accept"
+allows one message of that template (``community.models.SubscriptionCredit``). Long-term
+subscriptions, where the account has them, need no credit: a setting per template.
+
+``WECHAT_TEMPLATES`` maps a notification kind to its template, either the template id (a
+one-time template) or ``{"id": "...", "long_term": true}``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+#: What each kind of message is for, as the mini-program may show it before asking.
+PURPOSES = {
+    "poll_closed": _("Tells you the result when a poll you took part in closes."),
+    "poll_reminder": _("Reminds you before a poll closes if you have not voted yet."),
+}
+
+#: Mini-program pages and the kinds of message to request there (at most 3: WeChat's limit).
+PAGES = {
+    "poll": ["poll_closed", "poll_reminder"],
+    "poll_create": ["poll_closed"],
+}
+PAGE_CHOICES = [(page, page) for page in PAGES]
+#: ``wx.requestSubscribeMessage`` takes at most this many template ids per call.
+MAX_PER_REQUEST = 3
+
+
+@dataclass(frozen=True)
+class Template:
+    kind: str
+    template_id: str
+    long_term: bool
+
+    @property
+    def purpose(self) -> str:
+        return str(PURPOSES.get(self.kind, ""))
+
+
+def configured_templates() -> dict[str, Template]:
+    """Every kind with a template configured in ``WECHAT_TEMPLATES``."""
+    out = {}
+    for kind, value in (settings.WECHAT_TEMPLATES or {}).items():
+        if isinstance(value, dict):
+            template_id, long_term = str(value.get("id", "")), bool(value.get("long_term"))
+        else:
+            template_id, long_term = str(value or ""), False
+        if template_id:
+            out[kind] = Template(kind=kind, template_id=template_id, long_term=long_term)
+    return out
+
+
+def template_for(kind: str) -> Template | None:
+    return configured_templates().get(kind)
+
+
+def templates_for_page(page: str | None) -> list[Template]:
+    """The configured templates a page asks for (every configured one without a page)."""
+    templates = configured_templates()
+    if page is None:
+        return list(templates.values())
+    return [templates[kind] for kind in PAGES.get(page, []) if kind in templates][:MAX_PER_REQUEST]
