@@ -61,6 +61,33 @@ def _decode_rows(rows: list[list[Any]]) -> list[AnswerRow]:
     ]
 
 
+def sealed_response(
+    *,
+    survey: Survey,
+    token: str,
+    token_hash: str,
+    answers: dict[str, Any],
+    rows: list[AnswerRow],
+    at: datetime,
+) -> SealedResponse:
+    """The (unsaved) box entry of a submitted or edited anonymous response: the response
+    sealed, found again by ``box_lookup(token)``; the mixed response will carry
+    ``token_hash`` (and replace the mixed response that has it)."""
+    payload = {
+        "answers": answers,
+        "rows": _encode_rows(rows),
+        "version": survey.version,
+        "token_hash": token_hash,
+        "at": at.isoformat(),
+    }
+    return SealedResponse(
+        community_id=survey.community_id,
+        survey=survey,
+        lookup=box_lookup(token),
+        sealed=seal(secret=settings.BALLOT_KEY, box=f"survey:{survey.pk}", payload=payload),
+    )
+
+
 def response_seal(
     *,
     survey: Survey,
@@ -70,30 +97,22 @@ def response_seal(
     rows: list[AnswerRow],
     at: datetime,
 ) -> None:
-    """Put a submitted (or edited) anonymous response into ``survey``'s box, replacing the one
-    still waiting for the same edit token. Call inside the member's transaction; the mixed
-    response will carry ``token_hash`` (and replace the mixed response that has it)."""
-    payload = {
-        "answers": answers,
-        "rows": _encode_rows(rows),
-        "version": survey.version,
-        "token_hash": token_hash,
-        "at": at.isoformat(),
-    }
-    sealed = seal(secret=settings.BALLOT_KEY, box=f"survey:{survey.pk}", payload=payload)
-    lookup = box_lookup(token)
+    """Put an edited anonymous response into ``survey``'s box, replacing the one still
+    waiting for the same edit token. Call inside the member's transaction. (A submission
+    always has a fresh token: ``response_submit`` inserts its :func:`sealed_response`.)"""
+    entry = sealed_response(
+        survey=survey, token=token, token_hash=token_hash, answers=answers, rows=rows, at=at
+    )
     waiting = lock_rows(
         SealedResponse.objects.filter(
-            community_id=survey.community_id, survey=survey, lookup=lookup
+            community_id=survey.community_id, survey=survey, lookup=entry.lookup
         )
     ).first()
     if waiting is not None:
-        waiting.sealed = sealed
+        waiting.sealed = entry.sealed
         waiting.save(update_fields=["sealed"])
     else:
-        SealedResponse.objects.create(
-            community_id=survey.community_id, survey=survey, lookup=lookup, sealed=sealed
-        )
+        entry.save(force_insert=True)
 
 
 def response_waiting(*, survey: Survey, token: str) -> Response | None:
