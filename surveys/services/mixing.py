@@ -154,7 +154,10 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
     ``min_group_size`` wait, or any number once it is closed; returns how many were mixed.
 
     Safe to run twice or in parallel: the sealed rows are locked (``FOR UPDATE``, they are
-    deleted), so a second mixer waits and then finds them gone."""
+    deleted) and a second mixer skips them (``SKIP LOCKED``) instead of queueing behind the
+    first: with eager tasks every anonymous submission runs a mixer after its commit, and
+    they must not serialize. What it skipped is the first mixer's batch; what it sees is
+    mixed only when it alone makes a batch of at least k."""
     now = now or timezone.now()
     with transaction.atomic():
         survey = Survey.objects.filter(pk=survey_id, anonymous=True).first()
@@ -164,6 +167,7 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
             lock_rows(
                 SealedResponse.objects.filter(community_id=survey.community_id, survey=survey),
                 for_delete=True,
+                skip_locked=True,
             )
         )
         closed = survey.state(now) == SurveyState.CLOSED
