@@ -42,7 +42,13 @@ from surveys.models import (
 )
 from surveys.response_store import AnswerRow
 from surveys.services.common import _raise_answer_errors, _refuse_unless_accepting, respondent_key
-from surveys.services.mixing import queue_mix, response_seal, response_waiting, sealed_response
+from surveys.services.mixing import (
+    queue_mix,
+    queue_mix_when_full,
+    response_seal,
+    response_waiting,
+    sealed_response,
+)
 
 
 # --- responses (API) -----------------------------------------------------------------------
@@ -272,7 +278,7 @@ def response_submit(
         )
         survey.submitted_count = _count_submission(survey, counted=counted)
         if survey.anonymous:
-            queue_mix(survey.pk)
+            queue_mix_when_full(survey)
     return ResponseResult(response, token_out)
 
 

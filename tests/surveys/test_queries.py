@@ -59,7 +59,7 @@ def test_submit_query_count(community, member, django_assert_num_queries, extra)
 @pytest.mark.parametrize("extra", [0, 17])
 def test_anonymous_submit_query_count(community, member, django_assert_num_queries, extra):
     """The sealed response takes the place of the response and its answers (one statement
-    fewer on other databases)."""
+    fewer on other databases); the box is counted after commit (not in the count: on_commit)."""
     survey = with_condition(make_survey(community, basic_questions(extra), anonymous=True))
     _m, client = member
     client.get(f"/api/v1/surveys/{survey.id}")  # warm the definition cache
