@@ -22,16 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
+from community import member_store
 from community.errors import Forbidden, NotFound
 from community.models import Community, Membership, MembershipStatus, Tier, User
 from community.models.communities import TIER_RANK
 
 VISIBLE_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.MUTED)
+_VISIBLE = tuple(str(status) for status in VISIBLE_STATUSES)
+
+M = TypeVar("M", bound=Model)
 
 
 class Action(StrEnum):
@@ -135,17 +139,32 @@ def can(membership: Membership | None, action: Action, *, obj: Any = None) -> bo
 
 
 def visible_membership(user: User, community_id: str) -> Membership:
-    """The user's membership in a community they can see; 404 otherwise."""
+    """The user's membership in a community they can see, with its community and ``user``
+    loaded (one query); 404 otherwise."""
     if not user.is_authenticated:
         raise NotFound(_("Community not found."))
-    membership = (
-        Membership.objects.select_related("community")
-        .filter(community_id=community_id, user=user, status__in=VISIBLE_STATUSES)
-        .first()
+    membership = member_store.membership_of(
+        community_id=community_id, user_id=user.pk, statuses=_VISIBLE
     )
     if membership is None:
         raise NotFound(_("Community not found."))
+    membership.user = user
     return membership
+
+
+def visible_object(model: type[M], *, user: User, object_id: str) -> tuple[M, Membership] | None:
+    """An object of a community the user can see (a poll, a survey, later an event), with
+    that community and the user's membership loaded, in one query; None when the object does
+    not exist or the user may not see its community (the caller answers 404 in its own
+    words). Check what they may do with :func:`ensure`, which costs no query."""
+    if not user.is_authenticated:
+        return None
+    found = member_store.object_with_membership(
+        model, object_id=object_id, user_id=user.pk, statuses=_VISIBLE
+    )
+    if found is not None:
+        found[1].user = user
+    return found
 
 
 def ensure(membership: Membership | None, action: Action, *, obj: Any = None) -> Membership:

@@ -15,7 +15,27 @@ def new_public_id() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
-class PublicIdField(models.CharField):
+class OpaqueCharField(models.CharField):
+    """A string only ever compared whole (an id, a hash): never searched with ``LIKE``.
+
+    On PostgreSQL, Django gives every indexed ``varchar`` a second ``varchar_pattern_ops``
+    (``_like``) index for prefix searches; our backend (``community.db.backends.postgresql``)
+    skips it for these fields and for foreign keys to them, since no query uses it and every
+    insert would pay for it."""
+
+    opaque = True
+
+
+def is_opaque(field: models.Field) -> bool:
+    """True for an :class:`OpaqueCharField` (public ids included) and a foreign key to one."""
+    if getattr(field, "opaque", False):
+        return True
+    if field.is_relation and (field.many_to_one or field.one_to_one):
+        return bool(getattr(field.target_field, "opaque", False))
+    return False
+
+
+class PublicIdField(OpaqueCharField):
     """Primary key of every object the API exposes: a random 12-character string."""
 
     def __init__(self, *args, **kwargs):

@@ -79,6 +79,8 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, minus the LIKE pattern index on every opaque id (community/db/).
+    DATABASES["default"]["ENGINE"] = "community.db.backends.postgresql"
     # psycopg 3's connection pool: each gunicorn/celery process keeps a few warm connections.
     # DB_POOL=0 switches it off (e.g. behind PgBouncer in transaction mode).
     # Connections that broke while idle (database restart, failover, terminated backend) are

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import VISIBLE_STATUSES, Action, can, ensure
+from community.authz import VISIBLE_STATUSES, Action, can, ensure, visible_object
 from community.errors import Forbidden, NotFound
 from community.models import Membership, MembershipStatus, User
 from polls.box_publication import check_publishable
@@ -44,35 +44,13 @@ def non_voter_memberships(*, poll: Poll) -> QuerySet[Membership]:
 def poll_for_member(
     *, user: User, poll_id: str, action: Action = Action.VIEW
 ) -> tuple[Poll, Membership]:
-    """The poll, its community and the user's membership in it, in one query (a join); 404
-    for polls of communities the user cannot see, 403 when they may not do ``action``."""
-    row = (
-        Poll.objects.select_related("community")
-        .filter(
-            pk=poll_id,
-            community__memberships__user_id=user.pk,
-            community__memberships__status__in=VISIBLE_STATUSES,
-        )
-        .annotate(
-            m_id=F("community__memberships__id"),
-            m_tier=F("community__memberships__tier"),
-            m_status=F("community__memberships__status"),
-            m_rules=F("community__memberships__rules_accepted_version"),
-        )
-        .order_by()[:1]
-    )
-    poll = next(iter(row), None)
-    if poll is None or not user.is_authenticated:
+    """The poll, its community and the user's membership in it, in one query
+    (``community.authz.visible_object``); 404 for polls of communities the user cannot see,
+    403 when they may not do ``action``."""
+    found = visible_object(Poll, user=user, object_id=poll_id)
+    if found is None:
         raise NotFound(_("Poll not found."))
-    membership = Membership(
-        id=poll.m_id,
-        community=poll.community,
-        user=user,
-        tier=poll.m_tier,
-        status=poll.m_status,
-        rules_accepted_version=poll.m_rules,
-    )
-    membership._state.adding = False
+    poll, membership = found
     ensure(membership, action)
     return poll, membership
 

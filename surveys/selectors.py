@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db.models import DateTimeField, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import VISIBLE_STATUSES, Action, ensure
+from community.authz import VISIBLE_STATUSES, Action, ensure, visible_object
 from community.errors import NotFound
 from community.models import Membership, User
 from surveys.models import Participation, Survey, SurveyStatus
@@ -62,27 +62,16 @@ def open_surveys_of_user(*, user: User) -> QuerySet[Survey]:
 def survey_for_member(
     *, user: User, survey_id: str, action: Action = Action.VIEW
 ) -> tuple[Survey, Membership]:
-    """A published or closed survey the user may see, with their membership, in one query.
+    """A published or closed survey the user may see, with their membership, in one query
+    (``community.authz.visible_object``).
 
     404 for drafts, unknown ids and surveys of communities the user is not a visible member
-    of; 403 when ``action`` is not allowed (muted, group rules not accepted) -- the reason
-    comes from ``community.authz.require`` (one more query, on that path only)."""
-    survey = (
-        Survey.objects.filter(pk=survey_id)
-        .exclude(status=SurveyStatus.DRAFT)
-        .annotate(
-            viewer=FilteredRelation(
-                "community__memberships", condition=Q(community__memberships__user=user)
-            )
-        )
-        .select_related("community", "viewer")
-        .first()
-    )
-    membership = getattr(survey, "viewer", None)  # unset when no membership row matched
-    if membership is None or membership.status not in VISIBLE_STATUSES:
+    of; 403 when ``action`` is not allowed (muted, group rules not accepted), from
+    ``community.authz.ensure`` (no query)."""
+    found = visible_object(Survey, user=user, object_id=survey_id)
+    if found is None or found[0].status == SurveyStatus.DRAFT:
         raise NotFound(_("Survey not found."))
-    membership.community = survey.community
-    membership.user = user
+    survey, membership = found
     ensure(membership, action)
     return survey, membership
 

@@ -124,7 +124,7 @@ def celery_workers(transactional_db):
     from community.celery import app as celery_app
 
     db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         pytest.skip("the real-worker test needs PostgreSQL (set DATABASE_URL)")
     broker = _redis_url()
     try:

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community.ids import ALPHABET, PublicIdField
+from community.ids import ALPHABET, OpaqueCharField, PublicIdField
 
 
 def new_invite_code() -> str:
@@ -65,7 +65,7 @@ class Community(models.Model):
     join_policy = models.CharField(
         _("join policy"), max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.OPEN
     )
-    open_gid = models.CharField(
+    open_gid = OpaqueCharField(
         _("WeChat group id (openGId)"), max_length=64, unique=True, null=True, blank=True
     )
     invite_code = models.CharField(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community.hashing import sha256_hex
+from community.ids import OpaqueCharField
 from community.models.users import User
 
 
@@ -21,7 +22,7 @@ class AuthToken(models.Model):
     A token is valid while it is not revoked and not expired. Logout revokes the token; a ban
     revokes every token of the banned user."""
 
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = OpaqueCharField(max_length=64, unique=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_tokens")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

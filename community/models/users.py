@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community.ids import PublicIdField
+from community.ids import OpaqueCharField, PublicIdField
 
 
 class UserManager(BaseUserManager["User"]):
@@ -38,7 +38,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     id = PublicIdField()
     username = models.CharField(_("username"), max_length=64, unique=True)
-    openid = models.CharField(_("WeChat openid"), max_length=64, unique=True, null=True, blank=True)
+    openid = OpaqueCharField(_("WeChat openid"), max_length=64, unique=True, null=True, blank=True)
     unionid = models.CharField(_("WeChat unionid"), max_length=64, blank=True, default="")
     nickname = models.CharField(_("nickname"), max_length=64, blank=True, default="")
     avatar_url = models.URLField(_("avatar URL"), max_length=500, blank=True, default="")

@@ -61,6 +61,33 @@ def _decode_rows(rows: list[list[Any]]) -> list[AnswerRow]:
     ]
 
 
+def sealed_response(
+    *,
+    survey: Survey,
+    token: str,
+    token_hash: str,
+    answers: dict[str, Any],
+    rows: list[AnswerRow],
+    at: datetime,
+) -> SealedResponse:
+    """The (unsaved) box entry of a submitted or edited anonymous response: the response
+    sealed, found again by ``box_lookup(token)``; the mixed response will carry
+    ``token_hash`` (and replace the mixed response that has it)."""
+    payload = {
+        "answers": answers,
+        "rows": _encode_rows(rows),
+        "version": survey.version,
+        "token_hash": token_hash,
+        "at": at.isoformat(),
+    }
+    return SealedResponse(
+        community_id=survey.community_id,
+        survey=survey,
+        lookup=box_lookup(token),
+        sealed=seal(secret=settings.BALLOT_KEY, box=f"survey:{survey.pk}", payload=payload),
+    )
+
+
 def response_seal(
     *,
     survey: Survey,
@@ -70,30 +97,22 @@ def response_seal(
     rows: list[AnswerRow],
     at: datetime,
 ) -> None:
-    """Put a submitted (or edited) anonymous response into ``survey``'s box, replacing the one
-    still waiting for the same edit token. Call inside the member's transaction; the mixed
-    response will carry ``token_hash`` (and replace the mixed response that has it)."""
-    payload = {
-        "answers": answers,
-        "rows": _encode_rows(rows),
-        "version": survey.version,
-        "token_hash": token_hash,
-        "at": at.isoformat(),
-    }
-    sealed = seal(secret=settings.BALLOT_KEY, box=f"survey:{survey.pk}", payload=payload)
-    lookup = box_lookup(token)
+    """Put an edited anonymous response into ``survey``'s box, replacing the one still
+    waiting for the same edit token. Call inside the member's transaction. (A submission
+    always has a fresh token: ``response_submit`` inserts its :func:`sealed_response`.)"""
+    entry = sealed_response(
+        survey=survey, token=token, token_hash=token_hash, answers=answers, rows=rows, at=at
+    )
     waiting = lock_rows(
         SealedResponse.objects.filter(
-            community_id=survey.community_id, survey=survey, lookup=lookup
+            community_id=survey.community_id, survey=survey, lookup=entry.lookup
         )
     ).first()
     if waiting is not None:
-        waiting.sealed = sealed
+        waiting.sealed = entry.sealed
         waiting.save(update_fields=["sealed"])
     else:
-        SealedResponse.objects.create(
-            community_id=survey.community_id, survey=survey, lookup=lookup, sealed=sealed
-        )
+        entry.save(force_insert=True)
 
 
 def response_waiting(*, survey: Survey, token: str) -> Response | None:
@@ -126,6 +145,24 @@ def queue_mix(survey_id: str) -> None:
     transaction.on_commit(lambda: mix_responses.delay(survey_id), robust=True)
 
 
+def queue_mix_when_full(survey: Survey) -> None:
+    """After the current transaction commits, count the survey's box and queue the mixing
+    step only when it holds a batch (k). Running a mixer after every anonymous submission
+    cost two thirds of the submission (eagerly) or a task each (with a worker); the count
+    is one indexed query. Counted after commit, the last of submissions committing together
+    sees them all, so a full batch is never left waiting for the sweep."""
+    from surveys.tasks import mix_responses
+
+    def mix_if_full() -> None:
+        waiting = SealedResponse.objects.filter(
+            community_id=survey.community_id, survey_id=survey.pk
+        ).count()
+        if waiting >= survey.min_group_size:
+            mix_responses.delay(survey.pk)
+
+    transaction.on_commit(mix_if_full, robust=True)
+
+
 def _coarse(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
@@ -135,7 +172,10 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
     ``min_group_size`` wait, or any number once it is closed; returns how many were mixed.
 
     Safe to run twice or in parallel: the sealed rows are locked (``FOR UPDATE``, they are
-    deleted), so a second mixer waits and then finds them gone."""
+    deleted) and a second mixer skips them (``SKIP LOCKED``) instead of queueing behind the
+    first: with eager tasks every anonymous submission runs a mixer after its commit, and
+    they must not serialize. What it skipped is the first mixer's batch; what it sees is
+    mixed only when it alone makes a batch of at least k."""
     now = now or timezone.now()
     with transaction.atomic():
         survey = Survey.objects.filter(pk=survey_id, anonymous=True).first()
@@ -145,6 +185,7 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
             lock_rows(
                 SealedResponse.objects.filter(community_id=survey.community_id, survey=survey),
                 for_delete=True,
+                skip_locked=True,
             )
         )
         closed = survey.state(now) == SurveyState.CLOSED

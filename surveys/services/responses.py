@@ -36,13 +36,20 @@ from surveys.models import (
     Participation,
     Response,
     ResponseStatus,
+    SealedResponse,
     Survey,
     hash_edit_token,
     new_edit_token,
 )
 from surveys.response_store import AnswerRow
 from surveys.services.common import _raise_answer_errors, _refuse_unless_accepting, respondent_key
-from surveys.services.mixing import queue_mix, response_seal, response_waiting
+from surveys.services.mixing import (
+    queue_mix,
+    queue_mix_when_full,
+    response_seal,
+    response_waiting,
+    sealed_response,
+)
 
 
 # --- responses (API) -----------------------------------------------------------------------
@@ -61,6 +68,9 @@ def _participation(*, survey: Survey, user: User, lock: bool) -> Participation |
 def _locked_participation(*, survey: Survey, user: User) -> Participation:
     """The member's participation row, created if needed, locked until the end of the
     transaction; parallel requests of one member queue here. Call inside ``atomic``."""
+    participation = response_store.participation_lock(survey=survey, user=user)
+    if participation is not None:  # PostgreSQL: found or created, locked, in one statement
+        return participation
     participation = _participation(survey=survey, user=user, lock=True)
     if participation is not None:
         return participation
@@ -202,8 +212,10 @@ def response_submit(
     with _atomic_answers():
         participation = _locked_participation(survey=survey, user=user)
         _refuse_second_response(survey, participation)
+        sealed = None
+        rows: list[AnswerRow] = []
         if survey.anonymous:
-            response, token_out = _seal_submission(survey, definition, result, token, now)
+            response, token_out, sealed = _seal_submission(survey, definition, result, token, now)
         else:
             response, token_out = _draft_for_update(
                 survey=survey, user=user, participation=participation, token=token
@@ -213,30 +225,36 @@ def response_submit(
             response.status = ResponseStatus.SUBMITTED
             response.updated_at = now
             response.submitted_at = now
-            response.save(force_insert=response._state.adding)
-            _write_answer_rows(survey, definition, response, result.values, replace=False)
-        response_store.participation_mark_submitted(
+            rows = answer_rows(definition, result.values)
+        # The writes, then -- the last statement before COMMIT, so the survey row is locked
+        # as briefly as possible -- the guarded count.
+        counted = response_store.submission_record(
+            survey=survey,
             participation_id=participation.pk,
-            submitted_id=None if survey.anonymous else response.pk,
+            response=None if survey.anonymous else response,
+            sealed=sealed,
+            rows=rows,
+            now=now,
         )
-        # Last statement before COMMIT, so the survey row is locked as briefly as possible.
-        survey.submitted_count = _count_submission(survey, now)
+        survey.submitted_count = _count_submission(survey, counted=counted)
         if survey.anonymous:
-            queue_mix(survey.pk)
+            queue_mix_when_full(survey)
     return ResponseResult(response, token_out)
 
 
 def _seal_submission(
     survey: Survey, definition: SurveyDefinition, result: Any, token: str | None, now
-) -> tuple[Response, str]:
-    """An anonymous submission: the member's sealed draft is deleted and the response goes sealed
-    into the survey's box (``surveys.services.mixing``). A fresh edit token is handed out:
-    the draft's token hash was written next to the participation, so the mixed response must
-    not carry it. Returns the unsaved response (to show back) and the new token."""
+) -> tuple[Response, str, SealedResponse]:
+    """An anonymous submission: the member's sealed draft is deleted and the response goes
+    sealed into the survey's box (``surveys.services.mixing``). A fresh edit token is handed
+    out: the draft's token hash was written next to the participation, so the mixed response
+    must not carry it. Returns the unsaved response (to show back), the new token and the
+    unsaved sealed row (new, since the token is: ``response_store.submission_record`` inserts
+    it)."""
     draft_discard(survey=survey, token=token)
     new_token, token_hash = new_edit_token()
     answers = result.to_json()
-    response_seal(
+    sealed = sealed_response(
         survey=survey,
         token=new_token,
         token_hash=token_hash,
@@ -244,20 +262,18 @@ def _seal_submission(
         rows=answer_rows(definition, result.values),
         at=now,
     )
-    return _sealed_response_view(survey, answers, now), new_token
+    return _sealed_response_view(survey, answers, now), new_token, sealed
 
 
-def _count_submission(survey: Survey, now) -> int:
-    """Count one submission, only while the survey is open and under its cap.
+def _count_submission(survey: Survey, *, counted: bool) -> int:
+    """The survey's new submission count, or 409 when the guarded count matched no row.
 
-    One conditional ``UPDATE``: it row-locks the survey until COMMIT, and
-    PostgreSQL re-checks the ``WHERE`` on the latest row version after waiting for a
-    concurrent submitter's lock, so the cap can never be passed (the check constraint
-    ``survey_cap_not_exceeded`` backs this up). When nothing is updated the caller's
-    transaction is rolled back by the :class:`Conflict` raised here: nothing is saved.
-    Precondition: called inside ``transaction.atomic`` after every other write.
-    """
-    counted = response_store.submission_count(survey_id=survey.pk, now=now)
+    ``response_store.submission_count`` is one conditional ``UPDATE``: it row-locks the
+    survey until COMMIT, and PostgreSQL re-checks the ``WHERE`` on the latest row version
+    after waiting for a concurrent submitter's lock, so the cap can never be passed (the
+    check constraint ``survey_cap_not_exceeded`` backs this up). When nothing was updated the
+    caller's transaction is rolled back by the :class:`Conflict` raised here: nothing is
+    saved."""
     if counted:
         return survey.submitted_count + 1
     latest = Survey.objects.get(pk=survey.pk)

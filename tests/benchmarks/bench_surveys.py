@@ -6,18 +6,36 @@ Run with the project's virtualenv (not collected by pytest)::
 
 1. Creates its own database ``bench_surveys_<pid>`` on the local PostgreSQL
    (``BENCH_PG``, default postgres://postgres@127.0.0.1:5432), migrates and seeds it.
-2. Starts gunicorn on 127.0.0.1 (DEBUG=0, production settings) and measures, with
-   ``CONCURRENCY`` (>= 32) members in parallel, ``baseline_rps`` on ``GET /api/v1/me`` and
-   ``submit_rps`` on ``POST /surveys/{id}/submit`` of a 20-question survey (every type but
-   none skipped; the survey allows several responses per member so the run is not limited by
-   the number of members).
-3. Exports 1,000 and 100,000 submitted responses (CSV and XLSX), each in a fresh
+2. Starts gunicorn on 127.0.0.1 (DEBUG=0, production settings plus the floor's URL:
+   ``tests.benchmarks.survey_settings``) and measures, with ``CONCURRENCY`` (>= 32) members
+   in parallel, in interleaved rounds:
+
+   * ``baseline_rps`` on ``GET /api/v1/me``;
+   * ``submit_rps`` on ``POST /surveys/{id}/submit`` of a 20-question survey (every type but
+     none skipped; the survey allows several responses per member so the run is not limited
+     by the number of members);
+   * ``anon_submit_rps``, the same on an anonymous survey: each response is sealed into the
+     box, and -- Celery runs eagerly here, there is no broker -- the mixer runs after every
+     commit in the request itself and mixes each full batch of k (3): a worker does that in
+     production, so this figure is the pessimistic one;
+   * ``anon_unmixed_rps``, the same on an anonymous survey whose batch size (k) no run reaches:
+     the member's transaction alone, as a request costs when a worker mixes;
+   * ``floor_rps`` on the minimal submit (``tests/benchmarks/survey_floor.py``): the same
+     token authentication and one raw ``INSERT`` of the response and its answers.
+
+   ``ratio`` = submit / baseline, ``submit_over_floor`` = submit / floor (``anon_*`` the
+   same for the anonymous survey). CPU per request (``cpu_ms``) is read from ``/proc``: the
+   gunicorn processes (``server``) and the PostgreSQL backends of the benchmark's database
+   (``postgres``), over all rounds of each endpoint, divided by its successful requests.
+3. Exports (skipped with ``BENCH_EXPORTS=0``) 1,000 and 100,000 submitted responses (CSV and XLSX), each in a fresh
    subprocess that runs the export task's body (``export_run``) and reports its own peak
    RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` at exit -- the same figure
    ``RUSAGE_CHILDREN`` gives a parent that only ran that child). ``export_peak_mb_*`` is the
    larger of the CSV and XLSX peaks; ``export_extra_mb_*`` the growth over the process's RSS
    just before the export started (Django and openpyxl already imported).
 4. Drops the database. The last line printed is one JSON object with the figures.
+
+Targets (issue 18): ``ratio`` >= 0.50 and ``submit_over_floor`` >= 0.65, named and anonymous.
 """
 
 from __future__ import annotations
@@ -47,10 +65,12 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 SMALL, LARGE = 1_000, int(os.environ.get("BENCH_LARGE", "100000"))
+EXPORTS = os.environ.get("BENCH_EXPORTS", "1") != "0"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 ENV = {
     **os.environ,
-    "DJANGO_SETTINGS_MODULE": "community.settings",
+    "DJANGO_SETTINGS_MODULE": "tests.benchmarks.survey_settings",
     "DATABASE_URL": DATABASE_URL,
     "DEBUG": "0",
     "SECURE_SSL_REDIRECT": "0",
@@ -216,25 +236,109 @@ def seed() -> dict:
         users.append(user)
         tokens.append(token_issue(user=user).raw)
     live = build_survey(community, "提交基准", allow_multiple_responses=True)
+    anonymous = build_survey(
+        community, "匿名提交基准", allow_multiple_responses=True, anonymous=True
+    )
+    # The same with a batch size no run reaches: the member's transaction alone (sealing into
+    # the box), as in production, where a worker, not the request, mixes the batches.
+    unmixed = build_survey(
+        community,
+        "匿名提交基准 (不混合)",
+        allow_multiple_responses=True,
+        anonymous=True,
+        min_group_size=30_000,
+    )
     small = build_survey(community, "导出 1k")
     large = build_survey(community, "导出 100k")
     definition = build_definition(live)
     rng = random.Random(1)
     bodies = [json.dumps({"answers": answers_for(definition, rng)}) for _ in range(64)]
+    anonymous_definition = build_definition(anonymous)
+    anonymous_bodies = [
+        json.dumps({"answers": answers_for(anonymous_definition, rng)}) for _ in range(64)
+    ]
+    unmixed_definition = build_definition(unmixed)
+    unmixed_bodies = [
+        json.dumps({"answers": answers_for(unmixed_definition, rng)}) for _ in range(64)
+    ]
     t0 = time.perf_counter()
-    copy_responses(small, users, SMALL, build_definition(small))
-    copy_responses(large, users, LARGE, build_definition(large))
-    log(f"seeded {SMALL + LARGE} responses in {time.perf_counter() - t0:.1f}s")
+    if EXPORTS:
+        copy_responses(small, users, SMALL, build_definition(small))
+        copy_responses(large, users, LARGE, build_definition(large))
+        log(f"seeded {SMALL + LARGE} responses in {time.perf_counter() - t0:.1f}s")
     from django.db import connections
 
     connections.close_all()
     return {
         "tokens": tokens,
         "live": live.pk,
+        "anonymous": anonymous.pk,
+        "unmixed": unmixed.pk,
+        "unmixed_bodies": unmixed_bodies,
+        "anonymous_bodies": anonymous_bodies,
         "small": small.pk,
         "large": large.pk,
         "bodies": bodies,
     }
+
+
+# --- CPU from /proc ------------------------------------------------------------------------
+def _cpu_ticks(pid: int) -> int | None:
+    """utime + stime of a process, in clock ticks (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(parent: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == parent:
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def _backend_pids() -> list[int]:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn processes and by the database's PostgreSQL backends
+    between :meth:`start` and :meth:`stop` (a backend that exits meanwhile is not counted)."""
+
+    def __init__(self, gunicorn_pid: int):
+        self.gunicorn_pid = gunicorn_pid
+
+    def _sample(self) -> dict[str, dict[int, int]]:
+        server = [self.gunicorn_pid, *_children(self.gunicorn_pid)]
+        return {
+            "server": {pid: t for pid in server if (t := _cpu_ticks(pid)) is not None},
+            "postgres": {pid: t for pid in _backend_pids() if (t := _cpu_ticks(pid)) is not None},
+        }
+
+    def start(self) -> None:
+        self.before = self._sample()
+
+    def stop(self) -> dict[str, float]:
+        after = self._sample()
+        return {
+            kind: sum(t - self.before[kind].get(pid, 0) for pid, t in after[kind].items()) / CLK_TCK
+            for kind in after
+        }
 
 
 # --- HTTP load ------------------------------------------------------------------------------
@@ -263,7 +367,7 @@ def start_gunicorn(port: int) -> subprocess.Popen:
         cwd=ROOT,
         env=ENV,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + float(os.environ.get("BENCH_START_TIMEOUT", "120"))
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -322,16 +426,19 @@ def _load_process(args) -> tuple[int, int, list[float]]:
     return ok, errors, latencies
 
 
-def measure(port, method, path, tokens, bodies, expect, *, duration: float) -> dict:
+def measure(port, method, path, tokens, bodies, expect, *, duration: float, cpu=None) -> dict:
     threads = CONCURRENCY // LOAD_PROCESSES
     jobs = [
         (port, method, path, tokens[i::LOAD_PROCESSES], bodies, threads, duration, expect)
         for i in range(LOAD_PROCESSES)
     ]
-    started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(LOAD_PROCESSES) as pool:
+        started = time.perf_counter()
+        if cpu is not None:
+            cpu.start()
         results = pool.map(_load_process, jobs)
-    elapsed = time.perf_counter() - started - 0.0
+        used = cpu.stop() if cpu is not None else {}
+    elapsed = time.perf_counter() - started
     ok = sum(r[0] for r in results)
     errors = sum(r[1] for r in results)
     latencies = sorted(x for r in results for x in r[2])
@@ -344,6 +451,7 @@ def measure(port, method, path, tokens, bodies, expect, *, duration: float) -> d
         "p95_ms": p(0.95),
         "wall_s": round(elapsed, 1),
         "duration": duration,
+        "cpu_s": used,
     }
 
 
@@ -356,6 +464,15 @@ def combine(results: list[dict]) -> dict:
         "errors": sum(r["errors"] for r in results),
         "p95_ms": max(r["p95_ms"] or 0 for r in results),
         "rounds_rps": [r["rps"] for r in results],
+        "cpu_ms": {
+            kind: round(
+                1000
+                * sum(r["cpu_s"].get(kind, 0) for r in results)
+                / max(1, sum(r["ok"] for r in results)),
+                2,
+            )
+            for kind in ("server", "postgres")
+        },
     }
 
 
@@ -403,36 +520,62 @@ def main() -> None:
         port = free_port()
         gunicorn = start_gunicorn(port)
         tokens = data["tokens"]
-        submit_path = f"/api/v1/surveys/{data['live']}/submit"
-        # warm-up (definition cache, connection pools) on both endpoints
-        measure(port, "GET", "/api/v1/me", tokens, None, 200, duration=2.0)
-        measure(port, "POST", submit_path, tokens, data["bodies"], 201, duration=2.0)
-        # Interleaved rounds, so load from elsewhere on the machine hits both figures alike.
-        rounds = {"baseline": [], "submit": []}
+        cpu = CpuMeter(gunicorn.pid)
+        phases = {
+            "baseline": ("GET", "/api/v1/me", None, 200),
+            "submit": ("POST", f"/api/v1/surveys/{data['live']}/submit", data["bodies"], 201),
+            "anon_submit": (
+                "POST",
+                f"/api/v1/surveys/{data['anonymous']}/submit",
+                data["anonymous_bodies"],
+                201,
+            ),
+            "anon_unmixed": (
+                "POST",
+                f"/api/v1/surveys/{data['unmixed']}/submit",
+                data["unmixed_bodies"],
+                201,
+            ),
+            "floor": (
+                "POST",
+                f"/api/v1/bench/surveys/{data['live']}/floor-submit",
+                data["bodies"],
+                201,
+            ),
+        }
+        # warm-up (definition cache, connection pools) on every endpoint
+        for method, path, bodies, expect in phases.values():
+            measure(port, method, path, tokens, bodies, expect, duration=2.0)
+        # Interleaved rounds, so load from elsewhere on the machine hits every figure alike.
+        rounds: dict[str, list[dict]] = {name: [] for name in phases}
         for _round in range(ROUNDS):
-            rounds["baseline"].append(
-                measure(port, "GET", "/api/v1/me", tokens, None, 200, duration=DURATION)
-            )
-            rounds["submit"].append(
-                measure(port, "POST", submit_path, tokens, data["bodies"], 201, duration=DURATION)
-            )
-        baseline, submit = combine(rounds["baseline"]), combine(rounds["submit"])
-        log(f"baseline GET /me: {baseline}")
-        log(f"submit 20 questions: {submit}")
+            for name, (method, path, bodies, expect) in phases.items():
+                rounds[name].append(
+                    measure(port, method, path, tokens, bodies, expect, duration=DURATION, cpu=cpu)
+                )
+        figures = {name: combine(results) for name, results in rounds.items()}
+        for name, figure in figures.items():
+            log(f"{name}: {figure}")
+        baseline, submit = figures["baseline"], figures["submit"]
+        anon, floor = figures["anon_submit"], figures["floor"]
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
         gunicorn = None
 
         exports = {}
         for size, survey_id in (("small", data["small"]), ("large", data["large"])):
-            for fmt in ("csv", "xlsx"):
+            for fmt in ("csv", "xlsx") if EXPORTS else ():
                 exports[(size, fmt)] = run_export(survey_id, fmt)
                 log(f"export {size} {fmt}: {exports[(size, fmt)]}")
 
         def peak_mb(size):
+            if not EXPORTS:
+                return None
             return round(max(exports[(size, f)]["peak_kb"] for f in ("csv", "xlsx")) / 1024, 1)
 
         def extra_mb(size):
+            if not EXPORTS:
+                return None
             return round(
                 max(
                     exports[(size, f)]["peak_kb"] - exports[(size, f)]["before_kb"]
@@ -443,36 +586,59 @@ def main() -> None:
             )
 
         def rate(size, fmt):
+            if not EXPORTS:
+                return None
             e = exports[(size, fmt)]
             return round(e["rows"] / e["seconds"], 1)
+
+        def over(a, b):
+            return round(a["rps"] / b["rps"], 3) if b["rps"] else None
 
         result = {
             "submit_rps": submit["rps"],
             "baseline_rps": baseline["rps"],
-            "ratio": round(submit["rps"] / baseline["rps"], 3) if baseline["rps"] else None,
+            "floor_rps": floor["rps"],
+            "anon_submit_rps": anon["rps"],
+            "ratio": over(submit, baseline),
+            "submit_over_floor": over(submit, floor),
+            "anon_ratio": over(anon, baseline),
+            "anon_submit_over_floor": over(anon, floor),
+            "anon_unmixed_rps": figures["anon_unmixed"]["rps"],
+            "anon_unmixed_ratio": over(figures["anon_unmixed"], baseline),
+            "anon_unmixed_over_floor": over(figures["anon_unmixed"], floor),
+            "floor_ratio": over(floor, baseline),
+            "cpu_ms": {name: figure["cpu_ms"] for name, figure in figures.items()},
+            "errors": {name: figure["errors"] for name, figure in figures.items()},
+            "p95_ms": {name: figure["p95_ms"] for name, figure in figures.items()},
+            "rounds_rps": {name: figure["rounds_rps"] for name, figure in figures.items()},
             "export_rows_per_s": rate("large", "csv"),
             "export_rows_per_s_xlsx": rate("large", "xlsx"),
             "export_peak_mb_small": peak_mb("small"),
             "export_peak_mb_large": peak_mb("large"),
             "export_extra_mb_small": extra_mb("small"),
             "export_extra_mb_large": extra_mb("large"),
-            "export_rows_large": exports[("large", "csv")]["rows"],
-            "submit_p95_ms": submit["p95_ms"],
-            "baseline_p95_ms": baseline["p95_ms"],
-            "submit_errors": submit["errors"],
-            "baseline_errors": baseline["errors"],
+            "export_rows_large": exports[("large", "csv")]["rows"] if EXPORTS else None,
             "concurrency": CONCURRENCY,
             "gunicorn_workers": WORKERS,
             "duration_s": DURATION * ROUNDS,
-            "submit_rounds_rps": submit["rounds_rps"],
-            "baseline_rounds_rps": baseline["rounds_rps"],
             "peak_measure": "ru_maxrss of the export subprocess (RUSAGE_SELF at its exit)",
             "runtime_s": round(time.perf_counter() - t_start, 1),
         }
         result["targets_met"] = bool(
-            result["ratio"] is not None
-            and result["ratio"] >= 0.25
-            and result["export_peak_mb_large"] <= 1.5 * result["export_peak_mb_small"]
+            all(
+                result[key] is not None and result[key] >= target
+                for key, target in (
+                    ("ratio", 0.50),
+                    ("submit_over_floor", 0.65),
+                    ("anon_ratio", 0.50),
+                    ("anon_submit_over_floor", 0.65),
+                )
+            )
+            and (
+                not EXPORTS
+                or result["export_peak_mb_large"] <= 1.5 * result["export_peak_mb_small"]
+            )
+            and not any(result["errors"].values())
         )
     finally:
         if gunicorn is not None:

@@ -181,7 +181,7 @@ def test_parallel_anonymous_submits_keep_the_cap_and_mix_each_response_once(comm
     assert codes == [201] * cap + [409] * (members - cap)
     assert Survey.objects.get().submitted_count == cap
     assert Participation.objects.count() == cap
-    # parallel mixers each took a full batch or waited and found it gone: nothing twice
+    # parallel mixers each took a full batch or skipped the rows another held: nothing twice
     mixed = Response.objects.count()
     waiting = SealedResponse.objects.count()
     assert mixed + waiting == cap and waiting < 3 and mixed >= 3

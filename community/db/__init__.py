@@ -1,0 +1,1 @@
+"""Database plumbing of the project: the PostgreSQL backend and index housekeeping."""
