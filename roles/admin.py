@@ -16,7 +16,7 @@ from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
 from community.models import Membership
 from roles import services
-from roles.capabilities import Capability
+from roles.capabilities import CAPABILITY_VALUES, Capability
 from roles.models import Role, RoleAssignment, RoleVolunteer, VolunteerStatus
 from roles.serializers import assignment_status
 
@@ -163,7 +163,7 @@ class RoleAdmin(CommunityScopedAdmin):
 
     @admin.display(description=_("capabilities"))
     def capability_list(self, obj: Role) -> str:
-        return "、".join(Capability(c).label for c in obj.capabilities if c in Capability)
+        return "、".join(Capability(c).label for c in obj.capabilities if c in CAPABILITY_VALUES)
 
     @admin.display(description=_("holders"))
     def holder_count(self, obj: Role) -> int:

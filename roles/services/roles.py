@@ -15,7 +15,7 @@ from community.locking import lock_rows
 from community.models import Community, Membership
 from community.services.content import content_check
 from community.text import member_text
-from roles.capabilities import Capability
+from roles.capabilities import CAPABILITY_VALUES, Capability
 from roles.models import EndReason, Role, RoleAssignment, RoleVolunteer, VolunteerStatus
 from roles.models.roles import ROLE_NAME_MAX
 
@@ -82,7 +82,7 @@ def capabilities_clean(values: Iterable[str]) -> list[str]:
     refused (400 on ``capabilities``)."""
     chosen = set()
     for value in values:
-        if value not in Capability.__members__.values():
+        if value not in CAPABILITY_VALUES:
             raise DomainError(
                 _("Unknown capability: %(value)s.") % {"value": value},
                 code="unknown_capability",
