@@ -184,8 +184,19 @@ class RoleAdmin(CommunityScopedAdmin):
         )
         obj.pk = role.pk
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
     def save_related(self, request, form, formsets, change):
-        """The inlines are read-only: nothing to save."""
+        """The inlines are read-only: nothing to save (the change message reads these)."""
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def get_deleted_objects(self, objs, request):
+        """A role is deleted softly (its terms stay as history): nothing else goes, nothing
+        blocks it."""
+        objs = list(objs)
+        return [str(o) for o in objs], {Role._meta.verbose_name_plural: len(objs)}, set(), []
 
     def delete_model(self, request, obj):
         actor = admin_actor(request.user, obj.community)
