@@ -25,6 +25,7 @@ from surveys import services as survey_services
 from surveys.models import Export, Survey
 from surveys.models import Response as SurveyResponse
 from tests.polls.conftest import option_ids, vote
+from tests.roles.factories import hold
 from tests.surveys.factories import basic_questions, make_survey
 from tests.waiting import stays, wait_for
 
@@ -60,6 +61,8 @@ WALK = [
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
     ("exports-sweep", 16, "silent past its 15-minute lease on its last attempt: failed"),
+    ("roles-terms", 29, "role term ends in 7 days and 1 minute: not reminded yet"),
+    ("roles-terms", 31, "role term ends within a week: its holder reminded once"),
     ("survey-responses-mix", 59, "anonymous survey open, one response (< k) waits in its box"),
     ("survey-responses-mix", 61, "survey closed: the last batch, below k, is mixed"),
     ("polls-remind", 119, "reminder window (1 h before close) not started"),
@@ -72,6 +75,8 @@ WALK = [
 def _expected(step: int, winner: str) -> dict:
     v, i, m = "voter", "idle", "author"
     outbox = {(v, "test", "pending" if step < 3 else "sent")}
+    if step >= 31:
+        outbox |= {(i, "role_term_ending", "skipped")}
     if step >= 121:
         outbox |= {(i, "poll_reminder", "skipped"), (m, "poll_reminder", "skipped")}
     if step >= 181:
@@ -135,6 +140,8 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
         },
     )
     Survey.objects.filter(pk=anonymous.pk).update(closes_at=t0 + timedelta(hours=1))
+    # A role term of the idle member ending 7 days and 30 minutes after t0.
+    hold(idle, "manage_events", term_ends_at=t0 + timedelta(days=7, minutes=30))
     names = {voter.user_id: "voter", idle.user_id: "idle", moderator[0].user_id: "author"}
 
     def outcome() -> dict:
