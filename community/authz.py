@@ -47,6 +47,9 @@ class Action(StrEnum):
     ADD_POLL_OPTION = "add_poll_option"  # add an option to a poll
     SEE_POLL_RESULTS = "see_poll_results"  # results before the poll's visibility shows them
     SEE_POLL_VOTERS = "see_poll_voters"  # who voted what in a named poll
+    MANAGE_BOARDS = "manage_boards"  # edit task boards, columns and every task (roles app)
+    MOVE_TASK = "move_task"  # move a task on its board (editors; its assignees)
+    TICK_CHECKLIST = "tick_checklist"  # tick a task's checklist (editors; its assignees)
 
 
 _MIN_TIER = {
@@ -59,6 +62,9 @@ _MIN_TIER = {
     Action.ADD_POLL_OPTION: Tier.MODERATOR,
     Action.SEE_POLL_RESULTS: Tier.MODERATOR,
     Action.SEE_POLL_VOTERS: Tier.MODERATOR,
+    Action.MANAGE_BOARDS: Tier.ADMIN,
+    Action.MOVE_TASK: Tier.ADMIN,
+    Action.TICK_CHECKLIST: Tier.ADMIN,
 }
 
 READ_ACTIONS = frozenset({Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS})
@@ -81,9 +87,16 @@ def poll_voters_visible(membership: Membership, obj: Any) -> bool:
     return bool(obj.voters_visible)
 
 
+def is_assignee(membership: Membership, obj: Any) -> bool:
+    """The member is assigned to the task (or to the checklist item, or its task)."""
+    return membership.user_id in obj.assignee_user_ids()
+
+
 # Who may do an object action below its tier floor: any rule that holds lets them.
-# Later: ``MANAGE_EVENT: (is_organizer,)``, ``MOVE_TASK: (is_assignee,)``.
+# Later: ``MANAGE_EVENT: (is_organizer,)``.
 _OBJECT_RULES: dict[Action, tuple[ObjectRule, ...]] = {
+    Action.MOVE_TASK: (is_assignee,),
+    Action.TICK_CHECKLIST: (is_assignee,),
     Action.MANAGE_POLL: (is_author,),
     Action.ADD_POLL_OPTION: (is_author, poll_allows_member_options),
     Action.SEE_POLL_RESULTS: (is_author,),

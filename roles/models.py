@@ -1,1 +1,0 @@
-"""Community roles and task boards (their issue will fill this in)."""
