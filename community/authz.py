@@ -16,6 +16,15 @@ Every view and every admin page asks here. The rules:
   member or one who has not accepted the current group rules is still refused a write.
 * Read actions (``VIEW``, ``SEE_POLL_RESULTS``, ``SEE_POLL_VOTERS``) are open to muted members
   and do not need the group rules accepted: a mute stops writing, not reading.
+* Roles (``roles.Role``) lift the tier floor too: a member holding an *active* role (open, and
+  its term not past its end by the clock) may do the actions its capabilities map to in
+  ``CAPABILITY_ACTIONS`` below, the one place that says what a capability opens. A role never
+  opens an action above the admin tier's floor and never ``MANAGE`` (changing tiers stays with
+  the tiers); this is checked when this module loads. Like an object rule, a role replaces only
+  the tier: muted members and those who have not accepted the rules are still refused.
+  The holder's capabilities are read once per membership object, lazily, in one query, and only
+  when the tier alone does not allow an action a capability could open (an admin's checks and
+  every ``VIEW``/``PARTICIPATE`` check cost no query).
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from django.utils.translation import gettext as _
 from community.errors import Forbidden, NotFound
 from community.models import Community, Membership, MembershipStatus, Tier, User
 from community.models.communities import TIER_RANK
+from roles.capabilities import Capability
 
 VISIBLE_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.MUTED)
 
@@ -47,9 +57,16 @@ class Action(StrEnum):
     ADD_POLL_OPTION = "add_poll_option"  # add an option to a poll
     SEE_POLL_RESULTS = "see_poll_results"  # results before the poll's visibility shows them
     SEE_POLL_VOTERS = "see_poll_voters"  # who voted what in a named poll
+    # --- opened by role capabilities too (see ``CAPABILITY_ACTIONS``) ---
+    MANAGE_SURVEYS = "manage_surveys"  # author, publish, close surveys; reports and exports
+    APPROVE_JOINS = "approve_joins"  # let pending members in
+    MANAGE_EVENTS = "manage_events"  # create and run events (the events app)
     MANAGE_BOARDS = "manage_boards"  # edit task boards, columns and every task (roles app)
-    MOVE_TASK = "move_task"  # move a task on its board (editors; its assignees)
-    TICK_CHECKLIST = "tick_checklist"  # tick a task's checklist (editors; its assignees)
+    MODERATE_CONTENT = "moderate_content"  # hide reported content (the moderation app)
+    VIEW_ANALYTICS = "view_analytics"  # participation dashboards (the insights app)
+    MANAGE_ROLES = "manage_roles"  # define roles, assign, end, renew, decide on volunteers
+    MOVE_TASK = "move_task"  # move a task on its board (board editors; its assignees)
+    TICK_CHECKLIST = "tick_checklist"  # tick a task's checklist (board editors; its assignees)
 
 
 _MIN_TIER = {
@@ -62,10 +79,54 @@ _MIN_TIER = {
     Action.ADD_POLL_OPTION: Tier.MODERATOR,
     Action.SEE_POLL_RESULTS: Tier.MODERATOR,
     Action.SEE_POLL_VOTERS: Tier.MODERATOR,
+    Action.MANAGE_SURVEYS: Tier.MODERATOR,
+    Action.APPROVE_JOINS: Tier.MODERATOR,
+    Action.MANAGE_EVENTS: Tier.MODERATOR,
     Action.MANAGE_BOARDS: Tier.ADMIN,
+    Action.MODERATE_CONTENT: Tier.MODERATOR,
+    Action.VIEW_ANALYTICS: Tier.MODERATOR,
+    Action.MANAGE_ROLES: Tier.ADMIN,
     Action.MOVE_TASK: Tier.ADMIN,
     Action.TICK_CHECKLIST: Tier.ADMIN,
 }
+
+#: What each role capability opens, in this one place. A capability only lifts the tier floor
+#: of these actions; it never opens ``MANAGE``/``MANAGE_ROLES`` or anything above the admin
+#: tier's floor (asserted below).
+CAPABILITY_ACTIONS: dict[Capability, frozenset[Action]] = {
+    Capability.CREATE_POLLS: frozenset({Action.CREATE_POLL}),
+    Capability.MANAGE_SURVEYS: frozenset({Action.MANAGE_SURVEYS}),
+    Capability.APPROVE_JOINS: frozenset({Action.APPROVE_JOINS}),
+    Capability.MANAGE_EVENTS: frozenset({Action.MANAGE_EVENTS}),
+    Capability.MANAGE_BOARDS: frozenset(
+        {Action.MANAGE_BOARDS, Action.MOVE_TASK, Action.TICK_CHECKLIST}
+    ),
+    Capability.MODERATE_CONTENT: frozenset({Action.MODERATE_CONTENT}),
+    Capability.VIEW_ANALYTICS: frozenset({Action.VIEW_ANALYTICS}),
+}
+
+#: Actions no role may open, whatever the catalogue says: they change who may do what.
+TIER_ONLY_ACTIONS = frozenset({Action.MANAGE, Action.MANAGE_ROLES})
+
+#: The reverse: which capabilities open an action.
+_CAPABILITIES_FOR: dict[Action, frozenset[Capability]] = {
+    action: frozenset(c for c, actions in CAPABILITY_ACTIONS.items() if action in actions)
+    for action in {a for actions in CAPABILITY_ACTIONS.values() for a in actions}
+}
+
+
+def _check_capability_actions() -> None:
+    """A role never grants more than the admin tier can do, nor the power to change tiers."""
+    assert set(CAPABILITY_ACTIONS) == set(Capability), "every capability maps to its actions"
+    for capability, actions in CAPABILITY_ACTIONS.items():
+        for action in actions:
+            assert action not in TIER_ONLY_ACTIONS, f"{capability} must not open {action}"
+            assert TIER_RANK[_MIN_TIER[action]] <= TIER_RANK[Tier.ADMIN], (
+                f"{capability} opens {action}, above the admin tier"
+            )
+
+
+_check_capability_actions()
 
 READ_ACTIONS = frozenset({Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS})
 
@@ -117,13 +178,55 @@ def _object_allows(membership: Membership, action: Action, obj: Any) -> bool:
     return any(rule(membership, obj) for rule in rules)
 
 
+def role_capabilities(membership: Membership) -> frozenset[Capability]:
+    """The capabilities of the member's active roles, read in one query and kept on the
+    membership object (``forget_role_capabilities`` after changing them in the same request).
+    An assignment past its term's end grants nothing even before the sweep records its end."""
+    cached = getattr(membership, "_role_capabilities", None)
+    if cached is not None:
+        return cached
+    if membership.pk is None:  # a superuser's unsaved stand-in: the owner tier, no roles
+        caps: frozenset[Capability] = frozenset()
+    else:
+        from roles.models import RoleAssignment  # the app registry is ready by the first check
+
+        rows = (
+            RoleAssignment.objects.active()
+            .filter(
+                community_id=membership.community_id,
+                membership_id=membership.pk,
+                role__deleted_at__isnull=True,
+            )
+            .values_list("role__capabilities", flat=True)
+        )
+        caps = frozenset(Capability(c) for row in rows for c in row or () if c in Capability)
+    membership._role_capabilities = caps
+    return caps
+
+
+def forget_role_capabilities(membership: Membership) -> None:
+    """Drop the capabilities cached on ``membership`` (its roles changed)."""
+    membership.__dict__.pop("_role_capabilities", None)
+
+
+def _role_allows(membership: Membership, action: Action) -> bool:
+    capabilities = _CAPABILITIES_FOR.get(action)
+    if not capabilities:
+        return False
+    return not capabilities.isdisjoint(role_capabilities(membership))
+
+
 def _denial(membership: Membership, action: Action, obj: Any = None) -> Forbidden | None:
     """Why ``membership`` may not do ``action`` (to ``obj``), or None when it may."""
     reading = action in READ_ACTIONS
     if not reading and membership.status == MembershipStatus.MUTED:
         return Forbidden(_("You are muted in this community and cannot do this."), code="muted")
     required = _required_tier(membership, action)
-    if membership.tier_rank < TIER_RANK[required] and not _object_allows(membership, action, obj):
+    if (
+        membership.tier_rank < TIER_RANK[required]
+        and not _object_allows(membership, action, obj)
+        and not _role_allows(membership, action)
+    ):
         return Forbidden(
             _("Only members with the %(tier)s tier or higher can do this.")
             % {"tier": Tier(required).label},

@@ -1,3 +1,22 @@
-"""Models of the roles app: roles and their holders, task boards."""
+"""Roles and task boards. One module per concern; import the models from here."""
 
-from roles.models.boards import *  # noqa: F401,F403
+from roles.capabilities import Capability
+from roles.models.roles import (
+    AssignmentQuerySet,
+    EndReason,
+    Role,
+    RoleAssignment,
+    RoleVolunteer,
+    VolunteerStatus,
+)
+from roles.models.boards import *  # noqa: E402,F401,F403  (task boards)
+
+__all__ = [
+    "AssignmentQuerySet",
+    "Capability",
+    "EndReason",
+    "Role",
+    "RoleAssignment",
+    "RoleVolunteer",
+    "VolunteerStatus",
+]

@@ -22,6 +22,26 @@ from django.utils.translation import gettext_lazy as _
 from community.ids import PublicIdField
 from roles.positions import GAP, LIMIT
 
+__all__ = [
+    "MAX_ASSIGNEES",
+    "MAX_LABELS",
+    "MAX_LINKS",
+    "MAX_SLOTS",
+    "POSITION_GAP",
+    "POSITION_LIMIT",
+    "Activity",
+    "ActivityVerb",
+    "Board",
+    "BoardVisibility",
+    "ChecklistItem",
+    "Column",
+    "SlotClaim",
+    "SlotStatus",
+    "Task",
+    "TaskAssignee",
+    "TaskComment",
+]
+
 #: Space between neighbouring tasks (2**16 lets 16 moves land between the same two tasks
 #: before the column is renumbered) and the bound positions stay below (``roles/positions.py``).
 POSITION_GAP = GAP
@@ -40,7 +60,7 @@ class BoardVisibility(models.TextChoices):
 class Board(models.Model):
     """A kanban board of a community: the shared picture of who does what for a project or an
     event. ``visibility`` decides who sees it: every member, or only its team (the board
-    editors, the holders of its team role and the assignees of its tasks); a board a member
+    editors, the holders of its ``team_role`` and the assignees of its tasks); a board a member
     cannot see answers 404 to them, as other communities' boards do."""
 
     id = PublicIdField()
@@ -54,6 +74,15 @@ class Board(models.Model):
         max_length=16,
         choices=BoardVisibility.choices,
         default=BoardVisibility.MEMBERS,
+    )
+    team_role = models.ForeignKey(
+        "roles.Role",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="boards",
+        verbose_name=_("team role"),
+        help_text=_("Holders of this role are the board's team (they see a team-only board)."),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -126,6 +155,15 @@ class Task(models.Model):
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     labels = models.JSONField(_("labels"), default=list, blank=True)
     links = models.JSONField(_("links"), default=list, blank=True)
+    owning_role = models.ForeignKey(
+        "roles.Role",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("owning role"),
+        help_text=_("Any holder of this role may take the task."),
+    )
     slots_total = models.PositiveIntegerField(_("volunteer slots"), default=0)
     slots_filled = models.PositiveIntegerField(_("slots filled"), default=0)
     version = models.PositiveIntegerField(_("version"), default=1)
