@@ -91,6 +91,17 @@ JOBS: tuple[Job, ...] = (
         ),
     ),
     Job(
+        name="boards-remind",
+        task="roles.tasks_boards.boards_remind",
+        every=timedelta(minutes=15),
+        longest_delay=timedelta(minutes=15),
+        does=(
+            'Queues "due within 24 hours" to the assignees of open tasks entering that window '
+            "(once per assignee and due date) and one overdue digest a day per member and "
+            "community (assignees and holders of the owning role), never one per task."
+        ),
+    ),
+    Job(
         name="exports-sweep",
         task="surveys.tasks.exports_sweep",
         every=timedelta(minutes=5),

@@ -22,6 +22,7 @@ from roles.models import (
     BoardVisibility,
     ChecklistItem,
     Column,
+    RoleAssignment,
     SlotClaim,
     Task,
     TaskAssignee,
@@ -59,11 +60,43 @@ def is_board_editor(membership: Membership) -> bool:
     return can(membership, Action.MANAGE_BOARDS)
 
 
+def role_holder_ids(*, community_id: str, role_ids: list[str]) -> dict[str, set[str]]:
+    """Role id -> user ids of its active holders (one query)."""
+    holders: dict[str, set[str]] = {role_id: set() for role_id in role_ids}
+    if role_ids:
+        rows = (
+            RoleAssignment.objects.active()
+            .filter(community_id=community_id, role_id__in=role_ids, role__deleted_at__isnull=True)
+            .values_list("role_id", "membership__user_id")
+        )
+        for role_id, user_id in rows:
+            holders[role_id].add(user_id)
+    return holders
+
+
+def holds_role(*, membership: Membership, role_id: str | None) -> bool:
+    """Whether the member holds ``role_id`` now (an active assignment)."""
+    if not role_id or membership.pk is None:
+        return False
+    return (
+        RoleAssignment.objects.active()
+        .filter(
+            community_id=membership.community_id,
+            role_id=role_id,
+            membership_id=membership.pk,
+            role__deleted_at__isnull=True,
+        )
+        .exists()
+    )
+
+
 def board_visible(*, membership: Membership, board: Board) -> bool:
     """Whether the member sees ``board`` (see the module docstring)."""
     if board.visibility != BoardVisibility.TEAM:
         return True
     if membership.pk is None or is_board_editor(membership):
+        return True
+    if holds_role(membership=membership, role_id=board.team_role_id):
         return True
     return TaskAssignee.objects.filter(
         community_id=board.community_id, task__board_id=board.pk, user_id=membership.user_id
@@ -154,7 +187,15 @@ def board_list(*, viewer: Membership) -> QuerySet[Board]:
             task__board_id=OuterRef("pk"),
             user_id=viewer.user_id,
         )
-        boards = boards.filter(Q(visibility=BoardVisibility.MEMBERS) | Q(Exists(assigned)))
+        holds = RoleAssignment.objects.active().filter(
+            community_id=viewer.community_id,
+            role_id=OuterRef("team_role_id"),
+            membership_id=viewer.pk,
+            role__deleted_at__isnull=True,
+        )
+        boards = boards.filter(
+            Q(visibility=BoardVisibility.MEMBERS) | Q(Exists(assigned)) | Q(Exists(holds))
+        )
     return boards.annotate(task_count=Count("tasks")).order_by("-created_at", "id")
 
 
@@ -220,15 +261,15 @@ def task_detail(*, task: Task) -> Task:
 
 
 def task_comments(*, task: Task) -> QuerySet[TaskComment]:
-    return TaskComment.objects.filter(community_id=task.community_id, task_id=task.pk).select_related(
-        "author"
-    )
+    return TaskComment.objects.filter(
+        community_id=task.community_id, task_id=task.pk
+    ).select_related("author")
 
 
 def board_activity(*, board: Board) -> QuerySet[Activity]:
-    return Activity.objects.filter(community_id=board.community_id, board_id=board.pk).select_related(
-        "actor"
-    )
+    return Activity.objects.filter(
+        community_id=board.community_id, board_id=board.pk
+    ).select_related("actor")
 
 
 def task_activity(*, task: Task) -> QuerySet[Activity]:
@@ -239,17 +280,14 @@ def my_tasks(*, user: User) -> QuerySet[Task]:
     """Open tasks (not in a done column) assigned to ``user`` in every community where they
     are a visible member, on boards they can see, with the sort key of "my tasks": due date,
     undated last."""
-    member_of = Membership.objects.filter(
-        user_id=user.pk, status__in=VISIBLE_STATUSES
-    ).values("community_id")
+    member_of = Membership.objects.filter(user_id=user.pk, status__in=VISIBLE_STATUSES).values(
+        "community_id"
+    )
     assigned = TaskAssignee.objects.filter(
         community_id=OuterRef("community_id"), task_id=OuterRef("pk"), user_id=user.pk
     )
-    return (
-        _with_task_counts(
-            Task.objects.filter(community_id__in=member_of, column__is_done=False)
-            .filter(Exists(assigned))
-            .select_related("board", "column", "community")
-        )
-        .annotate(due_sort=Coalesce("due_at", Value(NO_DUE_DATE)))
-    )
+    return _with_task_counts(
+        Task.objects.filter(community_id__in=member_of, column__is_done=False)
+        .filter(Exists(assigned))
+        .select_related("board", "column", "community")
+    ).annotate(due_sort=Coalesce("due_at", Value(NO_DUE_DATE)))

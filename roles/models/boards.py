@@ -197,7 +197,9 @@ class Task(models.Model):
                 condition=Q(slots_filled__lte=models.F("slots_total")),
                 name="board_task_slots_not_overfilled",
             ),
-            models.CheckConstraint(condition=Q(position__gt=0), name="board_task_position_positive"),
+            models.CheckConstraint(
+                condition=Q(position__gt=0), name="board_task_position_positive"
+            ),
         ]
         indexes = [
             models.Index(fields=["community", "board"]),
@@ -212,8 +214,9 @@ class Task(models.Model):
         cached = getattr(self, "_assignee_user_ids", None)
         if cached is None:
             cached = set(
-                TaskAssignee.objects.filter(community_id=self.community_id, task_id=self.pk)
-                .values_list("user_id", flat=True)
+                TaskAssignee.objects.filter(
+                    community_id=self.community_id, task_id=self.pk
+                ).values_list("user_id", flat=True)
             )
             self._assignee_user_ids = cached
         return cached

@@ -21,7 +21,7 @@ from community.errors import Conflict, DomainError, NotFound
 from community.locking import lock_rows
 from community.models import Membership
 from community.text import member_text
-from roles.models import Activity, ActivityVerb, Board, BoardVisibility, Column, Task
+from roles.models import Activity, ActivityVerb, Board, BoardVisibility, Column, Role, Task
 
 DEFAULT_COLUMNS = (gettext_lazy("To do"), gettext_lazy("In progress"), gettext_lazy("Done"))
 MAX_COLUMNS = 20
@@ -60,6 +60,17 @@ def locked_task(actor: Membership, task_id: str) -> Task:
     return task
 
 
+def clean_role(community_id: str, role_id: str | None, *, field: str) -> str | None:
+    """``role_id`` if it names a (not deleted) role of the community; 400 ``unknown_role``."""
+    if not role_id:
+        return None
+    if not Role.objects.filter(
+        pk=role_id, community_id=community_id, deleted_at__isnull=True
+    ).exists():
+        raise DomainError(_("This community has no such role."), code="unknown_role", field=field)
+    return role_id
+
+
 def _clean_wip(wip_limit: int | None) -> int | None:
     if wip_limit is not None and wip_limit < 1:
         raise DomainError(
@@ -76,6 +87,7 @@ def board_create(
     title: str,
     description: str = "",
     visibility: str = BoardVisibility.MEMBERS,
+    team_role_id: str | None = None,
     columns: list[dict] | None = None,
 ) -> Board:
     """Create a board with its columns (default: To do / In progress / Done, the last one a
@@ -83,6 +95,7 @@ def board_create(
     require_editor(actor)
     title = member_text(title, field="title", max_length=100)
     description = member_text(description, field="description", multiline=True, blank=True)
+    team_role_id = clean_role(actor.community_id, team_role_id, field="team_role_id")
     if columns is None:
         columns = [
             {"title": str(name), "is_done": i == len(DEFAULT_COLUMNS) - 1}
@@ -100,6 +113,7 @@ def board_create(
             title=title,
             description=description,
             visibility=visibility,
+            team_role_id=team_role_id,
             created_by_id=actor.user_id,
         )
         Column.objects.bulk_create(
@@ -132,11 +146,15 @@ def board_update(*, actor: Membership, board: Board, **changes: Any) -> Board:
         changes["description"] = member_text(
             changes["description"], field="description", multiline=True, blank=True
         )
+    if "team_role_id" in changes:
+        changes["team_role_id"] = clean_role(
+            board.community_id, changes["team_role_id"], field="team_role_id"
+        )
     with transaction.atomic():
         for name, value in changes.items():
             setattr(board, name, value)
         board.updated_at = timezone.now()
-        board.save(update_fields=[*changes, "updated_at"])
+        board.save(update_fields=[n.removesuffix("_id") for n in changes] + ["updated_at"])
         activity_record(
             actor=actor,
             board_id=board.pk,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.authz import VISIBLE_STATUSES, Action, ensure
-from community.errors import Conflict, DomainError, NotFound
+from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.locking import lock_rows
 from community.models import Membership
 from community.text import member_text, text_key
@@ -34,7 +34,7 @@ from roles.models import (
     TaskAssignee,
 )
 from roles.positions import LIMIT, between
-from roles.services.boards import activity_record, locked_task, require_editor
+from roles.services.boards import activity_record, clean_role, locked_task, require_editor
 from roles.services.tasks_notify import notify_assigned
 
 MAX_CHECKLIST = 50
@@ -168,6 +168,7 @@ def task_create(
     labels: Iterable[str] = (),
     links: Iterable[dict] = (),
     assignee_ids: Iterable[str] = (),
+    owning_role_id: str | None = None,
     slots_total: int = 0,
 ) -> Task:
     """Add a task at the bottom of a column (default: the board's first). Board editors only.
@@ -179,6 +180,7 @@ def task_create(
     links = clean_links(links)
     assignees = clean_assignees(board.community_id, assignee_ids, field="assignee_ids")
     slots_total = _clean_slots(slots_total)
+    owning_role_id = clean_role(board.community_id, owning_role_id, field="owning_role_id")
     columns = Column.objects.filter(community_id=board.community_id, board_id=board.pk)
     with transaction.atomic():
         if column_id is None:
@@ -201,9 +203,9 @@ def task_create(
             labels=labels,
             links=links,
             slots_total=slots_total,
+            owning_role_id=owning_role_id,
             created_by_id=actor.user_id,
         )
-        _assign(actor, task, assignees)
         activity_record(
             actor=actor,
             board_id=board.pk,
@@ -214,6 +216,7 @@ def task_create(
             column=column.pk,
             **({"rebalanced": True} if rebalanced else {}),
         )
+        _assign(actor, task, assignees)
     task.board = board
     return task
 
@@ -238,7 +241,16 @@ def _assign(actor: Membership, task: Task, user_ids: Iterable[str]) -> None:
 
 
 EDITABLE = frozenset(
-    {"title", "description", "due_at", "labels", "links", "assignee_ids", "slots_total"}
+    {
+        "title",
+        "description",
+        "due_at",
+        "labels",
+        "links",
+        "assignee_ids",
+        "owning_role_id",
+        "slots_total",
+    }
 )
 
 
@@ -269,6 +281,10 @@ def task_update(*, actor: Membership, task: Task, version: int, **changes: Any) 
         )
     if "slots_total" in changes:
         changes["slots_total"] = _clean_slots(changes["slots_total"])
+    if "owning_role_id" in changes:
+        changes["owning_role_id"] = clean_role(
+            task.community_id, changes["owning_role_id"], field="owning_role_id"
+        )
     with transaction.atomic():
         locked = locked_task(actor, task.pk)
         if locked.version != version:
@@ -314,6 +330,26 @@ def task_update(*, actor: Membership, task: Task, version: int, **changes: Any) 
             promote_waitlisted(actor=actor, task=locked)
     locked.board = task.board
     locked.column = task.column if task.column_id == locked.column_id else locked.column
+    return locked
+
+
+def task_take(*, actor: Membership, task: Task) -> Task:
+    """A holder of the task's owning role takes it: they become an assignee (idempotent).
+    403 ``not_role_holder`` for anyone else (editors assign through the edit)."""
+    from roles.selectors_boards import holds_role
+
+    ensure(actor, Action.PARTICIPATE)
+    if not holds_role(membership=actor, role_id=task.owning_role_id):
+        raise Forbidden(
+            _("Only holders of the task's owning role can take it."), code="not_role_holder"
+        )
+    with transaction.atomic():
+        locked = locked_task(actor, task.pk)
+        if actor.user_id not in locked.assignee_user_ids():
+            _assign(actor, locked, [actor.user_id])
+            locked._assignee_user_ids = None
+    locked.board = task.board
+    locked.column = task.column
     return locked
 
 
@@ -380,7 +416,9 @@ def checklist_item_add(
     return item
 
 
-def checklist_item_update(*, actor: Membership, item: ChecklistItem, **changes: Any) -> ChecklistItem:
+def checklist_item_update(
+    *, actor: Membership, item: ChecklistItem, **changes: Any
+) -> ChecklistItem:
     """Tick or untick a step (``done``: editors and the task's or the item's assignees), or
     edit its title, assignee or due date (editors only)."""
     done = changes.pop("done", None)

@@ -67,7 +67,9 @@ def task_move(
     for _attempt in range(MOVE_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _move_locked(actor, task.pk, source_id, target_id, after_id, before_id, index)
+                return _move_locked(
+                    actor, task.pk, source_id, target_id, after_id, before_id, index
+                )
         except _MovedMeanwhile as moved:
             source_id = moved.column_id
     raise Conflict(

@@ -144,8 +144,20 @@ def overdue_recipients(*, now: datetime) -> dict[str, dict[str, list[Task]]]:
 
 
 def role_holders(tasks: list[Task]) -> list[tuple[Task, list[str]]]:
-    """The holders of each task's owning role (none before tasks have owning roles)."""
-    return []
+    """The active holders of each task's owning role (one query per community)."""
+    from roles.selectors_boards import role_holder_ids
+
+    by_community: dict[str, list[Task]] = defaultdict(list)
+    for task in tasks:
+        if task.owning_role_id:
+            by_community[task.community_id].append(task)
+    result = []
+    for community_id, owned in by_community.items():
+        holders = role_holder_ids(
+            community_id=community_id, role_ids=sorted({t.owning_role_id for t in owned})
+        )
+        result += [(task, sorted(holders[task.owning_role_id])) for task in owned]
+    return result
 
 
 def tasks_overdue_digest(*, now: datetime | None = None) -> int:

@@ -112,15 +112,12 @@ def slot_withdraw(*, actor: Membership, task: Task) -> None:
     volunteer. Muted members may withdraw too (it only gives a slot back)."""
     with transaction.atomic():
         locked = locked_task(actor, task.pk)
-        claim = (
-            lock_rows(
-                SlotClaim.objects.filter(
-                    community_id=locked.community_id, task_id=locked.pk, user_id=actor.user_id
-                ),
-                for_delete=True,
-            )
-            .first()
-        )
+        claim = lock_rows(
+            SlotClaim.objects.filter(
+                community_id=locked.community_id, task_id=locked.pk, user_id=actor.user_id
+            ),
+            for_delete=True,
+        ).first()
         if claim is None:
             return
         claim.delete()
