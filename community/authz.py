@@ -199,7 +199,9 @@ def role_capabilities(membership: Membership) -> frozenset[Capability]:
             )
             .values_list("role__capabilities", flat=True)
         )
-        caps = frozenset(Capability(c) for row in rows for c in row or () if c in Capability)
+        caps = frozenset(
+            Capability(c) for row in rows for c in row or () if c in Capability.__members__.values()
+        )
     membership._role_capabilities = caps
     return caps
 

@@ -74,7 +74,9 @@ class Role(models.Model):
 
     @property
     def capability_set(self) -> frozenset[Capability]:
-        return frozenset(Capability(c) for c in self.capabilities if c in Capability)
+        return frozenset(
+            Capability(c) for c in self.capabilities if c in Capability.__members__.values()
+        )
 
 
 class EndReason(models.TextChoices):
