@@ -10,8 +10,8 @@ import pytest
 from community.models import Tier
 from roles.models import BoardVisibility
 from tests.boards.conftest import columns_of, give_role
-from tests.factories import CommunityFactory, MembershipFactory
 from tests.conftest import client_for
+from tests.factories import CommunityFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
