@@ -107,7 +107,7 @@ def test_parallel_moves_into_one_gap_rebalance_without_collisions(admin, make_bo
     _assert_consistent(
         board,
         {first.pk, *(m.pk for m in movers)}
-        | {t for t in Task.objects.filter(board=board, title="last").values_list("id", flat=True)},
+        | set(Task.objects.filter(board=board, title="last").values_list("id", flat=True)),
     )
     order = list(
         Task.objects.filter(column=doing).order_by("position").values_list("title", flat=True)
