@@ -16,7 +16,7 @@ from tests.events.conftest import line, seats_consistent, sign_up, statuses
 
 pytestmark = pytest.mark.django_db
 
-C, W, O, P = (
+C, W, OFFERED, P = (
     RegistrationStatus.CONFIRMED,
     RegistrationStatus.WAITLISTED,
     RegistrationStatus.OFFERED,
@@ -146,7 +146,7 @@ def test_offer_mode_reserves_seats_until_claimed_then_confirms(make_event, membe
     sign_up(b, event)
     services.registration_cancel(actor=a, event_id=event.pk)
     offered = Registration.objects.get(event=event, user_id=b.user_id)
-    assert offered.status == O and offered.seats == 1
+    assert offered.status == OFFERED and offered.seats == 1
     assert offered.offer_expires_at - timezone.now() > timedelta(hours=11)
     assert seats_consistent(event) == (1, 1)
     claimed = sign_up(b, event)
@@ -160,7 +160,7 @@ def test_an_unclaimed_offer_passes_to_the_next_on_sweep_and_on_read(make_event, 
     for m in (a, b, c):
         sign_up(m, event)
     services.registration_cancel(actor=a, event_id=event.pk)
-    assert statuses(event)[b.user_id] == O
+    assert statuses(event)[b.user_id] == OFFERED
     later = timezone.now() + timedelta(hours=1, minutes=1)
     assert services.events_offers_expire_due(now=later) == 1
     b_reg = Registration.objects.get(event=event, user_id=b.user_id)
@@ -168,7 +168,7 @@ def test_an_unclaimed_offer_passes_to_the_next_on_sweep_and_on_read(make_event, 
         RegistrationStatus.CANCELLED,
         CancelReason.OFFER_EXPIRED,
     )
-    assert statuses(event)[c.user_id] == O
+    assert statuses(event)[c.user_id] == OFFERED
     assert seats_consistent(event) == (1, 1)
     # On read: c's offer expires too (nobody else waits) and the seat comes free.
     much_later = later + timedelta(hours=2)
@@ -191,7 +191,7 @@ def test_claiming_an_expired_offer_is_refused_and_passes_it_on(make_event, membe
     assert err.value.code == "offer_expired"
     # The refusal rolled back, but the next read passes the offer on.
     services.event_offers_expire_on_read(event=event)
-    assert statuses(event)[c.user_id] == O
+    assert statuses(event)[c.user_id] == OFFERED
 
 
 def test_approval_mode_waits_for_an_organizer_and_approval_takes_seats_under_the_guard(
