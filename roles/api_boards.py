@@ -29,6 +29,7 @@ from roles.serializers_boards import (
     ColumnUpdateIn,
     CommentIn,
     CommentOut,
+    EventBoardIn,
     MyTaskOut,
     SlotClaimOut,
     TaskCardOut,
@@ -40,6 +41,7 @@ from roles.serializers_boards import (
     TaskUpdateIn,
 )
 from roles.services import boards as board_services
+from roles.services import boards_templates as templates
 from roles.services import tasks_comments, tasks_edit, tasks_move, tasks_slots
 
 TAGS = ["boards"]
@@ -272,6 +274,33 @@ class ColumnDetailView(APIView):
         column, membership = selectors.column_for_member(user=request.user, column_id=column_id)
         board_services.column_delete(actor=membership, column=column)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EventBoardView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="createEventBoard",
+        tags=TAGS,
+        summary="Create the preparation board of an event",
+        description=(
+            "From the event template: tasks due relative to the event's start (poster 7 days "
+            "before, reminder 1 day before, check-in on the day), owned by `owning_role_id` "
+            "if given. One board per event (409 `event_has_board`). Board editors only."
+        ),
+        parameters=[_path("event_id", "Event id")],
+        request=EventBoardIn,
+        responses={201: BoardDetailOut},
+    )
+    def post(self, request, event_id: str):
+        community_id = selectors.event_community_id(event_id=event_id)
+        actor = require(request.user, community_id, Action.VIEW)
+        data = EventBoardIn(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        board = templates.board_create_for_event(
+            actor=actor, event_id=event_id, **data.validated_data
+        )
+        return _board_response(board, actor, status_code=status.HTTP_201_CREATED)
 
 
 # --- tasks ----------------------------------------------------------------------------------

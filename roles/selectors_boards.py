@@ -178,6 +178,13 @@ def column_for_member(*, user: User, column_id: str) -> tuple[Column, Membership
     return column, membership
 
 
+def event_community_id(*, event_id: str) -> str:
+    """The community of an event ("" when there is none: the caller's 404 follows)."""
+    from events.models import Event
+
+    return Event.objects.filter(pk=event_id).values_list("community_id", flat=True).first() or ""
+
+
 def board_list(*, viewer: Membership) -> QuerySet[Board]:
     """Boards of the viewer's community they can see, newest first, with task counts."""
     boards = Board.objects.filter(community_id=viewer.community_id)

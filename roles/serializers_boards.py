@@ -38,6 +38,7 @@ class BoardCardOut(serializers.Serializer):
         choices=BoardVisibility.choices, component_name="BoardVisibilityEnum"
     )
     team_role_id = serializers.CharField(allow_null=True)
+    event_id = serializers.CharField(allow_null=True, help_text="The event it prepares.")
     task_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -222,6 +223,11 @@ class BoardUpdateIn(serializers.Serializer):
     description = MemberTextField(max_length=2000, multiline=True, required=False, allow_blank=True)
     visibility = serializers.ChoiceField(choices=BoardVisibility.choices, required=False)
     team_role_id = _id(required=False, allow_null=True)
+
+
+class EventBoardIn(serializers.Serializer):
+    owning_role_id = _id(required=False, allow_null=True, help_text="Role owning its tasks.")
+    visibility = serializers.ChoiceField(choices=BoardVisibility.choices, required=False)
 
 
 class ColumnUpdateIn(serializers.Serializer):

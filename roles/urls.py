@@ -52,5 +52,6 @@ urlpatterns = [
         api_boards.TaskActivityView.as_view(),
         name="task-activity",
     ),
+    path("events/<str:event_id>/board", api_boards.EventBoardView.as_view(), name="event-board"),
     path("me/tasks", api_boards.MyTasksView.as_view(), name="my-tasks"),
 ]

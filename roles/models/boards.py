@@ -75,6 +75,15 @@ class Board(models.Model):
         choices=BoardVisibility.choices,
         default=BoardVisibility.MEMBERS,
     )
+    event = models.ForeignKey(
+        "events.Event",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="boards",
+        verbose_name=_("event"),
+        help_text=_("The event this board prepares (its template dates tasks from its start)."),
+    )
     team_role = models.ForeignKey(
         "roles.Role",
         on_delete=models.SET_NULL,

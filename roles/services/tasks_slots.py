@@ -5,14 +5,13 @@ arrival order) otherwise; a withdrawal of a confirmed volunteer confirms the fir
 waitlist in the same transaction. Never more than ``slots_total`` confirmed, under any
 concurrency: the task row is locked first (so claims and withdrawals of one task run one after
 another, and a withdrawal never misses a claim committed meanwhile), the counter moves by a
-guarded ``UPDATE ... WHERE slots_filled < slots_total`` as the last statement that takes a
-seat, and the check constraint ``slots_filled <= slots_total`` backs it in the database.
-(The events branch had no reusable seat guard when this was built; this is the same pattern.)"""
+guarded ``UPDATE ... WHERE slots_filled + 1 <= slots_total`` (the events' seat guard,
+``events/seats.py``, reused) as the last statement that takes a seat, and the check constraint
+``slots_filled <= slots_total`` backs it in the database."""
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,19 +19,20 @@ from community.authz import Action, ensure
 from community.errors import Conflict
 from community.locking import lock_rows
 from community.models import Membership
+from events import seats
+from events.seats import SeatCounter
 from roles.models import ActivityVerb, SlotClaim, SlotStatus, Task
 from roles.services.boards import activity_record, locked_task
 from roles.services.tasks_notify import notify_slot_confirmed
 
+#: The task's volunteer slots as a seat counter of the events' seat guard.
+SLOTS = SeatCounter(table=Task._meta.db_table, taken="slots_filled", capacity="slots_total")
+
 
 def take_slot(task: Task) -> bool:
-    """The guarded counter: one more confirmed volunteer if the task has room. Returns whether
-    a slot was taken."""
-    return bool(
-        Task.objects.filter(pk=task.pk, slots_filled__lt=F("slots_total")).update(
-            slots_filled=F("slots_filled") + 1
-        )
-    )
+    """The guarded counter (``events/seats.py``): one more confirmed volunteer if the task has
+    room. Returns whether a slot was taken."""
+    return seats.take(SLOTS, pk=task.pk, n=1) is not None
 
 
 def slot_claim(*, actor: Membership, task: Task) -> SlotClaim:
@@ -129,5 +129,5 @@ def slot_withdraw(*, actor: Membership, task: Task) -> None:
             verb=ActivityVerb.SLOT_WITHDRAWN,
         )
         if claim.status == SlotStatus.CONFIRMED:
-            Task.objects.filter(pk=locked.pk).update(slots_filled=F("slots_filled") - 1)
+            seats.release(SLOTS, pk=locked.pk, n=1)
             promote_waitlisted(actor=actor, task=locked)
