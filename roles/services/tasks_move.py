@@ -5,12 +5,14 @@ A move names where the task lands: after a neighbour (``after_id``), before one
 bottom. It takes the integer midpoint between the new neighbours (``roles/positions.py``); when
 none is left the target column is renumbered in the same transaction (a *rebalance*).
 
-Concurrency: the move locks the columns it touches (source and target, in primary-key order,
-through ``community/locking.py``) and then the task. Two moves into one column therefore run
-one after the other, each reading the positions the other committed: positions never collide,
-the WIP limit is counted under the lock, and a task moved meanwhile by someone else is moved
-from where it is now (the move retries with its current column). The unique constraint
-``(community, column, position)`` backs it in the database.
+Concurrency: the move locks the target column (``community/locking.py``) and then the task.
+Two moves into one column therefore run one after the other, each reading the positions the
+other committed: positions never collide and the WIP limit is counted under the lock. Leaving
+a column needs no lock of it (no position there changes, its count only drops), so moves into
+different columns run in parallel. Two moves of one task queue on the task's row; the second
+moves it from wherever the first left it. Every service takes a column lock before a task
+lock, never after, so they cannot deadlock. The unique constraint
+``(community, column, position)`` backs it all in the database.
 
 A move does not change the task's ``version``: the version guards its content (an edit on an
 older copy answers 409), and dragging a card must not refuse someone's edit of its text."""
@@ -32,15 +34,6 @@ from roles.positions import LIMIT, between
 from roles.services.boards import activity_record, locked_task
 from roles.services.tasks_edit import check_wip
 
-MOVE_ATTEMPTS = 3
-
-
-class _MovedMeanwhile(Exception):
-    """The task left the columns this attempt locked (another move won the race)."""
-
-    def __init__(self, column_id: str):
-        self.column_id = column_id
-
 
 def task_move(
     *,
@@ -56,25 +49,8 @@ def task_move(
     ``neighbour_not_in_column`` (the named neighbour is no longer there: reload the board).
     The returned task carries ``rebalanced`` (whether its column was renumbered)."""
     ensure(actor, Action.MOVE_TASK, obj=task)
-    target_id = column_id or task.column_id
-    if not Column.objects.filter(
-        pk=target_id, community_id=task.community_id, board_id=task.board_id
-    ).exists():
-        raise DomainError(
-            _("This board has no such column."), code="unknown_column", field="column_id"
-        )
-    source_id = task.column_id
-    for _attempt in range(MOVE_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return _move_locked(
-                    actor, task.pk, source_id, target_id, after_id, before_id, index
-                )
-        except _MovedMeanwhile as moved:
-            source_id = moved.column_id
-    raise Conflict(
-        _("This task is being moved by someone else. Please try again."), code="task_busy"
-    )
+    with transaction.atomic():
+        return _move_locked(actor, task, column_id or task.column_id, after_id, before_id, index)
 
 
 def _neighbours(
@@ -110,23 +86,20 @@ def _neighbours(
 
 def _move_locked(
     actor: Membership,
-    task_id: str,
-    source_id: str,
+    task: Task,
     target_id: str,
     after_id: str | None,
     before_id: str | None,
     index: int | None,
 ) -> Task:
-    columns = {
-        column.pk: column
-        for column in lock_rows(
-            Column.objects.filter(pk__in={source_id, target_id}, community_id=actor.community_id)
+    target = lock_rows(
+        Column.objects.filter(pk=target_id, community_id=task.community_id, board_id=task.board_id)
+    ).first()
+    if target is None:
+        raise DomainError(
+            _("This board has no such column."), code="unknown_column", field="column_id"
         )
-    }
-    task = locked_task(actor, task_id)
-    if task.column_id not in columns:
-        raise _MovedMeanwhile(task.column_id)
-    target = columns[target_id]
+    task = locked_task(actor, task.pk)
     from_column = task.column_id
     if from_column != target.pk:
         check_wip(target)

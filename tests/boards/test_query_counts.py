@@ -13,10 +13,10 @@ pytestmark = pytest.mark.django_db
 # auth token, board + membership (one join), columns, tasks with checklist counts, assignees,
 # the member's role capabilities ("may I edit?", asked once)
 BOARD_READ_QUERIES = 6
-# an admin: auth token, task + board + membership (one join), target column exists; SAVEPOINT,
-# lock columns, lock task, neighbour position, next position, UPDATE task, INSERT activity,
+# an admin: auth token, task + board + membership (one join); SAVEPOINT, lock the target
+# column, lock the task, neighbour position, next position, UPDATE task, INSERT activity,
 # RELEASE
-MOVE_QUERIES = 11
+MOVE_QUERIES = 10
 # auth token, membership, one page of my tasks (counts annotated), their assignees
 MY_TASKS_QUERIES = 3
 
