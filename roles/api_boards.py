@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, can, require, visible_membership
+from community.errors import NotFound
 from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
@@ -210,6 +212,7 @@ class BoardDetailView(APIView):
         summary="Delete a board",
         description="With its columns, tasks and activity log. Board editors only.",
         parameters=[_BOARD_ID],
+        request=None,
         responses={204: None},
     )
     def delete(self, request, board_id: str):
@@ -268,6 +271,7 @@ class ColumnDetailView(APIView):
         summary="Delete an empty column",
         description="409 `column_not_empty` while it holds tasks. Editors only.",
         parameters=[_COLUMN_ID],
+        request=None,
         responses={204: None},
     )
     def delete(self, request, column_id: str):
@@ -397,6 +401,7 @@ class TaskDetailView(APIView):
         summary="Delete a task",
         description="Its log entries stay. Editors only.",
         parameters=[_TASK_ID],
+        request=None,
         responses={204: None},
     )
     def delete(self, request, task_id: str):
@@ -514,6 +519,7 @@ class ChecklistItemView(APIView):
         summary="Delete a checklist item",
         description="Editors only.",
         parameters=[_ITEM_ID],
+        request=None,
         responses={204: None},
     )
     def delete(self, request, item_id: str):
@@ -662,7 +668,10 @@ class MyTasksView(GenericAPIView):
         responses={200: MyTaskOut(many=True)},
     )
     def get(self, request):
-        page = self.paginate_queryset(selectors.my_tasks(user=request.user))
+        try:
+            page = self.paginate_queryset(selectors.my_tasks(user=request.user))
+        except exceptions.NotFound:  # DRF's answer to a cursor it cannot decode
+            raise NotFound(_("Invalid cursor."), code="invalid_cursor") from None
         selectors.attach_assignees(page)
         body = []
         for task in page:

@@ -71,12 +71,12 @@ def clean_role(community_id: str, role_id: str | None, *, field: str) -> str | N
     return role_id
 
 
-def _clean_wip(wip_limit: int | None) -> int | None:
+def _clean_wip(wip_limit: int | None, *, field: str = "wip_limit") -> int | None:
     if wip_limit is not None and wip_limit < 1:
         raise DomainError(
             _("A WIP limit is at least 1 (leave it empty for no limit)."),
             code="invalid_wip_limit",
-            field="wip_limit",
+            field=field,
         )
     return wip_limit
 
@@ -97,43 +97,77 @@ def board_create(
     description = member_text(description, field="description", multiline=True, blank=True)
     team_role_id = clean_role(actor.community_id, team_role_id, field="team_role_id")
     if columns is None:
-        columns = [
-            {"title": str(name), "is_done": i == len(DEFAULT_COLUMNS) - 1}
-            for i, name in enumerate(DEFAULT_COLUMNS)
-        ]
+        columns = default_columns()
     if len(columns) > MAX_COLUMNS:
         raise DomainError(
             _("A board has at most %(n)d columns.") % {"n": MAX_COLUMNS},
             code="too_many_columns",
             field="columns",
         )
+    columns = [
+        {
+            "title": member_text(spec["title"], field="columns", max_length=60),
+            "wip_limit": _clean_wip(spec.get("wip_limit"), field="columns"),
+            "is_done": bool(spec.get("is_done", False)),
+        }
+        for spec in columns
+    ]
     with transaction.atomic():
-        board = Board.objects.create(
-            community_id=actor.community_id,
+        return board_rows_create(
+            actor=actor,
             title=title,
             description=description,
             visibility=visibility,
             team_role_id=team_role_id,
-            created_by_id=actor.user_id,
+            columns=columns,
         )
-        Column.objects.bulk_create(
-            Column(
-                community_id=actor.community_id,
-                board=board,
-                title=member_text(spec["title"], field="columns", max_length=60),
-                position=i,
-                wip_limit=_clean_wip(spec.get("wip_limit")),
-                is_done=bool(spec.get("is_done", False)),
-            )
-            for i, spec in enumerate(columns)
+
+
+def default_columns() -> list[dict]:
+    """To do / In progress / Done (a done column), in the active language."""
+    last = len(DEFAULT_COLUMNS) - 1
+    return [{"title": str(name), "is_done": i == last} for i, name in enumerate(DEFAULT_COLUMNS)]
+
+
+def board_rows_create(
+    *,
+    actor: Membership,
+    title: str,
+    description: str,
+    visibility: str,
+    columns: list[dict],
+    team_role_id: str | None = None,
+    event_id: str | None = None,
+) -> Board:
+    """Write a board, its columns (already validated) and its first log entry. Call inside a
+    transaction, after the checks of the calling service."""
+    board = Board.objects.create(
+        community_id=actor.community_id,
+        title=title,
+        description=description,
+        visibility=visibility,
+        team_role_id=team_role_id,
+        event_id=event_id,
+        created_by_id=actor.user_id,
+    )
+    Column.objects.bulk_create(
+        Column(
+            community_id=actor.community_id,
+            board=board,
+            title=spec["title"],
+            position=i,
+            wip_limit=spec.get("wip_limit"),
+            is_done=spec.get("is_done", False),
         )
-        activity_record(
-            actor=actor,
-            board_id=board.pk,
-            community_id=board.community_id,
-            verb=ActivityVerb.BOARD_CREATED,
-            title=title,
-        )
+        for i, spec in enumerate(columns)
+    )
+    activity_record(
+        actor=actor,
+        board_id=board.pk,
+        community_id=board.community_id,
+        verb=ActivityVerb.BOARD_CREATED,
+        title=title,
+    )
     return board
 
 

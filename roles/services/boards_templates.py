@@ -15,9 +15,15 @@ from django.utils.translation import gettext_lazy
 from community.errors import Conflict, NotFound
 from community.models import Membership
 from events.models import Event
-from roles.models import Board, BoardVisibility
-from roles.services.boards import board_create, clean_role, require_editor
-from roles.services.tasks_edit import task_create
+from roles.models import ActivityVerb, Board, BoardVisibility, Task
+from roles.positions import spread
+from roles.services.boards import (
+    activity_record,
+    board_rows_create,
+    clean_role,
+    default_columns,
+    require_editor,
+)
 
 #: (title, description, due relative to the event's start)
 EVENT_TEMPLATE = (
@@ -57,16 +63,40 @@ def board_create_for_event(
     with transaction.atomic():
         if Board.objects.filter(community_id=actor.community_id, event_id=event.pk).exists():
             raise Conflict(_("This event already has a board."), code="event_has_board")
-        board = board_create(actor=actor, title=event.title[:100], visibility=visibility)
-        Board.objects.filter(pk=board.pk).update(event=event)
-        board.event = event
-        for title, description, offset in EVENT_TEMPLATE:
-            task_create(
-                actor=actor,
+        board = board_rows_create(
+            actor=actor,
+            title=event.title[:100],
+            description="",
+            visibility=visibility,
+            columns=default_columns(),
+            event_id=event.pk,
+        )
+        first = board.columns.order_by("position").first()
+        tasks = Task.objects.bulk_create(
+            Task(
+                community_id=board.community_id,
                 board=board,
+                column=first,
+                position=position,
                 title=str(title),
                 description=str(description),
                 due_at=event.starts_at + offset,
                 owning_role_id=owning_role_id,
+                created_by_id=actor.user_id,
             )
+            for (title, description, offset), position in zip(
+                EVENT_TEMPLATE, spread(len(EVENT_TEMPLATE)), strict=True
+            )
+        )
+        for task in tasks:
+            activity_record(
+                actor=actor,
+                board_id=board.pk,
+                community_id=board.community_id,
+                task_id=task.pk,
+                verb=ActivityVerb.TASK_CREATED,
+                title=task.title,
+                column=first.pk,
+            )
+    board.event = event
     return board

@@ -11,8 +11,8 @@ from django.utils import timezone
 from community.models import Community, Membership, MembershipStatus, Tier, User
 from community.timezones import localize
 from polls.models import Poll
-from roles.models import Board
 from polls.services import poll_create
+from roles.models import Board
 from surveys.models import Choice, Question, QuestionType, Survey
 from surveys.services import survey_publish
 
