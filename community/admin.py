@@ -179,8 +179,8 @@ class CommunityAdmin(CommunityScopedAdmin):
         return obj.memberships.filter(status="active").count()
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
+        if not change:  # a new community starts with the suggested roles, as everywhere
+            services.community_create(community=obj)
             return
         actor = admin_actor(request.user, obj)
         changes = {

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from community.errors import Forbidden, NotFound
 from community.models import Community, Membership, MembershipStatus, Tier, User
 from community.models.communities import TIER_RANK
-from roles.capabilities import Capability
+from roles.capabilities import CAPABILITY_VALUES, Capability
 
 VISIBLE_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.MUTED)
 
@@ -222,9 +222,7 @@ def role_capabilities(membership: Membership) -> frozenset[Capability]:
             )
             .values_list("role__capabilities", flat=True)
         )
-        caps = frozenset(
-            Capability(c) for row in rows for c in row or () if c in Capability.__members__.values()
-        )
+        caps = frozenset(Capability(c) for row in rows for c in row or () if c in CAPABILITY_VALUES)
     membership._role_capabilities = caps
     return caps
 

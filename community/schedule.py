@@ -94,6 +94,16 @@ JOBS: tuple[Job, ...] = (
         ),
     ),
     Job(
+        name="roles-terms",
+        task="roles.tasks.roles_terms",
+        every=timedelta(minutes=10),
+        longest_delay=timedelta(minutes=10),
+        does=(
+            "Records the end of role terms past their date (they grant nothing from that "
+            "moment anyway) and reminds each holder once, a week before their term ends."
+        ),
+    ),
+    Job(
         name="notifications-sweep",
         task="community.tasks.notifications_sweep",
         every=timedelta(minutes=5),

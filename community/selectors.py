@@ -11,7 +11,9 @@ from community.models import Membership, MembershipStatus, User
 def memberships_of_user(*, user: User) -> QuerySet[Membership]:
     """The communities a user belongs to (including pending ones, so the mini-program can show
     "waiting for approval"), newest first."""
-    return (
+    from roles.selectors import with_active_roles  # roles builds on the community core
+
+    return with_active_roles(
         Membership.objects.filter(
             user=user,
             status__in=[*VISIBLE_STATUSES, MembershipStatus.PENDING],
@@ -29,7 +31,8 @@ def member_list(
     tier: str | None = None,
 ) -> QuerySet[Membership]:
     """Members of the viewer's community. Ordinary members see active and muted members;
-    moderators and above see every status and may filter by it."""
+    moderators and above see every status and may filter by it. Each comes with the roles
+    they hold now (one more query per page)."""
     qs = Membership.objects.filter(community_id=viewer.community_id).select_related("user")
     if can(viewer, Action.MODERATE):
         if status:
@@ -40,7 +43,9 @@ def member_list(
         qs = qs.filter(tier=tier)
     if search:
         qs = qs.filter(Q(user__nickname__icontains=search))
-    return qs.order_by("-joined_at", "pk")
+    from roles.selectors import with_active_roles  # roles builds on the community core
+
+    return with_active_roles(qs.order_by("-joined_at", "pk"))
 
 
 def active_member_count(*, community_id: str) -> int:

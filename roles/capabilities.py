@@ -41,3 +41,6 @@ CAPABILITY_LABELS = {
     Capability.MANAGE_BOARDS: _("Manage boards"),
     Capability.VIEW_ANALYTICS: _("View analytics"),
 }
+
+#: The stored values of the catalogue (``value in Capability`` raises for a str on 3.11).
+CAPABILITY_VALUES = frozenset(c.value for c in Capability)

@@ -70,9 +70,11 @@ def _member_action(name: str, service, summary: str, description: str):
 ApproveView = _member_action(
     "ApproveView",
     services.membership_approve,
-    "Approve a pending member (moderators)",
-    "Lets a member who asked to join in.",
+    "Approve a pending member (moderators, approve-joins role)",
+    "Lets a member who asked to join in. Moderators and above, and holders of a role with "
+    "the `approve_joins` capability.",
 )
+ApproveView.action = Action.APPROVE_JOINS
 MuteView = _member_action(
     "MuteView",
     services.membership_mute,

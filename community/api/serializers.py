@@ -28,6 +28,20 @@ class MemberTextField(serializers.CharField):
 
 
 # --- output ---------------------------------------------------------------------------------
+class HeldRoleOut(serializers.Serializer):
+    """A role a member holds now (a profile shows them)."""
+
+    id = serializers.CharField(source="role_id", help_text="Role id.")
+    name = serializers.CharField(source="role.name")
+    term_ends_at = serializers.DateTimeField(allow_null=True)
+
+
+def _held_roles(membership: Membership) -> list[dict]:
+    from roles.selectors import roles_of_membership  # roles builds on the community core
+
+    return HeldRoleOut(roles_of_membership(membership), many=True).data
+
+
 class UserOut(serializers.ModelSerializer):
     class Meta:
         model = User
@@ -61,13 +75,26 @@ class MyMembershipOut(serializers.ModelSerializer):
     """My standing in a community: what the mini-program needs to decide what to show."""
 
     rules_accepted = serializers.SerializerMethodField()
+    roles = serializers.SerializerMethodField(help_text="The roles I hold now.")
 
     class Meta:
         model = Membership
-        fields = ["id", "tier", "status", "joined_at", "rules_accepted_version", "rules_accepted"]
+        fields = [
+            "id",
+            "tier",
+            "status",
+            "joined_at",
+            "rules_accepted_version",
+            "rules_accepted",
+            "roles",
+        ]
 
     def get_rules_accepted(self, obj: Membership) -> bool:
         return obj.rules_accepted_version >= obj.community.rules_version
+
+    @extend_schema_field(HeldRoleOut(many=True))
+    def get_roles(self, obj: Membership) -> list[dict]:
+        return _held_roles(obj)
 
 
 class MyCommunityOut(serializers.Serializer):
@@ -95,10 +122,15 @@ class CommunityDetailOut(CommunityOut):
 
 class MemberOut(serializers.ModelSerializer):
     user = UserOut()
+    roles = serializers.SerializerMethodField(help_text="The roles the member holds now.")
 
     class Meta:
         model = Membership
-        fields = ["id", "user", "tier", "status", "joined_at", "last_active_at"]
+        fields = ["id", "user", "tier", "status", "joined_at", "last_active_at", "roles"]
+
+    @extend_schema_field(HeldRoleOut(many=True))
+    def get_roles(self, obj: Membership) -> list[dict]:
+        return _held_roles(obj)
 
 
 # --- input ----------------------------------------------------------------------------------

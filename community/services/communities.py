@@ -81,6 +81,20 @@ def _join(*, community: Community, user: User, via_group: bool) -> Membership:
     return membership
 
 
+@transaction.atomic
+def community_create(*, community: Community, owner: User | None = None) -> Community:
+    """Create a community (an unsaved instance; from a share ticket or the admin), make
+    ``owner`` its owner, and give it the suggested roles (内容整理, 活动策划, 新人欢迎, 秩序维护),
+    which its admins may edit or delete."""
+    from roles.services import roles_create_suggested  # roles builds on the community core
+
+    community.save(force_insert=True)
+    if owner is not None:
+        Membership.objects.create(community=community, user=owner, tier=Tier.OWNER)
+    roles_create_suggested(community=community)
+    return community
+
+
 def community_join_by_share_ticket(*, user: User, encrypted_data: str, iv: str) -> Membership:
     """Join the community bound to the WeChat group the member opened the mini-program from.
 
@@ -107,14 +121,14 @@ def community_join_by_share_ticket(*, user: User, encrypted_data: str, iv: str) 
             with transaction.atomic():
                 community = Community.objects.filter(open_gid=open_gid).first()
                 if community is None:
-                    community = Community.objects.create(
-                        name=_("WeChat group %(suffix)s") % {"suffix": open_gid[-4:]},
-                        open_gid=open_gid,
+                    community = community_create(
+                        community=Community(
+                            name=_("WeChat group %(suffix)s") % {"suffix": open_gid[-4:]},
+                            open_gid=open_gid,
+                        ),
+                        owner=user,
                     )
-                    membership = Membership.objects.create(
-                        community=community, user=user, tier=Tier.OWNER
-                    )
-                    return membership
+                    return Membership.objects.get(community=community, user=user)
                 return _join(community=community, user=user, via_group=True)
         except IntegrityError:
             # Another member created the community for this group at the same moment: join it.
@@ -145,6 +159,7 @@ def community_leave(*, membership: Membership) -> None:
         .update(status=MembershipStatus.LEFT, tier=Tier.MEMBER)
     )
     if left:
+        _end_roles(membership)
         return
     current = Membership.objects.filter(pk=membership.pk).values("status", "tier").first()
     if current and current["tier"] == Tier.OWNER:
@@ -291,6 +306,13 @@ def membership_change_tier(*, actor: Membership, target_id: str, tier: str) -> M
     return target
 
 
+def _end_roles(membership: Membership) -> None:
+    """A member who leaves or is banned holds no role any more (the terms end, as history)."""
+    from roles.services import assignments_end_for_member
+
+    assignments_end_for_member(membership=membership)
+
+
 def _set_status(
     *,
     actor: Membership,
@@ -298,6 +320,7 @@ def _set_status(
     status: str,
     allowed_from: set[str],
     muted_at: datetime | None | object = _KEEP,
+    action: Action = Action.MODERATE,
 ) -> Membership:
     actor, target = _lock_pair(actor, target_id)
     if target.status not in allowed_from:
@@ -306,7 +329,14 @@ def _set_status(
             % {"status": target.get_status_display()},
             code="wrong_status",
         )
-    require_over(actor, target, Action.MODERATE)
+    if action is Action.APPROVE_JOINS:
+        # A pending member has no standing yet: anyone allowed to approve joins (a moderator,
+        # or the holder of a role with that capability) lets them in, whatever the tiers.
+        ensure(actor, action)
+        if actor.pk == target.pk:
+            raise Forbidden(_("You cannot do this to yourself."), code="self_action")
+    else:
+        require_over(actor, target, action)
     target.status = status
     fields = ["status"]
     if muted_at is not _KEEP:
@@ -325,6 +355,7 @@ def membership_approve(*, actor: Membership, target_id: str) -> Membership:
         target_id=target_id,
         status=MembershipStatus.ACTIVE,
         allowed_from={MembershipStatus.PENDING},
+        action=Action.APPROVE_JOINS,
     )
     if target.muted_at is not None:
         target.status = MembershipStatus.MUTED
@@ -355,6 +386,7 @@ def membership_ban(*, actor: Membership, target_id: str) -> Membership:
         status=MembershipStatus.BANNED,
         allowed_from={MembershipStatus.ACTIVE, MembershipStatus.MUTED, MembershipStatus.PENDING},
     )
+    _end_roles(target)
     tokens_revoke_all(user=target.user)
     return target
 

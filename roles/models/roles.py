@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community.ids import PublicIdField
-from roles.capabilities import Capability
+from roles.capabilities import CAPABILITY_VALUES, Capability
 
 ROLE_NAME_MAX = 30
 
@@ -74,9 +74,7 @@ class Role(models.Model):
 
     @property
     def capability_set(self) -> frozenset[Capability]:
-        return frozenset(
-            Capability(c) for c in self.capabilities if c in Capability.__members__.values()
-        )
+        return frozenset(Capability(c) for c in self.capabilities if c in CAPABILITY_VALUES)
 
 
 class EndReason(models.TextChoices):

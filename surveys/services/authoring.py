@@ -89,7 +89,7 @@ def _locked_survey(*, actor: Membership, survey_id: str) -> Survey:
     survey = lock_rows(Survey.objects.filter(pk=survey_id, community_id=actor.community_id)).first()
     if survey is None:
         raise NotFound(_("Survey not found."))
-    ensure(actor, Action.MODERATE)
+    ensure(actor, Action.MANAGE_SURVEYS)
     return survey
 
 
@@ -195,7 +195,7 @@ def _check_settings(survey: Survey, *, previous: Survey | None) -> None:
 def survey_create(*, actor: Membership, title: str, **fields: Any) -> Survey:
     """Create a draft survey in the actor's community, authored by the actor (a moderator)."""
     _unknown(fields, SURVEY_FIELDS)
-    ensure(actor, Action.MODERATE)
+    ensure(actor, Action.MANAGE_SURVEYS)
     survey = Survey(
         community_id=actor.community_id,
         author=actor.user if actor.user.pk else None,

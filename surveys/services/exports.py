@@ -43,7 +43,7 @@ def export_request(*, actor: Membership, survey_id: str, format: str) -> Export:
     survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
     if survey is None:
         raise NotFound(_("Survey not found."))
-    ensure(actor, Action.MODERATE)
+    ensure(actor, Action.MANAGE_SURVEYS)
     export = Export.objects.create(
         community_id=survey.community_id,
         survey=survey,
@@ -159,7 +159,7 @@ def export_file(*, actor: Membership | None, survey_id: str, export_id: str) -> 
 
     Only moderators and above of the survey's community get it (the same tier that may
     request an export); everyone else gets 404."""
-    ensure(actor, Action.MODERATE)
+    ensure(actor, Action.MANAGE_SURVEYS)
     export = (
         Export.objects.filter(
             pk=export_id,

@@ -42,7 +42,7 @@ def survey_publish(*, actor: Membership, survey_id: str) -> Survey:
         survey = lock_rows(Survey.objects.filter(pk=survey_id)).first()
         if survey is None or survey.community_id != actor.community_id:
             raise NotFound(_("Survey not found."))
-        if not can(actor, Action.MODERATE):
+        if not can(actor, Action.MANAGE_SURVEYS):
             raise Forbidden(_("Only moderators can publish surveys."), code="tier_too_low")
         if survey.status == SurveyStatus.PUBLISHED:
             raise Conflict(_("This survey is already published."), code="already_published")
@@ -65,7 +65,7 @@ def survey_close(*, actor: Membership, survey_id: str) -> Survey:
         survey = lock_rows(Survey.objects.filter(pk=survey_id)).first()
         if survey is None or survey.community_id != actor.community_id:
             raise NotFound(_("Survey not found."))
-        if not can(actor, Action.MODERATE):
+        if not can(actor, Action.MANAGE_SURVEYS):
             raise Forbidden(_("Only moderators can close surveys."), code="tier_too_low")
         if survey.status != SurveyStatus.PUBLISHED:
             raise Conflict(_("Only a published survey can be closed."), code="not_published")
@@ -100,7 +100,7 @@ def survey_duplicate(*, actor: Membership, survey_id: str) -> Survey:
     survey = Survey.objects.filter(pk=survey_id, community_id=actor.community_id).first()
     if survey is None:
         raise NotFound(_("Survey not found."))
-    ensure(actor, Action.MODERATE)
+    ensure(actor, Action.MANAGE_SURVEYS)
     with transaction.atomic():
         copy = Survey.objects.get(pk=survey.pk)
         copy.pk = None

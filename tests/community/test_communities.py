@@ -10,6 +10,7 @@ from community.models import Community, Membership, WeChatSession
 from community.wechat.crypto import encrypt_data
 from tests.conftest import client_for
 from tests.factories import CommunityFactory, MembershipFactory, UserFactory
+from tests.roles.factories import hold
 
 pytestmark = pytest.mark.django_db
 
@@ -231,14 +232,22 @@ def test_share_code_image(make_member, community, wechat_server):
 def test_my_communities_query_count_is_fixed(make_member, django_assert_num_queries):
     membership, client = make_member()
     for _ in range(5):
-        MembershipFactory(user=membership.user)
-    # token + memberships with their communities
-    with django_assert_num_queries(2):
-        assert len(client.get("/api/v1/communities").json()) == 6
+        hold(MembershipFactory(user=membership.user), "create_polls")
+    hold(membership, "manage_events")
+    # token + memberships with their communities + the roles each holds
+    with django_assert_num_queries(3):
+        body = client.get("/api/v1/communities").json()
+    assert len(body) == 6
+    assert all(len(item["membership"]["roles"]) == 1 for item in body)
 
 
 def test_detail_query_count(make_member, community, django_assert_num_queries):
-    _m, client = make_member()
-    # token, membership + community, member count (activity is written at most every 5 min)
-    with django_assert_num_queries(3):
-        assert client.get(f"/api/v1/communities/{community.pk}").status_code == 200
+    membership, client = make_member()
+    hold(membership, "create_polls")
+    hold(membership, "manage_events")
+    # token, membership + community, member count, my roles (activity is written at most
+    # every 5 min)
+    with django_assert_num_queries(4):
+        response = client.get(f"/api/v1/communities/{community.pk}")
+    assert response.status_code == 200
+    assert len(response.json()["membership"]["roles"]) == 2

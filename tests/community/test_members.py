@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from community.models import AuthToken, Membership
+from tests.roles.factories import hold
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +42,14 @@ def test_member_list_query_count_does_not_grow(make_member, community, django_as
     _viewer, client = make_member()
     for _ in range(3):
         make_member()
-    # auth token, membership, count, page
-    with django_assert_num_queries(4):
+    # auth token, membership, count, page, the roles of the page's members
+    with django_assert_num_queries(5):
         assert client.get(url(community)).status_code == 200
     for _ in range(10):
-        make_member()
-    with django_assert_num_queries(4):
-        assert client.get(url(community)).status_code == 200
+        hold(make_member()[0], "create_polls")
+    with django_assert_num_queries(5):
+        body = client.get(url(community)).json()
+    assert sum(len(m["roles"]) for m in body["results"]) == 10
 
 
 def test_admin_promotes_member_to_moderator(make_member, community):

@@ -1,7 +1,10 @@
 """Every community endpoint against every kind of user: who gets what status code.
 
-Roles: a non-member, a member, a moderator, an admin, the owner and a banned member. Objects of
-a community you cannot see answer 404; what you can see but may not do answers 403."""
+Who: a non-member, a member, a moderator, an admin, the owner, a banned member, and a member
+holding a role with every capability of the catalogue (``role_holder``): a role lifts exactly
+the actions its capabilities map to (creating polls, approving joins...) and never managing the
+community or other members. Objects of a community you cannot see answer 404; what you can see
+but may not do answers 403."""
 
 from __future__ import annotations
 
@@ -12,30 +15,42 @@ from django.utils import timezone
 
 from community.authz import Action, can
 from polls import services as polls_services
+from roles.capabilities import Capability
 from tests.conftest import client_for
 from tests.factories import CommunityFactory, MembershipFactory, UserFactory
+from tests.roles.factories import hold
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["non_member", "member", "moderator", "admin", "owner", "banned"]
+ROLES = ["non_member", "member", "moderator", "admin", "owner", "banned", "role_holder"]
+
+POLL_BODY = {
+    "title": "周末去哪",
+    "kind": "single",
+    "options": [{"label": "爬山"}, {"label": "桌游"}],
+    "closes_at": (timezone.now() + timedelta(days=30)).isoformat(),
+}
 
 # (method, path template, body, expected status per role in ROLES order)
 MATRIX = [
-    ("get", "/communities/{c}", None, [404, 200, 200, 200, 200, 404]),
-    ("patch", "/communities/{c}", {"name": "新名字"}, [404, 403, 403, 200, 200, 404]),
-    ("post", "/communities/{c}/leave", None, [404, 204, 204, 204, 409, 404]),
-    ("post", "/communities/{c}/rules/accept", {"version": 0}, [404, 200, 200, 200, 200, 404]),
-    ("post", "/communities/{c}/invite-code/regenerate", None, [404, 403, 403, 200, 200, 404]),
-    ("get", "/communities/{c}/members", None, [404, 200, 200, 200, 200, 404]),
-    ("post", "/communities/{c}/members/{t}/mute", None, [404, 403, 200, 200, 200, 404]),
-    ("post", "/communities/{c}/members/{t}/ban", None, [404, 403, 200, 200, 200, 404]),
-    ("post", "/communities/{c}/members/{p}/approve", None, [404, 403, 200, 200, 200, 404]),
+    ("get", "/communities/{c}", None, [404, 200, 200, 200, 200, 404, 200]),
+    ("patch", "/communities/{c}", {"name": "新名字"}, [404, 403, 403, 200, 200, 404, 403]),
+    ("post", "/communities/{c}/leave", None, [404, 204, 204, 204, 409, 404, 204]),
+    ("post", "/communities/{c}/rules/accept", {"version": 0}, [404, 200, 200, 200, 200, 404, 200]),
+    ("post", "/communities/{c}/invite-code/regenerate", None, [404, 403, 403, 200, 200, 404, 403]),
+    ("get", "/communities/{c}/members", None, [404, 200, 200, 200, 200, 404, 200]),
+    ("post", "/communities/{c}/members/{t}/mute", None, [404, 403, 200, 200, 200, 404, 403]),
+    ("post", "/communities/{c}/members/{t}/ban", None, [404, 403, 200, 200, 200, 404, 403]),
+    ("post", "/communities/{c}/members/{p}/approve", None, [404, 403, 200, 200, 200, 404, 200]),
     (
         "post",
         "/communities/{c}/members/{t}/tier",
         {"tier": "moderator"},
-        [404, 403, 403, 200, 200, 404],
+        [404, 403, 403, 200, 200, 404, 403],
     ),
+    ("post", "/communities/{c}/polls", POLL_BODY, [404, 403, 201, 201, 201, 404, 201]),
+    ("get", "/communities/{c}/roles", None, [404, 200, 200, 200, 200, 404, 200]),
+    ("post", "/communities/{c}/roles", {"name": "摄影"}, [404, 403, 403, 201, 201, 404, 403]),
 ]
 
 
@@ -44,6 +59,9 @@ def _client_for_role(role: str, community):
         return client_for(UserFactory())
     if role == "banned":
         membership = MembershipFactory(community=community, status="banned")
+    elif role == "role_holder":
+        membership = MembershipFactory(community=community)
+        hold(membership, *list(Capability))
     else:
         tier = "member" if role == "member" else role
         membership = MembershipFactory(community=community, tier=tier)

@@ -29,3 +29,20 @@ def test_seed_demo_is_idempotent_and_usable_through_the_api():
     board = client.get(f"/api/v1/boards/{boards[0]['id']}").json()
     titles = {t["title"] for c in board["columns"] for t in c["tasks"]}
     assert {"整理本周活动照片", "需要3人搬物资"} <= titles
+
+
+def test_seed_demo_has_the_suggested_roles_with_holders():
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    community = Community.objects.get(invite_code="DEMO2026")
+    client = client_for(User.objects.get(username="dev_小张"))
+    roles = client.get(f"/api/v1/communities/{community.pk}/roles").json()["results"]
+    holders = {r["name"]: [h["member"]["user"]["nickname"] for h in r["holders"]] for r in roles}
+    assert holders == {
+        "内容整理": ["小张"],
+        "活动策划": ["小张"],
+        "新人欢迎": ["小陈"],
+        "秩序维护": ["版主阿美"],
+    }
+    mine = client.get("/api/v1/me/roles").json()["results"]
+    assert {r["role"]["name"] for r in mine} == {"内容整理", "活动策划"}

@@ -28,6 +28,7 @@ from surveys.models import Export, Survey
 from surveys.models import Response as SurveyResponse
 from tests.boards.conftest import give_role
 from tests.polls.conftest import option_ids, vote
+from tests.roles.factories import hold
 from tests.surveys.factories import basic_questions, make_survey
 from tests.waiting import stays, wait_for
 
@@ -63,8 +64,10 @@ WALK = [
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
     ("exports-sweep", 16, "silent past its 15-minute lease on its last attempt: failed"),
-    ("boards-remind", 29, "task due in 24 h 1 min: not yet in its 24-hour window"),
-    ("boards-remind", 31, "task due in 23 h 59 min: its assignee is reminded, once"),
+    ("roles-terms", 29, "role term ends in 7 days and 1 minute: not reminded yet"),
+    ("roles-terms", 31, "role term ends within a week: its holder reminded once"),
+    ("boards-remind", 39, "task due in 24 h 1 min: not yet in its 24-hour window"),
+    ("boards-remind", 41, "task due in 23 h 59 min: its assignee is reminded, once"),
     ("survey-responses-mix", 59, "anonymous survey open, one response (< k) waits in its box"),
     ("survey-responses-mix", 61, "survey closed: the last batch, below k, is mixed"),
     ("polls-remind", 119, "reminder window (1 h before close) not started"),
@@ -78,6 +81,8 @@ def _expected(step: int, winner: str) -> dict:
     v, i, m = "voter", "idle", "author"
     outbox = {(v, "test", "pending" if step < 3 else "sent"), (i, "task_assigned", "skipped")}
     if step >= 31:
+        outbox |= {(i, "role_term_ending", "skipped")}
+    if step >= 41:
         outbox |= {(i, "task_due_soon", "skipped")}
     if step >= 121:
         outbox |= {(i, "poll_reminder", "skipped"), (m, "poll_reminder", "skipped")}
@@ -142,7 +147,7 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
         },
     )
     Survey.objects.filter(pk=anonymous.pk).update(closes_at=t0 + timedelta(hours=1))
-    # A task due at t0 + 24 h 30 min, assigned to the idle member (told at once) by the
+    # A task due at t0 + 24 h 40 min, assigned to the idle member (told at once) by the
     # moderator, who holds a role that manages boards.
     board_admin = moderator[0]
     give_role(board_admin, "manage_boards")
@@ -151,9 +156,11 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
         actor=board_admin,
         board=board,
         title="task",
-        due_at=t0 + timedelta(hours=24, minutes=30),
+        due_at=t0 + timedelta(hours=24, minutes=40),
         assignee_ids=[idle.user_id],
     )
+    # A role term of the idle member ending 7 days and 30 minutes after t0.
+    hold(idle, "manage_events", term_ends_at=t0 + timedelta(days=7, minutes=30))
     names = {voter.user_id: "voter", idle.user_id: "idle", moderator[0].user_id: "author"}
 
     def outcome() -> dict:

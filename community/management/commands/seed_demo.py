@@ -12,7 +12,8 @@ from community.models import Community, Membership, MembershipStatus, Tier, User
 from community.timezones import localize
 from polls.models import Poll
 from polls.services import poll_create
-from roles.models import Board
+from roles.models import Board, Role
+from roles.services import assignment_create, roles_create_suggested, volunteer_create
 from surveys.models import Choice, Question, QuestionType, Survey
 from surveys.services import survey_publish
 
@@ -80,6 +81,8 @@ class Command(BaseCommand):
             self._demo_survey(owner)
         if not Board.objects.filter(community=community).exists():
             self._demo_board(owner)
+        if not Role.objects.filter(community=community).exists():
+            self._demo_roles(owner)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo community {community.name!r} (invite code {community.invite_code}) "
@@ -87,6 +90,30 @@ class Command(BaseCommand):
                 "moderator login moderator/moderator; dev sign-in: POST /api/v1/auth/dev "
                 '{"nickname": "小张"}.'
             )
+        )
+
+    def _demo_roles(self, owner: Membership) -> None:
+        """The suggested roles (as a new community gets them) with holders assigned through
+        the same services as the API, and one offer waiting for an admin's answer."""
+        community = owner.community
+        roles = {r.name: r for r in roles_create_suggested(community=community)}
+        members = {
+            m.user.nickname: m
+            for m in Membership.objects.filter(community=community).select_related("user")
+        }
+        for nickname, role_name in [
+            ("小张", "活动策划"),
+            ("小陈", "新人欢迎"),
+            ("版主阿美", "秩序维护"),
+            ("小张", "内容整理"),
+        ]:
+            assignment_create(
+                actor=owner, role_id=roles[role_name].pk, member_id=members[nickname].pk
+            )
+        volunteer_create(
+            membership=members["小刘"],
+            role_id=roles["活动策划"].pk,
+            message="我周末都有空，可以帮忙。",
         )
 
     def _demo_polls(self, owner: Membership) -> None:
