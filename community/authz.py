@@ -69,6 +69,12 @@ class Action(StrEnum):
     MODERATE_CONTENT = "moderate_content"  # hide reported content (the moderation app)
     VIEW_ANALYTICS = "view_analytics"  # participation dashboards (the insights app)
     MANAGE_ROLES = "manage_roles"  # define roles, assign, end, renew, decide on volunteers
+    MOVE_TASK = "move_task"  # move a task on its board (board editors; its assignees)
+    TICK_CHECKLIST = "tick_checklist"  # tick a task's checklist (board editors; its assignees)
+    CREATE_EVENT = "create_event"  # create a full event (moderators)
+    CREATE_QUICK_EVENT = "create_quick_event"  # start a 接龙 (moderators; members if allowed)
+    MANAGE_EVENT = "manage_event"  # edit, cancel an event, approve, see attendees, check in
+    SEE_EVENT_ATTENDEES = "see_event_attendees"  # the attendee list of a full event
 
 
 _MIN_TIER = {
@@ -88,6 +94,12 @@ _MIN_TIER = {
     Action.MODERATE_CONTENT: Tier.MODERATOR,
     Action.VIEW_ANALYTICS: Tier.MODERATOR,
     Action.MANAGE_ROLES: Tier.ADMIN,
+    Action.MOVE_TASK: Tier.ADMIN,
+    Action.TICK_CHECKLIST: Tier.ADMIN,
+    Action.CREATE_EVENT: Tier.MODERATOR,
+    Action.CREATE_QUICK_EVENT: Tier.MODERATOR,
+    Action.MANAGE_EVENT: Tier.MODERATOR,
+    Action.SEE_EVENT_ATTENDEES: Tier.MODERATOR,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
@@ -98,7 +110,9 @@ CAPABILITY_ACTIONS: dict[Capability, frozenset[Action]] = {
     Capability.MANAGE_SURVEYS: frozenset({Action.MANAGE_SURVEYS}),
     Capability.APPROVE_JOINS: frozenset({Action.APPROVE_JOINS}),
     Capability.MANAGE_EVENTS: frozenset({Action.MANAGE_EVENTS}),
-    Capability.MANAGE_BOARDS: frozenset({Action.MANAGE_BOARDS}),
+    Capability.MANAGE_BOARDS: frozenset(
+        {Action.MANAGE_BOARDS, Action.MOVE_TASK, Action.TICK_CHECKLIST}
+    ),
     Capability.MODERATE_CONTENT: frozenset({Action.MODERATE_CONTENT}),
     Capability.VIEW_ANALYTICS: frozenset({Action.VIEW_ANALYTICS}),
 }
@@ -126,7 +140,9 @@ def _check_capability_actions() -> None:
 
 _check_capability_actions()
 
-READ_ACTIONS = frozenset({Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS})
+READ_ACTIONS = frozenset(
+    {Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS, Action.SEE_EVENT_ATTENDEES}
+)
 
 ObjectRule = Callable[[Membership, Any], bool]
 
@@ -146,18 +162,38 @@ def poll_voters_visible(membership: Membership, obj: Any) -> bool:
     return bool(obj.voters_visible)
 
 
+def is_assignee(membership: Membership, obj: Any) -> bool:
+    """The member is assigned to the task (or to the checklist item, or its task)."""
+    return membership.user_id in obj.assignee_user_ids()
+
+
+def is_organizer(membership: Membership, obj: Any) -> bool:
+    """The member created the event or was added as one of its organizers."""
+    return obj.is_organizer(membership.user_id)
+
+
+def event_attendees_visible(membership: Membership, obj: Any) -> bool:
+    """Every member sees who signed up: a quick 接龙 always, a full event when it says so."""
+    return obj.mode == "quick" or bool(obj.attendees_visible)
+
+
 # Who may do an object action below its tier floor: any rule that holds lets them.
-# Later: ``MANAGE_EVENT: (is_organizer,)``, ``MOVE_TASK: (is_assignee,)``.
 _OBJECT_RULES: dict[Action, tuple[ObjectRule, ...]] = {
+    Action.MOVE_TASK: (is_assignee,),
+    Action.TICK_CHECKLIST: (is_assignee,),
     Action.MANAGE_POLL: (is_author,),
     Action.ADD_POLL_OPTION: (is_author, poll_allows_member_options),
     Action.SEE_POLL_RESULTS: (is_author,),
     Action.SEE_POLL_VOTERS: (poll_voters_visible,),
+    Action.MANAGE_EVENT: (is_organizer,),
+    Action.SEE_EVENT_ATTENDEES: (is_organizer, event_attendees_visible),
 }
 
 
 def _required_tier(membership: Membership, action: Action) -> str:
     if action is Action.CREATE_POLL and membership.community.members_can_create_polls:
+        return Tier.MEMBER
+    if action is Action.CREATE_QUICK_EVENT and membership.community.members_can_create_events:
         return Tier.MEMBER
     return _MIN_TIER[action]
 

@@ -72,6 +72,29 @@ JOBS: tuple[Job, ...] = (
         ),
     ),
     Job(
+        name="events-sweep",
+        task="events.tasks.events_sweep",
+        every=timedelta(minutes=1),
+        longest_delay=timedelta(minutes=1),
+        does=(
+            "Passes waitlist offers not claimed by their deadline on to the next in line "
+            "(cancels the offer, frees its seats, promotes or offers again). A member who "
+            "reads the event first triggers the same at once, so the sweep only bounds the "
+            "delay for events nobody looks at."
+        ),
+    ),
+    Job(
+        name="events-remind",
+        task="events.tasks.events_remind",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=5),
+        does=(
+            "Queues the reminder round that is due (each event's reminder_hours, default 24 h "
+            "and 2 h before the start) to every confirmed member, once per member, round and "
+            "start time."
+        ),
+    ),
+    Job(
         name="roles-terms",
         task="roles.tasks.roles_terms",
         every=timedelta(minutes=10),
@@ -99,6 +122,17 @@ JOBS: tuple[Job, ...] = (
         does=(
             "Mixes the box of anonymous surveys: a full batch (k responses) whose after-commit "
             "task was lost, and whatever waits once the survey is closed, so reports show it."
+        ),
+    ),
+    Job(
+        name="boards-remind",
+        task="roles.tasks_boards.boards_remind",
+        every=timedelta(minutes=15),
+        longest_delay=timedelta(minutes=15),
+        does=(
+            'Queues "due within 24 hours" to the assignees of open tasks entering that window '
+            "(once per assignee and due date) and one overdue digest a day per member and "
+            "community (assignees and holders of the owning role), never one per task."
         ),
     ),
     Job(

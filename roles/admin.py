@@ -377,3 +377,6 @@ class RoleVolunteerAdmin(CommunityScopedAdmin):
             id_argument="volunteer_id",
             done_message=_("%(count)d offers refused."),
         )
+
+
+from roles import admin_boards  # noqa: E402,F401  (task boards register their admin pages)

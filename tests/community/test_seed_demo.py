@@ -24,6 +24,11 @@ def test_seed_demo_is_idempotent_and_usable_through_the_api():
     surveys = client.get(f"/api/v1/communities/{community.pk}/surveys").json()["results"]
     assert [s["title"] for s in surveys] == ["上次活动满意度调查"]
     assert User.objects.get(username="admin").check_password("admin")
+    boards = client.get(f"/api/v1/communities/{community.pk}/boards").json()["results"]
+    assert len(boards) == 1
+    board = client.get(f"/api/v1/boards/{boards[0]['id']}").json()
+    titles = {t["title"] for c in board["columns"] for t in c["tasks"]}
+    assert {"整理本周活动照片", "需要3人搬物资"} <= titles
 
 
 def test_seed_demo_has_the_suggested_roles_with_holders():

@@ -12,7 +12,7 @@ from community.models import Community, Membership, MembershipStatus, Tier, User
 from community.timezones import localize
 from polls.models import Poll
 from polls.services import poll_create
-from roles.models import Role
+from roles.models import Board, Role
 from roles.services import assignment_create, roles_create_suggested, volunteer_create
 from surveys.models import Choice, Question, QuestionType, Survey
 from surveys.services import survey_publish
@@ -79,6 +79,8 @@ class Command(BaseCommand):
             self._demo_polls(owner)
         if not Survey.objects.filter(community=community).exists():
             self._demo_survey(owner)
+        if not Board.objects.filter(community=community).exists():
+            self._demo_board(owner)
         if not Role.objects.filter(community=community).exists():
             self._demo_roles(owner)
         self.stdout.write(
@@ -135,6 +137,43 @@ class Command(BaseCommand):
                 {"starts_at": start + timedelta(hours=h), "ends_at": start + timedelta(hours=h + 1)}
                 for h in (0, 1, 2)
             ],
+        )
+
+    def _demo_board(self, owner: Membership) -> None:
+        """The preparation board of the demo event (from the event template) when there is
+        one, else a community board; a task that asks for volunteers, one with a checklist."""
+        from events.models import Event
+        from roles.services.boards import board_create
+        from roles.services.boards_templates import board_create_for_event
+        from roles.services.tasks_edit import checklist_item_add, task_create
+
+        event = Event.objects.filter(community=owner.community).order_by("starts_at").first()
+        if event is not None:
+            board = board_create_for_event(actor=owner, event_id=event.pk)
+        else:
+            board = board_create(actor=owner, title="群务看板")
+        helper = (
+            Membership.objects.filter(community=owner.community, tier=Tier.MEMBER)
+            .order_by("joined_at")
+            .first()
+        )
+        photos = task_create(
+            actor=owner,
+            board=board,
+            title="整理本周活动照片",
+            due_at=timezone.now() + timedelta(days=2),
+            labels=["内容"],
+            assignee_ids=[helper.user_id] if helper else [],
+        )
+        checklist_item_add(actor=owner, task=photos, title="挑选 20 张")
+        checklist_item_add(actor=owner, task=photos, title="发到群相册")
+        task_create(
+            actor=owner,
+            board=board,
+            title="需要3人搬物资",
+            due_at=timezone.now() + timedelta(days=4),
+            labels=["物资"],
+            slots_total=3,
         )
 
     def _demo_survey(self, owner: Membership) -> None:

@@ -1,0 +1,140 @@
+"""Moving a task inside its column or to another column of its board.
+
+A move names where the task lands: after a neighbour (``after_id``), before one
+(``before_id``), at an index of the target column (``index``), or, with none of them, at the
+bottom. It takes the integer midpoint between the new neighbours (``roles/positions.py``); when
+none is left the target column is renumbered in the same transaction (a *rebalance*).
+
+Concurrency: the move locks the target column (``community/locking.py``) and then the task.
+Two moves into one column therefore run one after the other, each reading the positions the
+other committed: positions never collide and the WIP limit is counted under the lock. Leaving
+a column needs no lock of it (no position there changes, its count only drops), so moves into
+different columns run in parallel. Two moves of one task queue on the task's row; the second
+moves it from wherever the first left it. Every service takes a column lock before a task
+lock, never after, so they cannot deadlock. The unique constraint
+``(community, column, position)`` backs it all in the database.
+
+A move does not change the task's ``version``: the version guards its content (an edit on an
+older copy answers 409), and dragging a card must not refuse someone's edit of its text."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.authz import Action, ensure
+from community.errors import Conflict, DomainError
+from community.locking import lock_rows
+from community.models import Membership
+from roles.board_store import column_renumber
+from roles.models import ActivityVerb, Column, Task
+from roles.positions import LIMIT, between
+from roles.services.boards import activity_record, locked_task
+from roles.services.tasks_edit import check_wip
+
+
+def task_move(
+    *,
+    actor: Membership,
+    task: Task,
+    column_id: str | None = None,
+    after_id: str | None = None,
+    before_id: str | None = None,
+    index: int | None = None,
+) -> Task:
+    """Move ``task`` (see the module docstring). Board editors and the task's assignees.
+    Errors: 400 ``unknown_column``, 409 ``wip_limit_reached`` (the target column is full),
+    ``neighbour_not_in_column`` (the named neighbour is no longer there: reload the board).
+    The returned task carries ``rebalanced`` (whether its column was renumbered)."""
+    ensure(actor, Action.MOVE_TASK, obj=task)
+    with transaction.atomic():
+        return _move_locked(actor, task, column_id or task.column_id, after_id, before_id, index)
+
+
+def _neighbours(
+    siblings, after_id: str | None, before_id: str | None, index: int | None
+) -> tuple[int | None, int | None]:
+    """Positions of the task's new previous and next neighbour (None: column start / end)."""
+
+    def position_of(task_id: str) -> int:
+        position = siblings.filter(pk=task_id).values_list("position", flat=True).first()
+        if position is None:
+            raise Conflict(
+                _("The task you placed it next to is no longer in that column. Reload the board."),
+                code="neighbour_not_in_column",
+            )
+        return position
+
+    if after_id:
+        previous = position_of(after_id)
+        return previous, siblings.filter(position__gt=previous).aggregate(p=Min("position"))["p"]
+    if before_id:
+        following = position_of(before_id)
+        return siblings.filter(position__lt=following).aggregate(p=Max("position"))["p"], following
+    if index is not None and index >= 0:
+        ordered = siblings.order_by("position").values_list("position", flat=True)
+        if index == 0:
+            return None, ordered.first()
+        window = list(ordered[index - 1 : index + 1])
+        if not window:
+            return siblings.aggregate(p=Max("position"))["p"], None
+        return window[0], (window[1] if len(window) > 1 else None)
+    return siblings.aggregate(p=Max("position"))["p"], None
+
+
+def _move_locked(
+    actor: Membership,
+    task: Task,
+    target_id: str,
+    after_id: str | None,
+    before_id: str | None,
+    index: int | None,
+) -> Task:
+    target = lock_rows(
+        Column.objects.filter(pk=target_id, community_id=task.community_id, board_id=task.board_id)
+    ).first()
+    if target is None:
+        raise DomainError(
+            _("This board has no such column."), code="unknown_column", field="column_id"
+        )
+    task = locked_task(actor, task.pk)
+    from_column = task.column_id
+    if from_column != target.pk:
+        check_wip(target)
+    siblings = Task.objects.filter(community_id=task.community_id, column_id=target.pk).exclude(
+        pk=task.pk
+    )
+    previous, following = _neighbours(siblings, after_id, before_id, index)
+    position = between(previous, following)
+    now = timezone.now()
+    rebalanced = position is None
+    if rebalanced:
+        ordered = list(siblings.order_by("position").values_list("id", flat=True))
+        at = 0 if previous is None else siblings.filter(position__lte=previous).count()
+        ordered.insert(at, task.pk)
+        # Park the task beyond the shifted range, then renumber the whole column.
+        Task.objects.filter(pk=task.pk).update(
+            column_id=target.pk, position=2 * LIMIT + 1, updated_at=now
+        )
+        position = column_renumber(
+            community_id=task.community_id, column_id=target.pk, ordered_ids=ordered
+        )[task.pk]
+    else:
+        Task.objects.filter(pk=task.pk).update(
+            column_id=target.pk, position=position, updated_at=now
+        )
+    task.column_id, task.position, task.updated_at = target.pk, position, now
+    task.column = target
+    task.rebalanced = rebalanced
+    activity_record(
+        actor=actor,
+        board_id=task.board_id,
+        community_id=task.community_id,
+        task_id=task.pk,
+        verb=ActivityVerb.TASK_MOVED,
+        **{"from": from_column, "to": target.pk},
+        **({"rebalanced": True} if rebalanced else {}),
+    )
+    return task
