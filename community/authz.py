@@ -47,6 +47,10 @@ class Action(StrEnum):
     ADD_POLL_OPTION = "add_poll_option"  # add an option to a poll
     SEE_POLL_RESULTS = "see_poll_results"  # results before the poll's visibility shows them
     SEE_POLL_VOTERS = "see_poll_voters"  # who voted what in a named poll
+    CREATE_EVENT = "create_event"  # create a full event (moderators)
+    CREATE_QUICK_EVENT = "create_quick_event"  # start a 接龙 (moderators; members if allowed)
+    MANAGE_EVENT = "manage_event"  # edit, cancel an event, approve, see attendees, check in
+    SEE_EVENT_ATTENDEES = "see_event_attendees"  # the attendee list of a full event
 
 
 _MIN_TIER = {
@@ -59,9 +63,15 @@ _MIN_TIER = {
     Action.ADD_POLL_OPTION: Tier.MODERATOR,
     Action.SEE_POLL_RESULTS: Tier.MODERATOR,
     Action.SEE_POLL_VOTERS: Tier.MODERATOR,
+    Action.CREATE_EVENT: Tier.MODERATOR,
+    Action.CREATE_QUICK_EVENT: Tier.MODERATOR,
+    Action.MANAGE_EVENT: Tier.MODERATOR,
+    Action.SEE_EVENT_ATTENDEES: Tier.MODERATOR,
 }
 
-READ_ACTIONS = frozenset({Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS})
+READ_ACTIONS = frozenset(
+    {Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS, Action.SEE_EVENT_ATTENDEES}
+)
 
 ObjectRule = Callable[[Membership, Any], bool]
 
@@ -81,18 +91,32 @@ def poll_voters_visible(membership: Membership, obj: Any) -> bool:
     return bool(obj.voters_visible)
 
 
+def is_organizer(membership: Membership, obj: Any) -> bool:
+    """The member created the event or was added as one of its organizers."""
+    return obj.is_organizer(membership.user_id)
+
+
+def event_attendees_visible(membership: Membership, obj: Any) -> bool:
+    """Every member sees who signed up: a quick 接龙 always, a full event when it says so."""
+    return obj.mode == "quick" or bool(obj.attendees_visible)
+
+
 # Who may do an object action below its tier floor: any rule that holds lets them.
-# Later: ``MANAGE_EVENT: (is_organizer,)``, ``MOVE_TASK: (is_assignee,)``.
+# Later: ``MOVE_TASK: (is_assignee,)``.
 _OBJECT_RULES: dict[Action, tuple[ObjectRule, ...]] = {
     Action.MANAGE_POLL: (is_author,),
     Action.ADD_POLL_OPTION: (is_author, poll_allows_member_options),
     Action.SEE_POLL_RESULTS: (is_author,),
     Action.SEE_POLL_VOTERS: (poll_voters_visible,),
+    Action.MANAGE_EVENT: (is_organizer,),
+    Action.SEE_EVENT_ATTENDEES: (is_organizer, event_attendees_visible),
 }
 
 
 def _required_tier(membership: Membership, action: Action) -> str:
     if action is Action.CREATE_POLL and membership.community.members_can_create_polls:
+        return Tier.MEMBER
+    if action is Action.CREATE_QUICK_EVENT and membership.community.members_can_create_events:
         return Tier.MEMBER
     return _MIN_TIER[action]
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "community.apps.CommunityConfig",
     "polls.apps.PollsConfig",
     "surveys.apps.SurveysConfig",
+    "events.apps.EventsConfig",
     "roles.apps.RolesConfig",
 ]
 

@@ -72,6 +72,9 @@ class Community(models.Model):
         _("invite code"), max_length=16, unique=True, default=new_invite_code
     )
     members_can_create_polls = models.BooleanField(_("members may create polls"), default=False)
+    members_can_create_events = models.BooleanField(
+        _("members may start sign-up lists (接龙)"), default=False
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
