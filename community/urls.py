@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("community.api.urls")),
     path("", include("polls.urls")),
     path("", include("surveys.urls")),
+    path("", include("events.urls_edges")),
 ]
 
 urlpatterns = [

@@ -498,3 +498,6 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"check-in {self.registration_id}#{self.guest_index}"
+
+
+from events.feed_models import CalendarFeedToken  # noqa: E402,F401  (the .ics feed)
