@@ -152,6 +152,7 @@ class CommunityAdmin(CommunityScopedAdmin):
         "time_zone",
         "join_policy",
         "members_can_create_polls",
+        "members_can_create_events",
         "open_gid",
         "invite_code",
         "created_at",

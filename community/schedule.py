@@ -71,6 +71,29 @@ JOBS: tuple[Job, ...] = (
         ),
     ),
     Job(
+        name="events-sweep",
+        task="events.tasks.events_sweep",
+        every=timedelta(minutes=1),
+        longest_delay=timedelta(minutes=1),
+        does=(
+            "Passes waitlist offers not claimed by their deadline on to the next in line "
+            "(cancels the offer, frees its seats, promotes or offers again). A member who "
+            "reads the event first triggers the same at once, so the sweep only bounds the "
+            "delay for events nobody looks at."
+        ),
+    ),
+    Job(
+        name="events-remind",
+        task="events.tasks.events_remind",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=5),
+        does=(
+            "Queues the reminder round that is due (each event's reminder_hours, default 24 h "
+            "and 2 h before the start) to every confirmed member, once per member, round and "
+            "start time."
+        ),
+    ),
+    Job(
         name="notifications-sweep",
         task="community.tasks.notifications_sweep",
         every=timedelta(minutes=5),

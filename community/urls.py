@@ -8,7 +8,7 @@ api_v1 = [
     path("", include("community.api.urls")),
     path("", include("polls.urls")),
     path("", include("surveys.urls")),
-    path("", include("events.urls_edges")),
+    path("", include("events.urls")),
 ]
 
 urlpatterns = [

@@ -52,6 +52,7 @@ class CommunityOut(serializers.ModelSerializer):
             "time_zone",
             "join_policy",
             "members_can_create_polls",
+            "members_can_create_events",
             "created_at",
         ]
 
@@ -139,6 +140,7 @@ class CommunityUpdateIn(serializers.Serializer):
     rules_text = MemberTextField(max_length=10000, required=False, allow_blank=True, multiline=True)
     join_policy = serializers.ChoiceField(choices=JoinPolicy.choices, required=False)
     members_can_create_polls = serializers.BooleanField(required=False)
+    members_can_create_events = serializers.BooleanField(required=False)
     time_zone = serializers.CharField(
         max_length=64,
         required=False,

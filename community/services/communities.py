@@ -181,6 +181,7 @@ COMMUNITY_EDITABLE = {
     "rules_text",
     "join_policy",
     "members_can_create_polls",
+    "members_can_create_events",
     "time_zone",
 }
 COMMUNITY_SCREENED = ("name", "description", "rules_text")
