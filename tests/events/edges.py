@@ -10,7 +10,7 @@ from django.utils import timezone
 from events.models import Event, EventMode, Registration, RegistrationStatus
 
 
-def make_event(community, *, author=None, mode=EventMode.FULL, **kwargs) -> Event:
+def event_row(community, *, author=None, mode=EventMode.FULL, **kwargs) -> Event:
     start = kwargs.pop("starts_at", timezone.now() + timedelta(days=2))
     values = {
         "title": "周六爬山",

@@ -14,7 +14,7 @@ from community.models import Tier
 from events.checkin_tokens import ticket_code
 from events.models import CheckIn, CheckInMethod, Event, RegistrationStatus
 from events.services.checkin import checkin_by_code
-from tests.events.edges import make_event, register
+from tests.events.edges import event_row, register
 from tests.factories import CommunityFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def organizer(make_member):
 
 @pytest.fixture
 def event(community, organizer):
-    return make_event(community, author=organizer[0].user)
+    return event_row(community, author=organizer[0].user)
 
 
 def _ticket(client, event) -> str:
@@ -84,7 +84,7 @@ def test_more_guests_than_registered_is_refused(event, organizer, member):
 
 
 def test_ticket_of_another_event_is_refused(community, event, organizer, member):
-    other = make_event(community, author=organizer[0].user, title="桌游")
+    other = event_row(community, author=organizer[0].user, title="桌游")
     register(other, member[0].user)
     response = _scan(organizer[1], event, _ticket(member[1], other))
     assert response.status_code == 409 and _error(response) == "wrong_event"
@@ -94,7 +94,7 @@ def test_ticket_of_another_event_is_refused(community, event, organizer, member)
 def test_ticket_of_another_community_reveals_nothing(event, organizer):
     elsewhere = CommunityFactory()
     stranger = MembershipFactory(community=elsewhere)
-    foreign = register(make_event(elsewhere), stranger.user)
+    foreign = register(event_row(elsewhere), stranger.user)
     code = ticket_code(
         registration_id=foreign.pk,
         event_secret=foreign.event.checkin_secret,
@@ -207,7 +207,7 @@ def _self(client, event, code, **extra):
 @pytest.fixture
 def door_event(community, organizer):
     now = timezone.now()
-    return make_event(
+    return event_row(
         community,
         author=organizer[0].user,
         starts_at=now + timedelta(minutes=30),
@@ -245,7 +245,7 @@ def test_self_check_in_refusals(community, door_event, organizer, member, make_m
     code = _door(organizer, door_event)
     assert _error(_self(member[1], door_event, code)) == "not_registered"
     register(door_event, member[0].user)
-    other = make_event(community, author=organizer[0].user, self_checkin_enabled=True)
+    other = event_row(community, author=organizer[0].user, self_checkin_enabled=True)
     assert _error(_self(member[1], other, code)) == "wrong_event"
     assert _error(_self(member[1], door_event, code[:-2] + "xx")) == "invalid_code"
     assert _error(_self(member[1], door_event, _ticket(member[1], door_event))) == (
@@ -278,7 +278,7 @@ def test_no_ticket_image_without_a_confirmed_place(door_event, member):
 # --- no-shows --------------------------------------------------------------------------------
 def test_no_shows_are_derived_after_the_event(community, organizer, make_member):
     now = timezone.now()
-    event = make_event(
+    event = event_row(
         community,
         author=organizer[0].user,
         starts_at=now + timedelta(hours=1),
@@ -317,7 +317,7 @@ def test_two_organizers_scanning_one_ticket_at_once_make_one_check_in_per_person
     first, _c1 = make_member(tier=Tier.MODERATOR)
     second, _c2 = make_member(tier=Tier.MODERATOR)
     attendee, _c3 = make_member()
-    event = make_event(community, author=first.user)
+    event = event_row(community, author=first.user)
     registration = register(event, attendee.user, guests=3)
     code = ticket_code(
         registration_id=registration.pk,

@@ -15,7 +15,7 @@ from community.wechat.crypto import encrypt_data
 from events.feed_models import CalendarFeedToken
 from events.models import EventMode, RegistrationStatus
 from tests.conftest import client_for
-from tests.events.edges import make_event, register
+from tests.events.edges import event_row, register
 from tests.factories import CommunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def _vevents(response) -> list:
 # --- .ics ------------------------------------------------------------------------------------
 def test_event_ics_in_the_community_zone(community, member):
     start = datetime(2026, 12, 12, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-    event = make_event(community, starts_at=start, signup_opens_at=start - timedelta(days=30))
+    event = event_row(community, starts_at=start, signup_opens_at=start - timedelta(days=30))
     (vevent,) = _vevents(member[1].get(f"/api/v1/events/{event.pk}/calendar.ics"))
     assert vevent.decoded("dtstart").hour == 9
     assert vevent["dtstart"].params["TZID"] == "Asia/Shanghai"
@@ -41,22 +41,22 @@ def test_event_ics_in_the_community_zone(community, member):
 
 
 def test_ics_is_served_to_a_client_asking_for_text_calendar_only(community, member):
-    event = make_event(community)
+    event = event_row(community)
     response = member[1].get(f"/api/v1/events/{event.pk}/calendar.ics", HTTP_ACCEPT="text/calendar")
     assert len(_vevents(response)) == 1
 
 
 def test_community_feed_lists_its_events_cancelled_marked_and_not_others(community, member):
     now = timezone.now()
-    upcoming = make_event(community, title="桌游")
-    cancelled = make_event(community, title="取消了", cancelled_at=now)
-    make_event(
+    upcoming = event_row(community, title="桌游")
+    cancelled = event_row(community, title="取消了", cancelled_at=now)
+    event_row(
         community,
         title="long ago",
         starts_at=now - timedelta(days=60),
         signup_opens_at=now - timedelta(days=90),
     )
-    make_event(CommunityFactory(), title="elsewhere")
+    event_row(CommunityFactory(), title="elsewhere")
     vevents = _vevents(member[1].get(f"/api/v1/communities/{community.pk}/events.ics"))
     by_title = {str(v["summary"]): v for v in vevents}
     assert set(by_title) == {"桌游", "取消了"}
@@ -66,7 +66,7 @@ def test_community_feed_lists_its_events_cancelled_marked_and_not_others(communi
 
 
 def test_feed_address_works_without_login_and_is_revocable(community, member, api_client):
-    make_event(community, title="桌游")
+    event_row(community, title="桌游")
     created = member[1].post(f"/api/v1/communities/{community.pk}/calendar-feed")
     assert created.status_code == 201
     url = created.json()["url"]
@@ -93,7 +93,7 @@ def test_feed_stops_when_the_member_leaves_or_is_banned(community, member, api_c
 
 
 def test_outsider_gets_no_calendar(community, outsider):
-    event = make_event(community)
+    event = event_row(community)
     assert outsider[1].get(f"/api/v1/events/{event.pk}/calendar.ics").status_code == 404
     assert outsider[1].get(f"/api/v1/communities/{community.pk}/events.ics").status_code == 404
     assert outsider[1].post(f"/api/v1/communities/{community.pk}/calendar-feed").status_code == 404
@@ -101,12 +101,12 @@ def test_outsider_gets_no_calendar(community, outsider):
 
 def test_feed_query_count_does_not_grow_with_events(community, member, django_assert_num_queries):
     for i in range(3):
-        make_event(community, title=f"e{i}")
+        event_row(community, title=f"e{i}")
     url = f"/api/v1/communities/{community.pk}/events.ics"
     with django_assert_num_queries(3):  # token, membership, events
         member[1].get(url)
     for i in range(10):
-        make_event(community, title=f"f{i}")
+        event_row(community, title=f"f{i}")
     with django_assert_num_queries(3):
         member[1].get(url)
 
@@ -114,7 +114,7 @@ def test_feed_query_count_does_not_grow_with_events(community, member, django_as
 # --- 接龙 text --------------------------------------------------------------------------------
 def test_jielong_text_of_a_quick_list_for_every_member(community, make_member):
     start = datetime(2026, 5, 12, 1, 0, tzinfo=UTC)
-    event = make_event(
+    event = event_row(
         community,
         mode=EventMode.QUICK,
         starts_at=start,
@@ -137,7 +137,7 @@ def test_jielong_text_of_a_quick_list_for_every_member(community, make_member):
 
 
 def test_jielong_of_a_full_event_is_for_organizers_unless_visible(community, member, make_member):
-    event = make_event(community, mode=EventMode.FULL)
+    event = event_row(community, mode=EventMode.FULL)
     assert member[1].get(f"/api/v1/events/{event.pk}/jielong").status_code == 403
     _mod, moderator = make_member(tier=Tier.MODERATOR)
     assert moderator.get(f"/api/v1/events/{event.pk}/jielong").status_code == 200
@@ -147,7 +147,7 @@ def test_jielong_of_a_full_event_is_for_organizers_unless_visible(community, mem
 
 
 def test_jielong_query_count_is_fixed(community, member, make_member, django_assert_num_queries):
-    event = make_event(community, mode=EventMode.QUICK)
+    event = event_row(community, mode=EventMode.QUICK)
     for _i in range(3):
         register(event, make_member()[0].user)
     url = f"/api/v1/events/{event.pk}/jielong"
@@ -183,7 +183,7 @@ def test_share_card_round_trip_newcomer_joins_and_lands_on_the_event(member, new
     community = member[0].community
     community.open_gid = "G-hike"
     community.save(update_fields=["open_gid"])
-    event = make_event(community)
+    event = event_row(community)
     share = member[1].get(f"/api/v1/events/{event.pk}/share").json()
     assert share["path"] == f"pages/events/detail?id={event.pk}"
     assert share["scene"] == f"e={event.pk}" and len(share["scene"]) <= 32
@@ -205,7 +205,7 @@ def test_share_card_in_an_approval_community_lands_nowhere_yet(member, newcomer)
     community.open_gid = "G-closed"
     community.join_policy = "approval"
     community.save(update_fields=["open_gid", "join_policy"])
-    event = make_event(community)
+    event = event_row(community)
     response = newcomer[1].post(
         f"/api/v1/events/{event.pk}/join", _share_ticket("G-closed"), format="json"
     )
@@ -218,7 +218,7 @@ def test_card_forwarded_into_another_group_joins_nothing(member, newcomer):
     community = member[0].community
     community.open_gid = "G-hike"
     community.save(update_fields=["open_gid"])
-    event = make_event(community)
+    event = event_row(community)
     response = newcomer[1].post(
         f"/api/v1/events/{event.pk}/join", _share_ticket("G-other"), format="json"
     )
@@ -232,7 +232,7 @@ def test_banned_member_cannot_come_back_through_an_event_card(member, newcomer):
     community.open_gid = "G-hike"
     community.save(update_fields=["open_gid"])
     Membership.objects.create(community=community, user=newcomer[0], status=MembershipStatus.BANNED)
-    event = make_event(community)
+    event = event_row(community)
     response = newcomer[1].post(
         f"/api/v1/events/{event.pk}/join", _share_ticket("G-hike"), format="json"
     )
