@@ -3,7 +3,7 @@
 Calendar files are ``text/calendar`` (``icalendar``), in the community's time zone. One
 event's file and the community's feed need the member's bearer token; a calendar app, which
 cannot send one, subscribes to the member's secret feed address instead (a revocable token
-of which only the hash is stored, see ``events.feed_models``)."""
+of which only the hash is stored, see ``events.models_edges``)."""
 
 from __future__ import annotations
 

@@ -500,4 +500,4 @@ class CheckIn(models.Model):
         return f"check-in {self.registration_id}#{self.guest_index}"
 
 
-from events.feed_models import CalendarFeedToken  # noqa: E402,F401  (the .ics feed)
+from events.models_edges import AttendeeExport, CalendarFeedToken  # noqa: E402,F401

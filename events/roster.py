@@ -11,10 +11,11 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import Action, ensure, visible_membership
+from community.authz import Action, ensure
 from community.errors import NotFound
 from community.models import Community, Membership, User
 from community.timezones import community_zone, localize
+from events import selectors
 from events.checkin_tokens import event_code, ticket_code
 from events.ics import IcsEvent, calendar_bytes
 from events.jielong import JielongEntry, render_jielong
@@ -27,16 +28,9 @@ from events.models import (
 
 
 def event_for_member(*, user: User, event_id: str) -> tuple[Event, Membership]:
-    """The event and the user's membership in its community; 404 for anyone who cannot see
-    that community (an event id of another community reveals nothing)."""
-    event = Event.objects.select_related("community").filter(pk=event_id).first()
-    if event is None:
-        raise NotFound(_("Event not found."))
-    try:
-        membership = visible_membership(user, event.community_id)
-    except NotFound:
-        raise NotFound(_("Event not found.")) from None
-    return event, membership
+    """The event and the user's membership in its community, in one query; 404 for anyone
+    who cannot see that community (``events.selectors.event_for_member``)."""
+    return selectors.event_for_member(user=user, event_id=event_id)
 
 
 def my_registration(*, membership: Membership, event: Event) -> Registration:

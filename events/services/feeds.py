@@ -10,7 +10,7 @@ from django.utils import timezone
 from community.authz import VISIBLE_STATUSES, Action, ensure
 from community.hashing import sha256_hex
 from community.models import Membership
-from events.feed_models import CalendarFeedToken
+from events.models_edges import CalendarFeedToken
 
 
 def calendar_feed_issue(*, actor: Membership) -> str:

@@ -20,13 +20,12 @@ from community.models import Membership, MembershipStatus, User, WeChatSession
 from community.services.communities import community_join_by_share_ticket
 from community.wechat import DecryptError, decrypt_data
 from events.models import Event
-
-EVENT_PAGE = "pages/events/detail"
+from events.services.common import event_page
 
 
 def event_page_path(event_id: str) -> str:
-    """The mini-program page of an event (share cards, notifications, codes)."""
-    return f"{EVENT_PAGE}?id={event_id}"
+    """The mini-program page of an event (the one notifications open too)."""
+    return event_page(event_id)
 
 
 def event_scene(event_id: str) -> str:

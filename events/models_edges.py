@@ -1,8 +1,7 @@
-"""The calendar feed token: how a calendar app (which cannot send our bearer token) reads a
-member's community calendar.
+"""Models of the edges of events: the calendar feed token and the attendee export.
 
-Kept in its own module (imported at the end of ``events.models``) because it belongs to the
-.ics feed, not to sign-ups."""
+Kept in their own module (imported at the end of ``events.models``) because they belong to
+the .ics feed and the admin's export, not to sign-ups."""
 
 from __future__ import annotations
 
@@ -10,6 +9,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from community.exports import ExportBase, export_storage
+from community.ids import PublicIdField
 
 
 class CalendarFeedToken(models.Model):
@@ -40,3 +42,31 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"calendar feed of {self.user_id} in {self.community_id}"
+
+
+class AttendeeExport(ExportBase):
+    """A CSV or XLSX file of an event's registrations with their form answers, written by a
+    Celery task through the export machinery every kind shares (``community.exports``:
+    streamed with bounded memory, leases and attempts, a private storage, the sweep). Only the
+    event's organizers and the moderator tiers request and download it."""
+
+    task_name = "events.export_tasks.run_attendee_export"
+
+    id = PublicIdField()
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="exports", verbose_name=_("event")
+    )
+    file = models.FileField(
+        _("file"), upload_to="event-exports/", storage=export_storage, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("attendee export")
+        verbose_name_plural = _("attendee exports")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="attendee_export_sweep_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.format} {self.status}"
