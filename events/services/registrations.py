@@ -255,7 +255,8 @@ def _change(actor: Membership, event_ref: Event, fields: dict, now: datetime) ->
                 _seat_or_queue(event, registration, now)
                 confirmed_now = registration.status == RegistrationStatus.CONFIRMED
         elif status in (RegistrationStatus.PENDING, RegistrationStatus.WAITLISTED):
-            freed = fields["guests"] < registration.guests  # the head may fit now
+            # Fewer guests or "take what fits" may let the head of the line in now.
+            freed = status == RegistrationStatus.WAITLISTED
             registration.guests = fields["guests"]
         else:  # confirmed or offered: holds seats
             if status == RegistrationStatus.OFFERED:
