@@ -12,8 +12,8 @@ from icalendar import Calendar
 
 from community.models import Community, Membership, MembershipStatus, Tier, WeChatSession
 from community.wechat.crypto import encrypt_data
-from events.models_edges import CalendarFeedToken
 from events.models import EventMode, RegistrationStatus
+from events.models_edges import CalendarFeedToken
 from tests.conftest import client_for
 from tests.events.edges import event_row, register
 from tests.factories import CommunityFactory, UserFactory
