@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.authz import Action, ensure
-from community.errors import NotFound
+from community.errors import Conflict, NotFound
 from community.models import Community, Membership, User
 from community.timezones import community_zone, localize
 from events import selectors
@@ -144,8 +144,6 @@ def no_shows(*, actor: Membership, event: Event, now: datetime | None = None) ->
     ensure(actor, Action.MANAGE_EVENT, obj=event)
     now = now or timezone.now()
     if now < event.ends:
-        from community.errors import Conflict
-
         raise Conflict(_("No-shows are known once the event has ended."), code="event_not_ended")
     checked = CheckIn.objects.filter(
         community_id=event.community_id, registration_id=OuterRef("pk"), guest_index=0

@@ -3,6 +3,7 @@ landing (the edges of events; the sign-up serializers are in ``events.serializer
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from events.models import CheckInMethod, RegistrationStatus
@@ -31,7 +32,7 @@ class CheckInIn(serializers.Serializer):
     def validate(self, attrs):
         if bool(attrs.get("code")) == bool(attrs.get("registration_id")):
             raise serializers.ValidationError(
-                "Send either `code` or `registration_id`.", code="code_or_registration"
+                _("Send either the scanned code or a registration id."), code="invalid"
             )
         return attrs
 

@@ -151,11 +151,11 @@ def test_jielong_query_count_is_fixed(community, member, make_member, django_ass
     for _i in range(3):
         register(event, make_member()[0].user)
     url = f"/api/v1/events/{event.pk}/jielong"
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         member[1].get(url)
     for _i in range(5):
         register(event, make_member()[0].user)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         member[1].get(url)
 
 
