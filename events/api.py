@@ -328,7 +328,9 @@ class MyRegistrationView(APIView):
         )
         data = RegistrationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.registration_put(actor=membership, event_id=event.pk, **data.validated_data)
+        services.registration_put(
+            actor=membership, event_id=event.pk, event=event, **data.validated_data
+        )
         return self._answer(event, membership)
 
     @extend_schema(

@@ -276,21 +276,20 @@ class Event(models.Model):
         return self.status_at(timezone.now())
 
     def is_organizer(self, user_id: int | None) -> bool:
-        """The user created this event or was added as an organizer (one query per event
-        object, kept on it; ``community.authz``'s ``is_organizer`` rule asks here)."""
+        """The user created this event or was added as an organizer (one query per user and
+        event object, remembered on it; ``community.authz``'s ``is_organizer`` rule asks
+        here, and ``events.selectors.event_for_member`` answers it for the reader within its
+        join)."""
         if user_id is None:
             return False
         if self.author_id == user_id:
             return True
-        cached = getattr(self, "_organizer_ids", None)
-        if cached is None:
-            cached = frozenset(
-                EventOrganizer.objects.filter(
-                    community_id=self.community_id, event_id=self.pk
-                ).values_list("user_id", flat=True)
-            )
-            self._organizer_ids = cached
-        return user_id in cached
+        known = self.__dict__.setdefault("_organizer_known", {})
+        if user_id not in known:
+            known[user_id] = EventOrganizer.objects.filter(
+                community_id=self.community_id, event_id=self.pk, user_id=user_id
+            ).exists()
+        return known[user_id]
 
     @property
     def seats_left(self) -> int | None:

@@ -57,6 +57,11 @@ def event_for_member(
             m_tier=F("community__memberships__tier"),
             m_status=F("community__memberships__status"),
             m_rules=F("community__memberships__rules_accepted_version"),
+            m_organizer=Exists(
+                EventOrganizer.objects.filter(
+                    community_id=OuterRef("community_id"), event_id=OuterRef("pk"), user_id=user.pk
+                )
+            ),
         )
         .order_by()[:1]
     )
@@ -72,7 +77,8 @@ def event_for_member(
         rules_accepted_version=event.m_rules,
     )
     membership._state.adding = False
-    ensure(membership, action)
+    event._organizer_known = {user.pk: event.m_organizer}
+    ensure(membership, action, obj=event)
     return event, membership
 
 

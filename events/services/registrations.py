@@ -122,6 +122,7 @@ def registration_put(
     answers: dict[str, Any] | None = None,
     accept_partial: bool = False,
     now: datetime | None = None,
+    event: Event | None = None,
 ) -> Registration:
     """Sign up for an event, or change my sign-up (guests, note, form answers): the ``PUT``
     of "my registration", so a retried request never signs up twice and a repeat of the same
@@ -133,10 +134,12 @@ def registration_put(
     offered member claims the offer with this call. A confirmed member who adds guests gets
     the extra seats only if they fit (409 ``not_enough_seats``, or fewer guests with
     ``accept_partial``); removing guests frees seats for the line at once. The note is
-    screened by WeChat's content check (before any transaction)."""
+    screened by WeChat's content check (before any transaction). ``event`` may be given
+    when the caller has just read it (the API reads it with the membership)."""
     now = now or timezone.now()
     ensure(actor, Action.PARTICIPATE)
-    event = event_of(actor, event_id)
+    if event is None or event.pk != event_id or event.community_id != actor.community_id:
+        event = event_of(actor, event_id)
     note = member_text(note or "", field="note", blank=True, max_length=NOTE_MAX_LENGTH)
     _check_guests(event, guests)
     answers_json = answers_clean(event.form, answers)
