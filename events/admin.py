@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from community.admin import CommunityScopedAdmin
-from community.authz import Action, admin_actor, admin_communities
+from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
 from community.exports import ExportStatus
 from community.timezones import localize
@@ -521,8 +521,6 @@ class RegistrationAdmin(CommunityScopedAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         if obj is None:
             return self._moderates_any(request)
-        from community.authz import can
-
         return can(admin_actor(request.user, obj.community), Action.MANAGE_EVENT, obj=obj.event)
 
     @admin.display(description=_("member"), ordering="user__nickname")

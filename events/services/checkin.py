@@ -98,10 +98,12 @@ def _check_in(
             .select_related("user")
             .first()
         )
-        if registration is None or (
-            own_user_id is not None and registration.user_id != own_user_id
+        if own_user_id is not None and (
+            registration is None or registration.user_id != own_user_id
         ):
             raise NotFound(_("You have not signed up for this event."), code="not_registered")
+        if registration is None:
+            raise NotFound(_("Registration not found."))
         if registration.status != RegistrationStatus.CONFIRMED:
             raise Conflict(
                 _("This registration is not confirmed (%(status)s).")

@@ -345,3 +345,17 @@ def test_two_organizers_scanning_one_ticket_at_once_make_one_check_in_per_person
     assert not errors
     assert sorted(added) == [0] * 7 + [4]
     assert CheckIn.objects.filter(registration=registration).count() == 4
+
+
+def test_by_hand_with_a_registration_of_another_event_is_not_found(
+    community, event, organizer, member
+):
+    other = event_row(community, title="桌游")
+    registration = register(other, member[0].user)
+    response = organizer[1].post(
+        f"/api/v1/events/{event.pk}/check-ins",
+        {"registration_id": registration.pk},
+        format="json",
+    )
+    assert response.status_code == 404 and _error(response) == "not_found"
+    assert not CheckIn.objects.exists()
