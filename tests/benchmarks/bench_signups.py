@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_votes import drive, p  # noqa: E402
+from tests.benchmarks.bench_votes import p  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = f"bench_signups_{os.getpid()}"
@@ -142,6 +142,48 @@ def seed() -> dict:
     }
 
 
+def drive(base: str, tokens: list[str], request, seconds: float) -> tuple[int, list[float], int]:
+    """Each client thread (one member, one keep-alive connection) sends ``request(client, i,
+    n)`` for ``seconds`` counted from the moment every client has warmed its connection (on a
+    loaded machine the warm-up alone can take seconds); returns (ok/s, latencies ms, errors)."""
+    import httpx
+
+    latencies: list[list[float]] = [[] for _ in tokens]
+    errors = [0] * len(tokens)
+    deadline = [0.0]
+    # The deadline is set by the barrier as it releases everyone, after the warm-up.
+    start = threading.Barrier(
+        len(tokens) + 1, action=lambda: deadline.__setitem__(0, time.monotonic() + seconds)
+    )
+
+    def run(i: int) -> None:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=60
+        ) as client:
+            client.get("/api/v1/me")  # warm the connection
+            start.wait()
+            n = 1
+            while time.monotonic() < deadline[0]:
+                t0 = time.perf_counter()
+                response = request(client, i, n)
+                if response.status_code >= 400:
+                    errors[i] += 1
+                else:
+                    latencies[i].append((time.perf_counter() - t0) * 1000)
+                n += 1
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    t0 = deadline[0] - seconds
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - t0
+    flat = [x for per in latencies for x in per]
+    return int(len(flat) / elapsed), flat, sum(errors)
+
+
 def at_once(base: str, tokens: list[str], request) -> list[tuple[object, float, float]]:
     """One request per token, all released together (a thread and connection each);
     returns (response, started, finished) per token, monotonic clock."""
@@ -160,7 +202,7 @@ def at_once(base: str, tokens: list[str], request) -> list[tuple[object, float, 
             response = request(client, i)
             out[i] = (response, started, time.monotonic())
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tokens))]
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(tokens))]
     for thread in threads:
         thread.start()
     gate.wait()
