@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from community.models import Notification
 from community.schedule import JOBS, beat_schedule
+from events import services as event_services
+from events.models import Registration, RegistrationStatus
 from polls.models import Poll
 from surveys import services as survey_services
 from surveys.models import Export, Survey
@@ -60,8 +63,12 @@ WALK = [
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
     ("exports-sweep", 16, "silent past its 15-minute lease on its last attempt: failed"),
+    ("events-remind", 29, "event starts in 2 h 1 min: its 2-hour reminder is not due"),
+    ("events-remind", 31, "2-hour reminder due: the confirmed member reminded"),
+    ("events-sweep", 58, "waitlist offer inside its 1-hour claim window"),
     ("survey-responses-mix", 59, "anonymous survey open, one response (< k) waits in its box"),
     ("survey-responses-mix", 61, "survey closed: the last batch, below k, is mixed"),
+    ("events-sweep", 62, "offer unclaimed past its deadline (61.5 min): passed to the next"),
     ("polls-remind", 119, "reminder window (1 h before close) not started"),
     ("polls-remind", 121, "reminder window started: non-voters reminded"),
     ("polls-sweep", 179, "poll still open"),
@@ -70,10 +77,18 @@ WALK = [
 
 
 def _expected(step: int, winner: str) -> dict:
-    v, i, m = "voter", "idle", "author"
+    v, i, m, x = "voter", "idle", "author", "extra"
     outbox = {(v, "test", "pending" if step < 3 else "sent")}
+    # The event: the voter and the author signed up, the voter cancelled, idle got the offer.
+    outbox |= {(v, "event_confirmed", "skipped"), (m, "event_confirmed", "skipped")}
+    outbox |= {(i, "event_offer", "skipped")}
+    if step >= 31:
+        outbox |= {(m, "event_reminder", "skipped")}
+    if step >= 62:
+        outbox |= {(x, "event_offer", "skipped")}
     if step >= 121:
         outbox |= {(i, "poll_reminder", "skipped"), (m, "poll_reminder", "skipped")}
+        outbox |= {(x, "poll_reminder", "skipped")}
     if step >= 181:
         outbox |= {(v, "poll_closed", "skipped"), (m, "poll_closed", "skipped")}
     return {
@@ -83,6 +98,8 @@ def _expected(step: int, winner: str) -> dict:
         "sent": 0 if step < 3 else 1,
         "export": "pending" if step < 16 else "failed",
         "mixed": 0 if step < 61 else 1,
+        # extra's own offer (given at 62 for an hour) lapses with nobody left in line.
+        "offered": "idle" if step < 62 else "extra" if step < 122 else None,
     }
 
 
@@ -135,7 +152,32 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
         },
     )
     Survey.objects.filter(pk=anonymous.pk).update(closes_at=t0 + timedelta(hours=1))
-    names = {voter.user_id: "voter", idle.user_id: "idle", moderator[0].user_id: "author"}
+    # An event starting at t0 + 2.5 h (reminder 2 h before) with a 1-hour waitlist offer.
+    extra, _ = make_member()
+    screening_off = override_settings(WECHAT_CONTENT_CHECK=False)
+    screening_off.enable()
+    request.addfinalizer(screening_off.disable)
+    event = event_services.event_create(
+        actor=moderator[0],
+        title="周六爬山",
+        starts_at=t0 + timedelta(minutes=150),
+        capacity=2,
+        waitlist_offers=True,
+        offer_hours=1,
+        reminder_hours=[2],
+    )
+    for who in (voter, moderator[0], idle, extra):
+        event_services.registration_put(actor=who, event_id=event.pk)
+    event_services.registration_cancel(actor=voter, event_id=event.pk)
+    Registration.objects.filter(event=event, status=RegistrationStatus.OFFERED).update(
+        offer_expires_at=t0 + timedelta(minutes=61.5)
+    )
+    names = {
+        voter.user_id: "voter",
+        idle.user_id: "idle",
+        moderator[0].user_id: "author",
+        extra.user_id: "extra",
+    }
 
     def outcome() -> dict:
         frozen = Poll.objects.get(pk=poll.pk)
@@ -151,6 +193,11 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
             "sent": sum(1 for req, _resp in wechat_server.log if req.path == SEND),
             "export": Export.objects.get(pk=export.pk).status,
             "mixed": SurveyResponse.objects.filter(survey_id=anonymous.pk).count(),
+            "offered": names.get(
+                Registration.objects.filter(event=event, status=RegistrationStatus.OFFERED)
+                .values_list("user_id", flat=True)
+                .first()
+            ),
         }
 
     seen = []
