@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vDuration, vGeo
+from icalendar import Calendar, Event, Timezone, vDuration, vGeo
 
 PRODID = "-//wxcommunity//events//ZH"
 # An event without an end is shown as lasting this long (calendars need an end or a duration).
@@ -41,6 +42,14 @@ class IcsEvent:
     cancelled: bool = False
     sequence: int = 0
     organizer_name: str = ""
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(name: str) -> bytes:
+    """The ``VTIMEZONE`` of a zone, from 2000 on (computing it walks the zone's transitions:
+    ~0.1 s, so it is made once per zone and process; zone rules change only with a tzdata
+    upgrade, which restarts the process)."""
+    return Timezone.from_tzid(name, first_date=date(2000, 1, 1)).to_ical()
 
 
 def _vevent(item: IcsEvent, zone: ZoneInfo, stamp: datetime) -> Event:
@@ -93,7 +102,7 @@ def calendar_bytes(
         every = timedelta(minutes=refresh_minutes)
         cal.add("refresh-interval", every, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", vDuration(every))
+    cal.add_component(Timezone.from_ical(_vtimezone(zone.key)))  # before the events using it
     for item in events:
         cal.add_component(_vevent(item, zone, now))
-    cal.add_missing_timezones()
     return cal.to_ical()
