@@ -274,13 +274,13 @@ class EventCancelView(APIView):
 class MyRegistrationView(APIView):
     throttle_classes = [WriteThrottle]
 
-    def _answer(self, event: Event, membership, *, status_code: int = 200) -> Response:
+    def _answer(self, event: Event, membership, *, fresh=None) -> Response:
         from django.utils import timezone
 
-        my = selectors.my_registration(event=event, user_id=membership.user_id)
+        my = selectors.my_registration(event=event, user_id=membership.user_id, fresh=fresh)
         with community_time(event.community):
             body = MyEventStateOut(_my_body(event, my, timezone.now())).data
-        return Response(body, status=status_code)
+        return Response(body)
 
     @extend_schema(
         operation_id="getMyRegistration",
@@ -328,10 +328,10 @@ class MyRegistrationView(APIView):
         )
         data = RegistrationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.registration_put(
+        registration = services.registration_put(
             actor=membership, event_id=event.pk, event=event, **data.validated_data
         )
-        return self._answer(event, membership)
+        return self._answer(event, membership, fresh=registration)
 
     @extend_schema(
         operation_id="cancelMyRegistration",

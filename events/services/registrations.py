@@ -211,6 +211,7 @@ def _sign_up_first(
             )
         if registration.status == RegistrationStatus.CONFIRMED:
             notify_confirmed(event, registration)
+    registration.created_now = True  # nobody checked it in yet: callers need not read it back
     return registration
 
 

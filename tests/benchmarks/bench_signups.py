@@ -24,7 +24,9 @@ and drops the database. Phases:
 
 The last line printed is one JSON object with the figures. Environment knobs: BENCH_PG
 (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (64), BENCH_SECONDS (12 per phase,
-in 4 alternating slices), BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (2).
+in 4 alternating slices), BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (2), BENCH_BROKER
+(redis://127.0.0.1:6379/4: outbox sends are published there as in production, to a queue of
+this run that nobody consumes and that is deleted at the end).
 """
 
 from __future__ import annotations
@@ -69,7 +71,10 @@ ENV = {
     "THROTTLE_WRITES": "10000000/min",
     "DJANGO_SETTINGS_MODULE": "tests.benchmarks.bench_settings",
     "LOG_LEVEL": "WARNING",
-    "CELERY_BROKER_URL": "",
+    # Outbox sends are queued as in production (the web tier publishes to Redis) to a queue of
+    # this run that no worker consumes and that is deleted at the end.
+    "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/4"),
+    "BENCH_QUEUE": f"bench-signups-{os.getpid()}",
     "DB_POOL_MAX": "4",
     "WECHAT_CONTENT_CHECK": "0",
 }
@@ -450,6 +455,17 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
         admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        drop_queue()
+
+
+def drop_queue() -> None:
+    """Delete this run's Redis queue (the sends nobody consumed)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(ENV["CELERY_BROKER_URL"]).delete(ENV["BENCH_QUEUE"])
+    except Exception as exc:  # the broker is down: nothing was queued either
+        log(f"queue not deleted: {exc}")
 
 
 if __name__ == "__main__":
