@@ -31,8 +31,9 @@ pytestmark = [
     ),
 ]
 
-#: Parallel threads (each holds its own PostgreSQL connection; the server is shared).
-MAX_PARALLEL = 40
+#: Parallel threads (each holds its own PostgreSQL connection; the server and its
+#: max_connections are shared with other test runs).
+MAX_PARALLEL = 16
 
 
 def _in_threads(count: int, work):
