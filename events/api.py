@@ -4,6 +4,7 @@ Times are rendered in the event's community time zone (ISO 8601 with offset)."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -79,8 +80,6 @@ def _my_body(event: Event, my: selectors.MyRegistration, now) -> dict:
 
 
 def _detail_response(event: Event, membership, *, status_code: int = 200) -> Response:
-    from django.utils import timezone
-
     now = timezone.now()
     my = selectors.my_registration(event=event, user_id=membership.user_id)
     event.my_status = my.registration.status if my.registration else selectors.MyState.NONE
@@ -274,13 +273,11 @@ class EventCancelView(APIView):
 class MyRegistrationView(APIView):
     throttle_classes = [WriteThrottle]
 
-    def _answer(self, event: Event, membership, *, status_code: int = 200) -> Response:
-        from django.utils import timezone
-
-        my = selectors.my_registration(event=event, user_id=membership.user_id)
+    def _answer(self, event: Event, membership, *, fresh=None) -> Response:
+        my = selectors.my_registration(event=event, user_id=membership.user_id, fresh=fresh)
         with community_time(event.community):
             body = MyEventStateOut(_my_body(event, my, timezone.now())).data
-        return Response(body, status=status_code)
+        return Response(body)
 
     @extend_schema(
         operation_id="getMyRegistration",
@@ -328,10 +325,10 @@ class MyRegistrationView(APIView):
         )
         data = RegistrationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.registration_put(
+        registration = services.registration_put(
             actor=membership, event_id=event.pk, event=event, **data.validated_data
         )
-        return self._answer(event, membership)
+        return self._answer(event, membership, fresh=registration)
 
     @extend_schema(
         operation_id="cancelMyRegistration",

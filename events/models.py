@@ -497,3 +497,6 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"check-in {self.registration_id}#{self.guest_index}"
+
+
+from events.models_edges import AttendeeExport, CalendarFeedToken  # noqa: E402,F401

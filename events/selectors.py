@@ -121,9 +121,17 @@ class MyRegistration:
     checked_in: bool
 
 
-def my_registration(*, event: Event, user_id: int) -> MyRegistration:
-    """My registration with my place in line (1 = next) and whether I checked in: two
-    queries at most (three on the waitlist)."""
+def my_registration(
+    *, event: Event, user_id: int, fresh: Registration | None = None
+) -> MyRegistration:
+    """My registration with my place in line (1 = next) and whether I checked in: one query,
+    two on the waitlist. ``fresh`` is a registration the caller has just created (nobody can
+    have checked it in): it is not read again."""
+    if fresh is not None and getattr(fresh, "created_now", False):
+        position = None
+        if fresh.status == RegistrationStatus.WAITLISTED:
+            position = waitlist_position(event=event, seq=fresh.waitlist_seq)
+        return MyRegistration(fresh.status, fresh, position, False)
     registration = (
         Registration.objects.filter(
             community_id=event.community_id, event_id=event.pk, user_id=user_id

@@ -35,3 +35,6 @@ def events_remind(now: str | None = None) -> int:
     """Periodic: queue the due reminder round (default 24 h and 2 h before the start) to
     everyone confirmed, once per member and round."""
     return services.events_remind_due(now=job_now(now))
+
+
+from events.export_tasks import run_attendee_export  # noqa: E402,F401  (registered here)

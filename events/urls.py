@@ -44,3 +44,8 @@ urlpatterns = [
         name="event-organizer",
     ),
 ]
+
+# Check-in, calendar files, the 接龙 text and the share card (events2).
+from events.urls_edges import urlpatterns as _edges  # noqa: E402
+
+urlpatterns += _edges

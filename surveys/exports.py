@@ -1,40 +1,31 @@
-"""CSV and XLSX exports of submitted responses, streamed row by row with bounded memory.
+"""CSV and XLSX exports of submitted responses: the header and the rows of a survey export.
 
-Memory stays flat whatever the number of responses: responses are read with
-``.iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL, so at most one chunk is
-in memory), each row is formatted from the stored JSON with a label map built once from the
-definition, and written at once -- ``csv.writer`` to a temporary file, openpyxl's
-``write_only`` workbook (which streams the sheet XML to a temporary file instead of keeping
-cells). Progress is saved every ``PROGRESS_EVERY`` rows. The finished file is copied into
-the export's ``FileField`` in chunks, under a random name in the private export storage
-(``EXPORT_ROOT``: never served by URL, see ``community.storage``).
-
-A run works for one attempt (``Export.attempts`` when it claimed the export): every progress
-write and the final one are conditional on it, so a run that lost its lease to a newer
-attempt stops at its next progress write and never marks the export done (``ExportSuperseded``).
+The writing (streamed with bounded memory, progress, leases and attempts, the private storage)
+is the shared machinery of ``community.exports``; this module says what a survey's rows are.
+Responses are read with ``.iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL, so at
+most one chunk is in memory), and each row is formatted from the stored JSON with a label map
+built once from the definition (:func:`answer_formatter`, also used by the attendee export of
+events, whose forms are survey-engine definitions).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import secrets
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.exports import ExportSuperseded, safe_text, write_table
 from community.timezones import community_zone
 from surveys.definition import definition_for
 from surveys.engine import Question, QuestionType, SurveyDefinition
-from surveys.models import Export, ExportFormat, ExportStatus, Response, ResponseStatus
+from surveys.models import Export, Response, ResponseStatus
 
 CHUNK_SIZE = 2000
-PROGRESS_EVERY = 2000
+_safe_text = safe_text
+__all__ = ["ExportSuperseded", "answer_formatter", "header", "rows", "write_export"]
 
 
 def header(definition: SurveyDefinition, *, anonymous: bool) -> list[str]:
@@ -45,7 +36,8 @@ def header(definition: SurveyDefinition, *, anonymous: bool) -> list[str]:
     return columns + [question.title for question in definition.questions]
 
 
-def _formatter(question: Question):
+def answer_formatter(question: Question) -> Callable[[Any], Any]:
+    """A function turning a stored answer of ``question`` into a cell (labels, not ids)."""
     labels = {c.id: c.label for c in question.choices}
     rows = {r.id: r.label for r in question.rows}
     other = {c.id for c in question.choices if c.is_other}
@@ -83,7 +75,7 @@ def rows(export: Export) -> Iterator[list[Any]]:
     """The export's rows (without header), read with a server-side cursor."""
     survey = export.survey
     definition = definition_for(survey)
-    formatters = [(q.id, _formatter(q)) for q in definition.questions]
+    formatters = [(q.id, answer_formatter(q)) for q in definition.questions]
     fields = ["id", "submitted_at", "answers"]
     if not survey.anonymous:
         fields.append("respondent__nickname")
@@ -104,78 +96,16 @@ def rows(export: Export) -> Iterator[list[Any]]:
         yield row
 
 
-class ExportSuperseded(Exception):
-    """The sweep queued the export again while this run was writing it: stop, keep nothing."""
-
-
-def _mine(export: Export):
-    """The export's row, as long as it is still this run's attempt."""
-    return Export.objects.filter(
-        pk=export.pk, attempts=export.attempts, status=ExportStatus.RUNNING
-    )
-
-
-def _progress(export: Export, done: int) -> None:
-    """Save progress; it is also the run's heartbeat, which keeps the sweep away."""
-    if not _mine(export).update(rows_done=done, heartbeat_at=timezone.now()):
-        raise ExportSuperseded(export.pk)
-
-
-def file_name(export: Export) -> str:
-    """A random, unguessable file name (the survey and the time are in the row, not here)."""
-    return f"{secrets.token_urlsafe(24)}.{export.format}"
-
-
 def write_export(export: Export) -> None:
-    """Write the file of ``export`` and mark it done."""
+    """Write the file of ``export`` and mark it done (``community.exports.write_table``)."""
     survey = export.survey
     total = Response.objects.filter(
         community_id=survey.community_id, survey=survey, status=ResponseStatus.SUBMITTED
     ).count()
-    _mine(export).update(rows_total=total)
-    title = header(definition_for(survey), anonymous=survey.anonymous)
-    done = 0
-    with tempfile.TemporaryFile() as tmp:
-        if export.format == ExportFormat.CSV:
-            text = io.TextIOWrapper(tmp, encoding="utf-8-sig", newline="")
-            writer = csv.writer(text)
-            writer.writerow(title)
-            for row in rows(export):
-                writer.writerow(row)
-                done += 1
-                if done % PROGRESS_EVERY == 0:
-                    _progress(export, done)
-            text.flush()
-            text.detach()
-        else:
-            from openpyxl import Workbook
-
-            workbook = Workbook(write_only=True)
-            sheet = workbook.create_sheet(title=_("Responses")[:31])
-            sheet.append(title)
-            for row in rows(export):
-                sheet.append(row)
-                done += 1
-                if done % PROGRESS_EVERY == 0:
-                    _progress(export, done)
-            workbook.save(tmp)
-        tmp.seek(0)
-        export.file.save(file_name(export), File(tmp), save=False)
-    finished = _mine(export).update(
-        file=export.file.name,
-        rows_done=done,
-        rows_total=max(total, done),
-        status=ExportStatus.DONE,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
+    write_table(
+        export,
+        header=header(definition_for(survey), anonymous=survey.anonymous),
+        rows=rows(export),
+        total=total,
+        sheet_title=_("Responses"),
     )
-    if not finished:  # superseded while writing the file: the newer attempt's file counts
-        export.file.delete(save=False)
-        raise ExportSuperseded(export.pk)
-
-
-def _safe_text(value: str) -> str:
-    """Quote text a spreadsheet would run as a formula (CSV/formula injection)."""
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -18,6 +18,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community.exports import (  # noqa: F401  (ExportFormat/ExportStatus re-exported)
+    ExportBase,
+    ExportFormat,
+    ExportStatus,
+    export_storage,
+)
 from community.hashing import sha256_hex
 from community.ids import PublicIdField
 from community.models import Community
@@ -532,27 +538,7 @@ class Answer(models.Model):
         return f"{self.response_id}/{self.question_id}"
 
 
-class ExportFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    XLSX = "xlsx", "XLSX"
-
-
-class ExportStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-    EXPIRED = "expired", _("Expired")
-
-
-def export_storage():
-    """The private storage of export files (the ``exports`` alias: no URL, outside MEDIA)."""
-    from django.core.files.storage import storages
-
-    return storages["exports"]
-
-
-class Export(models.Model):
+class Export(ExportBase):
     """A CSV or XLSX file of a survey's submitted responses, written by a Celery task.
 
     ``rows_done``/``rows_total`` show progress in the admin. The file has a random name in a
@@ -561,35 +547,18 @@ class Export(models.Model):
     export was queued and fences a worker that lost its lease: only the worker of the latest
     attempt may finish it. ``heartbeat_at`` is the last sign of life (queued, claimed,
     progress); the sweep re-queues an export silent past its lease and deletes files past the
-    retention period (the export becomes ``expired``)."""
+    retention period (the export becomes ``expired``). The machinery is shared by every kind
+    of export (``community.exports``)."""
+
+    task_name = "surveys.tasks.run_export"
 
     id = PublicIdField()
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
     survey = models.ForeignKey(
         Survey, on_delete=models.CASCADE, related_name="exports", verbose_name=_("survey")
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("requested by"),
-    )
-    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
-    status = models.CharField(
-        _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
-    )
-    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
-    rows_total = models.PositiveIntegerField(_("rows in total"), default=0)
     file = models.FileField(
         _("file"), upload_to="survey-exports/", storage=export_storage, blank=True
     )
-    error = models.TextField(_("error"), blank=True, default="")
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
-    heartbeat_at = models.DateTimeField(_("last sign of life"), default=timezone.now)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("export")
@@ -599,9 +568,3 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey_id} {self.format} {self.status}"
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.rows_total:
-            return 100 if self.status == ExportStatus.DONE else 0
-        return min(100, round(100 * self.rows_done / self.rows_total))

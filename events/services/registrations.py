@@ -60,6 +60,13 @@ def _refuse_unless_open(event: Event, now: datetime) -> None:
         raise Conflict(_("Sign-up for this event is closed."), code="signup_closed")
 
 
+def _refuse_unless_before_start(event: Event, now: datetime) -> None:
+    if event.cancelled_at is not None:
+        raise Conflict(_("This event was cancelled."), code="event_cancelled")
+    if now >= event.starts_at:
+        raise Conflict(_("The event has already started."), code="event_started")
+
+
 def _check_guests(event: Event, guests: int) -> None:
     if guests < 0 or guests > event.max_guests:
         raise DomainError(
@@ -148,7 +155,12 @@ def registration_put(
     ).first()
     if existing is not None and _unchanged(existing, guests, note, answers_json, accept_partial):
         return existing
-    _refuse_unless_open(event, now)
+    if existing is not None and existing.status == RegistrationStatus.OFFERED:
+        # Offers come from cancellations, which go on after sign-up closed: claimable until
+        # the start.
+        _refuse_unless_before_start(event, now)
+    else:
+        _refuse_unless_open(event, now)
     if note and (existing is None or existing.note != note):
         content_check(text=note, user=actor.user, field="note", scene=SCENE_COMMENT)
     fields = {
@@ -211,6 +223,7 @@ def _sign_up_first(
             )
         if registration.status == RegistrationStatus.CONFIRMED:
             notify_confirmed(event, registration)
+    registration.created_now = True  # nobody checked it in yet: callers need not read it back
     return registration
 
 

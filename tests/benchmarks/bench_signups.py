@@ -24,7 +24,9 @@ and drops the database. Phases:
 
 The last line printed is one JSON object with the figures. Environment knobs: BENCH_PG
 (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (64), BENCH_SECONDS (12 per phase,
-in 4 alternating slices), BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (2).
+in 4 alternating slices), BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (2), BENCH_BROKER
+(redis://127.0.0.1:6379/4: outbox sends are published there as in production, to a queue of
+this run that nobody consumes and that is deleted at the end).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_votes import drive, p  # noqa: E402
+from tests.benchmarks.bench_votes import p  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = f"bench_signups_{os.getpid()}"
@@ -69,7 +71,10 @@ ENV = {
     "THROTTLE_WRITES": "10000000/min",
     "DJANGO_SETTINGS_MODULE": "tests.benchmarks.bench_settings",
     "LOG_LEVEL": "WARNING",
-    "CELERY_BROKER_URL": "",
+    # Outbox sends are queued as in production (the web tier publishes to Redis) to a queue of
+    # this run that no worker consumes and that is deleted at the end.
+    "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/4"),
+    "BENCH_QUEUE": f"bench-signups-{os.getpid()}",
     "DB_POOL_MAX": "4",
     "WECHAT_CONTENT_CHECK": "0",
 }
@@ -142,6 +147,48 @@ def seed() -> dict:
     }
 
 
+def drive(base: str, tokens: list[str], request, seconds: float) -> tuple[int, list[float], int]:
+    """Each client thread (one member, one keep-alive connection) sends ``request(client, i,
+    n)`` for ``seconds`` counted from the moment every client has warmed its connection (on a
+    loaded machine the warm-up alone can take seconds); returns (ok/s, latencies ms, errors)."""
+    import httpx
+
+    latencies: list[list[float]] = [[] for _ in tokens]
+    errors = [0] * len(tokens)
+    deadline = [0.0]
+    # The deadline is set by the barrier as it releases everyone, after the warm-up.
+    start = threading.Barrier(
+        len(tokens) + 1, action=lambda: deadline.__setitem__(0, time.monotonic() + seconds)
+    )
+
+    def run(i: int) -> None:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=60
+        ) as client:
+            client.get("/api/v1/me")  # warm the connection
+            start.wait()
+            n = 1
+            while time.monotonic() < deadline[0]:
+                t0 = time.perf_counter()
+                response = request(client, i, n)
+                if response.status_code >= 400:
+                    errors[i] += 1
+                else:
+                    latencies[i].append((time.perf_counter() - t0) * 1000)
+                n += 1
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    t0 = deadline[0] - seconds
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - t0
+    flat = [x for per in latencies for x in per]
+    return int(len(flat) / elapsed), flat, sum(errors)
+
+
 def at_once(base: str, tokens: list[str], request) -> list[tuple[object, float, float]]:
     """One request per token, all released together (a thread and connection each);
     returns (response, started, finished) per token, monotonic clock."""
@@ -160,7 +207,7 @@ def at_once(base: str, tokens: list[str], request) -> list[tuple[object, float, 
             response = request(client, i)
             out[i] = (response, started, time.monotonic())
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tokens))]
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(tokens))]
     for thread in threads:
         thread.start()
     gate.wait()
@@ -408,6 +455,17 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
         admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        drop_queue()
+
+
+def drop_queue() -> None:
+    """Delete this run's Redis queue (the sends nobody consumed)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(ENV["CELERY_BROKER_URL"]).delete(ENV["BENCH_QUEUE"])
+    except Exception as exc:  # the broker is down: nothing was queued either
+        log(f"queue not deleted: {exc}")
 
 
 if __name__ == "__main__":

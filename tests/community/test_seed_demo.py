@@ -46,3 +46,20 @@ def test_seed_demo_has_the_suggested_roles_with_holders():
     }
     mine = client.get("/api/v1/me/roles").json()["results"]
     assert {r["role"]["name"] for r in mine} == {"内容整理", "活动策划"}
+
+
+def test_seed_demo_has_an_open_jielong_and_a_full_event_with_a_form():
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    community = Community.objects.get(invite_code="DEMO2026")
+    client = client_for(User.objects.get(username="dev_小刘"))
+    from events.models import Event
+
+    quick = Event.objects.get(community=community, mode="quick")
+    full = Event.objects.get(community=community, mode="full")
+    assert quick.status == "open" and quick.capacity == 12
+    text = client.get(f"/api/v1/events/{quick.pk}/jielong").json()["text"]
+    assert "1. 小张 +1" in text and "2. 小陈 (带水)" in text
+    assert full.form["questions"][0]["title"] == "帐篷"
+    assert (full.seats_taken, full.capacity, full.waitlist_count) == (3, 3, 1)
+    assert Event.objects.filter(community=community).count() == 2

@@ -191,8 +191,8 @@ def test_event_list_cards_carry_my_status(community, moderator, make_member):
 # --- pinned query counts ---------------------------------------------------------------------
 _TX = 2  # SAVEPOINT and RELEASE: the test itself runs in a transaction
 # auth token, event + membership (one join), my registration (none), INSERT ... ON CONFLICT,
-# guarded seat UPDATE, outbox INSERT (confirmation), then my status for the answer
-SIGNUP_QUERIES = 7 + _TX
+# guarded seat UPDATE, outbox INSERT (confirmation); the answer is built from the new row
+SIGNUP_QUERIES = 6 + _TX
 # auth token, membership, one page of events with my status annotated
 LIST_QUERIES = 3
 # auth token, event + membership, one page of rows (number, name and check-in annotated)

@@ -329,3 +329,25 @@ def test_a_moderator_of_another_community_gets_404(make_event, make_member):
         services.event_update(actor=other, event_id=event.pk, title="x")
     with pytest.raises(NotFound):
         sign_up(other, event)
+
+
+def test_an_offer_made_after_sign_up_closed_can_still_be_claimed(make_event, members):
+    starts = timezone.now() + timedelta(days=2)
+    event = make_event(
+        capacity=1,
+        starts_at=starts,
+        signup_closes_at=starts - timedelta(days=1),
+        waitlist_offers=True,
+        offer_hours=12,
+    )
+    a, b = members[:2]
+    sign_up(a, event)
+    sign_up(b, event)
+    later = timezone.now() + timedelta(days=1, hours=1)  # sign-up closed, cancelling still open
+    services.registration_cancel(actor=a, event_id=event.pk, now=later)
+    assert statuses(event)[b.user_id] == OFFERED
+    claimed = services.registration_put(actor=b, event_id=event.pk, now=later)
+    assert claimed.status == C
+    with pytest.raises(Conflict) as err:
+        sign_up(members[2], event, now=later)
+    assert err.value.code == "signup_closed"

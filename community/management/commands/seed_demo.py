@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from community.models import Community, Membership, MembershipStatus, Tier, User
 from community.timezones import localize
+from events.models import Event
 from polls.models import Poll
 from polls.services import poll_create
 from roles.models import Board, Role
@@ -79,8 +80,10 @@ class Command(BaseCommand):
             self._demo_polls(owner)
         if not Survey.objects.filter(community=community).exists():
             self._demo_survey(owner)
+        if not Event.objects.filter(community=community).exists():
+            self._demo_events(owner)
         if not Board.objects.filter(community=community).exists():
-            self._demo_board(owner)
+            self._demo_board(owner)  # the board of the demo event (created above)
         if not Role.objects.filter(community=community).exists():
             self._demo_roles(owner)
         self.stdout.write(
@@ -210,3 +213,69 @@ class Command(BaseCommand):
             },
         )
         survey_publish(actor=owner, survey_id=survey.pk)
+
+    def _demo_events(self, owner: Membership) -> None:
+        """An open 接龙 with two names on it and a full event with a registration form that is
+        full, with one member on the waitlist: created and signed up through the services."""
+        from events import services as events
+
+        now = timezone.now()
+        community = owner.community
+        members = {
+            m.user.nickname: m
+            for m in Membership.objects.select_related("community", "user").filter(
+                community=community, tier=Tier.MEMBER
+            )
+        }
+        saturday = localize(now + timedelta(days=(5 - now.weekday()) % 7 or 7), community)
+        hike = events.event_create(
+            actor=owner,
+            mode="quick",
+            title="周六香山接龙",
+            starts_at=saturday.replace(hour=8, minute=30, second=0, microsecond=0),
+            location_name="香山公园东门",
+            capacity=12,
+            max_guests=2,
+        )
+        events.registration_put(actor=members["小张"], event_id=hike.pk, guests=1)
+        events.registration_put(actor=members["小陈"], event_id=hike.pk, note="带水")
+        camp_day = saturday + timedelta(days=14)
+        camp = events.event_create(
+            actor=owner,
+            mode="full",
+            title="秋季露营",
+            description="两天一夜，帐篷自备或租用。",
+            starts_at=camp_day.replace(hour=9, minute=0, second=0, microsecond=0),
+            ends_at=(camp_day + timedelta(days=1)).replace(hour=17, minute=0, second=0),
+            location_name="怀柔喇叭沟门",
+            capacity=3,
+            max_guests=1,
+            fee_note="AA，约 200 元/人",
+            self_checkin_enabled=True,
+            form={
+                "questions": [
+                    {
+                        "id": "tent",
+                        "type": "single_choice",
+                        "title": "帐篷",
+                        "required": True,
+                        "choices": [
+                            {"id": "own", "label": "自带"},
+                            {"id": "rent", "label": "需要租"},
+                        ],
+                    },
+                    {"id": "diet", "type": "short_text", "title": "饮食禁忌", "required": False},
+                ]
+            },
+        )
+        events.registration_put(
+            actor=members["小张"], event_id=camp.pk, guests=1, answers={"tent": {"choice": "own"}}
+        )
+        events.registration_put(
+            actor=members["小陈"],
+            event_id=camp.pk,
+            answers={"tent": {"choice": "rent"}, "diet": "不吃辣"},
+        )
+        events.registration_put(
+            actor=members["小刘"], event_id=camp.pk, answers={"tent": {"choice": "rent"}}
+        )  # full: waits in line
