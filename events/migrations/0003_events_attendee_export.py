@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0004_community_members_can_create_events'),
+        ('community', '0006_community_members_can_create_events'),
         ('events', '0002_events_calendar_feed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
