@@ -37,6 +37,8 @@ from schemathesis.specs.openapi.checks import (
 from community.models import MembershipStatus, Tier
 from community.services.tokens import token_issue
 from polls import services as poll_services
+from roles.services import boards as board_services
+from roles.services import tasks_edit
 from surveys.models import SurveyStatus
 from tests.factories import CommunityFactory, MembershipFactory
 from tests.surveys.factories import basic_questions, make_survey
@@ -115,7 +117,20 @@ def _seed() -> dict:
         make_survey(community, basic_questions(), anonymous=True, allow_edit_after_submit=True),
         make_survey(community, basic_questions(), status=SurveyStatus.DRAFT),
     ]
+    board = board_services.board_create(actor=owner, title="看板")
+    columns = list(board.columns.order_by("position"))
+    tasks = [
+        tasks_edit.task_create(
+            actor=owner, board=board, title=f"任务{i}", assignee_ids=[member.user_id], slots_total=i
+        )
+        for i in range(3)
+    ]
+    item = tasks_edit.checklist_item_add(actor=owner, task=tasks[0], title="步骤")
     return {
+        "boards": [board],
+        "columns": columns,
+        "tasks": tasks,
+        "items": [item],
         "community": community,
         "admin": admin,
         "member": member,
@@ -164,7 +179,15 @@ def _path_strategies(seed: dict) -> dict[str, st.SearchStrategy]:
         "poll_id": st.sampled_from([p.pk for p in seed["polls"]]),
         "survey_id": st.sampled_from([s.pk for s in seed["surveys"]]),
         "member_id": st.sampled_from([t.pk for t in seed["targets"]]),
+        "board_id": st.sampled_from([b.pk for b in seed["boards"]]),
+        "column_id": st.sampled_from([c.pk for c in seed["columns"]]),
+        "task_id": st.sampled_from([t.pk for t in seed["tasks"]]),
+        "item_id": st.sampled_from([i.pk for i in seed["items"]]),
     }
+
+
+#: Path parameters without seeded objects: an id that names nothing (404, documented).
+UNKNOWN_ID = st.just("Unknown23456")
 
 
 def _token_for(operation, seed: dict, data) -> str:
@@ -183,7 +206,7 @@ def _run_operation(operation, seed, base_url, path_strategies, failures, statuse
     """Run ``MAX_EXAMPLES`` generated cases of one operation; return how many ran."""
     label = f"{operation.method.upper()} {operation.path}"
     names = [p.name for p in operation.path_parameters]
-    fixed = st.fixed_dictionaries({name: path_strategies[name] for name in names})
+    fixed = st.fixed_dictionaries({name: path_strategies.get(name, UNKNOWN_ID) for name in names})
     cases = fixed.flatmap(lambda params: operation.as_strategy(path_parameters=params))
     ran = []
 
