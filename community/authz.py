@@ -64,7 +64,6 @@ class Action(StrEnum):
     # --- opened by role capabilities too (see ``CAPABILITY_ACTIONS``) ---
     MANAGE_SURVEYS = "manage_surveys"  # author, publish, close surveys; reports and exports
     APPROVE_JOINS = "approve_joins"  # let pending members in
-    MANAGE_EVENTS = "manage_events"  # create and run events (the events app)
     MANAGE_BOARDS = "manage_boards"  # edit task boards, columns and every task (roles app)
     MODERATE_CONTENT = "moderate_content"  # hide reported content (the moderation app)
     VIEW_ANALYTICS = "view_analytics"  # participation dashboards (the insights app)
@@ -89,7 +88,6 @@ _MIN_TIER = {
     Action.SEE_POLL_VOTERS: Tier.MODERATOR,
     Action.MANAGE_SURVEYS: Tier.MODERATOR,
     Action.APPROVE_JOINS: Tier.MODERATOR,
-    Action.MANAGE_EVENTS: Tier.MODERATOR,
     Action.MANAGE_BOARDS: Tier.ADMIN,
     Action.MODERATE_CONTENT: Tier.MODERATOR,
     Action.VIEW_ANALYTICS: Tier.MODERATOR,
@@ -109,7 +107,14 @@ CAPABILITY_ACTIONS: dict[Capability, frozenset[Action]] = {
     Capability.CREATE_POLLS: frozenset({Action.CREATE_POLL}),
     Capability.MANAGE_SURVEYS: frozenset({Action.MANAGE_SURVEYS}),
     Capability.APPROVE_JOINS: frozenset({Action.APPROVE_JOINS}),
-    Capability.MANAGE_EVENTS: frozenset({Action.MANAGE_EVENTS}),
+    Capability.MANAGE_EVENTS: frozenset(
+        {
+            Action.CREATE_EVENT,
+            Action.CREATE_QUICK_EVENT,
+            Action.MANAGE_EVENT,
+            Action.SEE_EVENT_ATTENDEES,
+        }
+    ),
     Capability.MANAGE_BOARDS: frozenset(
         {Action.MANAGE_BOARDS, Action.MOVE_TASK, Action.TICK_CHECKLIST}
     ),

@@ -512,12 +512,12 @@ class OrganizerDetailView(APIView):
         description="The creator stays (409 `creator_stays`).",
         parameters=[
             _EVENT_ID,
-            OpenApiParameter("user_id", int, OpenApiParameter.PATH, description="User id"),
+            OpenApiParameter("user_id", str, OpenApiParameter.PATH, description="User id"),
         ],
         request=None,
         responses={204: None},
     )
-    def delete(self, request, event_id: str, user_id: int):
+    def delete(self, request, event_id: str, user_id: str):
         event, membership = selectors.event_for_member(user=request.user, event_id=event_id)
         services.organizer_remove(actor=membership, event_id=event.pk, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -275,7 +275,7 @@ class Event(models.Model):
     def status(self) -> str:
         return self.status_at(timezone.now())
 
-    def is_organizer(self, user_id: int | None) -> bool:
+    def is_organizer(self, user_id: str | None) -> bool:
         """The user created this event or was added as an organizer (one query per user and
         event object, remembered on it; ``community.authz``'s ``is_organizer`` rule asks
         here, and ``events.selectors.event_for_member`` answers it for the reader within its

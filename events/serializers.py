@@ -202,7 +202,7 @@ class EventCreateIn(_EventSettingsIn):
     title = MemberTextField(max_length=200)
     starts_at = EventTimeField()
     organizer_user_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.CharField(max_length=16),
         required=False,
         max_length=20,
         help_text="Other members who run the event with me.",
@@ -255,4 +255,4 @@ class EventFilterIn(serializers.Serializer):
 
 
 class OrganizerIn(serializers.Serializer):
-    user_id = serializers.IntegerField(min_value=1)
+    user_id = serializers.CharField(max_length=16, help_text="The member's user id.")

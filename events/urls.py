@@ -39,7 +39,7 @@ urlpatterns = [
         name="event-organizers",
     ),
     path(
-        "events/<str:event_id>/organizers/<int:user_id>",
+        "events/<str:event_id>/organizers/<str:user_id>",
         api.OrganizerDetailView.as_view(),
         name="event-organizer",
     ),

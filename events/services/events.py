@@ -188,7 +188,7 @@ def event_create(
     title: str,
     starts_at: datetime,
     mode: str = EventMode.QUICK,
-    organizer_user_ids: list[int] | None = None,
+    organizer_user_ids: list[str] | None = None,
     **settings: Any,
 ) -> Event:
     """Create an event in ``actor``'s community. A quick 接龙 is for members when the
@@ -242,7 +242,7 @@ def event_create(
     return event
 
 
-def _organizer_memberships(actor: Membership, user_ids: list[int]) -> set[int]:
+def _organizer_memberships(actor: Membership, user_ids: list[str]) -> set[str]:
     found = set(
         Membership.objects.filter(
             community_id=actor.community_id,
@@ -338,7 +338,7 @@ def event_cancel(*, actor: Membership, event_id: str, reason: str = "") -> Event
     return event
 
 
-def organizer_add(*, actor: Membership, event_id: str, user_id: int) -> EventOrganizer:
+def organizer_add(*, actor: Membership, event_id: str, user_id: str) -> EventOrganizer:
     """An organizer (or moderator) adds an active member as an organizer (idempotent)."""
     event = event_of(actor, event_id)
     require_manage(actor, event)
@@ -352,7 +352,7 @@ def organizer_add(*, actor: Membership, event_id: str, user_id: int) -> EventOrg
     return organizer
 
 
-def organizer_remove(*, actor: Membership, event_id: str, user_id: int) -> None:
+def organizer_remove(*, actor: Membership, event_id: str, user_id: str) -> None:
     """Remove an organizer; the creator stays organizer (their authorship is the record)."""
     event = event_of(actor, event_id)
     require_manage(actor, event)

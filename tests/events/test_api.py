@@ -195,8 +195,9 @@ _TX = 2  # SAVEPOINT and RELEASE: the test itself runs in a transaction
 SIGNUP_QUERIES = 6 + _TX
 # auth token, membership, one page of events with my status annotated
 LIST_QUERIES = 3
-# auth token, event + membership, one page of rows (number, name and check-in annotated)
-REGISTRATIONS_QUERIES = 3
+# auth token, event + membership, one page of rows (number, name and check-in annotated), and
+# for a plain member the roles they hold (a "manage events" role would show the form answers)
+REGISTRATIONS_QUERIES = 4
 
 
 def test_sign_up_query_count(make_event, member, django_assert_num_queries):
@@ -228,3 +229,23 @@ def test_registration_list_query_count(make_event, make_member, django_assert_nu
         response = client.get(f"/api/v1/events/{event.pk}/registrations")
     assert [r["number"] for r in response.json()["results"]] == list(range(1, people + 1))
     assert Registration.objects.filter(event=event).count() == people
+
+
+def test_organizers_are_added_and_removed_by_user_id_over_http(community, moderator, make_member):
+    """User ids are opaque strings: adding and removing an organizer works with them, and the
+    added organizer runs the event (sees attendees) until removed."""
+    _, mod_client = moderator
+    event = _create(mod_client, community, capacity=5, mode="full").json()
+    helper, helper_client = make_member()
+    attendees = f"/api/v1/events/{event['id']}/registrations"
+    assert helper_client.get(attendees).status_code == 403
+    added = mod_client.post(
+        f"/api/v1/events/{event['id']}/organizers", {"user_id": helper.user_id}, format="json"
+    )
+    assert added.status_code == 201, added.json()
+    assert helper_client.get(attendees).status_code == 200
+    removed = mod_client.delete(f"/api/v1/events/{event['id']}/organizers/{helper.user_id}")
+    assert removed.status_code == 204
+    assert helper_client.get(attendees).status_code == 403
+    unknown = mod_client.delete(f"/api/v1/events/{event['id']}/organizers/nobody")
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["code"] == "not_found"

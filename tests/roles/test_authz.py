@@ -153,7 +153,7 @@ def test_role_capabilities_are_read_once_per_membership(member, django_assert_nu
         results = [can(member, action) for action in Action for _ in range(3)]
     assert sum(results) > 0
     with django_assert_num_queries(0):
-        assert can(member, Action.MANAGE_EVENTS)
+        assert can(member, Action.MANAGE_EVENT)
 
 
 def test_the_lookup_does_not_grow_with_roles_held(member, django_assert_num_queries):
@@ -173,3 +173,18 @@ def _fresh_no_query(membership):
     )
     copy.community = membership.community
     return copy
+
+
+def test_the_manage_events_capability_runs_every_event_of_the_community(member):
+    """A member holding "manage events" creates full events and runs events they did not
+    create, exactly as a moderator would; without the role they cannot."""
+    from events.models import Event
+
+    other = Event(community_id=member.community_id, author_id=None, title="x")
+    assert not can(member, Action.CREATE_EVENT)
+    assert not can(member, Action.MANAGE_EVENT, obj=other)
+    hold(member, Capability.MANAGE_EVENTS)
+    member = _fresh(member)
+    for action in (Action.CREATE_EVENT, Action.CREATE_QUICK_EVENT, Action.SEE_EVENT_ATTENDEES):
+        assert can(member, action)
+    assert can(member, Action.MANAGE_EVENT, obj=other)
