@@ -145,7 +145,7 @@ def test_the_vote_that_completes_a_batch_does_not_mix_in_its_request(
     assert callbacks == []
     assert BoxEntry.objects.filter(poll=poll).count() == 3
     _, reader = make_member()
-    assert _results(reader, poll)["voters"] == 3  # the read mixed them
+    assert _results(reader, poll)["participant_count"] == 3  # the read mixed them
     assert not BoxEntry.objects.filter(poll=poll).exists()
 
 
