@@ -14,6 +14,7 @@ no sequence, no plaintext hash (see :class:`~polls.models.BoxEntry`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Subquery
 
 from community import sealing
 from community.ids import new_public_id
@@ -134,12 +136,53 @@ def box_put(
     return committed + fresh
 
 
-def box_pending(poll: Poll) -> list[Entry]:
-    """Every committed entry waiting in the box of ``poll``, opened."""
+def box_pending(poll: Poll, *, opened: Opened | None = None) -> list[Entry]:
+    """Every committed entry waiting in the box of ``poll``, opened. ``opened`` (from
+    :func:`box_open`, read earlier) saves decrypting again an entry whose bytes have not
+    changed since: an entry is only ever reused for exactly the bytes it was opened from."""
     rows = BoxEntry.objects.filter(community_id=poll.community_id, poll_id=poll.pk).values_list(
         "id", "sealed"
     )
-    return [_open(poll.pk, entry_id, sealed) for entry_id, sealed in rows]
+    opened = opened or {}
+    return [
+        opened.get((entry_id, bytes(sealed))) or _open(poll.pk, entry_id, sealed)
+        for entry_id, sealed in rows
+    ]
+
+
+#: Entries opened ahead of a mix: (entry id, sealed bytes) -> the opened entry.
+Opened = dict[tuple[str, bytes], Entry]
+
+
+def box_open(poll_id: str) -> Opened:
+    """Read and decrypt the entries waiting in the box of ``poll_id`` without any lock, so
+    that a mix spends its locked time on the writes, not on decrypting (see
+    ``polls.services.mixing.poll_box_mix``)."""
+    community = Poll.objects.filter(pk=poll_id).values("community_id")[:1]
+    rows = BoxEntry.objects.filter(community_id=Subquery(community), poll_id=poll_id).values_list(
+        "id", "sealed"
+    )  # one statement, on the (community, poll, tag) index
+    return {
+        (entry_id, bytes(sealed)): _open(poll_id, entry_id, sealed) for entry_id, sealed in rows
+    }
+
+
+def ballots_update(changed: list[tuple[str, dict[str, Any]]]) -> None:
+    """Set the choices of mixed ballots (row id, choices) in one statement, whatever their
+    number (the ORM wrote one ``UPDATE`` per ballot while the mix held the poll row)."""
+    if not changed:
+        return
+    if connection.vendor != "postgresql":
+        for row_id, state in changed:
+            SecretBallot.objects.filter(pk=row_id).update(choices=state)
+        return
+    table = connection.ops.quote_name(SecretBallot._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS b SET choices = u.choices "  # noqa: S608
+            "FROM unnest(%s::varchar[], %s::jsonb[]) AS u(id, choices) WHERE b.id = u.id",
+            [[row_id for row_id, _ in changed], [json.dumps(state) for _, state in changed]],
+        )
 
 
 def box_waiting(poll_ids: Iterable[str] | None = None) -> dict[str, int]:
@@ -247,6 +290,18 @@ def tally_apply(poll: Poll, delta: dict[str, int]) -> None:
                 f"DO UPDATE SET {count} = {table}.{count} + excluded.{count}",
                 params,
             )
+        if downs and connection.vendor == "postgresql":
+            # One statement for every decrease (only mixes move a secret poll's tallies, under
+            # its row lock, so the order the rows are locked in does not matter here).
+            cursor.execute(
+                f"UPDATE {table} AS t SET {count} = t.{count} + d.n "  # noqa: S608
+                f"FROM unnest(%s::varchar[], %s::integer[]) AS d(k, n) "
+                f"WHERE t.community_id = %s AND t.poll_id = %s AND t.{key} = d.k",
+                [[k for k, _ in downs], [n for _, n in downs], poll.community_id, poll.pk],
+            )
+            if cursor.rowcount != len(downs):
+                raise ValueError(f"a decreased tally of poll {poll.pk} is missing")
+            downs = []
         for k, n in downs:
             cursor.execute(
                 f"UPDATE {table} SET {count} = {count} + %s "  # noqa: S608

@@ -6,12 +6,14 @@ running it, which is why these few statements are written by hand and kept in on
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 
+from community.ids import new_public_id
 from community.locking import lock_sql
 from surveys.models import (
     Answer,
@@ -241,3 +243,110 @@ def answer_rows_insert(
             ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+#: One opened response of a mix: (answers JSON, definition version, edit-token hash, rows).
+MixedResponse = tuple[dict[str, Any], int | None, str, list[AnswerRow]]
+
+
+def mixed_batch_write(
+    *,
+    survey: Survey,
+    sealed_ids: list[Any],
+    responses: list[MixedResponse],
+    at: datetime,
+) -> None:
+    """Write out one mixed batch of an anonymous survey, in the (shuffled) order of
+    ``responses``, every row stamped ``at``: delete the batch's box entries and the mixed
+    responses its edits replace (with their answer rows), then insert the new responses and
+    all their answer rows. Ids are fresh random ones, drawn in that order.
+
+    On PostgreSQL this is two statements whatever the batch size (data-modifying ``WITH``;
+    the answers' foreign keys are deferred to COMMIT): the deletions must come first, or an
+    edit's new response would meet the unique edit-token index of the one it replaces, and
+    the parts of one ``WITH`` run in no defined order. The ORM wrote one statement per
+    response (its answer rows) after a collecting delete. Anonymous responses have no
+    participation pointing at them (``participation_anonymous_unlinked``), so nothing else
+    references the deleted responses."""
+    token_hashes = [token_hash for _, _, token_hash, _ in responses]
+    ids = [new_public_id() for _ in responses]
+    if connection.vendor != "postgresql":
+        SealedResponse.objects.filter(pk__in=sealed_ids).delete()
+        Response.objects.filter(
+            community_id=survey.community_id, survey=survey, edit_token_hash__in=token_hashes
+        ).delete()
+        Response.objects.bulk_create(
+            [
+                Response(
+                    id=pk,
+                    community_id=survey.community_id,
+                    survey=survey,
+                    status=ResponseStatus.SUBMITTED,
+                    answers=answers,
+                    definition_version=version,
+                    edit_token_hash=token_hash,
+                    created_at=at,
+                    updated_at=at,
+                    submitted_at=at,
+                )
+                for pk, (answers, version, token_hash, _) in zip(ids, responses, strict=True)
+            ]
+        )
+        for pk, (*_, rows) in zip(ids, responses, strict=True):
+            if rows:
+                answer_rows_insert(
+                    community_id=survey.community_id,
+                    survey_id=survey.pk,
+                    response_id=pk,
+                    rows=rows,
+                )
+        return
+    answer_columns: list[list[Any]] = [[] for _ in range(7)]
+    for pk, (*_, rows) in zip(ids, responses, strict=True):
+        for row in rows:
+            answer_columns[0].append(pk)
+            for column, value in zip(answer_columns[1:], row, strict=True):
+                column.append(value)
+    scope = [survey.community_id, survey.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MIX_DELETE_SQL, [survey.community_id, sealed_ids, *scope, token_hashes, *scope]
+        )
+        cursor.execute(
+            _MIX_INSERT_SQL,
+            [
+                *scope,
+                ResponseStatus.SUBMITTED,
+                at,
+                at,
+                at,
+                ids,
+                [json.dumps(answers) for answers, *_ in responses],
+                [version for _, version, *_ in responses],
+                token_hashes,
+                *scope,
+                *answer_columns,
+            ],
+        )
+
+
+_MIX_DELETE_SQL = (
+    f"WITH box AS (DELETE FROM {SealedResponse._meta.db_table} "  # noqa: S608
+    "WHERE community_id = %s AND id = ANY(%s)), "
+    f"old AS (SELECT id FROM {Response._meta.db_table} "
+    "WHERE community_id = %s AND survey_id = %s AND edit_token_hash = ANY(%s::varchar[])), "
+    f"old_answers AS (DELETE FROM {Answer._meta.db_table} "
+    "WHERE community_id = %s AND survey_id = %s AND response_id IN (SELECT id FROM old)) "
+    f"DELETE FROM {Response._meta.db_table} WHERE id IN (SELECT id FROM old)"
+)
+
+_MIX_INSERT_SQL = (
+    f"WITH responses AS (INSERT INTO {Response._meta.db_table} "  # noqa: S608
+    "(community_id, survey_id, status, respondent_key, created_at, updated_at, submitted_at, "
+    "id, answers, definition_version, edit_token_hash) "
+    "SELECT %s, %s, %s, '', %s, %s, %s, * FROM unnest("
+    "%s::varchar[], %s::jsonb[], %s::integer[], %s::varchar[])) "
+    f"INSERT INTO {Answer._meta.db_table} ({_ANSWER_COLUMNS}) SELECT %s, %s, * FROM unnest("
+    "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[], %s::text[], "
+    "%s::date[])"
+)

@@ -26,7 +26,17 @@ from django.db import transaction
 from community.locking import lock_rows
 from polls.ballots import VOTERS_KEY, ballot_keys
 from polls.box_publication import seal_tag
-from polls.box_store import box_pending, box_remove, box_waiting, mixed_ballots, replay, tally_apply
+from polls.box_store import (
+    Opened,
+    ballots_update,
+    box_open,
+    box_pending,
+    box_remove,
+    box_waiting,
+    mixed_ballots,
+    replay,
+    tally_apply,
+)
 from polls.models import Poll, PollStatus, SecretBallot
 
 logger = logging.getLogger(__name__)
@@ -34,12 +44,13 @@ logger = logging.getLogger(__name__)
 _shuffle = secrets.SystemRandom().shuffle
 
 
-def box_mix_locked(poll: Poll, *, everything: bool = False) -> int:
+def box_mix_locked(poll: Poll, *, everything: bool = False, opened: Opened | None = None) -> int:
     """Mix the pending entries of ``poll``, whose row the caller holds locked (``FOR NO KEY
     UPDATE``, so no vote commits meanwhile and no other mix runs). Mixes nothing while fewer
-    than ``min_ballots_to_show`` wait, unless ``everything`` (the poll closed). Returns how many
-    entries were mixed."""
-    entries = box_pending(poll)
+    than ``min_ballots_to_show`` wait, unless ``everything`` (the poll closed). ``opened``:
+    entries decrypted before the lock (``box_store.box_open``). Returns how many entries
+    were mixed."""
+    entries = box_pending(poll, opened=opened)
     if not entries or (len(entries) < poll.min_ballots_to_show and not everything):
         return 0
     by_ballot = defaultdict(list)
@@ -78,8 +89,7 @@ def box_mix_locked(poll: Poll, *, everything: bool = False) -> int:
     _shuffle(new_rows)
     _shuffle(changed)
     SecretBallot.objects.bulk_create(new_rows)
-    for row_id, state in changed:
-        SecretBallot.objects.filter(pk=row_id).update(choices=state)
+    ballots_update(changed)
     SecretBallot.objects.filter(pk__in=gone).delete()
     tally_apply(poll, {key: n for key, n in delta.items() if n})
     box_remove(poll, [entry.id for entry in entries])
@@ -92,11 +102,19 @@ def poll_box_mix(*, poll_id: str, skip_locked: bool = False) -> int:
     ``skip_locked`` (after a vote) does nothing when the poll row is busy, instead of queueing
     behind voters and other mixes: every later vote that finds a complete batch tries again,
     and the read, the sweep and the close mix what is left. Returns how many were mixed."""
+    # Decrypt the waiting entries before taking the poll row, which every secret vote's
+    # guard needs too: voters then queue behind the mix's writes only. Safe because nothing
+    # read here decides anything: under the lock the mix reads the box again, and reuses an
+    # entry opened here only for the very bytes it was opened from (an entry a vote replaced
+    # meanwhile is opened again; one that arrived meanwhile is opened then).
+    opened = box_open(poll_id)
+    if not opened:
+        return 0  # as if this mix had run just before whatever commits now (which queues one)
     with transaction.atomic():
         poll = lock_rows(Poll.objects.filter(pk=poll_id), skip_locked=skip_locked).first()
         if poll is None or not poll.secret:
             return 0
-        mixed = box_mix_locked(poll, everything=poll.status == PollStatus.CLOSED)
+        mixed = box_mix_locked(poll, everything=poll.status == PollStatus.CLOSED, opened=opened)
     if mixed:
         logger.info("mixed %d ballot box entries of poll %s", mixed, poll_id)
     return mixed

@@ -196,38 +196,22 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
             for entry in entries
         ]
         secrets.SystemRandom().shuffle(payloads)
-        SealedResponse.objects.filter(pk__in=[entry.pk for entry in entries]).delete()
-        # An edit replaces the mixed response of its token.
-        Response.objects.filter(
-            community_id=survey.community_id,
+        # Two statements for the whole batch (the box entries and the responses its edits
+        # replace out, the shuffled responses and all their answer rows in).
+        response_store.mixed_batch_write(
             survey=survey,
-            edit_token_hash__in=[payload["token_hash"] for payload in payloads],
-        ).delete()
-        at = _coarse(now)
-        responses = [
-            Response(
-                community_id=survey.community_id,
-                survey=survey,
-                status=ResponseStatus.SUBMITTED,
-                answers=payload["answers"],
-                definition_version=payload["version"],
-                edit_token_hash=payload["token_hash"],
-                created_at=at,
-                updated_at=at,
-                submitted_at=at,
-            )
-            for payload in payloads
-        ]
-        Response.objects.bulk_create(responses)
-        for response, payload in zip(responses, payloads, strict=True):
-            rows = _decode_rows(payload["rows"])
-            if rows:
-                response_store.answer_rows_insert(
-                    community_id=survey.community_id,
-                    survey_id=survey.pk,
-                    response_id=response.pk,
-                    rows=rows,
+            sealed_ids=[entry.pk for entry in entries],
+            responses=[
+                (
+                    payload["answers"],
+                    payload["version"],
+                    payload["token_hash"],
+                    _decode_rows(payload["rows"]),
                 )
+                for payload in payloads
+            ],
+            at=_coarse(now),
+        )
     return len(payloads)
 
 

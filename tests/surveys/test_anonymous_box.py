@@ -115,6 +115,26 @@ def test_edit_after_mixing_replaces_the_mixed_response_through_the_box(community
     ) == [3, 3, 5]
 
 
+@pytest.mark.django_db
+def test_mixing_writes_a_batch_in_the_same_few_statements_whatever_its_size(
+    community, django_assert_num_queries
+):
+    """Survey, box (locked), the deletions, the responses with their answer rows: a batch
+    of 12 responses costs the statements a batch of 3 does (the ORM wrote one per response)."""
+    counts = []
+    for batch in (3, 12):
+        survey = make_survey(community, basic_questions(), anonymous=True)
+        for _ in range(batch):  # no commit in this test: the after-commit mixer never runs
+            _submit(survey, community, yes=True)
+        with django_assert_num_queries(6) as captured:  # with the savepoint and its release
+            assert services.survey_responses_mix(survey_id=survey.pk) == batch
+        counts.append(len(captured.captured_queries))
+        assert Response.objects.filter(survey=survey).count() == batch
+        assert Answer.objects.filter(survey=survey).count() == batch * 3
+        assert not SealedResponse.objects.filter(survey=survey).exists()
+    assert counts == [6, 6]
+
+
 # --- the small-group floor -------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_reports_hide_questions_answered_by_fewer_than_k(community, make_member):
