@@ -42,3 +42,25 @@ def test_sdk_type_checks_under_tsc_strict(sdk_installed):
             timeout=600,
         )
         assert done.returncode == 0, f"{project}:\n{done.stdout}{done.stderr}"
+
+
+def test_sdk_request_layer_in_node(sdk_installed, node):
+    """clients/miniprogram/test/client.test.ts under node's test runner: GET/PUT/DELETE retried
+    after 503 and network errors while POST is not, one silent re-login shared by concurrent 401s,
+    typed error codes, and the wx.request / wx.login adapters."""
+    build = subprocess.run(
+        ["npx", "--no-install", "tsc", "-p", "tsconfig.test.json"],
+        cwd=SDK,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    done = subprocess.run(
+        [node, "--test", "dist-test/test/client.test.js"],
+        cwd=SDK,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
