@@ -31,11 +31,11 @@ def test_generated_types_are_current_with_openapi_yaml(sdk_installed, node, tmp_
 
 
 def test_sdk_type_checks_under_tsc_strict(sdk_installed):
-    """`npx tsc --noEmit -p clients/miniprogram` (strict, noUncheckedIndexedAccess) passes for the
+    """`npx tsc --noEmit --strict -p clients/miniprogram` (also noUncheckedIndexedAccess) passes for the
     SDK and its flow test: a contract change that breaks the hand-written layer fails here."""
     for project in ("tsconfig.json", "tsconfig.test.json"):
         done = subprocess.run(
-            ["npx", "--no-install", "tsc", "--noEmit", "-p", project],
+            ["npx", "--no-install", "tsc", "--noEmit", "--strict", "-p", project],
             cwd=SDK,
             capture_output=True,
             text=True,
