@@ -150,6 +150,7 @@ test("the member flow through the SDK", { skip: !baseUrl || !flowJson || !openap
       assert.fail("a second submit must fail");
     } catch (error) {
       assert.ok(isApiError(error, "submitResponse"), String(error));
+      validate("submitResponse", error.status, error.body);
       switch (error.code) {
         case "already_submitted":
           assert.equal(error.status, 409);
@@ -184,6 +185,7 @@ test("the member flow through the SDK", { skip: !baseUrl || !flowJson || !openap
       assert.ok(error instanceof ApiError);
       assert.equal(error.status, 404);
       assert.equal(error.code, "not_found");
+      validate("getPoll", error.status, error.body);
       return true;
     });
   });
