@@ -1,0 +1,2 @@
+export * from "./client.js";
+export { OPERATIONS } from "./generated/operations.js";
