@@ -2670,14 +2670,16 @@ export interface components {
              */
             attr: "user_id";
             /**
-             * @description * `invalid` - invalid
-             *     * `max_string_length` - max_string_length
-             *     * `min_value` - min_value
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
              *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
              *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "invalid" | "max_string_length" | "min_value" | "null" | "required";
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
             detail: string;
         };
         AddEventOrganizerValidationError: {
@@ -6333,13 +6335,13 @@ export interface components {
              *     * `invalid` - invalid
              *     * `invalid_location` - invalid_location
              *     * `max_length` - max_length
-             *     * `max_string_length` - max_string_length
-             *     * `min_value` - min_value
              *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
              *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "blank" | "content_risky" | "invalid" | "invalid_location" | "max_length" | "max_string_length" | "min_value" | "null" | "required";
+            code: "blank" | "content_risky" | "invalid" | "invalid_location" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
             detail: string;
         };
         CreateEventReminderHoursErrorComponent: {
@@ -8618,7 +8620,7 @@ export interface components {
             /** Format: date-time */
             starts_at: string;
             /** @description Other members who run the event with me. */
-            organizer_user_ids?: number[];
+            organizer_user_ids?: string[];
         };
         /** @description What an event card in the list shows. */
         EventDetailOut: {
@@ -13309,7 +13311,8 @@ export interface components {
             };
         };
         OrganizerInRequest: {
-            user_id: number;
+            /** @description The member's user id. */
+            user_id: string;
         };
         OrganizerOut: {
             user: components["schemas"]["UserOut"];
@@ -23975,7 +23978,7 @@ export interface operations {
                 /** @description Event id */
                 event_id: string;
                 /** @description User id */
-                user_id: number;
+                user_id: string;
             };
             cookie?: never;
         };
