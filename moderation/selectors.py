@@ -29,3 +29,13 @@ def report_list_mine(*, actor: Membership) -> QuerySet[Report]:
         .select_related("case")
         .order_by("-created_at", "-id")
     )
+
+
+def without_held(qs: QuerySet, *, community_id: str, target_kind: str) -> QuerySet:
+    """``qs`` without the objects held back from members (one anti-join in the same query)."""
+    from moderation.models import ContentHold
+
+    held = ContentHold.objects.filter(community_id=community_id, target_kind=target_kind).values(
+        "target_id"
+    )
+    return qs.exclude(pk__in=held)
