@@ -34,6 +34,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community import member_store
@@ -248,10 +249,17 @@ def _role_allows(membership: Membership, action: Action) -> bool:
     return not capabilities.isdisjoint(role_capabilities(membership))
 
 
+def is_muted_now(membership: Membership) -> bool:
+    """Muted, and the mute has not ended: a timed mute ends by itself at ``muted_until``."""
+    if membership.status != MembershipStatus.MUTED:
+        return False
+    return membership.muted_until is None or membership.muted_until > timezone.now()
+
+
 def _denial(membership: Membership, action: Action, obj: Any = None) -> Forbidden | None:
     """Why ``membership`` may not do ``action`` (to ``obj``), or None when it may."""
     reading = action in READ_ACTIONS
-    if not reading and membership.status == MembershipStatus.MUTED:
+    if not reading and is_muted_now(membership):
         return Forbidden(_("You are muted in this community and cannot do this."), code="muted")
     required = _required_tier(membership, action)
     if (

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "surveys.apps.SurveysConfig",
     "events.apps.EventsConfig",
     "roles.apps.RolesConfig",
+    "moderation.apps.ModerationConfig",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "SubscriptionDecisionEnum": "community.models.SubscriptionDecision",
+        "MembershipStatusEnum": "community.models.MembershipStatus",
+        "ModerationCaseStatusEnum": "moderation.models.CaseStatus",
+        "ModerationDecisionEnum": "moderation.models.Decision",
+        "ModerationTargetKindEnum": "moderation.models.TargetKind",
+        "ReportReasonEnum": "moderation.models.ReportReason",
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",
@@ -266,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "members", "description": "Member list and moderation"},
         {"name": "polls", "description": "Group polls"},
         {"name": "surveys", "description": "Feedback surveys"},
+        {"name": "moderation", "description": "Reports and the moderation queue"},
     ],
 }
 

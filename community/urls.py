@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("surveys.urls")),
     path("", include("events.urls")),
     path("", include("roles.urls")),
+    path("", include("moderation.urls")),
 ]
 
 urlpatterns = [

@@ -22,6 +22,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
+from moderation.selectors import without_held
 
 #: How long an event without an end is taken to last (``Event.ends``).
 _DEFAULT_LENGTH = timedelta(hours=3)
@@ -98,6 +99,7 @@ def event_list(
         .select_related("community")
         .annotate(my_status=Subquery(mine_qs.values("status")[:1]))
     )
+    qs = without_held(qs, community_id=viewer.community_id, target_kind="event")
     if status == "upcoming":
         qs = qs.filter(cancelled_at__isnull=True).filter(
             Q(ends_at__gt=now) | Q(ends_at__isnull=True, starts_at__gt=now - _DEFAULT_LENGTH)

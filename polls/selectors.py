@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from community.authz import VISIBLE_STATUSES, Action, can, ensure, visible_object
 from community.errors import Forbidden, NotFound
 from community.models import Membership, MembershipStatus, User
+from moderation.selectors import without_held
 from polls.box_publication import check_publishable
 from polls.models import (
     Ballot,
@@ -73,6 +74,7 @@ def poll_list(
     qs = Poll.objects.filter(community_id=viewer.community_id).annotate(
         voted=_voted_exists(viewer.user_id)
     )
+    qs = without_held(qs, community_id=viewer.community_id, target_kind="poll")
     if status:
         qs = qs.with_status(status)
     if not_voted:

@@ -268,8 +268,12 @@ def task_detail(*, task: Task) -> Task:
 
 
 def task_comments(*, task: Task) -> QuerySet[TaskComment]:
-    return TaskComment.objects.filter(
-        community_id=task.community_id, task_id=task.pk
+    """The task's comments members may see (held ones wait in the moderation queue)."""
+    from moderation.selectors import without_held
+
+    qs = TaskComment.objects.filter(community_id=task.community_id, task_id=task.pk)
+    return without_held(
+        qs, community_id=task.community_id, target_kind="task_comment"
     ).select_related("author")
 
 

@@ -96,8 +96,8 @@ class Membership(models.Model):
     member who leaves (status ``left``) and comes back by invite code or share card comes back
     muted (after a moderator's approval in an approval community); only a moderator's restore
     lifts it. A banned member keeps the ``banned`` status: they cannot leave and cannot re-join.
-    Mutes have no end today; an end, when added, is stored next to ``muted_at`` and survives
-    leaving the same way."""
+    A timed mute stores its end in ``muted_until``: it ends by itself (authz derives it from
+    the clock; no job flips the status) and survives leaving the same way."""
 
     id = PublicIdField()
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
@@ -115,6 +115,12 @@ class Membership(models.Model):
     last_active_at = models.DateTimeField(_("last active at"), default=timezone.now)
     rules_accepted_version = models.PositiveIntegerField(_("rules accepted (version)"), default=0)
     muted_at = models.DateTimeField(_("muted since"), null=True, blank=True)
+    muted_until = models.DateTimeField(
+        _("muted until"),
+        null=True,
+        blank=True,
+        help_text=_("A timed mute ends by itself at this time (empty: until restored)."),
+    )
 
     class Meta:
         verbose_name = _("membership")

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import Action, ensure, require_over
+from community.authz import Action, ensure, is_muted_now, require_over
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.locking import lock_rows
 from community.models import (
@@ -320,10 +320,14 @@ def _set_status(
     status: str,
     allowed_from: set[str],
     muted_at: datetime | None | object = _KEEP,
+    muted_until: datetime | None | object = _KEEP,
     action: Action = Action.MODERATE,
 ) -> Membership:
     actor, target = _lock_pair(actor, target_id)
-    if target.status not in allowed_from:
+    # Muting again is refused while a mute runs; a timed mute that has ended may be renewed.
+    if target.status not in allowed_from or (
+        status == MembershipStatus.MUTED and is_muted_now(target)
+    ):
         raise Conflict(
             _("This member's status is %(status)s; the action does not apply.")
             % {"status": target.get_status_display()},
@@ -342,6 +346,9 @@ def _set_status(
     if muted_at is not _KEEP:
         target.muted_at = muted_at
         fields.append("muted_at")
+    if muted_until is not _KEEP:
+        target.muted_until = muted_until
+        fields.append("muted_until")
     target.save(update_fields=fields)
     return target
 
@@ -364,16 +371,22 @@ def membership_approve(*, actor: Membership, target_id: str) -> Membership:
 
 
 @transaction.atomic
-def membership_mute(*, actor: Membership, target_id: str) -> Membership:
+def membership_mute(
+    *, actor: Membership, target_id: str, until: datetime | None = None
+) -> Membership:
     """Mute a member: they keep reading but cannot vote, answer or post. The mute is recorded
-    apart from the status (``muted_at``) so that leaving and re-joining does not lift it."""
-    return _set_status(
+    apart from the status (``muted_at``) so that leaving and re-joining does not lift it.
+    ``until`` makes it end by itself (derived from the clock in authz); a member whose timed
+    mute has ended may be muted again."""
+    target = _set_status(
         actor=actor,
         target_id=target_id,
         status=MembershipStatus.MUTED,
-        allowed_from={MembershipStatus.ACTIVE},
+        allowed_from={MembershipStatus.ACTIVE, MembershipStatus.MUTED},
         muted_at=timezone.now(),
+        muted_until=until,
     )
+    return target
 
 
 @transaction.atomic
@@ -400,6 +413,7 @@ def membership_restore(*, actor: Membership, target_id: str) -> Membership:
         status=MembershipStatus.ACTIVE,
         allowed_from={MembershipStatus.MUTED, MembershipStatus.BANNED},
         muted_at=None,
+        muted_until=None,
     )
 
 

@@ -15,7 +15,7 @@ from community.authz import Action, can
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.locking import lock_rows
 from community.models import Membership, MembershipStatus
-from community.services.content import content_check
+from community.services.content import content_check, content_hold_for_review, content_screen
 from community.services.notifications import notification_enqueue_many
 from community.text import member_text
 from community.timezones import localize
@@ -221,9 +221,9 @@ def event_create(
     if mode == EventMode.QUICK:
         event.attendees_visible = True
     _validate(event, now, check_future=True)
-    for name in SCREENED:
-        if getattr(event, name):
-            content_check(text=getattr(event, name), user=actor.user, field=name)
+    verdict = content_screen(
+        texts={name: getattr(event, name) or "" for name in SCREENED}, user=actor.user
+    )
     extra = _organizer_memberships(actor, organizer_user_ids or [])
     with transaction.atomic():
         event.created_at = event.updated_at = now
@@ -238,6 +238,13 @@ def event_create(
                 )
                 for user_id in sorted({actor.user_id, *extra})
             ]
+        )
+        content_hold_for_review(
+            verdict=verdict,
+            community_id=event.community_id,
+            target_kind="event",
+            target_id=event.pk,
+            author_id=actor.user_id,
         )
     return event
 

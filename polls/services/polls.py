@@ -14,6 +14,7 @@ from community.authz import Action, can
 from community.errors import Conflict, DomainError, Forbidden
 from community.models import Membership
 from community.selectors import active_member_count
+from community.services.content import content_hold_for_review, content_screen
 from community.text import member_text, text_key
 from community.timezones import zone_named
 from polls.models import (
@@ -252,6 +253,14 @@ def poll_create(
         min_ballots_to_show=min_ballots_to_show,
         publish_ballot_box=publish_ballot_box,
     )
+    verdict = content_screen(
+        texts={
+            "title": title,
+            "description": description,
+            "options": "\n".join(option["label"] for option in options),
+        },
+        user=actor.user,
+    )
     with transaction.atomic():
         poll = Poll.objects.create(
             community=community,
@@ -294,6 +303,13 @@ def poll_create(
         )
         refresh_option_order(poll)
         schedule_finalize(poll)
+        content_hold_for_review(
+            verdict=verdict,
+            community_id=community.pk,
+            target_kind="poll",
+            target_id=poll.pk,
+            author_id=actor.user_id,
+        )
     return poll
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from community.authz import Action, ensure
 from community.errors import DomainError
 from community.models import Membership, User
-from community.services.content import SCENE_COMMENT, content_check
+from community.services.content import SCENE_COMMENT, content_hold_for_review, content_screen
 from community.text import member_text
 from roles.models import ActivityVerb, Task, TaskComment
 from roles.services.boards import activity_record
@@ -27,7 +27,8 @@ def comment_create(
 ) -> TaskComment:
     """Comment on a task of a board the member sees (every member who may take part; muted
     members and those who have not accepted the rules may not). ``mention_ids`` (members of
-    the community) are notified once. 400 ``content_risky`` when WeChat refuses the text."""
+    the community) are notified once. 400 ``content_risky`` when WeChat refuses the text; a
+    "review" verdict or an unreachable WeChat stores it hidden, in the moderation queue."""
     ensure(actor, Action.PARTICIPATE)
     body = member_text(body, field="body", multiline=True, max_length=2000)
     mentions = [m for m in dict.fromkeys(mention_ids) if m != actor.user_id]
@@ -39,7 +40,7 @@ def comment_create(
         )
     mentions = clean_assignees(task.community_id, mentions, field="mention_ids")
     user = actor.user if isinstance(actor.user, User) else User.objects.get(pk=actor.user_id)
-    content_check(text=body, user=user, field="body", scene=SCENE_COMMENT)
+    verdict = content_screen(texts={"body": body}, user=user, scene=SCENE_COMMENT)
     with transaction.atomic():
         comment = TaskComment.objects.create(
             community_id=task.community_id,
@@ -48,6 +49,15 @@ def comment_create(
             body=body,
             mentions=mentions,
         )
+        if content_hold_for_review(
+            verdict=verdict,
+            community_id=task.community_id,
+            target_kind="task_comment",
+            target_id=comment.pk,
+            author_id=actor.user_id,
+        ):
+            comment.author = user
+            return comment  # hidden until a moderator restores it: no activity, no mentions
         activity_record(
             actor=actor,
             board_id=task.board_id,
