@@ -527,6 +527,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{community_id}/moderation-cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The moderation queue
+         * @description Cases newest first, with their number of reports. Moderator tiers and holders of the moderate-content capability (403 `tier_too_low`).
+         */
+        get: operations["listModerationCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{community_id}/polls": {
         parameters: {
             query?: never;
@@ -545,6 +565,30 @@ export interface paths {
          * @description Moderators and above; ordinary members when the community lets members create polls. Kinds: `single`, `multiple` (min/max selections), `ranked` (instant runoff or Borda), `score` (range), `proposal` (agree/abstain/disagree/block, no options), `time` (options are time slots; a blank label is made from the slot in the community's time zone). **Secret polls.** Who took part is recorded apart from the ballot, which waits sealed (encrypted) in the poll's ballot box until at least `min_ballots_to_show` ballots are there; they are then mixed in a shuffled order and counted together. Someone with every row of the database but not the server's keys cannot tell how anyone voted, and live counts move only in steps of at least that many ballots (the last batch at close may be smaller). The first `PUT` answers with a one-time `receipt`; keep it in wx storage. To change or withdraw a secret ballot send that receipt; without it the vote stays as cast (409 `receipt_required`). Each secret poll's detail states its terms in `secret_ballot` (the step k, that the last batch at close may hold fewer than k ballots, whether live results move in steps or show only after close, whether the box may be published). **Published ballot box.** Only when the author chose `publish_ballot_box` at creation (or before the first vote; off by default): after close the author or a moderator may publish every final ballot in shuffled order, each with a public tag, and anyone can recount it (`GET /polls/{id}/ballot-box`, `manage.py poll_recount`). The tag is `sha256_hex("wxc-poll-ballot-tag/v1" + "\n" + poll_id + "\n" + receipt)`: a voter finds their ballot with their receipt, and nobody can compute it from what the server stores. A published box lets a voter show others how they voted.
          */
         post: operations["createPoll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My reports and their outcome
+         * @description Newest first.
+         */
+        get: operations["listMyReports"];
+        put?: never;
+        /**
+         * Report content or a member
+         * @description Reports of the same target merge into one case; reporting it again returns my first report (201 either way). I learn the outcome by notification and in `listMyReports`, never who decided.
+         */
+        post: operations["reportContentOrMember"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1197,6 +1241,26 @@ export interface paths {
         get: operations["listMyTasks"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/moderation-cases/{case_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide a case
+         * @description Hide or restore the content, warn, mute for `mute_days` (ends by itself), ban or dismiss, with a reason. Once per case (409 `case_decided`). Every reporter is told the outcome once. Moderator tiers and holders of the moderate-content capability (403 `tier_too_low`).
+         */
+        post: operations["decideModerationCase"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3777,6 +3841,29 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        CaseDecisionInRequest: {
+            decision: components["schemas"]["ModerationDecisionEnum"];
+            reason: string;
+            mute_days?: number | null;
+        };
+        CaseOut: {
+            id: string;
+            target_kind: components["schemas"]["ModerationTargetKindEnum"];
+            target_id: string;
+            /** @description The member answerable: author or reported. */
+            subject_id: string;
+            status: components["schemas"]["ModerationCaseStatusEnum"];
+            /** @description Empty while open. */
+            decision: string;
+            reason: string;
+            /** Format: date-time */
+            mute_until: string | null;
+            report_count: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+        };
         CastBallotAnswersErrorComponent: {
             /**
              * @description * `answers` - answers (enum property replaced by openapi-typescript)
@@ -5068,12 +5155,10 @@ export interface components {
         };
         CommentOnTaskClientErrorResponse400ErrorComponent: {
             /**
-             * @description * `code_used` - code_used
-             *     * `invalid_code` - invalid_code
-             *     * `parse_error` - parse_error
+             * @description * `parse_error` - parse_error
              * @enum {string}
              */
-            code: "code_used" | "invalid_code" | "parse_error";
+            code: "parse_error";
             detail: string;
             attr: string | null;
         };
@@ -5088,10 +5173,9 @@ export interface components {
              * @description * `muted` - muted
              *     * `rules_not_accepted` - rules_not_accepted
              *     * `tier_too_low` - tier_too_low
-             *     * `user_blocked` - user_blocked
              * @enum {string}
              */
-            code: "muted" | "rules_not_accepted" | "tier_too_low" | "user_blocked";
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
             detail: string;
             attr: string | null;
         };
@@ -5141,10 +5225,9 @@ export interface components {
         CommentOnTaskErrorResponse429ErrorComponent: {
             /**
              * @description * `throttled` - throttled
-             *     * `wechat_rate_limited` - wechat_rate_limited
              * @enum {string}
              */
-            code: "throttled" | "wechat_rate_limited";
+            code: "throttled";
             detail: string;
             attr: string | null;
         };
@@ -5155,12 +5238,10 @@ export interface components {
         CommentOnTaskErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
-             *     * `wechat_busy` - wechat_busy
-             *     * `wechat_error` - wechat_error
              *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -5171,7 +5252,8 @@ export interface components {
              */
             attr: "mention_ids";
             /**
-             * @description * `max_length` - max_length
+             * @description * `content_risky` - content_risky
+             *     * `max_length` - max_length
              *     * `not_a_list` - not_a_list
              *     * `null` - null
              *     * `too_many_assignees` - too_many_assignees
@@ -5179,7 +5261,7 @@ export interface components {
              *     * `unknown_member` - unknown_member
              * @enum {string}
              */
-            code: "max_length" | "not_a_list" | "null" | "too_many_assignees" | "too_many_mentions" | "unknown_member";
+            code: "content_risky" | "max_length" | "not_a_list" | "null" | "too_many_assignees" | "too_many_mentions" | "unknown_member";
             detail: string;
         };
         CommentOnTaskMentionIdsINDEXErrorComponent: {
@@ -5190,6 +5272,7 @@ export interface components {
             attr: "mention_ids.INDEX";
             /**
              * @description * `blank` - blank
+             *     * `content_risky` - content_risky
              *     * `invalid` - invalid
              *     * `max_length` - max_length
              *     * `null` - null
@@ -5198,7 +5281,7 @@ export interface components {
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            code: "blank" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
             detail: string;
         };
         CommentOnTaskNonFieldErrorsErrorComponent: {
@@ -5208,11 +5291,12 @@ export interface components {
              */
             attr: "non_field_errors";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         CommentOnTaskValidationError: {
@@ -5922,12 +6006,10 @@ export interface components {
         };
         CreateEventClientErrorResponse400ErrorComponent: {
             /**
-             * @description * `code_used` - code_used
-             *     * `invalid_code` - invalid_code
-             *     * `parse_error` - parse_error
+             * @description * `parse_error` - parse_error
              * @enum {string}
              */
-            code: "code_used" | "invalid_code" | "parse_error";
+            code: "parse_error";
             detail: string;
             attr: string | null;
         };
@@ -6006,10 +6088,9 @@ export interface components {
              *     * `muted` - muted
              *     * `rules_not_accepted` - rules_not_accepted
              *     * `tier_too_low` - tier_too_low
-             *     * `user_blocked` - user_blocked
              * @enum {string}
              */
-            code: "cannot_create_event" | "muted" | "rules_not_accepted" | "tier_too_low" | "user_blocked";
+            code: "cannot_create_event" | "muted" | "rules_not_accepted" | "tier_too_low";
             detail: string;
             attr: string | null;
         };
@@ -6059,10 +6140,9 @@ export interface components {
         CreateEventErrorResponse429ErrorComponent: {
             /**
              * @description * `throttled` - throttled
-             *     * `wechat_rate_limited` - wechat_rate_limited
              * @enum {string}
              */
-            code: "throttled" | "wechat_rate_limited";
+            code: "throttled";
             detail: string;
             attr: string | null;
         };
@@ -6073,12 +6153,10 @@ export interface components {
         CreateEventErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
-             *     * `wechat_busy` - wechat_busy
-             *     * `wechat_error` - wechat_error
              *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -6591,11 +6669,12 @@ export interface components {
              */
             attr: "allow_member_options";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         CreatePollAllowVoteChangeErrorComponent: {
@@ -6605,11 +6684,12 @@ export interface components {
              */
             attr: "allow_vote_change";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         CreatePollClientErrorResponse400: {
@@ -6638,6 +6718,7 @@ export interface components {
             /**
              * @description * `closes_before_opening` - closes_before_opening
              *     * `closes_in_past` - closes_in_past
+             *     * `content_risky` - content_risky
              *     * `date` - date
              *     * `invalid` - invalid
              *     * `make_aware` - make_aware
@@ -6648,7 +6729,7 @@ export interface components {
              *     * `required` - required
              * @enum {string}
              */
-            code: "closes_before_opening" | "closes_in_past" | "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "null" | "overflow" | "required";
+            code: "closes_before_opening" | "closes_in_past" | "content_risky" | "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "null" | "overflow" | "required";
             detail: string;
         };
         CreatePollDescriptionErrorComponent: {
@@ -6659,6 +6740,7 @@ export interface components {
             attr: "description";
             /**
              * @description * `blank` - blank
+             *     * `content_risky` - content_risky
              *     * `invalid` - invalid
              *     * `max_length` - max_length
              *     * `null` - null
@@ -6666,7 +6748,7 @@ export interface components {
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            code: "blank" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
             detail: string;
         };
         CreatePollError: components["schemas"]["CreatePollNonFieldErrorsErrorComponent"] | components["schemas"]["CreatePollTitleErrorComponent"] | components["schemas"]["CreatePollDescriptionErrorComponent"] | components["schemas"]["CreatePollKindErrorComponent"] | components["schemas"]["CreatePollOptionsNonFieldErrorsErrorComponent"] | components["schemas"]["CreatePollOptionsINDEXNonFieldErrorsErrorComponent"] | components["schemas"]["CreatePollOptionsINDEXLabelErrorComponent"] | components["schemas"]["CreatePollOptionsINDEXStartsAtErrorComponent"] | components["schemas"]["CreatePollOptionsINDEXEndsAtErrorComponent"] | components["schemas"]["CreatePollOpensAtErrorComponent"] | components["schemas"]["CreatePollClosesAtErrorComponent"] | components["schemas"]["CreatePollRankedMethodErrorComponent"] | components["schemas"]["CreatePollMinSelectionsErrorComponent"] | components["schemas"]["CreatePollMaxSelectionsErrorComponent"] | components["schemas"]["CreatePollMinScoreErrorComponent"] | components["schemas"]["CreatePollMaxScoreErrorComponent"] | components["schemas"]["CreatePollAllowMemberOptionsErrorComponent"] | components["schemas"]["CreatePollSecretErrorComponent"] | components["schemas"]["CreatePollPublishBallotBoxErrorComponent"] | components["schemas"]["CreatePollResultsVisibilityErrorComponent"] | components["schemas"]["CreatePollAllowVoteChangeErrorComponent"] | components["schemas"]["CreatePollMinBallotsToShowErrorComponent"] | components["schemas"]["CreatePollQuorumPercentErrorComponent"] | components["schemas"]["CreatePollVotersVisibleErrorComponent"] | components["schemas"]["CreatePollReminderHoursErrorComponent"] | components["schemas"]["CreatePollOptionsErrorComponent"];
@@ -6746,9 +6828,10 @@ export interface components {
         CreatePollErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -6759,12 +6842,13 @@ export interface components {
              */
             attr: "kind";
             /**
-             * @description * `invalid_choice` - invalid_choice
+             * @description * `content_risky` - content_risky
+             *     * `invalid_choice` - invalid_choice
              *     * `null` - null
              *     * `required` - required
              * @enum {string}
              */
-            code: "invalid_choice" | "null" | "required";
+            code: "content_risky" | "invalid_choice" | "null" | "required";
             detail: string;
         };
         CreatePollMaxScoreErrorComponent: {
@@ -6774,7 +6858,8 @@ export interface components {
              */
             attr: "max_score";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_score_range` - invalid_score_range
              *     * `max_string_length` - max_string_length
              *     * `max_value` - max_value
@@ -6782,7 +6867,7 @@ export interface components {
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "invalid_score_range" | "max_string_length" | "max_value" | "min_value" | "null";
+            code: "content_risky" | "invalid" | "invalid_score_range" | "max_string_length" | "max_value" | "min_value" | "null";
             detail: string;
         };
         CreatePollMaxSelectionsErrorComponent: {
@@ -6792,14 +6877,15 @@ export interface components {
              */
             attr: "max_selections";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `max_string_length` - max_string_length
              *     * `max_value` - max_value
              *     * `min_value` - min_value
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            code: "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
             detail: string;
         };
         CreatePollMinBallotsToShowErrorComponent: {
@@ -6809,7 +6895,8 @@ export interface components {
              */
             attr: "min_ballots_to_show";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_min_ballots` - invalid_min_ballots
              *     * `max_string_length` - max_string_length
              *     * `max_value` - max_value
@@ -6817,7 +6904,7 @@ export interface components {
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "invalid_min_ballots" | "max_string_length" | "max_value" | "min_value" | "null";
+            code: "content_risky" | "invalid" | "invalid_min_ballots" | "max_string_length" | "max_value" | "min_value" | "null";
             detail: string;
         };
         CreatePollMinScoreErrorComponent: {
@@ -6827,14 +6914,15 @@ export interface components {
              */
             attr: "min_score";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `max_string_length` - max_string_length
              *     * `max_value` - max_value
              *     * `min_value` - min_value
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            code: "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
             detail: string;
         };
         CreatePollMinSelectionsErrorComponent: {
@@ -6844,7 +6932,8 @@ export interface components {
              */
             attr: "min_selections";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_selections` - invalid_selections
              *     * `max_string_length` - max_string_length
              *     * `max_value` - max_value
@@ -6852,7 +6941,7 @@ export interface components {
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "invalid_selections" | "max_string_length" | "max_value" | "min_value" | "null";
+            code: "content_risky" | "invalid" | "invalid_selections" | "max_string_length" | "max_value" | "min_value" | "null";
             detail: string;
         };
         CreatePollNonFieldErrorsErrorComponent: {
@@ -6862,11 +6951,12 @@ export interface components {
              */
             attr: "non_field_errors";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         CreatePollOpensAtErrorComponent: {
@@ -6876,7 +6966,8 @@ export interface components {
              */
             attr: "opens_at";
             /**
-             * @description * `date` - date
+             * @description * `content_risky` - content_risky
+             *     * `date` - date
              *     * `invalid` - invalid
              *     * `make_aware` - make_aware
              *     * `max_value` - max_value
@@ -6885,7 +6976,7 @@ export interface components {
              *     * `overflow` - overflow
              * @enum {string}
              */
-            code: "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "null" | "overflow";
+            code: "content_risky" | "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "null" | "overflow";
             detail: string;
         };
         CreatePollOptionsErrorComponent: {
@@ -6916,7 +7007,8 @@ export interface components {
              */
             attr: "options.INDEX.ends_at";
             /**
-             * @description * `date` - date
+             * @description * `content_risky` - content_risky
+             *     * `date` - date
              *     * `invalid` - invalid
              *     * `make_aware` - make_aware
              *     * `max_value` - max_value
@@ -6924,7 +7016,7 @@ export interface components {
              *     * `overflow` - overflow
              * @enum {string}
              */
-            code: "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "overflow";
+            code: "content_risky" | "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "overflow";
             detail: string;
         };
         CreatePollOptionsINDEXLabelErrorComponent: {
@@ -6934,14 +7026,15 @@ export interface components {
              */
             attr: "options.INDEX.label";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `max_length` - max_length
              *     * `null` - null
              *     * `null_characters_not_allowed` - null_characters_not_allowed
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            code: "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
             detail: string;
         };
         CreatePollOptionsINDEXNonFieldErrorsErrorComponent: {
@@ -6951,11 +7044,12 @@ export interface components {
              */
             attr: "options.INDEX.non_field_errors";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         CreatePollOptionsINDEXStartsAtErrorComponent: {
@@ -6965,7 +7059,8 @@ export interface components {
              */
             attr: "options.INDEX.starts_at";
             /**
-             * @description * `date` - date
+             * @description * `content_risky` - content_risky
+             *     * `date` - date
              *     * `invalid` - invalid
              *     * `make_aware` - make_aware
              *     * `max_value` - max_value
@@ -6973,7 +7068,7 @@ export interface components {
              *     * `overflow` - overflow
              * @enum {string}
              */
-            code: "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "overflow";
+            code: "content_risky" | "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "overflow";
             detail: string;
         };
         CreatePollOptionsNonFieldErrorsErrorComponent: {
@@ -6983,11 +7078,12 @@ export interface components {
              */
             attr: "options.non_field_errors";
             /**
-             * @description * `not_a_list` - not_a_list
+             * @description * `content_risky` - content_risky
+             *     * `not_a_list` - not_a_list
              *     * `null` - null
              * @enum {string}
              */
-            code: "not_a_list" | "null";
+            code: "content_risky" | "not_a_list" | "null";
             detail: string;
         };
         CreatePollPublishBallotBoxErrorComponent: {
@@ -6998,11 +7094,12 @@ export interface components {
             attr: "publish_ballot_box";
             /**
              * @description * `box_publication_needs_secret` - box_publication_needs_secret
+             *     * `content_risky` - content_risky
              *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "box_publication_needs_secret" | "invalid" | "null";
+            code: "box_publication_needs_secret" | "content_risky" | "invalid" | "null";
             detail: string;
         };
         CreatePollQuorumPercentErrorComponent: {
@@ -7012,7 +7109,8 @@ export interface components {
              */
             attr: "quorum_percent";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_quorum` - invalid_quorum
              *     * `max_string_length` - max_string_length
              *     * `max_value` - max_value
@@ -7020,7 +7118,7 @@ export interface components {
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "invalid_quorum" | "max_string_length" | "max_value" | "min_value" | "null";
+            code: "content_risky" | "invalid" | "invalid_quorum" | "max_string_length" | "max_value" | "min_value" | "null";
             detail: string;
         };
         CreatePollRankedMethodErrorComponent: {
@@ -7030,11 +7128,12 @@ export interface components {
              */
             attr: "ranked_method";
             /**
-             * @description * `invalid_choice` - invalid_choice
+             * @description * `content_risky` - content_risky
+             *     * `invalid_choice` - invalid_choice
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid_choice" | "null";
+            code: "content_risky" | "invalid_choice" | "null";
             detail: string;
         };
         CreatePollReminderHoursErrorComponent: {
@@ -7044,14 +7143,15 @@ export interface components {
              */
             attr: "reminder_hours";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `max_string_length` - max_string_length
              *     * `max_value` - max_value
              *     * `min_value` - min_value
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            code: "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
             detail: string;
         };
         CreatePollResultsVisibilityErrorComponent: {
@@ -7061,11 +7161,12 @@ export interface components {
              */
             attr: "results_visibility";
             /**
-             * @description * `invalid_choice` - invalid_choice
+             * @description * `content_risky` - content_risky
+             *     * `invalid_choice` - invalid_choice
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid_choice" | "null";
+            code: "content_risky" | "invalid_choice" | "null";
             detail: string;
         };
         CreatePollSecretErrorComponent: {
@@ -7075,11 +7176,12 @@ export interface components {
              */
             attr: "secret";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         CreatePollTitleErrorComponent: {
@@ -7090,6 +7192,7 @@ export interface components {
             attr: "title";
             /**
              * @description * `blank` - blank
+             *     * `content_risky` - content_risky
              *     * `invalid` - invalid
              *     * `max_length` - max_length
              *     * `null` - null
@@ -7098,7 +7201,7 @@ export interface components {
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            code: "blank" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
             detail: string;
         };
         CreatePollValidationError: {
@@ -7116,12 +7219,13 @@ export interface components {
              */
             attr: "voters_visible";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              *     * `secret_voters_never_visible` - secret_voters_never_visible
              * @enum {string}
              */
-            code: "invalid" | "null" | "secret_voters_never_visible";
+            code: "content_risky" | "invalid" | "null" | "secret_voters_never_visible";
             detail: string;
         };
         CreateRoleCapabilitiesErrorComponent: {
@@ -7766,6 +7870,194 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["CreateTaskError"][];
+        };
+        DecideModerationCaseClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["DecideModerationCaseClientErrorResponse400ErrorComponent"][];
+        };
+        DecideModerationCaseClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        DecideModerationCaseDecisionErrorComponent: {
+            /**
+             * @description * `decision` - decision (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "decision";
+            /**
+             * @description * `decision_not_applicable` - decision_not_applicable
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "decision_not_applicable" | "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        DecideModerationCaseError: components["schemas"]["DecideModerationCaseNonFieldErrorsErrorComponent"] | components["schemas"]["DecideModerationCaseDecisionErrorComponent"] | components["schemas"]["DecideModerationCaseReasonErrorComponent"] | components["schemas"]["DecideModerationCaseMuteDaysErrorComponent"];
+        DecideModerationCaseErrorResponse400: components["schemas"]["DecideModerationCaseValidationError"] | components["schemas"]["DecideModerationCaseClientErrorResponse400"];
+        DecideModerationCaseErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideModerationCaseErrorResponse403ErrorComponent"][];
+        };
+        DecideModerationCaseErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `not_active` - not_active
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `self_action` - self_action
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "not_active" | "rules_not_accepted" | "self_action" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        DecideModerationCaseErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideModerationCaseErrorResponse404ErrorComponent"][];
+        };
+        DecideModerationCaseErrorResponse404ErrorComponent: {
+            /**
+             * @description * `case_not_found` - case_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "case_not_found" | "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        DecideModerationCaseErrorResponse409: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideModerationCaseErrorResponse409ErrorComponent"][];
+        };
+        DecideModerationCaseErrorResponse409ErrorComponent: {
+            /**
+             * @description * `case_decided` - case_decided
+             *     * `wrong_status` - wrong_status
+             * @enum {string}
+             */
+            code: "case_decided" | "wrong_status";
+            detail: string;
+            attr: string | null;
+        };
+        DecideModerationCaseErrorResponse413: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideModerationCaseErrorResponse413ErrorComponent"][];
+        };
+        DecideModerationCaseErrorResponse413ErrorComponent: {
+            /**
+             * @description * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            detail: string;
+            attr: string | null;
+        };
+        DecideModerationCaseErrorResponse415: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideModerationCaseErrorResponse415ErrorComponent"][];
+        };
+        DecideModerationCaseErrorResponse415ErrorComponent: {
+            /**
+             * @description * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            detail: string;
+            attr: string | null;
+        };
+        DecideModerationCaseErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideModerationCaseErrorResponse429ErrorComponent"][];
+        };
+        DecideModerationCaseErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        DecideModerationCaseErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["DecideModerationCaseErrorResponse503ErrorComponent"][];
+        };
+        DecideModerationCaseErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        DecideModerationCaseMuteDaysErrorComponent: {
+            /**
+             * @description * `mute_days` - mute_days (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "mute_days";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `mute_days_required` - mute_days_required
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "mute_days_required";
+            detail: string;
+        };
+        DecideModerationCaseNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        DecideModerationCaseReasonErrorComponent: {
+            /**
+             * @description * `reason` - reason (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reason";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DecideModerationCaseValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["DecideModerationCaseError"][];
         };
         DeleteBoardClientErrorResponse400: {
             /**
@@ -11532,6 +11824,102 @@ export interface components {
             type: "validation_error";
             errors: components["schemas"]["ListMembersError"][];
         };
+        ListModerationCasesClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["ListModerationCasesClientErrorResponse400ErrorComponent"][];
+        };
+        ListModerationCasesClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        ListModerationCasesError: components["schemas"]["ListModerationCasesNonFieldErrorsErrorComponent"] | components["schemas"]["ListModerationCasesStatusErrorComponent"];
+        ListModerationCasesErrorResponse400: components["schemas"]["ListModerationCasesValidationError"] | components["schemas"]["ListModerationCasesClientErrorResponse400"];
+        ListModerationCasesErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListModerationCasesErrorResponse403ErrorComponent"][];
+        };
+        ListModerationCasesErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        ListModerationCasesErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListModerationCasesErrorResponse404ErrorComponent"][];
+        };
+        ListModerationCasesErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        ListModerationCasesErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["ListModerationCasesErrorResponse503ErrorComponent"][];
+        };
+        ListModerationCasesErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        ListModerationCasesNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        ListModerationCasesStatusErrorComponent: {
+            /**
+             * @description * `status` - status (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "status";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            detail: string;
+        };
+        ListModerationCasesValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ListModerationCasesError"][];
+        };
         ListMyCommunitiesClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -11656,6 +12044,78 @@ export interface components {
              */
             type: "validation_error";
             errors: components["schemas"]["ListMyOpenPollsError"][];
+        };
+        ListMyReportsClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["ListMyReportsClientErrorResponse400ErrorComponent"][];
+        };
+        ListMyReportsClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        ListMyReportsErrorResponse400: components["schemas"]["ListMyReportsClientErrorResponse400"];
+        ListMyReportsErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListMyReportsErrorResponse403ErrorComponent"][];
+        };
+        ListMyReportsErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        ListMyReportsErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListMyReportsErrorResponse404ErrorComponent"][];
+        };
+        ListMyReportsErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        ListMyReportsErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListMyReportsErrorResponse429ErrorComponent"][];
+        };
+        ListMyReportsErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        ListMyReportsErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["ListMyReportsErrorResponse503ErrorComponent"][];
+        };
+        ListMyReportsErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
         };
         ListMyRolesClientErrorResponse400: {
             /**
@@ -12802,7 +13262,7 @@ export interface components {
             /** 等级 */
             tier: components["schemas"]["TierEnum"];
             /** 状态 */
-            status: components["schemas"]["StatusEnum"];
+            status: components["schemas"]["MembershipStatusEnum"];
             /**
              * 加入时间
              * Format: date-time
@@ -12816,6 +13276,39 @@ export interface components {
             /** @description The roles the member holds now. */
             readonly roles: components["schemas"]["HeldRoleOut"][];
         };
+        /**
+         * @description * `active` - 正常
+         *     * `pending` - 待审核
+         *     * `muted` - 已禁言
+         *     * `banned` - 已封禁
+         *     * `left` - 已退出
+         * @enum {string}
+         */
+        MembershipStatusEnum: "active" | "pending" | "muted" | "banned" | "left";
+        /**
+         * @description * `open` - 进行中
+         *     * `decided` - 已处理
+         * @enum {string}
+         */
+        ModerationCaseStatusEnum: "open" | "decided";
+        /**
+         * @description * `hide` - 隐藏内容
+         *     * `restore` - 恢复内容
+         *     * `warn` - 警告成员
+         *     * `mute` - 限时禁言成员
+         *     * `ban` - 封禁成员
+         *     * `dismiss` - 驳回
+         * @enum {string}
+         */
+        ModerationDecisionEnum: "hide" | "restore" | "warn" | "mute" | "ban" | "dismiss";
+        /**
+         * @description * `member` - 成员
+         *     * `poll` - 投票
+         *     * `event` - 活动
+         *     * `task_comment` - 任务评论
+         * @enum {string}
+         */
+        ModerationTargetKindEnum: "member" | "poll" | "event" | "task_comment";
         MoveTaskAfterIdErrorComponent: {
             /**
              * @description * `after_id` - after_id (enum property replaced by openapi-typescript)
@@ -13198,7 +13691,7 @@ export interface components {
             /** 等级 */
             tier: components["schemas"]["TierEnum"];
             /** 状态 */
-            status: components["schemas"]["StatusEnum"];
+            status: components["schemas"]["MembershipStatusEnum"];
             /**
              * 加入时间
              * Format: date-time
@@ -13385,6 +13878,19 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["BoardCardOut"][];
         };
+        PaginatedCaseOutList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            results: components["schemas"]["CaseOut"][];
+        };
         PaginatedCommentOutList: {
             /**
              * Format: uri
@@ -13540,6 +14046,19 @@ export interface components {
              */
             previous: string | null;
             results: components["schemas"]["PollVoterOut"][];
+        };
+        PaginatedReportOutList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            results: components["schemas"]["ReportOut"][];
         };
         PaginatedRoleOutList: {
             /**
@@ -15184,6 +15703,239 @@ export interface components {
             type: "validation_error";
             errors: components["schemas"]["ReopenPollError"][];
         };
+        ReportContentOrMemberClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["ReportContentOrMemberClientErrorResponse400ErrorComponent"][];
+        };
+        ReportContentOrMemberClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        ReportContentOrMemberError: components["schemas"]["ReportContentOrMemberNonFieldErrorsErrorComponent"] | components["schemas"]["ReportContentOrMemberTargetKindErrorComponent"] | components["schemas"]["ReportContentOrMemberTargetIdErrorComponent"] | components["schemas"]["ReportContentOrMemberReasonErrorComponent"] | components["schemas"]["ReportContentOrMemberNoteErrorComponent"];
+        ReportContentOrMemberErrorResponse400: components["schemas"]["ReportContentOrMemberValidationError"] | components["schemas"]["ReportContentOrMemberClientErrorResponse400"];
+        ReportContentOrMemberErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ReportContentOrMemberErrorResponse403ErrorComponent"][];
+        };
+        ReportContentOrMemberErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        ReportContentOrMemberErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ReportContentOrMemberErrorResponse404ErrorComponent"][];
+        };
+        ReportContentOrMemberErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             *     * `target_not_found` - target_not_found
+             * @enum {string}
+             */
+            code: "not_found" | "target_not_found";
+            detail: string;
+            attr: string | null;
+        };
+        ReportContentOrMemberErrorResponse409: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ReportContentOrMemberErrorResponse409ErrorComponent"][];
+        };
+        ReportContentOrMemberErrorResponse409ErrorComponent: {
+            /**
+             * @description * `retry` - retry
+             * @enum {string}
+             */
+            code: "retry";
+            detail: string;
+            attr: string | null;
+        };
+        ReportContentOrMemberErrorResponse413: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ReportContentOrMemberErrorResponse413ErrorComponent"][];
+        };
+        ReportContentOrMemberErrorResponse413ErrorComponent: {
+            /**
+             * @description * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            detail: string;
+            attr: string | null;
+        };
+        ReportContentOrMemberErrorResponse415: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ReportContentOrMemberErrorResponse415ErrorComponent"][];
+        };
+        ReportContentOrMemberErrorResponse415ErrorComponent: {
+            /**
+             * @description * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            detail: string;
+            attr: string | null;
+        };
+        ReportContentOrMemberErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ReportContentOrMemberErrorResponse429ErrorComponent"][];
+        };
+        ReportContentOrMemberErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        ReportContentOrMemberErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["ReportContentOrMemberErrorResponse503ErrorComponent"][];
+        };
+        ReportContentOrMemberErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        ReportContentOrMemberNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        ReportContentOrMemberNoteErrorComponent: {
+            /**
+             * @description * `note` - note (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "note";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        ReportContentOrMemberReasonErrorComponent: {
+            /**
+             * @description * `reason` - reason (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reason";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        ReportContentOrMemberTargetIdErrorComponent: {
+            /**
+             * @description * `target_id` - target_id (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "target_id";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `self_report` - self_report
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "self_report" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        ReportContentOrMemberTargetKindErrorComponent: {
+            /**
+             * @description * `target_kind` - target_kind (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "target_kind";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        ReportContentOrMemberValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ReportContentOrMemberError"][];
+        };
+        ReportInRequest: {
+            target_kind: components["schemas"]["ModerationTargetKindEnum"];
+            target_id: string;
+            reason: components["schemas"]["ReportReasonEnum"];
+            /** @default  */
+            note?: string;
+        };
+        /** @description My report and what became of it. The moderator's name is never shown. */
+        ReportOut: {
+            id: string;
+            case_id: string;
+            target_kind: components["schemas"]["ModerationTargetKindEnum"];
+            target_id: string;
+            reason: components["schemas"]["ReportReasonEnum"];
+            note: string;
+            case_status: components["schemas"]["ModerationCaseStatusEnum"];
+            /** @description Empty while open. */
+            decision: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description * `ad` - 广告
+         *     * `harassment` - 骚扰
+         *     * `off_topic` - 偏离主题
+         *     * `spam` - 垃圾信息
+         *     * `other` - 其他
+         * @enum {string}
+         */
+        ReportReasonEnum: "ad" | "harassment" | "off_topic" | "spam" | "other";
         RestoreMemberClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -16111,15 +16863,6 @@ export interface components {
          * @enum {string}
          */
         SlotStatusEnum: "confirmed" | "waitlisted";
-        /**
-         * @description * `active` - 正常
-         *     * `pending` - 待审核
-         *     * `muted` - 已禁言
-         *     * `banned` - 已封禁
-         *     * `left` - 已退出
-         * @enum {string}
-         */
-        StatusEnum: "active" | "pending" | "muted" | "banned" | "left";
         /** @description Omit ``answers`` (or send ``null``) to submit the stored draft. */
         SubmitInRequest: {
             /** @description Question id -> answer. Omitted or null: submit the stored draft. */
@@ -22053,6 +22796,77 @@ export interface operations {
             };
         };
     };
+    listModerationCases: {
+        parameters: {
+            query?: {
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /**
+                 * @description * `open` - 进行中
+                 *     * `decided` - 已处理
+                 */
+                status?: "open" | "decided";
+            };
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCaseOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListModerationCasesErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListModerationCasesErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListModerationCasesErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListModerationCasesErrorResponse503"];
+                };
+            };
+        };
+    };
     listPolls: {
         parameters: {
             query?: {
@@ -22207,6 +23021,177 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatePollErrorResponse503"];
+                };
+            };
+        };
+    };
+    listMyReports: {
+        parameters: {
+            query?: {
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedReportOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMyReportsErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMyReportsErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMyReportsErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMyReportsErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMyReportsErrorResponse503"];
+                };
+            };
+        };
+    };
+    reportContentOrMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportContentOrMemberErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportContentOrMemberErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportContentOrMemberErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportContentOrMemberErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportContentOrMemberErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportContentOrMemberErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportContentOrMemberErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportContentOrMemberErrorResponse503"];
                 };
             };
         };
@@ -25142,6 +26127,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListMyTasksErrorResponse503"];
+                };
+            };
+        };
+    };
+    decideModerationCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseDecisionInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideModerationCaseErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideModerationCaseErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideModerationCaseErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideModerationCaseErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideModerationCaseErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideModerationCaseErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideModerationCaseErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideModerationCaseErrorResponse503"];
                 };
             };
         };
