@@ -13,6 +13,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin as ThemedModelAdmin
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
@@ -68,7 +70,7 @@ def _scoped_filter(model, spec):
     return (spec, ScopedRelatedFieldListFilter) if field.is_relation else spec
 
 
-class CommunityScopedAdmin(admin.ModelAdmin):
+class CommunityScopedAdmin(ThemedModelAdmin):
     """Base for admin pages of community data: rows are limited to the staff user's
     communities, and permissions come from ``community.authz``, not Django's model perms."""
 
@@ -266,8 +268,12 @@ class NotificationAdmin(CommunityScopedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin, ThemedModelAdmin):
     """Superusers only: staff accounts and members. The WeChat session is never shown."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
 
     list_display = ["username", "nickname", "is_staff", "is_active", "date_joined"]
     search_fields = ["username", "nickname", "openid"]
@@ -293,3 +299,5 @@ class UserAdmin(DjangoUserAdmin):
 
 admin.site.site_header = _("Community back office")
 admin.site.site_title = _("Community back office")
+# The home page: one panel per community the staff user moderates (community/dashboard.py).
+admin.site.index_template = "admin/community_dashboard.html"

@@ -27,6 +27,7 @@ urlpatterns = [
         name="redoc",
     ),
     re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view(), name="api-not-found"),
+    path("i18n/", include("django.conf.urls.i18n")),  # the admin's language switch
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
     path("", site_root, name="site-root"),

@@ -195,6 +195,13 @@ class EventAdmin(CommunityScopedAdmin):
     list_select_related = ["community"]
     inlines = [RegistrationInline, AttendeeExportInline]
     actions = ["cancel_events", "export_csv", "export_xlsx"]
+    # A quick sign-up list (接龙) has no form and no approval and always shows its list (the
+    # services refuse them): the form shows those fields for a full event only.
+    conditional_fields = {
+        "form": "mode == 'full'",
+        "requires_approval": "mode == 'full'",
+        "attendees_visible": "mode == 'full'",
+    }
     readonly_fields = [
         "seats_taken",
         "waitlist_count",

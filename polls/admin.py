@@ -24,7 +24,7 @@ from community.errors import DomainError
 from community.models import Membership
 from community.timezones import localize
 from polls import services
-from polls.models import Ballot, Option, Poll, PollKind
+from polls.models import Ballot, Option, Poll, PollKind, PollStatus
 from polls.selectors import poll_results, secret_ballot_terms
 
 CREATE_FIELDS = [
@@ -189,6 +189,19 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
         "results",
     ]
     actions = ["close_polls", "reopen_polls", "publish_ballot_boxes", "export_csv"]
+    # Fields that apply to one kind only are shown for that kind (the theme's Alpine.js
+    # conditions, evaluated as the kind changes); the options' time slots by poll_form.js.
+    conditional_fields = {
+        "ranked_method": "kind == 'ranked'",
+        "min_selections": "kind == 'multiple'",
+        "max_selections": "kind == 'multiple'",
+        "min_score": "kind == 'score'",
+        "max_score": "kind == 'score'",
+        "allow_member_options": "kind != 'proposal'",
+    }
+
+    class Media:
+        js = ["polls/admin/poll_form.js"]
 
     def get_fields(self, request, obj=None):
         base = ["community", *CREATE_FIELDS] if obj is None else CREATE_FIELDS
@@ -207,7 +220,7 @@ class PollAdmin(SortableAdminBase, CommunityScopedAdmin):
 
     @admin.display(description=_("status"))
     def status_display(self, obj: Poll) -> str:
-        return obj.get_status_display() if hasattr(obj, "get_status_display") else obj.status
+        return str(PollStatus(obj.status).label)
 
     @admin.display(description=_("turnout"))
     def turnout(self, obj: Poll) -> str:

@@ -39,7 +39,17 @@ from surveys.forms import (
     add_refusal,
     service_refusal,
 )
-from surveys.models import Choice, Export, ExportStatus, Page, Question, Survey, SurveyStatus
+from surveys.models import (
+    OPERATOR_LABELS,
+    QUESTION_TYPE_LABELS,
+    Choice,
+    Export,
+    ExportStatus,
+    Page,
+    Question,
+    Survey,
+    SurveyStatus,
+)
 from surveys.reports import CROSSTAB_KINDS, crosstab, survey_report
 
 
@@ -409,7 +419,7 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
                 return ""
             parts = [
                 f"「{questions[r.question_id].title if r.question_id in questions else r.question_id}」"
-                f" {r.operator} 「{labels.get(r.value, r.value)}」"
+                f" {OPERATOR_LABELS.get(r.operator, r.operator)} 「{labels.get(r.value, r.value)}」"
                 for r in condition.rules
             ]
             joiner = gettext(" and ") if condition.match == "all" else gettext(" or ")
@@ -439,7 +449,12 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
                 if question.type in ("single_choice", "dropdown", "multiple_choice")
             ]
             groups.setdefault(question.page_id, []).append(
-                {"q": question, "condition": describe(question.condition), "snippets": snippets}
+                {
+                    "q": question,
+                    "type_label": QUESTION_TYPE_LABELS.get(question.type, question.type),
+                    "condition": describe(question.condition),
+                    "snippets": snippets,
+                }
             )
         for page in definition.pages or [None]:
             page_id = page.id if page else None

@@ -176,6 +176,15 @@ QUESTION_TYPE_LABELS = {
     QuestionType.RANKING: _("Ranking"),
 }
 
+#: How a display-condition operator reads in the back office (the stored value stays the code).
+OPERATOR_LABELS = {
+    "equals": _("equals"),
+    "not_equals": _("does not equal"),
+    "contains": _("contains"),
+    "greater": _("is greater than"),
+    "less": _("is less than"),
+}
+
 
 class _SurveyPart(models.Model):
     """Common base: a row of a survey's definition, with ``community_id`` copied down."""
