@@ -61,6 +61,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "community.urls"
+# The only login page is the admin's; the theme's form carries no ``next``, so land on the admin
+# (Django's default, /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "admin:index"
 WSGI_APPLICATION = "community.wsgi.application"
 ASGI_APPLICATION = "community.asgi.application"
 

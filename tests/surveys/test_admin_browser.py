@@ -62,6 +62,10 @@ def _fill_question(page, index: int, *, type_: str, title: str, choices: str = "
         page.fill(f"#id_questions-{index}-choices_text", choices)
 
 
+#: The success message of the admin theme (django-unfold draws it green; it has no semantic class).
+SUCCESS = "li > div.bg-green-100"
+
+
 def test_moderator_builds_and_publishes_survey(page, live_server, community):
     moderator = MembershipFactory(community=community, tier="moderator")
     moderator.user.is_staff = True
@@ -73,7 +77,7 @@ def test_moderator_builds_and_publishes_survey(page, live_server, community):
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", moderator.user.username)
     page.fill("#id_password", "s3cret-pass")
-    page.click("input[type=submit]")
+    page.click("[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/$"))
 
     # build a three-question survey
@@ -86,8 +90,8 @@ def test_moderator_builds_and_publishes_survey(page, live_server, community):
     _fill_question(page, 0, type_="single_choice", title="参加了吗?", choices="参加了\n没参加")
     _fill_question(page, 1, type_="rating", title="打个分")
     _fill_question(page, 2, type_="long_text", title="哪里可以更好?")
-    page.click("input[name=_continue]")
-    page.wait_for_selector(".messagelist .success")
+    page.click("[name=_continue]")
+    page.wait_for_selector(SUCCESS)
     survey = Survey.objects.get(title="周末活动反馈")
     assert survey.questions.count() == 3
 
@@ -105,8 +109,8 @@ def test_moderator_builds_and_publishes_survey(page, live_server, community):
         "rules": [{"question_id": first.id, "operator": "equals", "value": yes_id}],
     }
     page.fill("#id_questions-2-condition", json.dumps(condition))
-    page.click("input[name=_continue]")
-    page.wait_for_selector(".messagelist .success")
+    page.click("[name=_continue]")
+    page.wait_for_selector(SUCCESS)
     third = survey.questions.order_by("order").last()
     assert third.condition == condition
 
@@ -115,7 +119,7 @@ def test_moderator_builds_and_publishes_survey(page, live_server, community):
     page.check(f"input[name=_selected_action][value='{survey.pk}']")
     page.select_option("select[name=action]", "publish")
     page.click("button[name=index]")
-    page.wait_for_selector(".messagelist .success")
+    page.wait_for_selector(SUCCESS)
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.PUBLISHED
 
