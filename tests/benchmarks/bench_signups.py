@@ -35,7 +35,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -45,7 +44,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_votes import p  # noqa: E402
+from tests.benchmarks.bench_votes import (  # noqa: E402  (shared plumbing of the benchmarks)
+    admin_sql,
+    free_port,
+    log,
+    p,
+)
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = f"bench_signups_{os.getpid()}"
@@ -78,23 +82,6 @@ ENV = {
     "DB_POOL_MAX": "4",
     "WECHAT_CONTENT_CHECK": "0",
 }
-
-
-def log(*args) -> None:
-    print(*args, flush=True)
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed() -> dict:
