@@ -39,6 +39,7 @@ from surveys.forms import (
     add_refusal,
     service_refusal,
 )
+from surveys.logic_builder import survey_form_data
 from surveys.models import (
     OPERATOR_LABELS,
     QUESTION_TYPE_LABELS,
@@ -197,6 +198,17 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
             if isinstance(formset, ServiceFormSet):
                 formset.request = request
         return formsets, inline_instances
+
+    class Media:
+        # the visual display-logic builder and the per-type question fields
+        js = ["surveys/admin/survey_form.js"]
+        css = {"all": ["surveys/admin/survey_form.css"]}
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["survey_form_data"] = survey_form_data(
+            obj, question_prefix="questions", page_prefix="pages"
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     actions = ["publish", "close", "duplicate", "export_csv", "export_xlsx"]
     readonly_fields = ["status", "submitted_count", "published_at", "version", "links"]

@@ -62,7 +62,11 @@ def _lines(choices) -> str:
 class ConditionField(forms.CharField):
     """A display condition as JSON; checked for shape here and for meaning by the engine."""
 
-    widget = forms.Textarea(attrs={"rows": 3, "cols": 60, "class": "vLargeTextField"})
+    #: ``data-condition-builder``: the survey form's script draws the visual builder over it
+    #: (``surveys/static/surveys/admin/survey_form.js``) and writes the same JSON into it.
+    widget = forms.Textarea(
+        attrs={"rows": 3, "cols": 60, "class": "vLargeTextField", "data-condition-builder": "1"}
+    )
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -107,10 +111,10 @@ class QuestionInlineForm(forms.ModelForm):
         label=_("Display condition"),
         required=False,
         help_text=_(
-            'Optional JSON, e.g. {"match": "all", "rules": [{"question_id": "ID OF AN '
-            'EARLIER QUESTION", "operator": "equals", "value": "CHOICE ID"}]}. '
-            "Operators: equals, not_equals, contains, greater, less. Ids are listed on the "
-            "preview page; a condition may only refer to earlier questions."
+            "Optional: show the question only when these rules hold. Pick an earlier saved "
+            "question, an operator and a value. Without JavaScript, write it as JSON, e.g. "
+            '{"match": "all", "rules": [{"question_id": "ID OF AN EARLIER QUESTION", '
+            '"operator": "equals", "value": "CHOICE ID"}]} (ids are listed on the preview page).'
         ),
     )
     scale_labels_text = forms.CharField(

@@ -108,6 +108,9 @@ def test_moderator_builds_and_publishes_survey(page, live_server, community):
         "match": "all",
         "rules": [{"question_id": first.id, "operator": "equals", "value": yes_id}],
     }
+    # typed as JSON (the builder's "show JSON"; tests/surveys/test_logic_builder_browser.py
+    # drives the builder itself)
+    page.click("[data-for='questions-2-condition'] .logic-json")
     page.fill("#id_questions-2-condition", json.dumps(condition))
     page.click("[name=_continue]")
     page.wait_for_selector(SUCCESS)
