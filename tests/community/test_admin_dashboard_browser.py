@@ -25,3 +25,23 @@ def test_moderator_opens_the_dashboard(browser, live_server, transactional_db): 
         screenshot_and_check(admin_page, "dashboard")
     finally:
         close(admin_page)
+
+
+def test_the_page_checks_catch_english_and_a_request_off_the_machine(browser, live_server, db):  # noqa: F811
+    """Control: the checks every browser test runs do fail on an English label of our models, a
+    theme string left in English and a request to another host (aborted, never sent)."""
+    from tests.browser import AdminPage, untranslated_on
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.route("http://example.invalid/**", lambda route: route.abort())
+        admin_page = AdminPage(page, live_server.url)
+        page.set_content(
+            "<h1>community</h1><button>Apply Filters</button>"
+            '<img src="http://example.invalid/logo.png">'
+        )
+        assert untranslated_on(page.content()) == {"community", "Apply Filters"}
+        assert admin_page.remote_requests == ["http://example.invalid/logo.png"]
+    finally:
+        context.close()
