@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "adminsortable2",
+    # The audit log's history tables and their triggers (moderation/audit_models.py).
+    "pgtrigger",
+    "pghistory",
     "community.apps.CommunityConfig",
     "polls.apps.PollsConfig",
     "surveys.apps.SurveysConfig",
