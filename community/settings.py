@@ -266,6 +266,8 @@ SPECTACULAR_SETTINGS = {
         "ModerationDecisionEnum": "moderation.models.Decision",
         "ModerationTargetKindEnum": "moderation.models.TargetKind",
         "ReportReasonEnum": "moderation.models.ReportReason",
+        "AppealStatusEnum": "moderation.models.AppealStatus",
+        "AuditActionEnum": "moderation.models.AuditAction",
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",

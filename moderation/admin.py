@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -19,10 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from community.admin import CommunityScopedAdmin
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
-from community.models import MembershipStatus, Tier
+from community.models import Community, MembershipStatus, Tier
 from moderation.models import (
     Appeal,
     AuditEntry,
+    AuditExport,
     Case,
     CaseStatus,
     ContentHold,
@@ -32,6 +33,7 @@ from moderation.models import (
     WarningRule,
 )
 from moderation.services import case_decide, warning_rule_update
+from moderation.services.audit_export import audit_export_file, audit_export_request
 from moderation.services.cases import MAX_MUTE_DAYS
 
 
@@ -222,3 +224,76 @@ class AuditEntryAdmin(_ReadOnly):
 
     def _moderates_any(self, request) -> bool:
         return request.user.is_active and _admin_tier_communities(request.user).exists()
+
+    actions = ["export_csv"]
+
+    @admin.action(description=_("Export the audit log of these communities (CSV)"))
+    def export_csv(self, request, queryset):
+        community_ids = set(queryset.values_list("community_id", flat=True))
+        done = 0
+        for community in Community.objects.filter(pk__in=community_ids):
+            actor = admin_actor(request.user, community)
+            if self.run_service(request, audit_export_request, actor=actor, format="csv"):
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                gettext("%(count)d export(s) started; the files appear under audit log exports.")
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+
+@admin.register(AuditExport)
+class AuditExportAdmin(_ReadOnly):
+    """Audit log exports with their download link (the admin tiers of the community)."""
+
+    list_display = ["created_at", "community", "format", "status", "progress", "download"]
+    list_filter = ["status", "community"]
+    list_select_related = ["community"]
+
+    def get_queryset(self, request):
+        qs = super(CommunityScopedAdmin, self).get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(community__in=_admin_tier_communities(request.user))
+
+    def _moderates_any(self, request) -> bool:
+        return request.user.is_active and _admin_tier_communities(request.user).exists()
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: AuditExport) -> str:
+        return f"{obj.progress_percent}%"
+
+    @admin.display(description=_("download"))
+    def download(self, obj: AuditExport) -> str:
+        if not obj.file:
+            return "–"
+        url = reverse("admin:moderation_auditexport_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Download"))
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<str:export_id>/download/",
+                wrap(self.download_view),
+                name="moderation_auditexport_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, export_id: str):
+        """The only way an audit export leaves the server: streamed to the admin tiers."""
+        export = self.get_queryset(request).select_related("community").filter(pk=export_id).first()
+        if export is None:
+            raise Http404
+        try:
+            handle, name = audit_export_file(
+                actor=admin_actor(request.user, export.community), export_id=export.pk
+            )
+        except DomainError as exc:
+            raise Http404 from exc
+        response = FileResponse(handle, as_attachment=True, filename=name)
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community.exports import ExportBase, export_storage
 from community.ids import OpaqueCharField, PublicIdField
 from community.models import Community
 
@@ -365,6 +366,7 @@ __all__ = [
     "AppealStatus",
     "AuditAction",
     "AuditEntry",
+    "AuditExport",
     "Case",
     "CaseEvent",
     "CaseStatus",
@@ -381,3 +383,25 @@ __all__ = [
     "WarningRule",
     "WarningRuleEvent",
 ]
+
+
+class AuditExport(ExportBase):
+    """A CSV (or XLSX) file of a community's audit log, written by a Celery task through the
+    export machinery every kind shares (``community.exports``: bounded memory, leases, a
+    private storage, the sweep). The admin tiers request and download it."""
+
+    task_name = "moderation.tasks.run_audit_export"
+
+    id = PublicIdField()
+    file = models.FileField(
+        _("file"), upload_to="audit-exports/", storage=export_storage, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("audit log export")
+        verbose_name_plural = _("audit log exports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="audit_export_sweep_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.format} {self.status}"

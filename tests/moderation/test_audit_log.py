@@ -103,3 +103,47 @@ def test_the_api_lists_the_log_for_the_admin_tiers_only(community, make_member):
     membership_change_tier(actor=other_admin, target_id=other_member.pk, tier="moderator")
     body = admin.get(url).json()
     assert other_member.user_id not in str(body)
+
+
+def test_the_log_exports_as_csv_through_the_admin(
+    community, make_member, django_capture_on_commit_callbacks
+):
+    import csv
+    import io
+
+    from django.test import Client
+
+    from community.services.communities import membership_mute
+    from moderation.models import AuditExport
+    from tests.factories import UserFactory
+
+    target_m, _ = make_member()
+    user = UserFactory(is_staff=True)
+    admin_m, _ = make_member(tier="admin", user=user)
+    membership_mute(actor=admin_m, target_id=target_m.pk)
+    client = Client()
+    client.force_login(user)
+    entry = AuditEntry.objects.get(community=community, action="status_changed")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/moderation/auditentry/",
+            {"action": "export_csv", "_selected_action": [entry.pk]},
+        )
+    assert response.status_code == 302
+    export = AuditExport.objects.get(community=community)
+    assert export.status == "done", export.error  # eager Celery in the tests
+    download = client.get(f"/admin/moderation/auditexport/{export.pk}/download/")
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:3] == ["时间", "操作", "操作人"] or len(rows[0]) == 8
+    assert any(r[5] == target_m.user_id and r[3] == admin_m.user_id for r in rows[1:])
+    # a moderator cannot download it
+    mod_user = UserFactory(is_staff=True)
+    make_member(tier="moderator", user=mod_user)
+    mod = Client()
+    mod.force_login(mod_user)
+    assert mod.get(f"/admin/moderation/auditexport/{export.pk}/download/").status_code in (
+        403,
+        404,
+    )
