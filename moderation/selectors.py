@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from community.models import Membership
@@ -12,6 +12,7 @@ from moderation.models import (
     Case,
     CaseStatus,
     Decision,
+    MemberWarning,
     Report,
     WarningRule,
 )
@@ -92,7 +93,9 @@ def sanction_list_mine(*, actor: Membership) -> QuerySet[Case]:
             decision__in=SANCTIONS,
         )
         .annotate(appeal_status=_appeal_status())
-        .prefetch_related("warnings__escalation")
+        .prefetch_related(
+            Prefetch("warnings", queryset=MemberWarning.objects.select_related("escalation"))
+        )
         .order_by("-decided_at", "-id")
     )
 

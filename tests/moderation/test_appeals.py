@@ -155,3 +155,23 @@ def test_overturning_a_mute_ends_it(community, make_member):
     decide_appeal(mod2, case.pk, "overturn")
     target_m.refresh_from_db()
     assert target_m.status == MembershipStatus.ACTIVE
+
+
+def test_my_sanctions_cost_the_same_queries_for_any_number(community, make_member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    target_m, target = make_member()
+    _, mod = make_member(tier="moderator")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            sanctions(target, community)
+        return len(ctx.captured_queries)
+
+    decide(mod, open_case(community, target_m).pk, {"decision": "warn", "reason": "a"})
+    one = count()
+    for _i in range(3):
+        decide(mod, open_case(community, target_m).pk, {"decision": "warn", "reason": "b"})
+    decide(mod, open_case(community, target_m).pk, {"decision": "hide", "reason": "c"})
+    assert count() == one

@@ -147,3 +147,23 @@ def test_the_log_exports_as_csv_through_the_admin(
         403,
         404,
     )
+
+
+def test_the_api_list_costs_the_same_queries_for_any_number(community, make_member):
+    from django.test.utils import CaptureQueriesContext
+
+    admin_m, admin = make_member(tier="admin")
+    url = f"/api/v1/communities/{community.pk}/audit-log"
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    target, _ = make_member()
+    membership_change_tier(actor=admin_m, target_id=target.pk, tier="moderator")
+    one = count()
+    for _i in range(3):
+        other, _ = make_member()
+        membership_change_tier(actor=admin_m, target_id=other.pk, tier="moderator")
+    assert count() == one
