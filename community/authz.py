@@ -75,6 +75,7 @@ class Action(StrEnum):
     CREATE_QUICK_EVENT = "create_quick_event"  # start a 接龙 (moderators; members if allowed)
     MANAGE_EVENT = "manage_event"  # edit, cancel an event, approve, see attendees, check in
     SEE_EVENT_ATTENDEES = "see_event_attendees"  # the attendee list of a full event
+    VIEW_AUDIT_LOG = "view_audit_log"  # the audit log of moderation, tiers, roles (admins)
 
 
 _MIN_TIER = {
@@ -99,6 +100,7 @@ _MIN_TIER = {
     Action.CREATE_QUICK_EVENT: Tier.MODERATOR,
     Action.MANAGE_EVENT: Tier.MODERATOR,
     Action.SEE_EVENT_ATTENDEES: Tier.MODERATOR,
+    Action.VIEW_AUDIT_LOG: Tier.ADMIN,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
@@ -147,7 +149,13 @@ def _check_capability_actions() -> None:
 _check_capability_actions()
 
 READ_ACTIONS = frozenset(
-    {Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS, Action.SEE_EVENT_ATTENDEES}
+    {
+        Action.VIEW,
+        Action.SEE_POLL_RESULTS,
+        Action.SEE_POLL_VOTERS,
+        Action.SEE_EVENT_ATTENDEES,
+        Action.VIEW_AUDIT_LOG,
+    }
 )
 
 ObjectRule = Callable[[Membership, Any], bool]

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "adminsortable2",
+    # The audit log's history tables and their triggers (moderation/audit_models.py).
+    "pgtrigger",
+    "pghistory",
     "community.apps.CommunityConfig",
     "polls.apps.PollsConfig",
     "surveys.apps.SurveysConfig",
@@ -263,6 +266,8 @@ SPECTACULAR_SETTINGS = {
         "ModerationDecisionEnum": "moderation.models.Decision",
         "ModerationTargetKindEnum": "moderation.models.TargetKind",
         "ReportReasonEnum": "moderation.models.ReportReason",
+        "AppealStatusEnum": "moderation.models.AppealStatus",
+        "AuditActionEnum": "moderation.models.AuditAction",
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",

@@ -11,11 +11,25 @@ from rest_framework.views import APIView
 
 from community.authz import Action, require
 from community.errors import NotFound
-from community.pagination import CursorPagination
+from community.pagination import CursorPagination, cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from moderation import selectors, services
-from moderation.serializers import CaseDecisionIn, CaseFilterIn, CaseOut, ReportIn, ReportOut
+from moderation.serializers import (
+    AppealDecisionIn,
+    AppealIn,
+    AppealOut,
+    AuditEntryOut,
+    AuditFilterIn,
+    CaseDecisionIn,
+    CaseListFilterIn,
+    CaseOut,
+    ReportIn,
+    ReportOut,
+    SanctionOut,
+    WarningRuleIn,
+    WarningRuleOut,
+)
 
 TAGS = ["moderation"]
 _COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
@@ -72,16 +86,23 @@ class CaseListView(GenericAPIView):
         operation_id="listModerationCases",
         tags=TAGS,
         summary="The moderation queue",
-        description="Cases newest first, with their number of reports. " + MODERATORS,
-        parameters=[_COMMUNITY_ID, CaseFilterIn],
+        description=(
+            "Cases newest first, with their number of reports and the status of their appeal "
+            "(`?appeal=open`: appeals waiting for a decision). " + MODERATORS
+        ),
+        parameters=[_COMMUNITY_ID, CaseListFilterIn],
         responses={200: CaseOut(many=True)},
     )
     def get(self, request, community_id: str):
         actor = require(request.user, community_id, Action.MODERATE_CONTENT)
-        filters = CaseFilterIn(data=request.query_params)
+        filters = CaseListFilterIn(data=request.query_params)
         filters.is_valid(raise_exception=True)
         page = self.paginate_queryset(
-            selectors.case_list(actor=actor, status=filters.validated_data.get("status"))
+            selectors.case_list(
+                actor=actor,
+                status=filters.validated_data.get("status"),
+                appeal=filters.validated_data.get("appeal"),
+            )
         )
         with community_time(actor.community):
             return self.get_paginated_response(CaseOut(page, many=True).data)
@@ -113,3 +134,152 @@ class CaseDecisionView(APIView):
         case = services.case_decide(actor=actor, case_id=case_id, **data.validated_data)
         with community_time(actor.community):
             return Response(CaseOut(case).data)
+
+
+def _case_actor(request, case_id: str, action: Action):
+    community_id = selectors.case_community(case_id=case_id)
+    if community_id is None:
+        raise NotFound(_("Case not found."), code="case_not_found")
+    return require(request.user, community_id, action)
+
+
+class MySanctionListView(GenericAPIView):
+    pagination_class = cursor_pagination("-decided_at", "-id")
+    serializer_class = SanctionOut
+
+    @extend_schema(
+        operation_id="listMySanctions",
+        tags=TAGS,
+        summary="My warnings, mutes and hidden content",
+        description=(
+            "Decisions about me, newest first, with their reason, the end of a mute, the mute "
+            "a warning led to by the community's rule (`escalation`), and my appeal. Never "
+            "who decided. Muted members see theirs too."
+        ),
+        parameters=[_COMMUNITY_ID],
+        responses={200: SanctionOut(many=True)},
+    )
+    def get(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.VIEW)
+        page = self.paginate_queryset(selectors.sanction_list_mine(actor=actor))
+        with community_time(actor.community):
+            return self.get_paginated_response(SanctionOut(page, many=True).data)
+
+
+class AppealView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="appealModerationDecision",
+        tags=TAGS,
+        summary="Appeal a decision about me",
+        description=(
+            "Once per case (409 `appeal_exists`); only decisions about me that sanction me "
+            "(hide, warn, mute). The appeal waits in the moderation queue; another moderator "
+            "of the same tier as the one who decided, or higher, upholds or overturns it, and "
+            "I am told once."
+        ),
+        parameters=[_CASE_ID],
+        request=AppealIn,
+        responses={201: AppealOut},
+    )
+    def post(self, request, case_id: str):
+        actor = _case_actor(request, case_id, Action.VIEW)
+        data = AppealIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = services.appeal_create(actor=actor, case_id=case_id, **data.validated_data)
+        with community_time(actor.community):
+            return Response(AppealOut(appeal).data, status=status.HTTP_201_CREATED)
+
+
+class AppealDecisionView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="decideAppeal",
+        tags=TAGS,
+        summary="Decide an appeal",
+        description=(
+            "`uphold` keeps the decision; `overturn` undoes it (content shown again, warning "
+            "withdrawn and any mute it led to lifted, the case's mute ended). Decided by a "
+            "moderator other than the one who decided the case, of the same tier or higher "
+            "(403 `appeal_needs_another_moderator`); the owner's decisions go back to the "
+            "owner. The member is told once."
+        ),
+        parameters=[_CASE_ID],
+        request=AppealDecisionIn,
+        responses={200: AppealOut},
+    )
+    def post(self, request, case_id: str):
+        actor = _case_actor(request, case_id, Action.MODERATE_CONTENT)
+        data = AppealDecisionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = services.appeal_decide(actor=actor, case_id=case_id, **data.validated_data)
+        with community_time(actor.community):
+            return Response(AppealOut(appeal).data)
+
+
+def _rule_out(rule) -> dict:
+    return WarningRuleOut(rule).data
+
+
+class WarningRuleView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="getWarningRule",
+        tags=TAGS,
+        summary="How warnings escalate here",
+        description=(
+            "The community's rule (default: 3 warnings within 30 days mute for 7 days) and "
+            "its sentence for the group rules page. Every member."
+        ),
+        parameters=[_COMMUNITY_ID],
+        responses={200: WarningRuleOut},
+    )
+    def get(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.VIEW)
+        return Response(_rule_out(selectors.warning_rule_of(community_id=actor.community_id)))
+
+    @extend_schema(
+        operation_id="updateWarningRule",
+        tags=TAGS,
+        summary="Change how warnings escalate",
+        description="The admin tiers. Applies to the next warning.",
+        parameters=[_COMMUNITY_ID],
+        request=WarningRuleIn,
+        responses={200: WarningRuleOut},
+    )
+    def put(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.MANAGE)
+        data = WarningRuleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        rule = services.warning_rule_update(actor=actor, **data.validated_data)
+        return Response(_rule_out(rule))
+
+
+class AuditLogView(GenericAPIView):
+    pagination_class = cursor_pagination("-at", "-id")
+    serializer_class = AuditEntryOut
+
+    @extend_schema(
+        operation_id="listAuditLog",
+        tags=TAGS,
+        summary="The audit log",
+        description=(
+            "Every moderation decision, appeal, escalation, change of the warning rule, of a "
+            "member's tier or status and of a role term: who, to whom, what, why, when; "
+            "newest first. The admin tiers."
+        ),
+        parameters=[_COMMUNITY_ID, AuditFilterIn],
+        responses={200: AuditEntryOut(many=True)},
+    )
+    def get(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.VIEW_AUDIT_LOG)
+        filters = AuditFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(
+            selectors.audit_list(actor=actor, action=filters.validated_data.get("action"))
+        )
+        with community_time(actor.community):
+            return self.get_paginated_response(AuditEntryOut(page, many=True).data)

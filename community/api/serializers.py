@@ -108,9 +108,23 @@ class CommunityDetailOut(CommunityOut):
         help_text="Only for admins and the owner; null for everyone else."
     )
     membership = serializers.SerializerMethodField()
+    warning_rule_text = serializers.SerializerMethodField(
+        help_text="How warnings escalate here, one sentence to show with the group rules."
+    )
 
     class Meta(CommunityOut.Meta):
-        fields = [*CommunityOut.Meta.fields, "member_count", "invite_code", "membership"]
+        fields = [
+            *CommunityOut.Meta.fields,
+            "member_count",
+            "invite_code",
+            "membership",
+            "warning_rule_text",
+        ]
+
+    def get_warning_rule_text(self, obj: Community) -> str:
+        from moderation.selectors import warning_rule_of, warning_rule_text  # builds on the core
+
+        return warning_rule_text(warning_rule_of(community_id=obj.pk))
 
     def get_invite_code(self, obj: Community) -> str | None:
         return obj.invite_code if self.context.get("show_invite_code") else None

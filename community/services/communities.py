@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.audit import audit_context
 from community.authz import Action, ensure, is_muted_now, require_over
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.locking import lock_rows
@@ -34,6 +35,12 @@ _KEEP = object()
 
 
 def _join(*, community: Community, user: User, via_group: bool) -> Membership:
+    """Join as ``user`` (the audit log names them as who acted); see :func:`_join_as`."""
+    with audit_context(actor=Membership(user_id=user.pk)):
+        return _join_as(community=community, user=user, via_group=via_group)
+
+
+def _join_as(*, community: Community, user: User, via_group: bool) -> Membership:
     """Create or revive ``user``'s membership. Call inside a transaction.
 
     The rule for coming back (by invite code or share card alike): a sanction outlives leaving.
@@ -153,14 +160,15 @@ def community_leave(*, membership: Membership) -> None:
     refused to a banned member (404, as for anyone who cannot see the community): a ban made
     while the leave was in flight wins, because the update only applies to a row that is still
     active, muted or pending when it runs. Leaving twice is a no-op."""
-    left = (
-        Membership.objects.filter(pk=membership.pk, status__in=LEAVABLE_STATUSES)
-        .exclude(tier=Tier.OWNER)
-        .update(status=MembershipStatus.LEFT, tier=Tier.MEMBER)
-    )
-    if left:
-        _end_roles(membership)
-        return
+    with audit_context(actor=membership):
+        left = (
+            Membership.objects.filter(pk=membership.pk, status__in=LEAVABLE_STATUSES)
+            .exclude(tier=Tier.OWNER)
+            .update(status=MembershipStatus.LEFT, tier=Tier.MEMBER)
+        )
+        if left:
+            _end_roles(membership)
+            return
     current = Membership.objects.filter(pk=membership.pk).values("status", "tier").first()
     if current and current["tier"] == Tier.OWNER:
         raise Conflict(
@@ -283,6 +291,11 @@ def _lock_pair(actor: Membership, target_id: str) -> tuple[Membership, Membershi
 def membership_change_tier(*, actor: Membership, target_id: str, tier: str) -> Membership:
     """Change a member's tier. Admins manage tiers below their own; making someone the owner
     transfers ownership (only the owner may), and the old owner becomes an admin."""
+    with audit_context(actor=actor):
+        return _change_tier(actor=actor, target_id=target_id, tier=tier)
+
+
+def _change_tier(*, actor: Membership, target_id: str, tier: str) -> Membership:
     actor, target = _lock_pair(actor, target_id)
     if tier not in Tier.values:
         raise DomainError(_("Unknown tier."), field="tier")
@@ -322,6 +335,28 @@ def _set_status(
     muted_at: datetime | None | object = _KEEP,
     muted_until: datetime | None | object = _KEEP,
     action: Action = Action.MODERATE,
+) -> Membership:
+    with audit_context(actor=actor):
+        return _set_status_as(
+            actor=actor,
+            target_id=target_id,
+            status=status,
+            allowed_from=allowed_from,
+            muted_at=muted_at,
+            muted_until=muted_until,
+            action=action,
+        )
+
+
+def _set_status_as(
+    *,
+    actor: Membership,
+    target_id: str,
+    status: str,
+    allowed_from: set[str],
+    muted_at: datetime | None | object,
+    muted_until: datetime | None | object,
+    action: Action,
 ) -> Membership:
     actor, target = _lock_pair(actor, target_id)
     # Muting again is refused while a mute runs; a timed mute that has ended may be renewed.
@@ -387,6 +422,42 @@ def membership_mute(
         muted_until=until,
     )
     return target
+
+
+def membership_mute_by_rule(*, target: Membership, until: datetime) -> bool:
+    """Mute ``target`` until ``until`` by the community's own rule (warnings that escalate),
+    not by a moderator's tier: the caller has checked its actor. Call inside a transaction
+    holding ``target``'s row lock (``lock_rows``), the row just read under it.
+
+    A mute that runs already and ends later (or never) is kept; a shorter one is extended. A
+    banned member is left alone. A member who left or waits for approval keeps the mute for
+    their return (``muted_at``, as a moderator's mute). False when nothing changed."""
+    if target.status == MembershipStatus.BANNED:
+        return False
+    running = is_muted_now(target)
+    if running and (target.muted_until is None or target.muted_until >= until):
+        return False
+    if not running:
+        target.muted_at = timezone.now()
+    if target.status in (MembershipStatus.ACTIVE, MembershipStatus.MUTED):
+        target.status = MembershipStatus.MUTED
+    target.muted_until = until
+    target.save(update_fields=["status", "muted_at", "muted_until"])
+    return True
+
+
+def membership_unmute_by_rule(*, target: Membership, until: datetime | None) -> bool:
+    """Lift the mute that ends at ``until`` when it is still the one in force (an appeal
+    overturned the decision that gave it); a later or different mute stays. Call inside a
+    transaction holding ``target``'s row lock. False when nothing changed."""
+    if target.muted_at is None or target.muted_until != until:
+        return False
+    if target.status == MembershipStatus.MUTED:
+        target.status = MembershipStatus.ACTIVE
+    target.muted_at = None
+    target.muted_until = None
+    target.save(update_fields=["status", "muted_at", "muted_until"])
+    return True
 
 
 @transaction.atomic

@@ -10,15 +10,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import Action, ensure
+from community.audit import audit_context
+from community.authz import Action, ensure, require_over
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.locking import lock_rows
-from community.models import Membership
+from community.models import Membership, Tier
 from community.services.communities import membership_ban, membership_mute
 from community.services.notifications import notification_enqueue_many
 from community.text import member_text
 from moderation.models import Case, CaseStatus, ContentHold, Decision, Report, TargetKind
 from moderation.services.holds import content_hold, content_release
+from moderation.services.warnings import warning_give
 from moderation.targets import target_subject
 
 #: Outbox kind of the message telling a reporter what became of their report.
@@ -64,7 +66,6 @@ def report_create(
     raise Conflict(_("Please try again."), code="retry")
 
 
-@transaction.atomic
 def case_decide(
     *,
     actor: Membership,
@@ -73,10 +74,29 @@ def case_decide(
     reason: str,
     mute_days: int | None = None,
 ) -> Case:
+    """Decide an open case (see :func:`_decide`); the audit log records the decider and the
+    reason with every change it makes."""
+    with audit_context(actor=actor, reason=reason), transaction.atomic():
+        return _decide(
+            actor=actor, case_id=case_id, decision=decision, reason=reason, mute_days=mute_days
+        )
+
+
+def _decide(
+    *,
+    actor: Membership,
+    case_id: str,
+    decision: str,
+    reason: str,
+    mute_days: int | None,
+) -> Case:
     """Decide an open case, once: hide or restore the content, warn the member, mute them for
     ``mute_days`` (the mute ends by itself), ban them, or dismiss. The moderator tiers and
     holders of the moderate-content capability decide; mute and ban also need the tier over
-    the member (the community's own rule). Every reporter is told the outcome once.
+    the member (the community's own rule), and so does warning a member of the moderator
+    tiers (a role holder cannot sanction the staff). A warning may escalate to a mute by the
+    community's rule, in this transaction (``warning_give``). Every reporter is told the
+    outcome once.
     404 ``case_not_found``; 409 ``case_decided``; 400 ``decision_not_applicable``,
     ``mute_days_required``."""
     ensure(actor, Action.MODERATE_CONTENT)
@@ -114,6 +134,19 @@ def case_decide(
             membership_mute(actor=actor, target_id=target.pk, until=case.mute_until)
         else:
             membership_ban(actor=actor, target_id=target.pk)
+    elif decision == Decision.WARN:
+        target = lock_rows(
+            Membership.objects.select_related("community").filter(
+                community_id=actor.community_id, user_id=case.subject_id
+            )
+        ).first()
+        if target is None:
+            raise NotFound(_("Member not found."))
+        if target.pk == actor.pk:
+            raise Forbidden(_("You cannot do this to yourself."), code="self_action")
+        if target.tier != Tier.MEMBER:
+            require_over(actor, target, Action.MODERATE_CONTENT)
+        warning_give(case=case, target=target, reason=reason)
     elif decision == Decision.HIDE:
         content_hold(
             community_id=case.community_id,
@@ -132,6 +165,7 @@ def case_decide(
     case.reason = reason
     case.decided_by_id = actor.user_id
     case.decided_at = timezone.now()
+    case.decided_tier = actor.tier
     case.save()
     reporters = case.reports.values_list("reporter_id", flat=True)
     notification_enqueue_many(

@@ -245,9 +245,10 @@ def test_detail_query_count(make_member, community, django_assert_num_queries):
     membership, client = make_member()
     hold(membership, "create_polls")
     hold(membership, "manage_events")
-    # token, membership + community, member count, my roles (activity is written at most
-    # every 5 min)
-    with django_assert_num_queries(4):
+    # token, membership + community, member count, my roles, the warning rule (activity is
+    # written at most every 5 min)
+    with django_assert_num_queries(5):
         response = client.get(f"/api/v1/communities/{community.pk}")
     assert response.status_code == 200
     assert len(response.json()["membership"]["roles"]) == 2
+    assert "7" in response.json()["warning_rule_text"]

@@ -281,6 +281,26 @@ export interface paths {
         patch: operations["updateCommunity"];
         trace?: never;
     };
+    "/api/v1/communities/{community_id}/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log
+         * @description Every moderation decision, appeal, escalation, change of the warning rule, of a member's tier or status and of a role term: who, to whom, what, why, when; newest first. The admin tiers.
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{community_id}/boards": {
         parameters: {
             query?: never;
@@ -401,6 +421,26 @@ export interface paths {
         put?: never;
         /** Leave the community */
         post: operations["leaveCommunity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/me/sanctions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My warnings, mutes and hidden content
+         * @description Decisions about me, newest first, with their reason, the end of a mute, the mute a warning led to by the community's rule (`escalation`), and my appeal. Never who decided. Muted members see theirs too.
+         */
+        get: operations["listMySanctions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -536,7 +576,7 @@ export interface paths {
         };
         /**
          * The moderation queue
-         * @description Cases newest first, with their number of reports. Moderator tiers and holders of the moderate-content capability (403 `tier_too_low`).
+         * @description Cases newest first, with their number of reports and the status of their appeal (`?appeal=open`: appeals waiting for a decision). Moderator tiers and holders of the moderate-content capability (403 `tier_too_low`).
          */
         get: operations["listModerationCases"];
         put?: never;
@@ -672,6 +712,30 @@ export interface paths {
          */
         get: operations["listCommunitySurveys"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/warning-rule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How warnings escalate here
+         * @description The community's rule (default: 3 warnings within 30 days mute for 7 days) and its sentence for the group rules page. Every member.
+         */
+        get: operations["getWarningRule"];
+        /**
+         * Change how warnings escalate
+         * @description The admin tiers. Applies to the next warning.
+         */
+        put: operations["updateWarningRule"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1241,6 +1305,46 @@ export interface paths {
         get: operations["listMyTasks"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/moderation-cases/{case_id}/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Appeal a decision about me
+         * @description Once per case (409 `appeal_exists`); only decisions about me that sanction me (hide, warn, mute). The appeal waits in the moderation queue; another moderator of the same tier as the one who decided, or higher, upholds or overturns it, and I am told once.
+         */
+        post: operations["appealModerationDecision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/moderation-cases/{case_id}/appeal/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide an appeal
+         * @description `uphold` keeps the decision; `overturn` undoes it (content shown again, warning withdrawn and any mute it led to lifted, the case's mute ended). Decided by a moderator other than the one who decided the case, of the same tier or higher (403 `appeal_needs_another_moderator`); the owner's decisions go back to the owner. The member is told once.
+         */
+        post: operations["decideAppeal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2983,6 +3087,192 @@ export interface components {
             href: string;
             description: string;
         };
+        /**
+         * @description * `uphold` - uphold
+         *     * `overturn` - overturn
+         * @enum {string}
+         */
+        AppealDecisionInDecisionEnum: "uphold" | "overturn";
+        AppealDecisionInRequest: {
+            decision: components["schemas"]["AppealDecisionInDecisionEnum"];
+            reason: string;
+        };
+        AppealInRequest: {
+            text: string;
+        };
+        AppealModerationDecisionClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["AppealModerationDecisionClientErrorResponse400ErrorComponent"][];
+        };
+        AppealModerationDecisionClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        AppealModerationDecisionError: components["schemas"]["AppealModerationDecisionNonFieldErrorsErrorComponent"] | components["schemas"]["AppealModerationDecisionTextErrorComponent"];
+        AppealModerationDecisionErrorResponse400: components["schemas"]["AppealModerationDecisionValidationError"] | components["schemas"]["AppealModerationDecisionClientErrorResponse400"];
+        AppealModerationDecisionErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["AppealModerationDecisionErrorResponse403ErrorComponent"][];
+        };
+        AppealModerationDecisionErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        AppealModerationDecisionErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["AppealModerationDecisionErrorResponse404ErrorComponent"][];
+        };
+        AppealModerationDecisionErrorResponse404ErrorComponent: {
+            /**
+             * @description * `case_not_found` - case_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "case_not_found" | "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        AppealModerationDecisionErrorResponse409: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["AppealModerationDecisionErrorResponse409ErrorComponent"][];
+        };
+        AppealModerationDecisionErrorResponse409ErrorComponent: {
+            /**
+             * @description * `appeal_exists` - appeal_exists
+             * @enum {string}
+             */
+            code: "appeal_exists";
+            detail: string;
+            attr: string | null;
+        };
+        AppealModerationDecisionErrorResponse413: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["AppealModerationDecisionErrorResponse413ErrorComponent"][];
+        };
+        AppealModerationDecisionErrorResponse413ErrorComponent: {
+            /**
+             * @description * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            detail: string;
+            attr: string | null;
+        };
+        AppealModerationDecisionErrorResponse415: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["AppealModerationDecisionErrorResponse415ErrorComponent"][];
+        };
+        AppealModerationDecisionErrorResponse415ErrorComponent: {
+            /**
+             * @description * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            detail: string;
+            attr: string | null;
+        };
+        AppealModerationDecisionErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["AppealModerationDecisionErrorResponse429ErrorComponent"][];
+        };
+        AppealModerationDecisionErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        AppealModerationDecisionErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["AppealModerationDecisionErrorResponse503ErrorComponent"][];
+        };
+        AppealModerationDecisionErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        AppealModerationDecisionNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        AppealModerationDecisionTextErrorComponent: {
+            /**
+             * @description * `text` - text (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "text";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        AppealModerationDecisionValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["AppealModerationDecisionError"][];
+        };
+        AppealOut: {
+            id: string;
+            case_id: string;
+            text: string;
+            status: components["schemas"]["AppealStatusEnum"];
+            /** @description The reason of the decision; empty while open. */
+            reply: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+        };
+        /**
+         * @description * `open` - 待处理
+         *     * `upheld` - 维持原处理
+         *     * `overturned` - 撤销原处理
+         * @enum {string}
+         */
+        AppealStatusEnum: "open" | "upheld" | "overturned";
         ApproveMemberClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -3423,6 +3713,35 @@ export interface components {
             offer_expires_at: string | null;
             accept_partial: boolean;
         };
+        /**
+         * @description * `joined` - 加入
+         *     * `tier_changed` - 等级变更
+         *     * `status_changed` - 状态变更
+         *     * `role_assigned` - 任命角色
+         *     * `role_ended` - 角色任期结束
+         *     * `case_decided` - 案件处理
+         *     * `appeal_made` - 提出申诉
+         *     * `appeal_decided` - 申诉处理
+         *     * `warnings_escalated` - 警告累计升级为禁言
+         *     * `escalation_lifted` - 撤销累计禁言
+         *     * `rule_set` - 设定警告规则
+         *     * `rule_changed` - 修改警告规则
+         * @enum {string}
+         */
+        AuditActionEnum: "joined" | "tier_changed" | "status_changed" | "role_assigned" | "role_ended" | "case_decided" | "appeal_made" | "appeal_decided" | "warnings_escalated" | "escalation_lifted" | "rule_set" | "rule_changed";
+        /** @description Who (`actor_id`, null: the clock or the community's rule), to whom, what, why, when. */
+        AuditEntryOut: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            action: components["schemas"]["AuditActionEnum"];
+            actor_id: string | null;
+            subject_id: string | null;
+            reason: string;
+            details: {
+                [key: string]: unknown;
+            };
+        };
         BallotInRequest: components["schemas"]["SingleBallotInRequest"] | components["schemas"]["MultipleBallotInRequest"] | components["schemas"]["RankedBallotInRequest"] | components["schemas"]["ScoreBallotInRequest"] | components["schemas"]["ProposalBallotInRequest"] | components["schemas"]["TimeBallotInRequest"];
         BanMemberClientErrorResponse400: {
             /**
@@ -3511,6 +3830,8 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        /** @enum {unknown} */
+        BlankEnum: "";
         /**
          * @description * `board_created` - 创建了看板
          *     * `board_updated` - 编辑了看板
@@ -3858,7 +4179,9 @@ export interface components {
             reason: string;
             /** Format: date-time */
             mute_until: string | null;
-            report_count: number;
+            report_count?: number;
+            /** @description The status of the member's appeal (`open` waits in the queue); null: none. */
+            appeal_status?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -5351,6 +5674,8 @@ export interface components {
             /** @description Only for admins and the owner; null for everyone else. */
             readonly invite_code: string | null;
             readonly membership: components["schemas"]["MyMembershipOut"];
+            /** @description How warnings escalate here, one sentence to show with the group rules. */
+            readonly warning_rule_text: string;
         };
         CommunityOut: {
             readonly id: string;
@@ -7871,6 +8196,179 @@ export interface components {
             type: "validation_error";
             errors: components["schemas"]["CreateTaskError"][];
         };
+        DecideAppealClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["DecideAppealClientErrorResponse400ErrorComponent"][];
+        };
+        DecideAppealClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        DecideAppealDecisionErrorComponent: {
+            /**
+             * @description * `decision` - decision (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "decision";
+            /**
+             * @description * `invalid` - invalid
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid" | "invalid_choice" | "null" | "required";
+            detail: string;
+        };
+        DecideAppealError: components["schemas"]["DecideAppealNonFieldErrorsErrorComponent"] | components["schemas"]["DecideAppealDecisionErrorComponent"] | components["schemas"]["DecideAppealReasonErrorComponent"];
+        DecideAppealErrorResponse400: components["schemas"]["DecideAppealValidationError"] | components["schemas"]["DecideAppealClientErrorResponse400"];
+        DecideAppealErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideAppealErrorResponse403ErrorComponent"][];
+        };
+        DecideAppealErrorResponse403ErrorComponent: {
+            /**
+             * @description * `appeal_needs_another_moderator` - appeal_needs_another_moderator
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `self_action` - self_action
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "appeal_needs_another_moderator" | "muted" | "rules_not_accepted" | "self_action" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        DecideAppealErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideAppealErrorResponse404ErrorComponent"][];
+        };
+        DecideAppealErrorResponse404ErrorComponent: {
+            /**
+             * @description * `appeal_not_found` - appeal_not_found
+             *     * `case_not_found` - case_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "appeal_not_found" | "case_not_found" | "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        DecideAppealErrorResponse409: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideAppealErrorResponse409ErrorComponent"][];
+        };
+        DecideAppealErrorResponse409ErrorComponent: {
+            /**
+             * @description * `appeal_decided` - appeal_decided
+             * @enum {string}
+             */
+            code: "appeal_decided";
+            detail: string;
+            attr: string | null;
+        };
+        DecideAppealErrorResponse413: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideAppealErrorResponse413ErrorComponent"][];
+        };
+        DecideAppealErrorResponse413ErrorComponent: {
+            /**
+             * @description * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            detail: string;
+            attr: string | null;
+        };
+        DecideAppealErrorResponse415: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideAppealErrorResponse415ErrorComponent"][];
+        };
+        DecideAppealErrorResponse415ErrorComponent: {
+            /**
+             * @description * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            detail: string;
+            attr: string | null;
+        };
+        DecideAppealErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["DecideAppealErrorResponse429ErrorComponent"][];
+        };
+        DecideAppealErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        DecideAppealErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["DecideAppealErrorResponse503ErrorComponent"][];
+        };
+        DecideAppealErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        DecideAppealNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        DecideAppealReasonErrorComponent: {
+            /**
+             * @description * `reason` - reason (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reason";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        DecideAppealValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["DecideAppealError"][];
+        };
         DecideModerationCaseClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -8830,6 +9328,15 @@ export interface components {
         ErrorResponse401: {
             type: components["schemas"]["ClientErrorEnum"];
             errors: components["schemas"]["Error401"][];
+        };
+        /** @description The community's rule muted me because this warning crossed its threshold. */
+        EscalationOut: {
+            warnings: number;
+            window_days: number;
+            mute_days: number;
+            /** Format: date-time */
+            mute_until: string | null;
+            readonly lifted: boolean;
         };
         EventBoardInRequest: {
             /** @description Role owning its tasks. */
@@ -10571,6 +11078,78 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        GetWarningRuleClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["GetWarningRuleClientErrorResponse400ErrorComponent"][];
+        };
+        GetWarningRuleClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        GetWarningRuleErrorResponse400: components["schemas"]["GetWarningRuleClientErrorResponse400"];
+        GetWarningRuleErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetWarningRuleErrorResponse403ErrorComponent"][];
+        };
+        GetWarningRuleErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        GetWarningRuleErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetWarningRuleErrorResponse404ErrorComponent"][];
+        };
+        GetWarningRuleErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        GetWarningRuleErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetWarningRuleErrorResponse429ErrorComponent"][];
+        };
+        GetWarningRuleErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        GetWarningRuleErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["GetWarningRuleErrorResponse503ErrorComponent"][];
+        };
+        GetWarningRuleErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
         /** @description A role a member holds now (a profile shows them). */
         HeldRoleOut: {
             /** @description Role id. */
@@ -11172,6 +11751,102 @@ export interface components {
             /** Format: uri */
             url: string;
             title: string;
+        };
+        ListAuditLogActionErrorComponent: {
+            /**
+             * @description * `action` - action (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "action";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            detail: string;
+        };
+        ListAuditLogClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["ListAuditLogClientErrorResponse400ErrorComponent"][];
+        };
+        ListAuditLogClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        ListAuditLogError: components["schemas"]["ListAuditLogNonFieldErrorsErrorComponent"] | components["schemas"]["ListAuditLogActionErrorComponent"];
+        ListAuditLogErrorResponse400: components["schemas"]["ListAuditLogValidationError"] | components["schemas"]["ListAuditLogClientErrorResponse400"];
+        ListAuditLogErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListAuditLogErrorResponse403ErrorComponent"][];
+        };
+        ListAuditLogErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        ListAuditLogErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListAuditLogErrorResponse404ErrorComponent"][];
+        };
+        ListAuditLogErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        ListAuditLogErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["ListAuditLogErrorResponse503ErrorComponent"][];
+        };
+        ListAuditLogErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        ListAuditLogNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        ListAuditLogValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ListAuditLogError"][];
         };
         ListBoardActivityClientErrorResponse400: {
             /**
@@ -11824,6 +12499,20 @@ export interface components {
             type: "validation_error";
             errors: components["schemas"]["ListMembersError"][];
         };
+        ListModerationCasesAppealErrorComponent: {
+            /**
+             * @description * `appeal` - appeal (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "appeal";
+            /**
+             * @description * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            detail: string;
+        };
         ListModerationCasesClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -11841,7 +12530,7 @@ export interface components {
             detail: string;
             attr: string | null;
         };
-        ListModerationCasesError: components["schemas"]["ListModerationCasesNonFieldErrorsErrorComponent"] | components["schemas"]["ListModerationCasesStatusErrorComponent"];
+        ListModerationCasesError: components["schemas"]["ListModerationCasesNonFieldErrorsErrorComponent"] | components["schemas"]["ListModerationCasesStatusErrorComponent"] | components["schemas"]["ListModerationCasesAppealErrorComponent"];
         ListModerationCasesErrorResponse400: components["schemas"]["ListModerationCasesValidationError"] | components["schemas"]["ListModerationCasesClientErrorResponse400"];
         ListModerationCasesErrorResponse403: {
             type: components["schemas"]["ClientErrorEnum"];
@@ -12153,6 +12842,65 @@ export interface components {
             errors: components["schemas"]["ListMyRolesErrorResponse503ErrorComponent"][];
         };
         ListMyRolesErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        ListMySanctionsClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["ListMySanctionsClientErrorResponse400ErrorComponent"][];
+        };
+        ListMySanctionsClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        ListMySanctionsErrorResponse400: components["schemas"]["ListMySanctionsClientErrorResponse400"];
+        ListMySanctionsErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListMySanctionsErrorResponse403ErrorComponent"][];
+        };
+        ListMySanctionsErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        ListMySanctionsErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListMySanctionsErrorResponse404ErrorComponent"][];
+        };
+        ListMySanctionsErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        ListMySanctionsErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["ListMySanctionsErrorResponse503ErrorComponent"][];
+        };
+        ListMySanctionsErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
              * @enum {string}
@@ -13865,6 +14613,19 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["AttendeeRowOut"][];
         };
+        PaginatedAuditEntryOutList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            results: components["schemas"]["AuditEntryOut"][];
+        };
         PaginatedBoardCardOutList: {
             /**
              * Format: uri
@@ -14072,6 +14833,19 @@ export interface components {
              */
             previous: string | null;
             results: components["schemas"]["RoleOut"][];
+        };
+        PaginatedSanctionOutList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            results: components["schemas"]["SanctionOut"][];
         };
         PaginatedSurveyCardOutList: {
             /**
@@ -16317,6 +17091,36 @@ export interface components {
              */
             tie_break: (components["schemas"]["TieBreakEnum"] | components["schemas"]["NullEnum"]) | null;
         };
+        /**
+         * @description A decision about me: hidden content, a warning (and the mute it led to), or a mute.
+         *     Never who decided.
+         */
+        SanctionOut: {
+            case_id: string;
+            decision: components["schemas"]["SanctionOutDecisionEnum"];
+            reason: string;
+            target_kind: components["schemas"]["ModerationTargetKindEnum"];
+            target_id: string;
+            /** Format: date-time */
+            decided_at: string;
+            /**
+             * Format: date-time
+             * @description The end of a mute decided on this case.
+             */
+            mute_until: string | null;
+            /** @description A warning an appeal overturned: it no longer counts. */
+            readonly warning_withdrawn: boolean;
+            readonly escalation: components["schemas"]["EscalationOut"] | null;
+            /** @description Empty: not appealed; I may appeal once. */
+            readonly appeal_status: components["schemas"]["AppealStatusEnum"] | components["schemas"]["BlankEnum"];
+        };
+        /**
+         * @description * `hide` - 隐藏内容
+         *     * `warn` - 警告成员
+         *     * `mute` - 限时禁言成员
+         * @enum {string}
+         */
+        SanctionOutDecisionEnum: "hide" | "warn" | "mute";
         SaveMyDraftAnswersErrorComponent: {
             /**
              * @description * `answers` - answers (enum property replaced by openapi-typescript)
@@ -19807,6 +20611,197 @@ export interface components {
             code: "invalid" | "max_string_length" | "min_value" | "null" | "required";
             detail: string;
         };
+        UpdateWarningRuleClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["UpdateWarningRuleClientErrorResponse400ErrorComponent"][];
+        };
+        UpdateWarningRuleClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        UpdateWarningRuleEnabledErrorComponent: {
+            /**
+             * @description * `enabled` - enabled (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "enabled";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             *     * `value_out_of_range` - value_out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "null" | "value_out_of_range";
+            detail: string;
+        };
+        UpdateWarningRuleError: components["schemas"]["UpdateWarningRuleNonFieldErrorsErrorComponent"] | components["schemas"]["UpdateWarningRuleEnabledErrorComponent"] | components["schemas"]["UpdateWarningRuleWarningsErrorComponent"] | components["schemas"]["UpdateWarningRuleWindowDaysErrorComponent"] | components["schemas"]["UpdateWarningRuleMuteDaysErrorComponent"];
+        UpdateWarningRuleErrorResponse400: components["schemas"]["UpdateWarningRuleValidationError"] | components["schemas"]["UpdateWarningRuleClientErrorResponse400"];
+        UpdateWarningRuleErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["UpdateWarningRuleErrorResponse403ErrorComponent"][];
+        };
+        UpdateWarningRuleErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        UpdateWarningRuleErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["UpdateWarningRuleErrorResponse404ErrorComponent"][];
+        };
+        UpdateWarningRuleErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        UpdateWarningRuleErrorResponse413: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["UpdateWarningRuleErrorResponse413ErrorComponent"][];
+        };
+        UpdateWarningRuleErrorResponse413ErrorComponent: {
+            /**
+             * @description * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            detail: string;
+            attr: string | null;
+        };
+        UpdateWarningRuleErrorResponse415: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["UpdateWarningRuleErrorResponse415ErrorComponent"][];
+        };
+        UpdateWarningRuleErrorResponse415ErrorComponent: {
+            /**
+             * @description * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            detail: string;
+            attr: string | null;
+        };
+        UpdateWarningRuleErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["UpdateWarningRuleErrorResponse429ErrorComponent"][];
+        };
+        UpdateWarningRuleErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        UpdateWarningRuleErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["UpdateWarningRuleErrorResponse503ErrorComponent"][];
+        };
+        UpdateWarningRuleErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        UpdateWarningRuleMuteDaysErrorComponent: {
+            /**
+             * @description * `mute_days` - mute_days (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "mute_days";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `value_out_of_range` - value_out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null" | "value_out_of_range";
+            detail: string;
+        };
+        UpdateWarningRuleNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             *     * `value_out_of_range` - value_out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "null" | "value_out_of_range";
+            detail: string;
+        };
+        UpdateWarningRuleValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["UpdateWarningRuleError"][];
+        };
+        UpdateWarningRuleWarningsErrorComponent: {
+            /**
+             * @description * `warnings` - warnings (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "warnings";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `value_out_of_range` - value_out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null" | "value_out_of_range";
+            detail: string;
+        };
+        UpdateWarningRuleWindowDaysErrorComponent: {
+            /**
+             * @description * `window_days` - window_days (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "window_days";
+            /**
+             * @description * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `value_out_of_range` - value_out_of_range
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null" | "value_out_of_range";
+            detail: string;
+        };
         UserOut: {
             readonly id: string;
             /** 昵称 */
@@ -19995,6 +20990,20 @@ export interface components {
             /** Format: date-time */
             decided_at: string | null;
             assignment_id: string | null;
+        };
+        WarningRuleInRequest: {
+            enabled?: boolean;
+            warnings?: number;
+            window_days?: number;
+            mute_days?: number;
+        };
+        WarningRuleOut: {
+            enabled: boolean;
+            warnings: number;
+            window_days: number;
+            mute_days: number;
+            /** @description The rule in one sentence, shown with the group rules. */
+            readonly text: string;
         };
         WeChatLoginInRequest: {
             /** @description The `code` from `wx.login()`; valid once, for 5 minutes. */
@@ -21636,6 +22645,87 @@ export interface operations {
             };
         };
     };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                /**
+                 * @description * `joined` - 加入
+                 *     * `tier_changed` - 等级变更
+                 *     * `status_changed` - 状态变更
+                 *     * `role_assigned` - 任命角色
+                 *     * `role_ended` - 角色任期结束
+                 *     * `case_decided` - 案件处理
+                 *     * `appeal_made` - 提出申诉
+                 *     * `appeal_decided` - 申诉处理
+                 *     * `warnings_escalated` - 警告累计升级为禁言
+                 *     * `escalation_lifted` - 撤销累计禁言
+                 *     * `rule_set` - 设定警告规则
+                 *     * `rule_changed` - 修改警告规则
+                 */
+                action?: "joined" | "tier_changed" | "status_changed" | "role_assigned" | "role_ended" | "case_decided" | "appeal_made" | "appeal_decided" | "warnings_escalated" | "escalation_lifted" | "rule_set" | "rule_changed";
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAuditEntryOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListAuditLogErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListAuditLogErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListAuditLogErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListAuditLogErrorResponse503"];
+                };
+            };
+        };
+    };
     listBoards: {
         parameters: {
             query?: {
@@ -22296,6 +23386,72 @@ export interface operations {
             };
         };
     };
+    listMySanctions: {
+        parameters: {
+            query?: {
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedSanctionOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMySanctionsErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMySanctionsErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMySanctionsErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListMySanctionsErrorResponse503"];
+                };
+            };
+        };
+    };
     listMembers: {
         parameters: {
             query?: {
@@ -22799,6 +23955,14 @@ export interface operations {
     listModerationCases: {
         parameters: {
             query?: {
+                /**
+                 * @description `open`: the cases whose appeal waits for a decision.
+                 *
+                 *     * `open` - 待处理
+                 *     * `upheld` - 维持原处理
+                 *     * `overturned` - 撤销原处理
+                 */
+                appeal?: "open" | "upheld" | "overturned";
                 /** @description 分页游标值 */
                 cursor?: string;
                 /** @description 每页返回的结果数量。 */
@@ -23580,6 +24744,164 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListCommunitySurveysErrorResponse503"];
+                };
+            };
+        };
+    };
+    getWarningRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningRuleOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWarningRuleErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWarningRuleErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWarningRuleErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWarningRuleErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWarningRuleErrorResponse503"];
+                };
+            };
+        };
+    };
+    updateWarningRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WarningRuleInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningRuleOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateWarningRuleErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateWarningRuleErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateWarningRuleErrorResponse404"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateWarningRuleErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateWarningRuleErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateWarningRuleErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateWarningRuleErrorResponse503"];
                 };
             };
         };
@@ -26127,6 +27449,200 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListMyTasksErrorResponse503"];
+                };
+            };
+        };
+    };
+    appealModerationDecision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealModerationDecisionErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealModerationDecisionErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealModerationDecisionErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealModerationDecisionErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealModerationDecisionErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealModerationDecisionErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealModerationDecisionErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealModerationDecisionErrorResponse503"];
+                };
+            };
+        };
+    };
+    decideAppeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppealDecisionInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppealOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideAppealErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideAppealErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideAppealErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideAppealErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideAppealErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideAppealErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideAppealErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecideAppealErrorResponse503"];
                 };
             };
         };
