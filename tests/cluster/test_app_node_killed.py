@@ -22,8 +22,8 @@ from tests.cluster.conftest import APP_PORTS, LB, ready, script, wait_until
 from tests.factories import CommunityFactory, MembershipFactory
 from tests.faults.storm import Storm, assert_tallies_exact, election
 
-VOTERS = 12
-SIGNUPS = 60
+VOTERS = 8
+SIGNUPS = 40
 CAPACITY = 25
 
 
@@ -46,7 +46,7 @@ def test_storm_survives_an_app_node_killed_and_restarted(cluster_db, settings):
     lock = threading.Lock()
 
     def sign_up(i: int) -> None:
-        time.sleep(i * 0.05)  # spread over the kill
+        time.sleep(i * 0.1)  # spread over the kill
         with httpx.Client(headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=30) as c:
             try:
                 status = c.put(
@@ -61,7 +61,7 @@ def test_storm_survives_an_app_node_killed_and_restarted(cluster_db, settings):
     with Storm(LB, votes) as storm:
         for thread in signers:
             thread.start()
-        time.sleep(1.0)
+        wait_until(lambda: storm.sent >= 20, timeout=60, what="the storm under way")
         script("node-kill", "app1", "KILL")
         killed_at = storm.sent
         time.sleep(1.5)
