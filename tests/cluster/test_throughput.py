@@ -42,7 +42,11 @@ def drive(url: str, tokens: list[str]) -> tuple[int, int]:
     def run(i: int) -> None:
         with httpx.Client(headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=30) as c:
             while time.monotonic() < stop:
-                if c.get(url).status_code == 200:
+                try:
+                    status = c.get(url).status_code
+                except httpx.HTTPError:  # no answer: counted as a failure
+                    status = 0
+                if status == 200:
                     ok[i] += 1
                 else:
                     bad[i] += 1
