@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from community.authz import admin_communities
+from community.db_router import lagging_reads
 from community.models import Community, Membership, MembershipStatus, User
 
 ROWS_PER_KIND = 5  # per community and kind; the changelists hold the rest
@@ -51,44 +52,46 @@ def dashboard_for(*, user: User, now: datetime | None = None) -> list[CommunityD
         return []
     ids = list(panels)
 
-    members = (
-        Membership.objects.filter(community_id__in=ids, status=MembershipStatus.ACTIVE)
-        .values("community_id")
-        .annotate(n=Count("id"))
-    )
-    for row in members:
-        panels[row["community_id"]].members = row["n"]
+    # Participation figures may lag (community/db_router.py): the replica when there is one.
+    with lagging_reads():
+        members = (
+            Membership.objects.filter(community_id__in=ids, status=MembershipStatus.ACTIVE)
+            .values("community_id")
+            .annotate(n=Count("id"))
+        )
+        for row in members:
+            panels[row["community_id"]].members = row["n"]
 
-    polls = Poll.objects.filter(community_id__in=ids).with_status(PollStatus.OPEN, now)
-    for poll in polls.order_by("closes_at", "id").only(
-        "id", "community_id", "title", "closes_at", "voter_count", "eligible_count"
-    ):
-        panel = panels[poll.community_id]
-        if len(panel.polls) < ROWS_PER_KIND:
-            panel.polls.append({"obj": poll, "voters": poll.voter_count})
-    surveys = Survey.objects.filter(community_id__in=ids, status=SurveyStatus.PUBLISHED).filter(
-        Q(closes_at__isnull=True) | Q(closes_at__gt=now)
-    )
-    for survey in surveys.order_by("closes_at", "id").only(
-        "id", "community_id", "title", "closes_at", "submitted_count"
-    ):
-        panel = panels[survey.community_id]
-        if len(panel.surveys) < ROWS_PER_KIND:
-            panel.surveys.append({"obj": survey, "submitted": survey.submitted_count})
-    events = Event.objects.filter(community_id__in=ids).upcoming_or_running(now)
-    for event in events.order_by("starts_at", "id").only(
-        "id", "community_id", "title", "starts_at", "capacity", "seats_taken", "waitlist_count"
-    ):
-        panel = panels[event.community_id]
-        if len(panel.events) < ROWS_PER_KIND:
-            panel.events.append({"obj": event})
-    overdue = (
-        Task.objects.filter(community_id__in=ids, due_at__lt=now, column__is_done=False)
-        .values("community_id")
-        .annotate(n=Count("id"))
-    )
-    for row in overdue:
-        panels[row["community_id"]].overdue_tasks = row["n"]
+        polls = Poll.objects.filter(community_id__in=ids).with_status(PollStatus.OPEN, now)
+        for poll in polls.order_by("closes_at", "id").only(
+            "id", "community_id", "title", "closes_at", "voter_count", "eligible_count"
+        ):
+            panel = panels[poll.community_id]
+            if len(panel.polls) < ROWS_PER_KIND:
+                panel.polls.append({"obj": poll, "voters": poll.voter_count})
+        surveys = Survey.objects.filter(community_id__in=ids, status=SurveyStatus.PUBLISHED).filter(
+            Q(closes_at__isnull=True) | Q(closes_at__gt=now)
+        )
+        for survey in surveys.order_by("closes_at", "id").only(
+            "id", "community_id", "title", "closes_at", "submitted_count"
+        ):
+            panel = panels[survey.community_id]
+            if len(panel.surveys) < ROWS_PER_KIND:
+                panel.surveys.append({"obj": survey, "submitted": survey.submitted_count})
+        events = Event.objects.filter(community_id__in=ids).upcoming_or_running(now)
+        for event in events.order_by("starts_at", "id").only(
+            "id", "community_id", "title", "starts_at", "capacity", "seats_taken", "waitlist_count"
+        ):
+            panel = panels[event.community_id]
+            if len(panel.events) < ROWS_PER_KIND:
+                panel.events.append({"obj": event})
+        overdue = (
+            Task.objects.filter(community_id__in=ids, due_at__lt=now, column__is_done=False)
+            .values("community_id")
+            .annotate(n=Count("id"))
+        )
+        for row in overdue:
+            panels[row["community_id"]].overdue_tasks = row["n"]
 
     for panel in panels.values():
         for row in panel.polls:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from community.env import env_bool, env_int, env_json, env_list, env_secret, env_str
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     # The audit log's history tables and their triggers (moderation/audit_models.py).
     "pgtrigger",
     "pghistory",
+    "health_check",
     "community.apps.CommunityConfig",
     "polls.apps.PollsConfig",
     "surveys.apps.SurveysConfig",
@@ -88,30 +90,58 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # DATABASE_URL=postgres://user@host:5432/name uses psycopg 3; unset means a local SQLite file.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, minus the LIKE pattern index on every opaque id (community/db/).
-    DATABASES["default"]["ENGINE"] = "community.db.backends.postgresql"
-    # psycopg 3's connection pool: each gunicorn/celery process keeps a few warm connections.
-    # DB_POOL=0 switches it off (e.g. behind PgBouncer in transaction mode).
-    # Connections that broke while idle (database restart, failover, terminated backend) are
-    # checked and replaced before a request gets them (the pool's check), so only requests in
-    # flight fail.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if env_bool("DB_POOL", True):
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env_int("DB_POOL_MIN", 1),
-            "max_size": env_int("DB_POOL_MAX", 8),
-            "timeout": 10,
-        }
-    else:
-        DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The development run writes from two processes (the server and the periodic jobs): take
-    # the write lock when a transaction starts and wait for it, instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    )
+# Behind PgBouncer in transaction mode (DB_POOLER=pgbouncer) a connection is a different server
+# session in each transaction: no server-side cursors (a WITH HOLD cursor outlives its
+# transaction), no prepared statements (PgBouncer 1.18 cannot route them), and no psycopg pool
+# (PgBouncer is the pool; with both, a request may wait up to the pool's 10 s for a connection
+# after every server connection dropped).
+DB_POOLER = env_str("DB_POOLER", "")
+# A read replica (streaming hot standby) for reads that may lag (community/db_router.py).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+
+
+def _database(url: str, *, pooled: bool) -> dict:
+    """One ``DATABASES`` entry from a URL (psycopg 3 on PostgreSQL, SQLite otherwise)."""
+    config = dj_database_url.parse(url, conn_max_age=0)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, minus the LIKE pattern index on every opaque id (community/db/).
+        config["ENGINE"] = "community.db.backends.postgresql"
+        # Connections that broke while idle (database restart, failover, terminated backend)
+        # are checked and replaced before a request gets them, so only requests in flight fail.
+        config["CONN_HEALTH_CHECKS"] = True
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+        if pooled and not DB_POOLER and env_bool("DB_POOL", True):
+            # psycopg 3's pool: each gunicorn/celery process keeps a few warm connections.
+            options["pool"] = {
+                "min_size": env_int("DB_POOL_MIN", 1),
+                "max_size": env_int("DB_POOL_MAX", 8),
+                "timeout": 10,
+            }
+        else:
+            config["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # The development run writes from two processes (the server and the periodic jobs):
+        # take the write lock when a transaction starts and wait for it, instead of failing.
+        config.setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL, pooled=True)}
+if DB_POOLER:
+    if DB_POOLER != "pgbouncer":
+        raise ImproperlyConfigured("DB_POOLER must be 'pgbouncer' or empty.")
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+if DATABASE_REPLICA_URL:
+    # Connected directly (not through PgBouncer): server-side cursors work there. A replica
+    # that does not answer within REPLICA_CONNECT_TIMEOUT seconds is skipped (the primary reads).
+    DATABASES["replica"] = _database(DATABASE_REPLICA_URL, pooled=False)
+    if DATABASES["replica"]["ENGINE"] == "community.db.backends.postgresql":
+        DATABASES["replica"]["OPTIONS"]["connect_timeout"] = env_int("REPLICA_CONNECT_TIMEOUT", 2)
+    # Tests read the test database through this alias too.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["community.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "community.User"
@@ -187,6 +217,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# On RabbitMQ, CELERY_QUEUE_TYPE=quorum declares the task queues as quorum queues (replicated
+# across a RabbitMQ cluster's nodes, so a broker node's loss keeps the messages).
+CELERY_TASK_DEFAULT_QUEUE_TYPE = env_str("CELERY_QUEUE_TYPE", "classic")
 # The periodic jobs, their schedules and longest delays are listed in one place
 # (community/schedule.py), which the development scheduler (`manage.py run_periodic`) reads too.
 CELERY_BEAT_SCHEDULE: dict = beat_schedule()
@@ -316,6 +349,8 @@ AUTH_TOKEN_TTL_DAYS = env_int("AUTH_TOKEN_TTL_DAYS", 30)
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The load balancer probes the health endpoints over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from community.api.root import ApiIndexView, ApiNotFoundView, favicon, site_root
+from community.health import LiveView, ReadyView
 
 api_v1 = [
     path("", ApiIndexView.as_view(), name="api-index"),
@@ -27,6 +28,9 @@ urlpatterns = [
         name="redoc",
     ),
     re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view(), name="api-not-found"),
+    # For the load balancer (community/health.py); plain HTTP, any Accept (format=json too).
+    path("health/live", LiveView.as_view(), name="health-live"),
+    path("health/ready", ReadyView.as_view(), name="health-ready"),
     path("i18n/", include("django.conf.urls.i18n")),  # the admin's language switch
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.db_router import read_alias
 from community.exports import safe_text, write_table
 from community.timezones import community_zone
 from events.forms import definition_from_json
@@ -41,19 +43,21 @@ def header(definition: SurveyDefinition | None) -> list[str]:
     return columns + ([q.title for q in definition.questions] if definition else [])
 
 
-def _queryset(export: AttendeeExport):
+def _queryset(export: AttendeeExport, using: str = DEFAULT_DB_ALIAS):
     event = export.event
-    return Registration.objects.filter(community_id=event.community_id, event_id=event.pk)
+    return Registration.objects.using(using).filter(
+        community_id=event.community_id, event_id=event.pk
+    )
 
 
-def rows(export: AttendeeExport) -> Iterator[list[Any]]:
-    """The export's rows (without header), read with a server-side cursor."""
+def rows(export: AttendeeExport, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[list[Any]]:
+    """The export's rows (without header), read with a server-side cursor from ``using``."""
     definition = _definition(export)
     formatters = [(q.id, answer_formatter(q)) for q in definition.questions] if definition else []
     labels = dict(RegistrationStatus.choices)
     zone = community_zone(export.event.community)
     queryset = (
-        _queryset(export)
+        _queryset(export, using)
         .annotate(people_in=Count("checkins"), first_in=Max("checkins__checked_in_at"))
         .order_by("signed_up_at", "pk")
         .values_list(
@@ -103,10 +107,12 @@ def rows(export: AttendeeExport) -> Iterator[list[Any]]:
 
 def write_attendee_export(export: AttendeeExport) -> None:
     """Write the file of ``export`` and mark it done."""
+    # An export may lag by the replica's delay (community/db_router.py).
+    using = read_alias()
     write_table(
         export,
         header=header(_definition(export)),
-        rows=rows(export),
-        total=_queryset(export).count(),
+        rows=rows(export, using=using),
+        total=_queryset(export, using).count(),
         sheet_title=_("Attendees"),
     )

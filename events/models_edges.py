@@ -27,7 +27,10 @@ class CalendarFeedToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
     )
-    key_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    # Unique with the community (Citus: a unique constraint holds the distribution column); a
+    # random 256-bit token's hash is unique anyway. Looked up by itself (the feed URL carries
+    # nothing else), hence its own index.
+    key_hash = models.CharField(_("token hash"), max_length=64, db_index=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last read at"), null=True, blank=True)
 
@@ -37,7 +40,10 @@ class CalendarFeedToken(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["community", "user"], name="calendarfeed_one_per_member"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["community", "key_hash"], name="calendarfeed_key_unique"
+            ),
         ]
 
     def __str__(self) -> str:

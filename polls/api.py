@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, require, visible_membership
+from community.db_router import lagging_reads
 from community.errors import DomainError
 from community.pagination import CursorPagination, cursor_pagination
 from community.throttling import WriteThrottle
@@ -326,7 +327,12 @@ def _ballot_response(poll: Poll, body: dict) -> Response:
 
 def _results_body(poll: Poll, membership) -> dict:
     """What ``getPollResults`` answers (the poll read and frozen if due)."""
-    res = selectors.poll_results(poll=poll, viewer=membership)
+    if poll.finalized_at is not None:
+        # Frozen results never change: the options may be read from the replica.
+        with lagging_reads():
+            res = selectors.poll_results(poll=poll, viewer=membership)
+    else:
+        res = selectors.poll_results(poll=poll, viewer=membership)
     body = {
         "poll_id": poll.pk,
         "kind": poll.kind,

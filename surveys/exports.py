@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.db_router import read_alias
 from community.exports import ExportSuperseded, safe_text, write_table
 from community.timezones import community_zone
 from surveys.definition import definition_for
@@ -71,8 +73,8 @@ def answer_formatter(question: Question) -> Callable[[Any], Any]:
     return fmt
 
 
-def rows(export: Export) -> Iterator[list[Any]]:
-    """The export's rows (without header), read with a server-side cursor."""
+def rows(export: Export, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[list[Any]]:
+    """The export's rows (without header), read with a server-side cursor from ``using``."""
     survey = export.survey
     definition = definition_for(survey)
     formatters = [(q.id, answer_formatter(q)) for q in definition.questions]
@@ -80,9 +82,8 @@ def rows(export: Export) -> Iterator[list[Any]]:
     if not survey.anonymous:
         fields.append("respondent__nickname")
     queryset = (
-        Response.objects.filter(
-            community_id=survey.community_id, survey=survey, status=ResponseStatus.SUBMITTED
-        )
+        Response.objects.using(using)
+        .filter(community_id=survey.community_id, survey=survey, status=ResponseStatus.SUBMITTED)
         .order_by("submitted_at", "id")
         .values_list(*fields)
     )
@@ -99,13 +100,17 @@ def rows(export: Export) -> Iterator[list[Any]]:
 def write_export(export: Export) -> None:
     """Write the file of ``export`` and mark it done (``community.exports.write_table``)."""
     survey = export.survey
-    total = Response.objects.filter(
-        community_id=survey.community_id, survey=survey, status=ResponseStatus.SUBMITTED
-    ).count()
+    # An export may lag by the replica's delay (community/db_router.py).
+    using = read_alias()
+    total = (
+        Response.objects.using(using)
+        .filter(community_id=survey.community_id, survey=survey, status=ResponseStatus.SUBMITTED)
+        .count()
+    )
     write_table(
         export,
         header=header(definition_for(survey), anonymous=survey.anonymous),
-        rows=rows(export),
+        rows=rows(export, using=using),
         total=total,
         sheet_title=_("Responses"),
     )

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Q, Sum
 
+from community.db_router import lagging
 from surveys.definition import definition_for
 from surveys.engine import Question, QuestionType, nps_score
 from surveys.models import Answer, Response, ResponseStatus, Survey
@@ -119,6 +120,7 @@ def group_floor(survey: Survey, *, members: bool = False) -> int:
     return survey.min_group_size if (survey.anonymous or members) else 0
 
 
+@lagging
 def survey_report(
     survey: Survey,
     *,
@@ -321,6 +323,7 @@ def _categories(question: Question) -> list[tuple[Any, str]]:
     ]
 
 
+@lagging
 def crosstab(survey: Survey, row_question_id: str, column_question_id: str) -> CrossTab:
     """Cross-tabulate two choice or scale questions over submitted responses. A response
     counts in every cell its answers fall into (multiple choice may hit several)."""

@@ -126,12 +126,14 @@ class RoleAssignment(models.Model):
         related_name="+",
         verbose_name=_("assigned by"),
     )
-    renewed_from = models.OneToOneField(
+    # At most one renewal per term: a unique constraint with community_id (Citus), not a
+    # one-to-one key (whose unique index could not hold it).
+    renewed_from = models.ForeignKey(
         "self",
         on_delete=models.RESTRICT,
         null=True,
         blank=True,
-        related_name="renewal",
+        related_name="renewals",
         verbose_name=_("renewal of"),
     )
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
@@ -159,6 +161,9 @@ class RoleAssignment(models.Model):
                 fields=["community", "role", "membership"],
                 condition=Q(ended_at__isnull=True),
                 name="role_assignment_one_open_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "renewed_from"], name="role_assignment_one_renewal"
             ),
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True, end_reason="")
@@ -225,12 +230,13 @@ class RoleVolunteer(models.Model):
         related_name="+",
         verbose_name=_("decided by"),
     )
-    assignment = models.OneToOneField(
+    # At most one volunteer per assignment (a unique constraint with community_id, see above).
+    assignment = models.ForeignKey(
         RoleAssignment,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="volunteer",
+        related_name="volunteerings",
         verbose_name=_("assignment"),
     )
 
@@ -243,6 +249,9 @@ class RoleVolunteer(models.Model):
                 fields=["community", "role", "membership"],
                 condition=Q(status="pending"),
                 name="role_volunteer_one_pending_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "assignment"], name="role_volunteer_one_per_assignment"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in VolunteerStatus]),
