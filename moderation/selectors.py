@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import CharField, Count, Exists, OuterRef, QuerySet
+from django.db.models.functions import Cast
 
 from community.models import Membership
 from moderation.models import Case, Report
@@ -39,3 +40,16 @@ def without_held(qs: QuerySet, *, community_id: str, target_kind: str) -> QueryS
         "target_id"
     )
     return qs.exclude(pk__in=held)
+
+
+def held_exists(target_kind: str, ref: str = "pk", *, numeric: bool = False) -> Exists:
+    """``EXISTS`` of a hold on the outer row (``ref`` names its id; ``numeric`` for integer
+    ids, compared as text), for an annotation."""
+    from moderation.models import ContentHold
+
+    target = Cast(OuterRef(ref), CharField()) if numeric else OuterRef(ref)
+    return Exists(
+        ContentHold.objects.filter(
+            community_id=OuterRef("community_id"), target_kind=target_kind, target_id=target
+        )
+    )
