@@ -59,7 +59,7 @@ def role_list(*, viewer: Membership) -> QuerySet[Role]:
         .order_by("starts_at", "pk")
     )
     roles = Role.objects.filter(community_id=viewer.community_id, deleted_at__isnull=True)
-    if not can(viewer, Action.MODERATE_CONTENT):  # a role WeChat's check held is theirs only
+    if not can(viewer, Action.MANAGE_ROLES):  # a role WeChat's check held: its admins only
         roles = without_held(roles, community_id=viewer.community_id, target_kind="role")
     return roles.prefetch_related(
         Prefetch("assignments", queryset=holders, to_attr="holders")
