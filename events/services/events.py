@@ -359,8 +359,13 @@ def event_update(*, actor: Membership, event_id: str, **changes: Any) -> Event:
 
 def event_cancel(*, actor: Membership, event_id: str, reason: str = "") -> Event:
     """Cancel an event (its organizers or moderators): everyone registered or waitlisted is
-    told once. Registrations are kept as they were, for the record."""
+    told once. Registrations are kept as they were, for the record. The reason is screened
+    first: risky refuses (nothing cancelled); a reason WeChat wants reviewed, or could not
+    check, does not hold the cancellation back: the event is cancelled without a reason
+    shown, and the reason waits in the queue (``event_texts``) until released."""
     reason = member_text(reason or "", field="reason", blank=True, max_length=300)
+    verdict = content_screen(texts={"reason": reason}, user=actor.user) if reason else PASS
+    held = {"cancel_reason": reason} if verdict != PASS else {}
     now = timezone.now()
     with transaction.atomic():
         event = locked_event(actor.community_id, event_id)
@@ -368,10 +373,19 @@ def event_cancel(*, actor: Membership, event_id: str, reason: str = "") -> Event
         if event.cancelled_at is not None:
             return event
         event.cancelled_at = now
-        event.cancel_reason = reason
+        event.cancel_reason = "" if held else reason
         event.change_version += 1
         event.save(update_fields=["cancelled_at", "cancel_reason", "change_version"])
         notify_cancelled(event, _live_user_ids(event))
+        if held:
+            content_hold_for_review(
+                verdict=verdict,
+                community_id=event.community_id,
+                target_kind="event_texts",
+                target_id=event.pk,
+                author_id=actor.user_id,
+                pending=held,
+            )
     return event
 
 

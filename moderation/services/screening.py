@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from community.locking import lock_rows
 from community.models import User
 from community.services.content import PASS, REVIEW, RISKY, UNCHECKED, content_verdict
-from moderation.models import Case, CaseStatus, ContentHold, Decision
+from moderation.models import Case, CaseStatus, ContentHold, Decision, TargetKind
 from moderation.screened import screened_scene, screened_texts
 from moderation.services.holds import content_hold, content_release
 
@@ -142,12 +142,12 @@ def _record(*, hold: ContentHold, verdict: str, now: datetime) -> bool:
             target_kind=current.target_kind,
             target_id=current.target_id,
         )
-        Case.objects.filter(
-            community_id=current.community_id,
-            target_kind=current.target_kind,
-            target_id=current.target_id,
-            status=CaseStatus.OPEN,
-        ).update(
+        cases = Case.objects.filter(
+            target_kind=current.target_kind, target_id=current.target_id, status=CaseStatus.OPEN
+        )
+        if current.target_kind != TargetKind.NICKNAME:  # a nickname is released everywhere
+            cases = cases.filter(community_id=current.community_id)
+        cases.update(
             status=CaseStatus.DECIDED,
             decision=Decision.RESTORE,
             reason=_("WeChat's content check passed it on a re-check."),

@@ -17,6 +17,7 @@ from community.models import User
 from community.schedule import JOBS
 from moderation.models import Case, ContentHold
 from moderation.services.screening import screening_recheck_due
+from tests.factories import MembershipFactory
 from tests.wechat_fake import wechat_json
 
 pytestmark = pytest.mark.django_db
@@ -169,16 +170,28 @@ def test_never_releases_what_a_moderator_hid(check, community, admin, make_membe
     assert hold_of(poll_id).why == "hidden"
 
 
-def test_a_held_nickname_is_applied_when_the_recheck_passes(check, member, make_member):
+def test_a_held_nickname_is_applied_everywhere_when_the_recheck_passes(check, member):
     membership, client = member
+    MembershipFactory(user=membership.user)  # a second community shows the nickname too
     old = membership.user.nickname
     response = client.patch("/api/v1/me", {"nickname": "新名字"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["nickname"] == old
     assert User.objects.get(pk=membership.user_id).nickname == old
+    assert ContentHold.objects.filter(target_kind="nickname").count() == 2
     check.suggest = "pass"
     assert screening_recheck_due(now=timezone.now() + timedelta(minutes=1)) == 1
     assert User.objects.get(pk=membership.user_id).nickname == "新名字"
+    assert not ContentHold.objects.filter(target_kind="nickname").exists()
+    assert not Case.objects.filter(target_kind="nickname", status="open").exists()
+
+
+def test_a_member_of_no_community_cannot_hold_a_nickname(check, outsider):
+    user, client = outsider
+    response = client.patch("/api/v1/me", {"nickname": "新名字"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "content_not_checked"
+    assert User.objects.get(pk=user.pk).nickname != "新名字"
 
 
 def test_switched_off_the_job_releases_nothing(check, community, admin, settings):

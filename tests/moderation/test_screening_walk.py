@@ -70,6 +70,7 @@ class Write:
     written: Callable[[Ctx], Any]
     target: Callable[[Ctx, Any], str]
     by_member: bool = False  # sent by the plain member (else by the admin)
+    stored_as: str | None = None  # the field a held change keeps the text in, when not ``field``
 
 
 def _texts(field: str, text: str, fields: dict[str, str]) -> dict[str, str]:
@@ -178,6 +179,19 @@ WALK: tuple[Write, ...] = (
         lambda ctx, response: ctx.event.pk,
     ),
     Write(
+        "cancelEvent",
+        ("reason",),
+        "event_texts",
+        lambda ctx, field, text: ctx.admin_client.post(
+            f"/api/v1/events/{ctx.event.pk}/cancel", {field: text}, format="json"
+        ),
+        lambda ctx: tuple(
+            Event.objects.filter(pk=ctx.event.pk).values_list("cancelled_at", "cancel_reason")[0]
+        ),
+        lambda ctx, response: ctx.event.pk,
+        stored_as="cancel_reason",
+    ),
+    Write(
         "signUpForEvent",
         ("note",),
         "registration_note",
@@ -262,10 +276,6 @@ EXEMPT: dict[str, str] = {
     "reportContentOrMember.note": "read by the moderators in the queue only, never published",
     "decideModerationCase.reason": "a moderator's decision, told to the reporters only",
     "volunteerForRole.message": "read by the admins deciding the offer only, never published",
-    "cancelEvent.reason": (
-        "an organizer's words in the one cancellation message to those registered; "
-        "not screened yet (issue 12 follow-up)"
-    ),
     **{
         f"{operation}.{field}": (
             "board editors' working texts (the admin tiers and holders of the manage-boards "
@@ -441,6 +451,10 @@ def test_every_published_text_is_screened(wechat_server, settings, ctx, write, f
     hold = ContentHold.objects.get(target_kind=write.kind, target_id=target)
     assert hold.why == ("review" if suggest == "review" else "unchecked")
     assert Case.objects.filter(target_kind=write.kind, target_id=target, status="open").exists()
-    if write.kind in ("event_texts", "community_texts", "role_texts", "nickname"):
+    if write.operation == "cancelEvent":  # cancelled at once, without the held reason
+        cancelled_at, reason = write.written(ctx)
+        assert cancelled_at is not None and reason == ""
+        assert hold.pending == {"cancel_reason": text}
+    elif write.kind in ("event_texts", "community_texts", "role_texts", "nickname"):
         assert write.written(ctx) == before, "a held change is shown before its release"
-        assert hold.pending == {field: text}
+        assert hold.pending == {write.stored_as or field: text}
