@@ -242,3 +242,22 @@ def test_a_later_change_that_passes_is_not_undone_by_releasing_the_held_one(
     author.patch(f"/api/v1/communities/{community.pk}", {"name": "徒步群"}, format="json")
     assert not ContentHold.objects.filter(target_kind="community_texts").exists()
     assert Community.objects.get(pk=community.pk).name == "徒步群"
+
+
+def test_a_held_poll_reminds_nobody_until_released(review_mark, community, people):
+    from polls.services.lifecycle import poll_remind
+
+    response = people["author"][1].post(
+        f"/api/v1/communities/{community.pk}/polls",
+        {
+            "title": MARK,
+            "kind": "single",
+            "closes_at": closes(),
+            "options": [{"label": "A"}, {"label": "B"}],
+        },
+        format="json",
+    )
+    poll_id = response.json()["id"]
+    assert poll_remind(poll_id=poll_id) == 0
+    restore(people, "poll", poll_id)
+    assert poll_remind(poll_id=poll_id) > 0  # control: released, non-voters are reminded
