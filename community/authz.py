@@ -319,12 +319,27 @@ def visible_object(model: type[M], *, user: User, object_id: str) -> tuple[M, Me
     words). Check what they may do with :func:`ensure`, which costs no query."""
     if not user.is_authenticated:
         return None
+    hold_kind = getattr(model, "hold_kind", None)
     found = member_store.object_with_membership(
-        model, object_id=object_id, user_id=user.pk, statuses=_VISIBLE
+        model, object_id=object_id, user_id=user.pk, statuses=_VISIBLE, hold_kind=hold_kind
     )
-    if found is not None:
-        found[1].user = user
+    if found is None:
+        return None
+    found[1].user = user
+    if hold_kind and found[0].held and not may_see_held(found[1], found[0]):
+        return None  # held back by moderation: as invisible as another community's object
     return found
+
+
+def may_see_held(membership: Membership, obj: Any) -> bool:
+    """Held content (WeChat's check said "review" or could not be reached, or a moderator hid
+    it) shows only to its author and to those who moderate the community's content; to
+    everyone else it does not exist (404). Models that can be held name their moderation
+    kind in ``hold_kind`` and ``visible_object`` applies this rule."""
+    author_id = getattr(obj, "author_id", None)
+    return (author_id is not None and author_id == membership.user_id) or can(
+        membership, Action.MODERATE_CONTENT
+    )
 
 
 def ensure(membership: Membership | None, action: Action, *, obj: Any = None) -> Membership:

@@ -68,13 +68,27 @@ def _membership_sql(using: str, statuses: int) -> str:
     )
 
 
+def _held_sql(using: str) -> str:
+    """``EXISTS`` of a moderation hold on ``o`` (the first parameter names its kind)."""
+    from django.apps import apps  # the hold table belongs to the moderation app
+
+    qn = connections[using].ops.quote_name
+    hold = qn(apps.get_model("moderation", "ContentHold")._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {hold} h WHERE"  # noqa: S608 (no input in the SQL)
+        f" h.{qn('community_id')} = o.{qn('community_id')} "
+        f"AND h.{qn('target_kind')} = %s AND h.{qn('target_id')} = o.{qn('id')})"
+    )
+
+
 @cache
-def _object_sql(model: type[Model], using: str, statuses: int) -> str:
+def _object_sql(model: type[Model], using: str, statuses: int, held: bool = False) -> str:
     obj = _shape(model, "o", using)
     community, membership = _shape(Community, "c", using), _shape(Membership, "m", using)
     qn = connections[using].ops.quote_name
+    held_column = f", {_held_sql(using)}" if held else ""
     return (
-        f"SELECT {obj.columns}, {community.columns}, {membership.columns} "  # noqa: S608
+        f"SELECT {obj.columns}, {community.columns}, {membership.columns}{held_column} "  # noqa: S608
         f"FROM {qn(model._meta.db_table)} o "
         f"JOIN {qn(Community._meta.db_table)} c ON c.{qn('id')} = o.{qn('community_id')} "
         f"JOIN {qn(Membership._meta.db_table)} m ON m.{qn('community_id')} = o.{qn('community_id')} "
@@ -112,13 +126,19 @@ def object_with_membership(
     object_id: str,
     user_id: str,
     statuses: Sequence[str],
+    hold_kind: str | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> tuple[M, Membership] | None:
     """The object (a ``model`` row with a ``community`` foreign key), its community and the
     user's membership in it in one of ``statuses``, in one query; None when the object does
-    not exist or the user has no such membership. Both carry the same community instance."""
+    not exist or the user has no such membership. Both carry the same community instance.
+    With ``hold_kind`` the same statement also tells whether moderation holds the object back
+    (``obj.held``)."""
+    params = [hold_kind] if hold_kind else []
     row = _fetch_one(
-        using, _object_sql(model, using, len(statuses)), [user_id, *statuses, object_id]
+        using,
+        _object_sql(model, using, len(statuses), bool(hold_kind)),
+        [*params, user_id, *statuses, object_id],
     )
     if row is None:
         return None
@@ -126,7 +146,10 @@ def object_with_membership(
     community = _shape(Community, "c", using)
     obj = shape.build(row, 0, using)
     community_obj = community.build(row, shape.width, using)
-    membership = _shape(Membership, "m", using).build(row, shape.width + community.width, using)
+    membership_shape = _shape(Membership, "m", using)
+    membership = membership_shape.build(row, shape.width + community.width, using)
+    if hold_kind:
+        obj.held = bool(row[shape.width + community.width + membership_shape.width])
     obj.community = community_obj
     membership.community = community_obj
     return obj, membership

@@ -146,6 +146,18 @@ JOBS: tuple[Job, ...] = (
             "past the retention period (7 days)."
         ),
     ),
+    Job(
+        name="moderation-recheck",
+        task="moderation.tasks.moderation_recheck",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=10),
+        does=(
+            "Screens again, 50 at a time, the texts held because WeChat's content check could "
+            "not be reached: pass releases them (shown, case closed), review leaves them for a "
+            "moderator, risky keeps them hidden and marks the case; a hold tried within 4 "
+            "minutes waits for the next run, and a run stops while WeChat is still down."
+        ),
+    ),
 )
 
 

@@ -102,6 +102,9 @@ class Event(models.Model):
     ``self_checkin_opens_at`` and ``self_checkin_closes_at`` (default: an hour before the start
     until the end)."""
 
+    #: Moderation kind: a held one shows only to its author and moderators (``authz``).
+    hold_kind = "event"
+
     id = PublicIdField()
     community = models.ForeignKey(
         "community.Community", on_delete=models.CASCADE, related_name="events"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as DbCase
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.authz import VISIBLE_STATUSES, Action, ensure
+from community.authz import VISIBLE_STATUSES, Action, ensure, may_see_held
 from community.errors import NotFound
 from community.models import Membership, User
 from events.models import (
@@ -22,7 +23,7 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from moderation.selectors import without_held
+from moderation.selectors import held_exists, without_held
 
 #: How long an event without an end is taken to last (``Event.ends``).
 _DEFAULT_LENGTH = timedelta(hours=3)
@@ -63,6 +64,7 @@ def event_for_member(
                     community_id=OuterRef("community_id"), event_id=OuterRef("pk"), user_id=user.pk
                 )
             ),
+            held=held_exists(Event.hold_kind),
         )
         .order_by()[:1]
     )
@@ -79,6 +81,8 @@ def event_for_member(
     )
     membership._state.adding = False
     event._organizer_known = {user.pk: event.m_organizer}
+    if event.held and not may_see_held(membership, event):
+        raise NotFound(_("Event not found."))  # held back by moderation: not there for others
     ensure(membership, action, obj=event)
     return event, membership
 
@@ -196,6 +200,10 @@ def registration_list(*, event: Event, group: str = "seated") -> QuerySet[Regist
     number = Subquery(ahead.order_by().values("event_id").annotate(n=Count("pk")).values("n")[:1])
     return base.select_related("user").annotate(
         number=Coalesce(number, 0) + 1,
+        # A note WeChat's check did not pass (or a moderator hid) is not shown; the sign-up is.
+        shown_note=DbCase(
+            When(held_exists("registration_note"), then=Value("")), default=F("note")
+        ),
         checked_in=Exists(
             CheckIn.objects.filter(
                 community_id=OuterRef("community_id"),

@@ -128,7 +128,9 @@ class RegistrationRowOut(serializers.Serializer):
     user = UserOut()
     status = _reg_status()
     guests = serializers.IntegerField()
-    note = serializers.CharField()
+    note = serializers.CharField(
+        source="shown_note", help_text='`""` while the note waits for moderation.'
+    )
     signed_up_at = serializers.DateTimeField()
     checked_in = serializers.BooleanField()
 

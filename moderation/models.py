@@ -26,6 +26,15 @@ class TargetKind(models.TextChoices):
     POLL = "poll", _("Poll")
     EVENT = "event", _("Event")
     TASK_COMMENT = "task_comment", _("Task comment")
+    # Held back by WeChat's check only (screening): parts of a shown object, or a change of it.
+    POLL_OPTION = "poll_option", _("Poll option")
+    BALLOT_REASON = "ballot_reason", _("Reason of a ballot")
+    REGISTRATION_NOTE = "registration_note", _("Sign-up note")
+    ROLE = "role", _("Role")
+    NICKNAME = "nickname", _("Nickname change")
+    COMMUNITY_TEXTS = "community_texts", _("Change of community texts")
+    EVENT_TEXTS = "event_texts", _("Change of event texts")
+    ROLE_TEXTS = "role_texts", _("Change of role texts")
 
 
 class ReportReason(models.TextChoices):
@@ -145,12 +154,18 @@ class ContentHold(models.Model):
         HIDDEN = "hidden", _("Hidden by a moderator")
         REVIEW = "review", _("WeChat asked for a review")
         UNCHECKED = "unchecked", _("WeChat could not be reached")
+        RISKY = "risky", _("WeChat judged it risky on a re-check")
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
     target_kind = models.CharField(_("target kind"), max_length=20, choices=TargetKind.choices)
     target_id = OpaqueCharField(_("target id"), max_length=16)
     why = models.CharField(_("why"), max_length=10, choices=Why.choices)
+    #: A held *change* of an object members already see (nickname, community, role or event
+    #: texts): the new texts, applied when the hold is released; the old ones stay shown.
+    pending = models.JSONField(_("held change"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    #: When WeChat's check was last tried again on an unchecked hold (the re-check job).
+    rechecked_at = models.DateTimeField(_("re-checked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("held content")
@@ -158,6 +173,13 @@ class ContentHold(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["community", "target_kind", "target_id"], name="hold_one_per_target"
+            )
+        ]
+        indexes = [  # the re-check job's batch: unchecked holds, least recently tried first
+            models.Index(
+                fields=["rechecked_at", "created_at"],
+                condition=Q(why="unchecked"),
+                name="hold_unchecked_due",
             )
         ]
 

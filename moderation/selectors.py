@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from community.models import Membership
@@ -106,3 +107,16 @@ def audit_list(*, actor: Membership, action: str | None = None) -> QuerySet[Audi
     if action:
         qs = qs.filter(action=action)
     return qs.order_by("-at", "-id")
+
+
+def held_exists(target_kind: str, ref: str = "pk", *, numeric: bool = False) -> Exists:
+    """``EXISTS`` of a hold on the outer row (``ref`` names its id; ``numeric`` for integer
+    ids, compared as text), for an annotation."""
+    from moderation.models import ContentHold
+
+    target = Cast(OuterRef(ref), CharField()) if numeric else OuterRef(ref)
+    return Exists(
+        ContentHold.objects.filter(
+            community_id=OuterRef("community_id"), target_kind=target_kind, target_id=target
+        )
+    )

@@ -14,10 +14,14 @@ from moderation.models import (
     TargetKind,
 )
 from moderation.selectors import SANCTIONS, warning_rule_text
+from moderation.targets import TARGETS
 
 
 class ReportIn(serializers.Serializer):
-    target_kind = serializers.ChoiceField(choices=TargetKind.choices)
+    # What members can point at (the other kinds are held only by WeChat's check).
+    target_kind = serializers.ChoiceField(
+        choices=[(kind, label) for kind, label in TargetKind.choices if kind in TARGETS]
+    )
     target_id = serializers.CharField(max_length=16)
     reason = serializers.ChoiceField(choices=ReportReason.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)

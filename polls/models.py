@@ -90,6 +90,9 @@ class Poll(models.Model):
     shape is still the poll's, so an edit of the kind or options that commits meanwhile
     refuses the vote instead of leaving a ballot of the old shape."""
 
+    #: Moderation kind: a held one shows only to its author and moderators (``authz``).
+    hold_kind = "poll"
+
     id = PublicIdField()
     community = models.ForeignKey(
         "community.Community", on_delete=models.CASCADE, related_name="polls"

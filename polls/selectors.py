@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import Exists, F, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.authz import VISIBLE_STATUSES, Action, can, ensure, visible_object
 from community.errors import Forbidden, NotFound
 from community.models import Membership, MembershipStatus, User
-from moderation.selectors import without_held
+from moderation.selectors import held_exists, without_held
 from polls.box_publication import check_publishable
 from polls.models import (
     Ballot,
@@ -94,6 +95,7 @@ def open_polls_of_user(*, user: User, not_voted: bool = False) -> QuerySet[Poll]
         .with_status(PollStatus.OPEN)
         .select_related("community")
         .annotate(voted=_voted_exists(user.pk))
+        .exclude(held_exists(Poll.hold_kind))
     )
     if not_voted:
         qs = qs.filter(voted=False)
@@ -135,7 +137,9 @@ def poll_permissions(*, poll: Poll, membership: Membership) -> PollPermissions:
 
 
 def poll_options(*, poll: Poll) -> list[Option]:
-    return list(Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk))
+    """The options members see: without those held back by moderation."""
+    options = Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
+    return list(without_held(options, community_id=poll.community_id, target_kind="poll_option"))
 
 
 def my_ballot(*, poll: Poll, user_id: str) -> Ballot | None:
@@ -223,6 +227,12 @@ def poll_voters(*, poll: Poll, viewer: Membership) -> QuerySet[Ballot]:
     return (
         Ballot.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
         .select_related("voter")
+        .annotate(  # a reason WeChat's check did not pass (or a moderator hid) is not shown
+            shown_reason=DbCase(
+                When(held_exists("ballot_reason", numeric=True), then=Value("")),
+                default=F("reason"),
+            )
+        )
         .order_by("created_at", "pk")
     )
 

@@ -366,7 +366,9 @@ class PollPageOut(serializers.Serializer):
 class PollVoterOut(serializers.Serializer):
     user = UserOut(source="voter")
     choices = serializers.JSONField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(
+        source="shown_reason", help_text='`""` while the reason waits for moderation.'
+    )
     voted_at = serializers.DateTimeField(source="created_at")
     updated_at = serializers.DateTimeField()
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
-from community.authz import VISIBLE_STATUSES, Action, ensure, visible_membership
+from community.authz import VISIBLE_STATUSES, Action, can, ensure, visible_membership
 from community.errors import NotFound
 from community.models import Membership, User
+from moderation.selectors import without_held
 from roles.models import Role, RoleAssignment, RoleVolunteer, VolunteerStatus
 
 ACTIVE_ROLES_ATTR = "active_role_assignments"
@@ -57,11 +58,12 @@ def role_list(*, viewer: Membership) -> QuerySet[Role]:
         .select_related("membership__user")
         .order_by("starts_at", "pk")
     )
-    return (
-        Role.objects.filter(community_id=viewer.community_id, deleted_at__isnull=True)
-        .prefetch_related(Prefetch("assignments", queryset=holders, to_attr="holders"))
-        .order_by("created_at", "pk")
-    )
+    roles = Role.objects.filter(community_id=viewer.community_id, deleted_at__isnull=True)
+    if not can(viewer, Action.MANAGE_ROLES):  # a role WeChat's check held: its admins only
+        roles = without_held(roles, community_id=viewer.community_id, target_kind="role")
+    return roles.prefetch_related(
+        Prefetch("assignments", queryset=holders, to_attr="holders")
+    ).order_by("created_at", "pk")
 
 
 def my_pending_role_ids(*, viewer: Membership) -> set[str]:
@@ -92,7 +94,9 @@ def role_for_member(
     except NotFound:
         raise NotFound(_("Role not found.")) from None
     ensure(membership, action)
-    role = role_list(viewer=membership).get(pk=role_id)
+    role = role_list(viewer=membership).filter(pk=role_id).first()
+    if role is None:  # held back by moderation
+        raise NotFound(_("Role not found."))
     return role, membership
 
 

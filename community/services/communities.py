@@ -23,7 +23,12 @@ from community.models import (
     WeChatSession,
 )
 from community.models.communities import new_invite_code
-from community.services.content import content_check
+from community.services.content import (
+    PASS,
+    content_change_passed,
+    content_hold_for_review,
+    content_screen,
+)
 from community.services.tokens import tokens_revoke_all
 from community.text import member_text
 from community.timezones import time_zone_clean
@@ -216,7 +221,9 @@ def community_update(*, actor: Membership, **fields) -> Community:
 
     Changing the rules text bumps its version, so every member is asked to accept it again
     (the editor accepts it by editing). New text is screened by WeChat's content check before
-    the transaction opens: no lock is held during that HTTP call. The row is then locked
+    the transaction opens: no lock is held during that HTTP call. Risky refuses; texts WeChat
+    wants reviewed, or could not check, wait in the moderation queue and the old ones stay
+    until they are released (a released rules text bumps the version then). The row is then locked
     (``FOR NO KEY UPDATE``, so joins and new polls pointing at it are not held up) and the
     values compared again, so two editors at once each bump the rules version once."""
     ensure(actor, Action.MANAGE)
@@ -233,9 +240,15 @@ def community_update(*, actor: Membership, **fields) -> Community:
         if name not in COMMUNITY_EDITABLE:
             raise DomainError(_("This field cannot be changed."), field=name)
     current = Community.objects.get(pk=actor.community_id)
-    for name in COMMUNITY_SCREENED:
-        if name in fields and getattr(current, name) != fields[name]:
-            content_check(text=fields[name], user=actor.user, field=name)
+    texts = {
+        name: fields[name]
+        for name in COMMUNITY_SCREENED
+        if name in fields and getattr(current, name) != fields[name]
+    }
+    # New texts WeChat did not pass wait in the moderation queue (``community_texts``) while
+    # members see the old ones; the rest of the change is applied at once.
+    verdict = content_screen(texts=texts, user=actor.user)
+    held = {name: fields.pop(name) for name in texts} if verdict != PASS else {}
     with transaction.atomic():
         community = lock_rows(Community.objects.filter(pk=actor.community_id)).get()
         changed = [name for name, value in fields.items() if getattr(community, name) != value]
@@ -252,6 +265,17 @@ def community_update(*, actor: Membership, **fields) -> Community:
                     rules_accepted_version=community.rules_version
                 )
                 actor.rules_accepted_version = community.rules_version
+        where = {"community_id": community.pk, "target_id": community.pk}
+        if held:
+            content_hold_for_review(
+                verdict=verdict,
+                target_kind="community_texts",
+                author_id=actor.user_id,
+                pending=held,
+                **where,
+            )
+        elif texts:
+            content_change_passed(target_kind="community_texts", fields=set(texts), **where)
     actor.community = community
     return community
 

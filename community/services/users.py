@@ -6,9 +6,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from community.authz import VISIBLE_STATUSES
 from community.errors import DomainError
-from community.models import User, WeChatSession
-from community.services.content import content_check
+from community.models import Membership, User, WeChatSession
+from community.services.content import (
+    PASS,
+    SCENE_PROFILE,
+    content_change_passed,
+    content_hold_for_review,
+    content_screen,
+)
 from community.services.tokens import IssuedToken, token_issue
 from community.text import member_text
 from community.wechat import WeChatError, as_domain_error, get_client
@@ -59,18 +66,56 @@ def user_login_dev(*, nickname: str) -> tuple[User, IssuedToken]:
 def user_update_profile(
     *, user: User, nickname: str | None = None, avatar_url: str | None = None
 ) -> User:
-    """Change the member's nickname and/or avatar. Nicknames are screened by WeChat's content
-    check when it is enabled, in ``community.text``'s normal form."""
+    """Change the member's nickname and/or avatar. A new nickname, in ``community.text``'s
+    normal form, is screened by WeChat's content check before the transaction: risky refuses
+    (400 ``content_risky``); "review" or WeChat unreachable keep the old nickname and put the
+    new one in the moderation queue of every community the member is in (it is shown in all
+    of them): released by a moderator of any of them, or by a passing re-check, it replaces
+    the old one. A member of no community has no moderator to wait for: 400
+    ``content_not_checked`` (choose another nickname, or try again later)."""
     fields = []
     if nickname is not None:
         nickname = member_text(nickname, field="nickname", max_length=64)
+    verdict = PASS
     if nickname is not None and nickname != user.nickname:
-        content_check(text=nickname, user=user, field="nickname", scene=1)
-        user.nickname = nickname
-        fields.append("nickname")
-    if avatar_url is not None and avatar_url != user.avatar_url:
-        user.avatar_url = avatar_url
-        fields.append("avatar_url")
-    if fields:
-        user.save(update_fields=fields)
+        verdict = content_screen(texts={"nickname": nickname}, user=user, scene=SCENE_PROFILE)
+    with transaction.atomic():
+        if nickname is not None and nickname != user.nickname:
+            community_ids = list(
+                Membership.objects.filter(user=user, status__in=VISIBLE_STATUSES).values_list(
+                    "community_id", flat=True
+                )
+            )
+            if verdict == PASS:
+                user.nickname = nickname
+                fields.append("nickname")
+                for community_id in community_ids:
+                    content_change_passed(
+                        community_id=community_id,
+                        target_kind="nickname",
+                        target_id=user.pk,
+                        fields={"nickname"},
+                    )
+            elif not community_ids:
+                raise DomainError(
+                    _(
+                        "This nickname could not be checked now. Please choose another one or try again later."
+                    ),
+                    code="content_not_checked",
+                    field="nickname",
+                )
+            for community_id in community_ids if verdict != PASS else ():
+                content_hold_for_review(
+                    verdict=verdict,
+                    community_id=community_id,
+                    target_kind="nickname",
+                    target_id=user.pk,
+                    author_id=user.pk,
+                    pending={"nickname": nickname},
+                )
+        if avatar_url is not None and avatar_url != user.avatar_url:
+            user.avatar_url = avatar_url
+            fields.append("avatar_url")
+        if fields:
+            user.save(update_fields=fields)
     return user

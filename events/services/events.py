@@ -15,7 +15,12 @@ from community.authz import Action, can
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.locking import lock_rows
 from community.models import Membership, MembershipStatus
-from community.services.content import content_check, content_hold_for_review, content_screen
+from community.services.content import (
+    PASS,
+    content_change_passed,
+    content_hold_for_review,
+    content_screen,
+)
 from community.services.notifications import notification_enqueue_many
 from community.text import member_text
 from community.timezones import localize
@@ -279,7 +284,10 @@ def event_update(*, actor: Membership, event_id: str, **changes: Any) -> Event:
     """Edit an event (its organizers or moderators). A change of time or place is announced
     to everyone registered and waitlisted (one outbox message per change). A capacity below
     the seats already taken is refused (409 ``capacity_below_taken``); a higher one (or
-    fewer guests per member) frees seats for the line in the same transaction."""
+    fewer guests per member) frees seats for the line in the same transaction. New texts are
+    screened first: risky refuses (400 ``content_risky``); "review" or WeChat unreachable
+    hold them in the moderation queue (``event_texts``) while members see the old ones, until
+    a moderator or the re-check releases them (a held place is then applied unannounced)."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -290,9 +298,15 @@ def event_update(*, actor: Membership, event_id: str, **changes: Any) -> Event:
         changes["form"] = form_clean(changes["form"])
     current = event_of(actor, event_id)
     require_manage(actor, current)
-    for name in SCREENED:
-        if changes.get(name) and changes[name] != getattr(current, name):
-            content_check(text=changes[name], user=actor.user, field=name)
+    texts = {
+        name: changes[name]
+        for name in SCREENED
+        if changes.get(name) and changes[name] != getattr(current, name)
+    }
+    # Screened before the transaction; new texts WeChat did not pass wait in the queue while
+    # the event keeps its old ones (the rest of the change is applied at once).
+    verdict = content_screen(texts=texts, user=actor.user)
+    held = {name: changes.pop(name) for name in texts} if verdict != PASS else {}
     now = timezone.now()
     with transaction.atomic():
         event = locked_event(actor.community_id, event_id)
@@ -324,13 +338,34 @@ def event_update(*, actor: Membership, event_id: str, **changes: Any) -> Event:
             promote_locked(event, now)
         if announce:
             notify_changed(event, _live_user_ids(event))
+        if held:
+            content_hold_for_review(
+                verdict=verdict,
+                community_id=event.community_id,
+                target_kind="event_texts",
+                target_id=event.pk,
+                author_id=actor.user_id,
+                pending=held,
+            )
+        elif texts:
+            content_change_passed(
+                community_id=event.community_id,
+                target_kind="event_texts",
+                target_id=event.pk,
+                fields=set(texts),
+            )
     return event
 
 
 def event_cancel(*, actor: Membership, event_id: str, reason: str = "") -> Event:
     """Cancel an event (its organizers or moderators): everyone registered or waitlisted is
-    told once. Registrations are kept as they were, for the record."""
+    told once. Registrations are kept as they were, for the record. The reason is screened
+    first: risky refuses (nothing cancelled); a reason WeChat wants reviewed, or could not
+    check, does not hold the cancellation back: the event is cancelled without a reason
+    shown, and the reason waits in the queue (``event_texts``) until released."""
     reason = member_text(reason or "", field="reason", blank=True, max_length=300)
+    verdict = content_screen(texts={"reason": reason}, user=actor.user) if reason else PASS
+    held = {"cancel_reason": reason} if verdict != PASS else {}
     now = timezone.now()
     with transaction.atomic():
         event = locked_event(actor.community_id, event_id)
@@ -338,10 +373,19 @@ def event_cancel(*, actor: Membership, event_id: str, reason: str = "") -> Event
         if event.cancelled_at is not None:
             return event
         event.cancelled_at = now
-        event.cancel_reason = reason
+        event.cancel_reason = "" if held else reason
         event.change_version += 1
         event.save(update_fields=["cancelled_at", "cancel_reason", "change_version"])
         notify_cancelled(event, _live_user_ids(event))
+        if held:
+            content_hold_for_review(
+                verdict=verdict,
+                community_id=event.community_id,
+                target_kind="event_texts",
+                target_id=event.pk,
+                author_id=actor.user_id,
+                pending=held,
+            )
     return event
 
 

@@ -22,7 +22,12 @@ from community.authz import Action, ensure
 from community.errors import Conflict, DomainError, NotFound
 from community.locking import lock_rows
 from community.models import Membership
-from community.services.content import SCENE_COMMENT, content_check
+from community.services.content import (
+    SCENE_COMMENT,
+    content_hold_drop,
+    content_hold_for_review,
+    content_screen,
+)
 from community.text import member_text
 from events import seats, signup_store
 from events.forms import answers_clean
@@ -161,13 +166,20 @@ def registration_put(
         _refuse_unless_before_start(event, now)
     else:
         _refuse_unless_open(event, now)
-    if note and (existing is None or existing.note != note):
-        content_check(text=note, user=actor.user, field="note", scene=SCENE_COMMENT)
+    note_changed = bool(note) and (existing is None or existing.note != note)
+    # Shown to the other members on the list: screened before the transaction; a note WeChat
+    # did not pass is stored hidden (the sign-up counts) and waits in the moderation queue.
+    note_verdict = (
+        content_screen(texts={"note": note}, user=actor.user, scene=SCENE_COMMENT)
+        if note_changed
+        else None
+    )
     fields = {
         "guests": guests,
         "note": note,
         "answers": answers_json,
         "accept_partial": accept_partial,
+        "note_verdict": note_verdict,
     }
     if existing is None:
         registration = _sign_up_first(actor, event, fields, now)
@@ -214,6 +226,7 @@ def _sign_up_first(
             return None
         registration._state.adding = False
         if approval:
+            _screened_note(actor, registration, fields["note_verdict"])
             return registration
         # The last statement that takes seats: nobody in line, the event live, seats left.
         if seats.take(EVENT_SEATS, pk=event.pk, n=wanted) is None:
@@ -221,10 +234,25 @@ def _sign_up_first(
             registration.save(
                 update_fields=["status", "guests", "seats", "confirmed_at", "waitlist_seq"]
             )
+        _screened_note(actor, registration, fields["note_verdict"])
         if registration.status == RegistrationStatus.CONFIRMED:
             notify_confirmed(event, registration)
     registration.created_now = True  # nobody checked it in yet: callers need not read it back
     return registration
+
+
+def _screened_note(actor: Membership, registration: Registration, verdict: str | None) -> None:
+    """After a new note is stored: hold it when WeChat did not pass it; a new note that
+    passed replaces the held one, so the hold on the old text goes."""
+    if verdict is None:
+        return
+    where = {
+        "community_id": registration.community_id,
+        "target_kind": "registration_note",
+        "target_id": registration.pk,
+    }
+    if not content_hold_for_review(verdict=verdict, author_id=actor.user_id, **where):
+        content_hold_drop(**where)
 
 
 def _change(actor: Membership, event_ref: Event, fields: dict, now: datetime) -> Registration:
@@ -282,6 +310,7 @@ def _change(actor: Membership, event_ref: Event, fields: dict, now: datetime) ->
                 confirmed_now = True
             freed = _change_seats(event, registration, fields, now)
         registration.save()
+        _screened_note(actor, registration, fields["note_verdict"])
         if freed:
             promote_locked(event, now)
         if confirmed_now:

@@ -17,6 +17,12 @@ from community.errors import Conflict, DomainError
 from community.locking import lock_rows
 from community.models import Membership
 from community.selectors import active_member_count
+from community.services.content import (
+    SCENE_COMMENT,
+    content_hold_drop,
+    content_hold_for_review,
+    content_screen,
+)
 from polls.ballots import ballot_keys, validate_ballot
 from polls.box_publication import public_tag
 from polls.box_store import CAST, CHANGE, WITHDRAW, BallotState, ballot_state, box_put
@@ -104,10 +110,39 @@ def ballot_cast(
         raise DomainError(
             _("Only secret ballots use a receipt."), code="receipt_not_allowed", field="receipt"
         )
+    # A proposal's reason is shown to others (voters list): screened before the transaction;
+    # one WeChat did not pass is stored hidden (the ballot counts) and waits for moderation.
+    verdict = (
+        content_screen(texts={"reason": choices.reason}, user=membership.user, scene=SCENE_COMMENT)
+        if choices.reason
+        else None
+    )
     with transaction.atomic():
         if not poll.secret:
-            return _cast_named(membership, poll, choices, now)
+            result = _cast_named(membership, poll, choices, now)
+            if verdict is not None:
+                _screened_reason(membership, poll, verdict)
+            return result
         return _cast_secret(membership, poll, choices, now, receipt)
+
+
+def _screened_reason(membership: Membership, poll: Poll, verdict: str) -> None:
+    """Hold the stored reason when WeChat did not pass it; a reason that passed replaces a
+    held one, whose hold goes."""
+    ballot_id = (
+        Ballot.objects.filter(
+            community_id=poll.community_id, poll_id=poll.pk, voter_id=membership.user_id
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    where = {
+        "community_id": poll.community_id,
+        "target_kind": "ballot_reason",
+        "target_id": str(ballot_id),
+    }
+    if not content_hold_for_review(verdict=verdict, author_id=membership.user_id, **where):
+        content_hold_drop(**where)
 
 
 def _no_change(poll: Poll) -> None:

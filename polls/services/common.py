@@ -13,6 +13,7 @@ from community.errors import NotFound
 from community.hashing import sha256_hex
 from community.locking import lock_rows
 from community.models import Membership
+from moderation.selectors import without_held
 from polls.models import (
     Option,
     Poll,
@@ -68,11 +69,11 @@ def locked_poll(actor: Membership, poll_id: str) -> Poll:
 
 
 def option_ids(poll: Poll) -> list[str]:
-    return list(
-        Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
-        .order_by("position", "created_at")
-        .values_list("id", flat=True)
-    )
+    """The poll's options in order, without those held back by moderation (a member's option
+    WeChat's check did not pass): nobody votes for an option others cannot see."""
+    options = Option.objects.filter(community_id=poll.community_id, poll_id=poll.pk)
+    options = without_held(options, community_id=poll.community_id, target_kind="poll_option")
+    return list(options.order_by("position", "created_at").values_list("id", flat=True))
 
 
 def refresh_option_order(poll: Poll) -> None:

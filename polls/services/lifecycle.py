@@ -15,6 +15,7 @@ from community.locking import lock_rows
 from community.models import Membership
 from community.services.notifications import notification_enqueue_many
 from community.timezones import localize
+from moderation.services.holds import content_is_held
 from polls.models import (
     Ballot,
     Participation,
@@ -173,6 +174,8 @@ def poll_remind(*, poll_id: str, now: datetime | None = None) -> int:
     poll = Poll.objects.select_related("community").filter(pk=poll_id).first()
     if poll is None or poll.status_at(now) != PollStatus.OPEN:
         return 0
+    if content_is_held(community_id=poll.community_id, target_kind="poll", target_id=poll.pk):
+        return 0  # its title is not shown before moderation releases it (then the sweep does)
     data = {
         "thing1": poll.title[:20],
         "time2": localize(poll.closes_at, poll.community).strftime("%Y-%m-%d %H:%M"),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.models import Membership
+from community.services.content import PASS, content_hold_for_review, content_screen
 from community.text import text_key
 from polls.models import (
     MAX_OPTIONS,
@@ -44,7 +45,12 @@ def option_add(
     The author and moderators may always add; members only when the poll allows it and they
     may take part. Existing ballots do not rank, choose or score the new option (IRV and Borda
     treat it as unranked), which is why ranked polls accept new options too. Proposals have
-    fixed answers. The poll row is locked so positions and the limit hold under concurrency."""
+    fixed answers. The poll row is locked so positions and the limit hold under concurrency.
+
+    The label is screened by WeChat's check before the transaction: risky refuses (400
+    ``content_risky``); "review" or WeChat unreachable store the option held back (nobody
+    sees it or votes for it) in the moderation queue until it is released."""
+    verdict = content_screen(texts={"label": option_label(label, field="label")}, user=actor.user)
     with transaction.atomic():
         poll = locked_poll(actor, poll_id)
         if not may_manage(actor, poll):
@@ -89,7 +95,14 @@ def option_add(
             ends_at=ends_at,
             added_by=actor.user,
         )
-        refresh_option_order(poll)
+        content_hold_for_review(
+            verdict=verdict,
+            community_id=poll.community_id,
+            target_kind="poll_option",
+            target_id=option.pk,
+            author_id=actor.user_id,
+        )
+        refresh_option_order(poll)  # after the hold: a held option is not in the order
         return option
 
 
@@ -149,6 +162,13 @@ def option_update(
         )
     if "label" in changes:
         changes["label"] = option_label(changes["label"] or "", field="label")
+    # A new label is screened as a new option is (before the transaction); one WeChat did not
+    # pass holds the option back until released.
+    verdict = (
+        content_screen(texts={"label": changes["label"]}, user=actor.user)
+        if changes.get("label")
+        else PASS
+    )
     with transaction.atomic():
         option, poll = _option_to_manage(actor, option_id)
         if "label" in changes:
@@ -181,6 +201,13 @@ def option_update(
         if position is not None:
             option.position = position
         option.save()
+        content_hold_for_review(
+            verdict=verdict if "label" in changed else PASS,
+            community_id=poll.community_id,
+            target_kind="poll_option",
+            target_id=option.pk,
+            author_id=actor.user_id,
+        )
         refresh_option_order(poll)
         return option
 

@@ -13,7 +13,12 @@ from community.authz import Action, ensure
 from community.errors import Conflict, DomainError, NotFound
 from community.locking import lock_rows
 from community.models import Community, Membership
-from community.services.content import content_check
+from community.services.content import (
+    PASS,
+    content_change_passed,
+    content_hold_for_review,
+    content_screen,
+)
 from community.text import member_text
 from roles.capabilities import CAPABILITY_VALUES, Capability
 from roles.models import EndReason, Role, RoleAssignment, RoleVolunteer, VolunteerStatus
@@ -114,11 +119,17 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _screen(actor: Membership, fields: dict[str, Any], current: Role | None = None) -> None:
-    """WeChat's content check on the published texts, before any transaction opens."""
-    for name in ("name", "description"):
-        if name in fields and (current is None or getattr(current, name) != fields[name]):
-            content_check(text=fields[name], user=actor.user, field=name)
+def _screen(
+    actor: Membership, fields: dict[str, Any], current: Role | None = None
+) -> tuple[str, dict[str, str]]:
+    """WeChat's content check on the new texts, before any transaction opens: the verdict
+    and the texts it concerns (risky refuses, 400 ``content_risky``)."""
+    texts = {
+        name: fields[name]
+        for name in ("name", "description")
+        if name in fields and (current is None or getattr(current, name) != fields[name])
+    }
+    return content_screen(texts=texts, user=actor.user), texts
 
 
 def _name_taken() -> Conflict:
@@ -160,10 +171,19 @@ def role_create(
         community_id=actor.community_id, name=fields["name"], deleted_at__isnull=True
     ).exists():
         raise _name_taken()
-    _screen(actor, fields)
+    verdict, _texts = _screen(actor, fields)
     try:
         with transaction.atomic():
-            return Role.objects.create(community_id=actor.community_id, **fields)
+            role = Role.objects.create(community_id=actor.community_id, **fields)
+            # "review" or WeChat unreachable: members do not see the role until released.
+            content_hold_for_review(
+                verdict=verdict,
+                community_id=role.community_id,
+                target_kind="role",
+                target_id=role.pk,
+                author_id=actor.user_id,
+            )
+            return role
     except IntegrityError as exc:  # another admin created the same name at the same moment
         raise _name_taken() from exc
 
@@ -177,7 +197,9 @@ def role_update(*, actor: Membership, role_id: str, **fields: Any) -> Role:
             raise DomainError(_("This field cannot be changed."), field=name)
     fields = _clean(fields)
     current = role_get(actor=actor, role_id=role_id)
-    _screen(actor, fields, current)
+    verdict, texts = _screen(actor, fields, current)
+    # New texts WeChat did not pass wait in the moderation queue; members see the old ones.
+    held = {name: fields.pop(name) for name in texts} if verdict != PASS else {}
     try:
         with transaction.atomic():
             role = role_get(actor=actor, role_id=role_id, lock=True)
@@ -195,6 +217,17 @@ def role_update(*, actor: Membership, role_id: str, **fields: Any) -> Role:
                 setattr(role, name, fields[name])
             if changed:
                 role.save(update_fields=changed)
+            where = {"community_id": role.community_id, "target_id": role.pk}
+            if held:
+                content_hold_for_review(
+                    verdict=verdict,
+                    target_kind="role_texts",
+                    author_id=actor.user_id,
+                    pending=held,
+                    **where,
+                )
+            elif texts:
+                content_change_passed(target_kind="role_texts", fields=set(texts), **where)
             return role
     except IntegrityError as exc:
         raise _name_taken() from exc

@@ -107,9 +107,10 @@ RESULTS_VISIBLE = [True, False, True, True]  # reading early results is not a wr
 
 
 @pytest.fixture
-def authored_poll(db):
+def authored_poll(db, settings):
     """A poll written by an ordinary member (the community lets members create polls), whose
     results show only after close."""
+    settings.WECHAT_CONTENT_CHECK = False  # unreachable WeChat would hold it (tests/moderation)
     community = CommunityFactory(members_can_create_polls=True)
     author = MembershipFactory(community=community)
     poll = polls_services.poll_create(

@@ -23,6 +23,8 @@ from community.models import Notification
 from community.schedule import JOBS, beat_schedule
 from events import services as event_services
 from events.models import Registration, RegistrationStatus
+from moderation.models import ContentHold
+from moderation.services.screening import screening_hold
 from polls.models import Poll
 from roles.services import boards as board_services
 from roles.services import tasks_edit
@@ -65,6 +67,7 @@ def test_readme_states_each_job_with_its_schedule_and_longest_delay():
 WALK = [
     ("notifications-sweep", 1, "lost message not yet 2 minutes old: left to its own task"),
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
+    ("moderation-recheck", 6, "check switched off: the unchecked poll stays held, unscreened"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
     ("exports-sweep", 16, "silent past its 15-minute lease on its last attempt: failed"),
     ("events-remind", 29, "event starts in 2 h 1 min: its 2-hour reminder is not due"),
@@ -102,6 +105,7 @@ def _expected(step: int, winner: str) -> dict:
     if step >= 181:
         outbox |= {(v, "poll_closed", "skipped"), (m, "poll_closed", "skipped")}
     return {
+        "held": True,
         "final": step >= 181,
         "winners": [winner] if step >= 181 else None,
         "outbox": outbox,
@@ -203,9 +207,21 @@ def test_each_periodic_job_through_its_deadline_same_outcome_eager_and_worker(
         extra.user_id: "extra",
     }
 
+    # A poll held because WeChat's check could not be reached (tests/moderation walks the
+    # re-check itself against the fake server).
+    held_poll = make_poll("single", closes_at=t0 + timedelta(days=30))
+    screening_hold(
+        community_id=held_poll.community_id,
+        target_kind="poll",
+        target_id=held_poll.pk,
+        author_id=held_poll.author_id,
+        unchecked=True,
+    )
+
     def outcome() -> dict:
         frozen = Poll.objects.get(pk=poll.pk)
         return {
+            "held": ContentHold.objects.filter(target_id=held_poll.pk, why="unchecked").exists(),
             "final": frozen.finalized_at is not None,
             "winners": (frozen.final_results or {}).get("result", {}).get("winners"),
             "outbox": {

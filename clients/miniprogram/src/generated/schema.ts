@@ -2882,7 +2882,8 @@ export interface components {
              */
             attr: "ends_at";
             /**
-             * @description * `date` - date
+             * @description * `content_risky` - content_risky
+             *     * `date` - date
              *     * `invalid` - invalid
              *     * `make_aware` - make_aware
              *     * `max_value` - max_value
@@ -2891,7 +2892,7 @@ export interface components {
              *     * `slot_ends_before_start` - slot_ends_before_start
              * @enum {string}
              */
-            code: "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "overflow" | "slot_ends_before_start";
+            code: "content_risky" | "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "overflow" | "slot_ends_before_start";
             detail: string;
         };
         AddPollOptionError: components["schemas"]["AddPollOptionNonFieldErrorsErrorComponent"] | components["schemas"]["AddPollOptionLabelErrorComponent"] | components["schemas"]["AddPollOptionStartsAtErrorComponent"] | components["schemas"]["AddPollOptionEndsAtErrorComponent"];
@@ -2986,9 +2987,10 @@ export interface components {
         AddPollOptionErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -3000,6 +3002,7 @@ export interface components {
             attr: "label";
             /**
              * @description * `blank` - blank
+             *     * `content_risky` - content_risky
              *     * `duplicate_option` - duplicate_option
              *     * `invalid` - invalid
              *     * `label_required` - label_required
@@ -3009,7 +3012,7 @@ export interface components {
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "blank" | "duplicate_option" | "invalid" | "label_required" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            code: "blank" | "content_risky" | "duplicate_option" | "invalid" | "label_required" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
             detail: string;
         };
         AddPollOptionNonFieldErrorsErrorComponent: {
@@ -3019,11 +3022,12 @@ export interface components {
              */
             attr: "non_field_errors";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         AddPollOptionStartsAtErrorComponent: {
@@ -3033,7 +3037,8 @@ export interface components {
              */
             attr: "starts_at";
             /**
-             * @description * `date` - date
+             * @description * `content_risky` - content_risky
+             *     * `date` - date
              *     * `invalid` - invalid
              *     * `make_aware` - make_aware
              *     * `max_value` - max_value
@@ -3042,7 +3047,7 @@ export interface components {
              *     * `slot_start_required` - slot_start_required
              * @enum {string}
              */
-            code: "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "overflow" | "slot_start_required";
+            code: "content_risky" | "date" | "invalid" | "make_aware" | "max_value" | "min_value" | "overflow" | "slot_start_required";
             detail: string;
         };
         AddPollOptionValidationError: {
@@ -3704,6 +3709,7 @@ export interface components {
             user: components["schemas"]["UserOut"];
             status: components["schemas"]["RegistrationStatusEnum"];
             guests: number;
+            /** @description `""` while the note waits for moderation. */
             note: string;
             /** Format: date-time */
             signed_up_at: string;
@@ -4030,9 +4036,10 @@ export interface components {
         CancelEventErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -4043,11 +4050,12 @@ export interface components {
              */
             attr: "non_field_errors";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         CancelEventReasonErrorComponent: {
@@ -4058,6 +4066,7 @@ export interface components {
             attr: "reason";
             /**
              * @description * `blank` - blank
+             *     * `content_risky` - content_risky
              *     * `invalid` - invalid
              *     * `max_length` - max_length
              *     * `null` - null
@@ -4065,7 +4074,7 @@ export interface components {
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            code: "blank" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
             detail: string;
         };
         CancelEventValidationError: {
@@ -4194,7 +4203,8 @@ export interface components {
              */
             attr: "answers";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `not_a_dict` - not_a_dict
              *     * `null` - null
@@ -4208,7 +4218,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "not_a_dict" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "not_a_dict" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotAnswersKEYErrorComponent: {
@@ -4218,7 +4228,8 @@ export interface components {
              */
             attr: "answers.KEY";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid_choice` - invalid_choice
              *     * `null` - null
@@ -4232,7 +4243,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "invalid_choice" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid_choice" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotClientErrorResponse400: {
@@ -4347,9 +4358,10 @@ export interface components {
         CastBallotErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -4360,7 +4372,8 @@ export interface components {
              */
             attr: "kind";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid_choice` - invalid_choice
              *     * `null` - null
@@ -4374,7 +4387,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "invalid_choice" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid_choice" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotNonFieldErrorsErrorComponent: {
@@ -4384,7 +4397,8 @@ export interface components {
              */
             attr: "non_field_errors";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid` - invalid
              *     * `null` - null
@@ -4398,7 +4412,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "invalid" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotOptionIdsErrorComponent: {
@@ -4408,7 +4422,8 @@ export interface components {
              */
             attr: "option_ids";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `max_length` - max_length
              *     * `not_a_list` - not_a_list
@@ -4423,7 +4438,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "max_length" | "not_a_list" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "max_length" | "not_a_list" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotOptionIdsINDEXErrorComponent: {
@@ -4434,6 +4449,7 @@ export interface components {
             attr: "option_ids.INDEX";
             /**
              * @description * `blank` - blank
+             *     * `content_risky` - content_risky
              *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid` - invalid
@@ -4451,7 +4467,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "blank" | "duplicate_option" | "duplicate_rank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "score_out_of_range" | "surrogate_characters_not_allowed" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "blank" | "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "score_out_of_range" | "surrogate_characters_not_allowed" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotPositionErrorComponent: {
@@ -4461,7 +4477,8 @@ export interface components {
              */
             attr: "position";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid_choice` - invalid_choice
              *     * `null` - null
@@ -4475,7 +4492,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "invalid_choice" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid_choice" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotRankingErrorComponent: {
@@ -4485,7 +4502,8 @@ export interface components {
              */
             attr: "ranking";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `max_length` - max_length
              *     * `not_a_list` - not_a_list
@@ -4500,7 +4518,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "max_length" | "not_a_list" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "max_length" | "not_a_list" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotRankingINDEXErrorComponent: {
@@ -4511,6 +4529,7 @@ export interface components {
             attr: "ranking.INDEX";
             /**
              * @description * `blank` - blank
+             *     * `content_risky` - content_risky
              *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid` - invalid
@@ -4528,7 +4547,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "blank" | "duplicate_option" | "duplicate_rank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "score_out_of_range" | "surrogate_characters_not_allowed" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "blank" | "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "score_out_of_range" | "surrogate_characters_not_allowed" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotReasonErrorComponent: {
@@ -4538,7 +4557,8 @@ export interface components {
              */
             attr: "reason";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid` - invalid
              *     * `max_length` - max_length
@@ -4556,7 +4576,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "reason_not_allowed" | "required" | "score_out_of_range" | "surrogate_characters_not_allowed" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "reason_not_allowed" | "required" | "score_out_of_range" | "surrogate_characters_not_allowed" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotReceiptErrorComponent: {
@@ -4567,6 +4587,7 @@ export interface components {
             attr: "receipt";
             /**
              * @description * `blank` - blank
+             *     * `content_risky` - content_risky
              *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid` - invalid
@@ -4586,7 +4607,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "blank" | "duplicate_option" | "duplicate_rank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "receipt_not_allowed" | "receipt_too_short" | "required" | "score_out_of_range" | "surrogate_characters_not_allowed" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "blank" | "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "receipt_not_allowed" | "receipt_too_short" | "required" | "score_out_of_range" | "surrogate_characters_not_allowed" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotScoresErrorComponent: {
@@ -4596,7 +4617,8 @@ export interface components {
              */
             attr: "scores";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `not_a_dict` - not_a_dict
              *     * `null` - null
@@ -4610,7 +4632,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "not_a_dict" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "not_a_dict" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotScoresKEYErrorComponent: {
@@ -4620,7 +4642,8 @@ export interface components {
              */
             attr: "scores.KEY";
             /**
-             * @description * `duplicate_option` - duplicate_option
+             * @description * `content_risky` - content_risky
+             *     * `duplicate_option` - duplicate_option
              *     * `duplicate_rank` - duplicate_rank
              *     * `invalid` - invalid
              *     * `max_string_length` - max_string_length
@@ -4635,7 +4658,7 @@ export interface components {
              *     * `wrong_ballot_shape` - wrong_ballot_shape
              * @enum {string}
              */
-            code: "duplicate_option" | "duplicate_rank" | "invalid" | "max_string_length" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
+            code: "content_risky" | "duplicate_option" | "duplicate_rank" | "invalid" | "max_string_length" | "null" | "required" | "score_out_of_range" | "too_few_choices" | "too_many_choices" | "unknown_answer" | "unknown_option" | "unknown_position" | "wrong_ballot_shape";
             detail: string;
         };
         CastBallotValidationError: {
@@ -7598,12 +7621,10 @@ export interface components {
         };
         CreateRoleClientErrorResponse400ErrorComponent: {
             /**
-             * @description * `code_used` - code_used
-             *     * `invalid_code` - invalid_code
-             *     * `parse_error` - parse_error
+             * @description * `parse_error` - parse_error
              * @enum {string}
              */
-            code: "code_used" | "invalid_code" | "parse_error";
+            code: "parse_error";
             detail: string;
             attr: string | null;
         };
@@ -7637,10 +7658,9 @@ export interface components {
              * @description * `muted` - muted
              *     * `rules_not_accepted` - rules_not_accepted
              *     * `tier_too_low` - tier_too_low
-             *     * `user_blocked` - user_blocked
              * @enum {string}
              */
-            code: "muted" | "rules_not_accepted" | "tier_too_low" | "user_blocked";
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
             detail: string;
             attr: string | null;
         };
@@ -7703,10 +7723,9 @@ export interface components {
         CreateRoleErrorResponse429ErrorComponent: {
             /**
              * @description * `throttled` - throttled
-             *     * `wechat_rate_limited` - wechat_rate_limited
              * @enum {string}
              */
-            code: "throttled" | "wechat_rate_limited";
+            code: "throttled";
             detail: string;
             attr: string | null;
         };
@@ -7717,12 +7736,10 @@ export interface components {
         CreateRoleErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
-             *     * `wechat_busy` - wechat_busy
-             *     * `wechat_error` - wechat_error
              *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -13351,6 +13368,21 @@ export interface components {
             attr: string | null;
         };
         ListRolesErrorResponse400: components["schemas"]["ListRolesClientErrorResponse400"];
+        ListRolesErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListRolesErrorResponse403ErrorComponent"][];
+        };
+        ListRolesErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
         ListRolesErrorResponse404: {
             type: components["schemas"]["ClientErrorEnum"];
             errors: components["schemas"]["ListRolesErrorResponse404ErrorComponent"][];
@@ -14054,9 +14086,17 @@ export interface components {
          *     * `poll` - 投票
          *     * `event` - 活动
          *     * `task_comment` - 任务评论
+         *     * `poll_option` - 投票选项
+         *     * `ballot_reason` - 投票理由
+         *     * `registration_note` - 报名备注
+         *     * `role` - 角色
+         *     * `nickname` - 昵称修改
+         *     * `community_texts` - 社群文字修改
+         *     * `event_texts` - 活动文字修改
+         *     * `role_texts` - 角色文字修改
          * @enum {string}
          */
-        ModerationTargetKindEnum: "member" | "poll" | "event" | "task_comment";
+        ModerationTargetKindEnum: "member" | "poll" | "event" | "task_comment" | "poll_option" | "ballot_reason" | "registration_note" | "role" | "nickname" | "community_texts" | "event_texts" | "role_texts";
         MoveTaskAfterIdErrorComponent: {
             /**
              * @description * `after_id` - after_id (enum property replaced by openapi-typescript)
@@ -15329,6 +15369,7 @@ export interface components {
         PollVoterOut: {
             user: components["schemas"]["UserOut"];
             choices: unknown;
+            /** @description `""` while the reason waits for moderation. */
             reason: string;
             /** Format: date-time */
             voted_at: string;
@@ -16681,12 +16722,20 @@ export interface components {
             errors: components["schemas"]["ReportContentOrMemberError"][];
         };
         ReportInRequest: {
-            target_kind: components["schemas"]["ModerationTargetKindEnum"];
+            target_kind: components["schemas"]["ReportInTargetKindEnum"];
             target_id: string;
             reason: components["schemas"]["ReportReasonEnum"];
             /** @default  */
             note?: string;
         };
+        /**
+         * @description * `member` - 成员
+         *     * `poll` - 投票
+         *     * `event` - 活动
+         *     * `task_comment` - 任务评论
+         * @enum {string}
+         */
+        ReportInTargetKindEnum: "member" | "poll" | "event" | "task_comment";
         /** @description My report and what became of it. The moderator's name is never shown. */
         ReportOut: {
             id: string;
@@ -17387,12 +17436,13 @@ export interface components {
              */
             attr: "accept_partial";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_answer` - invalid_answer
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "invalid_answer" | "null";
+            code: "content_risky" | "invalid" | "invalid_answer" | "null";
             detail: string;
         };
         SignUpForEventAnswersErrorComponent: {
@@ -17402,12 +17452,13 @@ export interface components {
              */
             attr: "answers";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_answer` - invalid_answer
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "invalid_answer" | "null";
+            code: "content_risky" | "invalid" | "invalid_answer" | "null";
             detail: string;
         };
         SignUpForEventAnswersKEYErrorComponent: {
@@ -17417,11 +17468,12 @@ export interface components {
              */
             attr: "answers.KEY";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_answer` - invalid_answer
              * @enum {string}
              */
-            code: "invalid" | "invalid_answer";
+            code: "content_risky" | "invalid" | "invalid_answer";
             detail: string;
         };
         SignUpForEventClientErrorResponse400: {
@@ -17434,12 +17486,10 @@ export interface components {
         };
         SignUpForEventClientErrorResponse400ErrorComponent: {
             /**
-             * @description * `code_used` - code_used
-             *     * `invalid_code` - invalid_code
-             *     * `parse_error` - parse_error
+             * @description * `parse_error` - parse_error
              * @enum {string}
              */
-            code: "code_used" | "invalid_code" | "parse_error";
+            code: "parse_error";
             detail: string;
             attr: string | null;
         };
@@ -17454,10 +17504,9 @@ export interface components {
              * @description * `muted` - muted
              *     * `rules_not_accepted` - rules_not_accepted
              *     * `tier_too_low` - tier_too_low
-             *     * `user_blocked` - user_blocked
              * @enum {string}
              */
-            code: "muted" | "rules_not_accepted" | "tier_too_low" | "user_blocked";
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
             detail: string;
             attr: string | null;
         };
@@ -17526,10 +17575,9 @@ export interface components {
         SignUpForEventErrorResponse429ErrorComponent: {
             /**
              * @description * `throttled` - throttled
-             *     * `wechat_rate_limited` - wechat_rate_limited
              * @enum {string}
              */
-            code: "throttled" | "wechat_rate_limited";
+            code: "throttled";
             detail: string;
             attr: string | null;
         };
@@ -17540,12 +17588,10 @@ export interface components {
         SignUpForEventErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
-             *     * `wechat_busy` - wechat_busy
-             *     * `wechat_error` - wechat_error
              *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -17556,7 +17602,8 @@ export interface components {
              */
             attr: "guests";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_answer` - invalid_answer
              *     * `max_string_length` - max_string_length
              *     * `max_value` - max_value
@@ -17565,7 +17612,7 @@ export interface components {
              *     * `too_many_guests` - too_many_guests
              * @enum {string}
              */
-            code: "invalid" | "invalid_answer" | "max_string_length" | "max_value" | "min_value" | "null" | "too_many_guests";
+            code: "content_risky" | "invalid" | "invalid_answer" | "max_string_length" | "max_value" | "min_value" | "null" | "too_many_guests";
             detail: string;
         };
         SignUpForEventNonFieldErrorsErrorComponent: {
@@ -17575,12 +17622,13 @@ export interface components {
              */
             attr: "non_field_errors";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `invalid_answer` - invalid_answer
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "invalid_answer" | "null";
+            code: "content_risky" | "invalid" | "invalid_answer" | "null";
             detail: string;
         };
         SignUpForEventNoteErrorComponent: {
@@ -18875,12 +18923,10 @@ export interface components {
         };
         UpdateCommunityClientErrorResponse400ErrorComponent: {
             /**
-             * @description * `code_used` - code_used
-             *     * `invalid_code` - invalid_code
-             *     * `parse_error` - parse_error
+             * @description * `parse_error` - parse_error
              * @enum {string}
              */
-            code: "code_used" | "invalid_code" | "parse_error";
+            code: "parse_error";
             detail: string;
             attr: string | null;
         };
@@ -18914,10 +18960,9 @@ export interface components {
              * @description * `muted` - muted
              *     * `rules_not_accepted` - rules_not_accepted
              *     * `tier_too_low` - tier_too_low
-             *     * `user_blocked` - user_blocked
              * @enum {string}
              */
-            code: "muted" | "rules_not_accepted" | "tier_too_low" | "user_blocked";
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
             detail: string;
             attr: string | null;
         };
@@ -18967,10 +19012,9 @@ export interface components {
         UpdateCommunityErrorResponse429ErrorComponent: {
             /**
              * @description * `throttled` - throttled
-             *     * `wechat_rate_limited` - wechat_rate_limited
              * @enum {string}
              */
-            code: "throttled" | "wechat_rate_limited";
+            code: "throttled";
             detail: string;
             attr: string | null;
         };
@@ -18981,12 +19025,10 @@ export interface components {
         UpdateCommunityErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
-             *     * `wechat_busy` - wechat_busy
-             *     * `wechat_error` - wechat_error
              *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -19196,12 +19238,10 @@ export interface components {
         };
         UpdateEventClientErrorResponse400ErrorComponent: {
             /**
-             * @description * `code_used` - code_used
-             *     * `invalid_code` - invalid_code
-             *     * `parse_error` - parse_error
+             * @description * `parse_error` - parse_error
              * @enum {string}
              */
-            code: "code_used" | "invalid_code" | "parse_error";
+            code: "parse_error";
             detail: string;
             attr: string | null;
         };
@@ -19280,10 +19320,9 @@ export interface components {
              *     * `muted` - muted
              *     * `rules_not_accepted` - rules_not_accepted
              *     * `tier_too_low` - tier_too_low
-             *     * `user_blocked` - user_blocked
              * @enum {string}
              */
-            code: "cannot_manage" | "muted" | "rules_not_accepted" | "tier_too_low" | "user_blocked";
+            code: "cannot_manage" | "muted" | "rules_not_accepted" | "tier_too_low";
             detail: string;
             attr: string | null;
         };
@@ -19347,10 +19386,9 @@ export interface components {
         UpdateEventErrorResponse429ErrorComponent: {
             /**
              * @description * `throttled` - throttled
-             *     * `wechat_rate_limited` - wechat_rate_limited
              * @enum {string}
              */
-            code: "throttled" | "wechat_rate_limited";
+            code: "throttled";
             detail: string;
             attr: string | null;
         };
@@ -19361,12 +19399,10 @@ export interface components {
         UpdateEventErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
-             *     * `wechat_busy` - wechat_busy
-             *     * `wechat_error` - wechat_error
              *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -19830,14 +19866,15 @@ export interface components {
              */
             attr: "avatar_url";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `max_length` - max_length
              *     * `null` - null
              *     * `null_characters_not_allowed` - null_characters_not_allowed
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            code: "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
             detail: string;
         };
         UpdateMyProfileClientErrorResponse400: {
@@ -19850,30 +19887,15 @@ export interface components {
         };
         UpdateMyProfileClientErrorResponse400ErrorComponent: {
             /**
-             * @description * `code_used` - code_used
-             *     * `invalid_code` - invalid_code
-             *     * `parse_error` - parse_error
+             * @description * `parse_error` - parse_error
              * @enum {string}
              */
-            code: "code_used" | "invalid_code" | "parse_error";
+            code: "parse_error";
             detail: string;
             attr: string | null;
         };
         UpdateMyProfileError: components["schemas"]["UpdateMyProfileNonFieldErrorsErrorComponent"] | components["schemas"]["UpdateMyProfileNicknameErrorComponent"] | components["schemas"]["UpdateMyProfileAvatarUrlErrorComponent"];
         UpdateMyProfileErrorResponse400: components["schemas"]["UpdateMyProfileValidationError"] | components["schemas"]["UpdateMyProfileClientErrorResponse400"];
-        UpdateMyProfileErrorResponse403: {
-            type: components["schemas"]["ClientErrorEnum"];
-            errors: components["schemas"]["UpdateMyProfileErrorResponse403ErrorComponent"][];
-        };
-        UpdateMyProfileErrorResponse403ErrorComponent: {
-            /**
-             * @description * `user_blocked` - user_blocked
-             * @enum {string}
-             */
-            code: "user_blocked";
-            detail: string;
-            attr: string | null;
-        };
         UpdateMyProfileErrorResponse404: {
             type: components["schemas"]["ClientErrorEnum"];
             errors: components["schemas"]["UpdateMyProfileErrorResponse404ErrorComponent"][];
@@ -19920,10 +19942,9 @@ export interface components {
         UpdateMyProfileErrorResponse429ErrorComponent: {
             /**
              * @description * `throttled` - throttled
-             *     * `wechat_rate_limited` - wechat_rate_limited
              * @enum {string}
              */
-            code: "throttled" | "wechat_rate_limited";
+            code: "throttled";
             detail: string;
             attr: string | null;
         };
@@ -19934,12 +19955,10 @@ export interface components {
         UpdateMyProfileErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
-             *     * `wechat_busy` - wechat_busy
-             *     * `wechat_error` - wechat_error
              *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -19951,6 +19970,7 @@ export interface components {
             attr: "nickname";
             /**
              * @description * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
              *     * `content_risky` - content_risky
              *     * `invalid` - invalid
              *     * `max_length` - max_length
@@ -19959,7 +19979,7 @@ export interface components {
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
              * @enum {string}
              */
-            code: "blank" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
             detail: string;
         };
         UpdateMyProfileNonFieldErrorsErrorComponent: {
@@ -19969,11 +19989,12 @@ export interface components {
              */
             attr: "non_field_errors";
             /**
-             * @description * `invalid` - invalid
+             * @description * `content_risky` - content_risky
+             *     * `invalid` - invalid
              *     * `null` - null
              * @enum {string}
              */
-            code: "invalid" | "null";
+            code: "content_risky" | "invalid" | "null";
             detail: string;
         };
         UpdateMyProfileValidationError: {
@@ -20029,12 +20050,10 @@ export interface components {
         };
         UpdateRoleClientErrorResponse400ErrorComponent: {
             /**
-             * @description * `code_used` - code_used
-             *     * `invalid_code` - invalid_code
-             *     * `parse_error` - parse_error
+             * @description * `parse_error` - parse_error
              * @enum {string}
              */
-            code: "code_used" | "invalid_code" | "parse_error";
+            code: "parse_error";
             detail: string;
             attr: string | null;
         };
@@ -20068,10 +20087,9 @@ export interface components {
              * @description * `muted` - muted
              *     * `rules_not_accepted` - rules_not_accepted
              *     * `tier_too_low` - tier_too_low
-             *     * `user_blocked` - user_blocked
              * @enum {string}
              */
-            code: "muted" | "rules_not_accepted" | "tier_too_low" | "user_blocked";
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
             detail: string;
             attr: string | null;
         };
@@ -20135,10 +20153,9 @@ export interface components {
         UpdateRoleErrorResponse429ErrorComponent: {
             /**
              * @description * `throttled` - throttled
-             *     * `wechat_rate_limited` - wechat_rate_limited
              * @enum {string}
              */
-            code: "throttled" | "wechat_rate_limited";
+            code: "throttled";
             detail: string;
             attr: string | null;
         };
@@ -20149,12 +20166,10 @@ export interface components {
         UpdateRoleErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
-             *     * `wechat_busy` - wechat_busy
-             *     * `wechat_error` - wechat_error
              *     * `wechat_not_configured` - wechat_not_configured
              * @enum {string}
              */
-            code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            code: "database_unavailable" | "wechat_not_configured";
             detail: string;
             attr: string | null;
         };
@@ -24400,6 +24415,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse401"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListRolesErrorResponse403"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27289,14 +27312,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse401"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UpdateMyProfileErrorResponse403"];
                 };
             };
             404: {
