@@ -23,12 +23,12 @@ from community.throttling import WriteThrottle
 from community.urls import urlpatterns as production_urlpatterns
 from roles.positions import between
 
+# The lock is its own statement: in READ COMMITTED a statement that waited for a row lock
+# still reads every other table from the snapshot it started with, so neighbours read in the
+# locking statement could miss a move committed meanwhile and collide with it.
+_LOCK = "SELECT id FROM roles_column WHERE id = %s FOR NO KEY UPDATE"
 _NEIGHBOURS = """
-WITH target AS (
-    SELECT id FROM roles_column WHERE id = %(column)s FOR NO KEY UPDATE
-)
-SELECT position FROM roles_task, target
-WHERE roles_task.column_id = target.id AND roles_task.id <> %(task)s
+SELECT position FROM roles_task WHERE column_id = %(column)s AND id <> %(task)s
 ORDER BY position OFFSET %(offset)s LIMIT %(limit)s
 """
 
@@ -39,6 +39,7 @@ class FloorMove(APIView):
     def post(self, request, task_id: str):
         column, index = request.data["column_id"], max(0, int(request.data.get("index", 0)))
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_LOCK, [column])
             cursor.execute(
                 _NEIGHBOURS,
                 {
