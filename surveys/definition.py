@@ -3,12 +3,17 @@
 Built from three queries (pages, questions, choices) whatever the number of questions, and
 cached in the shared cache under the survey's ``version`` (bumped by the authoring services,
 ``surveys.services.authoring``, on every change of a page, question or choice), so hot
-endpoints usually build it from cache.
+endpoints usually build it from cache. Each process also keeps the definitions it used last
+(:data:`LOCAL_SIZE`, under the same versioned key, so never stale): a submit needs the
+definition three times (validation, answer rows, the answers shown back), and unpickling it
+from the shared cache -- a Redis round trip each in production -- cost more than the rest of
+the validation.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from typing import Any
 
 from django.core.cache import cache
@@ -20,6 +25,10 @@ from surveys.models import Question as QuestionRow
 from surveys.models import Survey
 
 CACHE_TIMEOUT = 24 * 3600
+#: Definitions kept per process (least recently used dropped first).
+LOCAL_SIZE = 256
+_local: OrderedDict[str, SurveyDefinition] = OrderedDict()
+_local_lock = threading.Lock()
 
 
 def condition_from_json(data: Any) -> Condition | None:
@@ -88,12 +97,22 @@ def build_definition(survey: Survey) -> SurveyDefinition:
 
 
 def definition_for(survey: Survey) -> SurveyDefinition:
-    """The survey's engine definition, from the shared cache when its version is known."""
+    """The survey's engine definition (immutable), from this process's recent ones or the
+    shared cache when its version is known, else built and cached."""
     key = _cache_key(survey)
+    with _local_lock:
+        definition = _local.get(key)
+        if definition is not None:
+            _local.move_to_end(key)
+            return definition
     definition = cache.get(key)
     if definition is None:
         definition = build_definition(survey)
         cache.set(key, definition, CACHE_TIMEOUT)
+    with _local_lock:
+        _local[key] = definition
+        while len(_local) > LOCAL_SIZE:
+            _local.popitem(last=False)
     return definition
 
 

@@ -9,8 +9,18 @@ column, random index: the hot path of ``POST /tasks/{id}/move`` with the assigne
 column locks and the rebalance), alternating with the authenticated baseline (``GET /me``).
 Then it checks the board: no two tasks at one position, no task lost, and counts the
 rebalances. The last line printed is one JSON object: ``move_rps``, ``baseline_rps``,
-``ratio``, ``duplicate_positions``, ``lost_tasks``, ``rebalances_per_10k_moves``,
-``board_read_ms`` (the whole board, 500 tasks) ...
+``ratio``, ``floor_rps``, ``move_over_floor``, ``duplicate_positions``, ``lost_tasks``,
+``rebalances_per_10k_moves``, ``board_read_ms`` (the whole board, 500 tasks), CPU per request
+(``*_cpu_ms``: the gunicorn processes; ``*_pg_cpu_ms``: the benchmark database's PostgreSQL
+backends, from ``/proc``) ...
+
+The floor: gunicorn runs with ``tests.benchmarks.board_settings``, whose URL module
+(``tests/benchmarks/board_floor.py``, never in production URLs) adds the minimal raw-SQL move
+behind the same token authentication (the target column locked, the neighbours read, the task
+updated; nothing else). It moves the members' cards on a second board seeded like the first, so
+the checks of the real board see only real moves. ``floor_rps`` is its rate and
+``move_over_floor`` the real move's rate over it, measured in the same run in alternating
+slices with the baseline and the real move.
 
 Environment knobs: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (32),
 BENCH_SECONDS (16 per phase, in 4 alternating slices), BENCH_WORKERS (2 * cores + 1),
@@ -22,98 +32,49 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.bench_votes import (  # noqa: E402  (shared plumbing of the benchmarks)
-    ROOT,
-    admin_sql,
-    free_port,
+from tests.benchmarks.harness import (  # noqa: E402  (the benchmarks' shared plumbing)
+    WORKERS,
+    CpuMeter,
+    bench_env,
+    database_create,
+    database_drop,
+    django_setup,
+    drive,
+    gunicorn_start,
+    gunicorn_stop,
     log,
     median_latency,
     p,
+    ratio,
+    rounds,
 )
 
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = f"bench_boards_{os.getpid()}"
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "16"))
 ROUNDS = 4
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 TASKS = 500
 PER_MEMBER = 4
 
-ENV = {
-    **os.environ,
-    "DATABASE_URL": f"{PG}/{DB_NAME}",
-    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "BALLOT_KEY": "bench-only-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "THROTTLE_WRITES": "10000000/min",
-    "DJANGO_SETTINGS_MODULE": "community.settings",
-    "LOG_LEVEL": "WARNING",
-    "CELERY_BROKER_URL": "",
-    "DB_POOL_MAX": "4",
-    "WECHAT_CONTENT_CHECK": "0",
-}
-
-
-def drive(base: str, tokens: list[str], request, seconds: float) -> tuple[int, list[float], int]:
-    """As ``bench_votes.drive`` (one member, one keep-alive connection per thread), except that
-    the clock starts when every thread has warmed its connection: 32 warm-up moves queue
-    behind each other's column locks, which on a busy machine can outlast a short slice."""
-    import httpx
-
-    latencies: list[list[float]] = [[] for _ in tokens]
-    errors = [0] * len(tokens)
-    start = threading.Barrier(len(tokens) + 1)
-    deadline = [0.0]
-
-    def run(i: int) -> None:
-        with httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=30
-        ) as client:
-            request(client, i, 0)  # warm the connection
-            start.wait()
-            n = 1
-            while time.monotonic() < deadline[0]:
-                t0 = time.perf_counter()
-                response = request(client, i, n)
-                if response.status_code >= 400:
-                    errors[i] += 1
-                else:
-                    latencies[i].append((time.perf_counter() - t0) * 1000)
-                n += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tokens))]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.monotonic() + 3600
-    start.wait()
-    deadline[0] = time.monotonic() + seconds
-    t0 = time.monotonic()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - t0
-    flat = [x for per in latencies for x in per]
-    return int(len(flat) / elapsed), flat, sum(errors)
+ENV = bench_env(
+    DB_NAME,
+    "tests.benchmarks.board_settings",
+    THROTTLE_WRITES="10000000/min",
+    DB_POOL_MAX="4",
+    WECHAT_CONTENT_CHECK="0",
+)
 
 
 def seed() -> dict:
-    """Members with tokens and one board of 500 tasks, 4 assigned to each member."""
-    os.environ.update(ENV)
-    import django
-
-    django.setup()
+    """Members with tokens and two boards (the real moves' and the floor's) of 500 tasks each,
+    4 tasks of each board assigned to each member."""
+    django_setup(ENV)
     from community.models import Community, Membership, Tier, User
     from community.services.tokens import token_issue
     from roles.models import Task, TaskAssignee
@@ -124,44 +85,54 @@ def seed() -> dict:
     owner = User.objects.create_user("owner")
     owner_m = Membership.objects.create(community=community, user=owner, tier=Tier.OWNER)
     owner_m.community = community
-    board = board_services.board_create(actor=owner_m, title="bench board")
-    columns = list(board.columns.order_by("position"))
-    per_column = [TASKS // 3 + (1 if i < TASKS % 3 else 0) for i in range(3)]
-    tasks = []
-    for column, count in zip(columns, per_column, strict=True):
-        tasks += [
-            Task(
-                community=community,
-                board=board,
-                column=column,
-                position=position,
-                title=f"task {len(tasks) + i}",
-            )
-            for i, position in enumerate(spread(count))
-        ]
-    Task.objects.bulk_create(tasks)
-    tokens, mine = [], []
-    rng = random.Random(11)
-    pool = [t.pk for t in tasks]
-    rng.shuffle(pool)
+    users = []
     for i in range(CLIENTS):
         user = User.objects.create_user(f"m{i}", nickname=f"member {i}")
         Membership.objects.create(community=community, user=user)
-        tokens.append(token_issue(user=user).raw)
-        own = pool[i * PER_MEMBER : (i + 1) * PER_MEMBER]
+        users.append(user)
+    rng = random.Random(11)
+
+    def board_of(title: str) -> tuple[str, list[str], list[list[str]]]:
+        board = board_services.board_create(actor=owner_m, title=title)
+        columns = list(board.columns.order_by("position"))
+        per_column = [TASKS // 3 + (1 if i < TASKS % 3 else 0) for i in range(3)]
+        tasks = []
+        for column, count in zip(columns, per_column, strict=True):
+            tasks += [
+                Task(
+                    community=community,
+                    board=board,
+                    column=column,
+                    position=position,
+                    title=f"task {len(tasks) + i}",
+                )
+                for i, position in enumerate(spread(count))
+            ]
+        Task.objects.bulk_create(tasks)
+        pool = [t.pk for t in tasks]
+        rng.shuffle(pool)
+        mine = [pool[i * PER_MEMBER : (i + 1) * PER_MEMBER] for i in range(CLIENTS)]
         TaskAssignee.objects.bulk_create(
-            TaskAssignee(community=community, task_id=task_id, user=user) for task_id in own
+            TaskAssignee(community=community, task_id=task_id, user=user)
+            for user, own in zip(users, mine, strict=True)
+            for task_id in own
         )
-        mine.append(own)
+        return board.pk, [c.pk for c in columns], mine
+
+    board, columns, mine = board_of("bench board")
+    floor_board, floor_columns, floor_mine = board_of("floor board")
     from django.db import connection
 
     connection.cursor().execute("ANALYZE")
     connection.close()
     return {
-        "tokens": tokens,
+        "tokens": [token_issue(user=user).raw for user in users],
         "mine": mine,
-        "board": board.pk,
-        "columns": [c.pk for c in columns],
+        "board": board,
+        "columns": columns,
+        "floor_board": floor_board,
+        "floor_columns": floor_columns,
+        "floor_mine": floor_mine,
         "owner_token": token_issue(user=owner).raw,
     }
 
@@ -190,97 +161,76 @@ def check(board_id: str) -> dict:
 
 
 def main() -> int:
-    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
     server = None
     try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=ENV, check=True
-        )
+        database_create(DB_NAME, ENV)
         data = seed()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "community.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(THREADS),
-                "--keep-alive",
-                "30",
-                "--backlog",
-                "2048",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=ENV,
-        )
-        import httpx
-
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/api/v1/me", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        server, base = gunicorn_start(ENV, threads=THREADS)
         tokens = data["tokens"]
         log(
             f"gunicorn: {WORKERS} workers x {THREADS} threads; {len(tokens)} clients; "
             f"{SECONDS}s per phase; {TASKS} tasks on one board"
         )
-        columns, mine = data["columns"], data["mine"]
         rng = random.Random(7)
         plan = [
             (rng.randrange(3), rng.randrange(60), rng.randrange(PER_MEMBER)) for _ in range(997)
         ]
 
-        def move(client, i, n):
-            column, index, which = plan[(i * 31 + n) % 997]
-            return client.post(
-                f"/api/v1/tasks/{mine[i][which]}/move",
-                json={"column_id": columns[column], "index": index},
-            )
+        def mover(prefix: str, columns: list[str], mine: list[list[str]]):
+            def move(client, i, n):
+                column, index, which = plan[(i * 31 + n) % 997]
+                return client.post(
+                    f"{prefix}/tasks/{mine[i][which]}/move",
+                    json={"column_id": columns[column], "index": index},
+                )
+
+            return move
 
         def me(client, i, n):
             return client.get("/api/v1/me")
 
-        totals = {"baseline": [0.0, [], 0], "move": [0.0, [], 0]}
-        for _round in range(ROUNDS):
-            for name, request in (("baseline", me), ("move", move)):
-                rps, lat, err = drive(base, tokens, request, SECONDS / ROUNDS)
-                totals[name][0] += rps / ROUNDS
-                totals[name][1] += lat
-                totals[name][2] += err
-        baseline_rps, base_lat, base_err = int(totals["baseline"][0]), *totals["baseline"][1:]
-        move_rps, move_lat, move_err = int(totals["move"][0]), *totals["move"][1:]
-        log(
-            f"baseline GET /me: {baseline_rps} req/s, p50 {p(base_lat, 0.5):.1f} ms, "
-            f"p99 {p(base_lat, 0.99):.1f} ms, errors {base_err}"
+        meter = CpuMeter(server.pid, DB_NAME)
+
+        def slice_of(request):
+            return lambda: drive(base, tokens, request, SECONDS / ROUNDS, meter)
+
+        totals = rounds(
+            {
+                "baseline": slice_of(me),
+                "floor": slice_of(mover("/bench/floor", data["floor_columns"], data["floor_mine"])),
+                "move": slice_of(mover("/api/v1", data["columns"], data["mine"])),
+            },
+            ROUNDS,
         )
-        log(
-            f"move POST /tasks/{{id}}/move: {move_rps} req/s, p50 {p(move_lat, 0.5):.1f} ms, "
-            f"p99 {p(move_lat, 0.99):.1f} ms, errors {move_err}"
-        )
+        meter.close()
+        for name, t in totals.items():
+            log(t.line(name))
+        # One decimal: on a loaded machine moves run at a few per second.
+        baseline_rps, base_lat = round(totals["baseline"].rps, 1), totals["baseline"].latencies
+        move_rps, move_lat = round(totals["move"].rps, 1), totals["move"].latencies
+        floor_rps = round(totals["floor"].rps, 1)
         board_ms = median_latency(base, data["owner_token"], f"/api/v1/boards/{data['board']}", 20)
         log(f"board read (3 columns, {TASKS} tasks) median {board_ms} ms")
         outcome = check(data["board"])
+        floor_outcome = check(data["floor_board"])
         moves = outcome["moves_logged"]
         summary = {
             "move_rps": move_rps,
             "move_p50_ms": round(p(move_lat, 0.5), 1),
             "move_p99_ms": round(p(move_lat, 0.99), 1),
-            "move_errors": move_err,
+            "move_errors": totals["move"].errors,
             "baseline_rps": baseline_rps,
             "baseline_p99_ms": round(p(base_lat, 0.99), 1),
-            "ratio": round(move_rps / baseline_rps, 3) if baseline_rps else None,
+            "ratio": ratio(move_rps, baseline_rps),
+            "floor_rps": floor_rps,
+            "floor_ratio": ratio(floor_rps, baseline_rps),
+            "move_over_floor": ratio(move_rps, floor_rps),
+            "floor_errors": totals["floor"].errors,
+            **{f"{name}_cpu_ms": t.cpu_ms("server") for name, t in totals.items()},
+            **{f"{name}_pg_cpu_ms": t.cpu_ms("pg") for name, t in totals.items()},
             "duplicate_positions": outcome["duplicate_positions"],
             "lost_tasks": outcome["lost_tasks"],
+            "floor_duplicate_positions": floor_outcome["duplicate_positions"],
             "moves": moves,
             "rebalances_per_10k_moves": round(outcome["rebalances"] * 10_000 / moves, 1)
             if moves
@@ -295,13 +245,8 @@ def main() -> int:
         print(json.dumps(summary), flush=True)
         return 0
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        gunicorn_stop(server)
+        database_drop(DB_NAME)
 
 
 if __name__ == "__main__":

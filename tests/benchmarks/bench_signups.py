@@ -34,29 +34,33 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks.bench_votes import (  # noqa: E402  (shared plumbing of the benchmarks)
-    admin_sql,
-    free_port,
+from tests.benchmarks.harness import (  # noqa: E402  (the benchmarks' shared plumbing)
+    PG,
+    WORKERS,
+    CpuMeter,
+    bench_env,
+    database_create,
+    database_drop,
+    django_setup,
+    drive,
+    gunicorn_start,
+    gunicorn_stop,
     log,
     p,
+    rounds,
 )
 
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = f"bench_signups_{os.getpid()}"
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "64"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "12"))
 ROUNDS = 4
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 RUSH_MEMBERS = 500
 RUSH_SEATS = 50
@@ -64,33 +68,23 @@ EVENTS = 400
 CANCELLERS = 20
 LATECOMERS = 40
 
-ENV = {
-    **os.environ,
-    "DATABASE_URL": f"{PG}/{DB_NAME}",
-    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "BALLOT_KEY": "bench-only-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "THROTTLE_WRITES": "10000000/min",
-    "DJANGO_SETTINGS_MODULE": "tests.benchmarks.bench_settings",
-    "LOG_LEVEL": "WARNING",
+ENV = bench_env(
+    DB_NAME,
+    "tests.benchmarks.bench_settings",
+    THROTTLE_WRITES="10000000/min",
     # Outbox sends are queued as in production (the web tier publishes to Redis) to a queue of
     # this run that no worker consumes and that is deleted at the end.
-    "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/4"),
-    "BENCH_QUEUE": f"bench-signups-{os.getpid()}",
-    "DB_POOL_MAX": "4",
-    "WECHAT_CONTENT_CHECK": "0",
-}
+    CELERY_BROKER_URL=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/4"),
+    BENCH_QUEUE=f"bench-signups-{os.getpid()}",
+    DB_POOL_MAX="4",
+    WECHAT_CONTENT_CHECK="0",
+)
 
 
 def seed() -> dict:
     """Members with tokens; events for the throughput phase (product and floor), the rush
     event."""
-    os.environ.update(ENV)
-    import django
-
-    django.setup()
+    django_setup(ENV)
     from datetime import timedelta
 
     from django.db import connection
@@ -132,48 +126,6 @@ def seed() -> dict:
         "floor_events": floor_events,
         "rush": rush,
     }
-
-
-def drive(base: str, tokens: list[str], request, seconds: float) -> tuple[int, list[float], int]:
-    """Each client thread (one member, one keep-alive connection) sends ``request(client, i,
-    n)`` for ``seconds`` counted from the moment every client has warmed its connection (on a
-    loaded machine the warm-up alone can take seconds); returns (ok/s, latencies ms, errors)."""
-    import httpx
-
-    latencies: list[list[float]] = [[] for _ in tokens]
-    errors = [0] * len(tokens)
-    deadline = [0.0]
-    # The deadline is set by the barrier as it releases everyone, after the warm-up.
-    start = threading.Barrier(
-        len(tokens) + 1, action=lambda: deadline.__setitem__(0, time.monotonic() + seconds)
-    )
-
-    def run(i: int) -> None:
-        with httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=60
-        ) as client:
-            client.get("/api/v1/me")  # warm the connection
-            start.wait()
-            n = 1
-            while time.monotonic() < deadline[0]:
-                t0 = time.perf_counter()
-                response = request(client, i, n)
-                if response.status_code >= 400:
-                    errors[i] += 1
-                else:
-                    latencies[i].append((time.perf_counter() - t0) * 1000)
-                n += 1
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(tokens))]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    t0 = deadline[0] - seconds
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - t0
-    flat = [x for per in latencies for x in per]
-    return int(len(flat) / elapsed), flat, sum(errors)
 
 
 def at_once(base: str, tokens: list[str], request) -> list[tuple[object, float, float]]:
@@ -233,45 +185,11 @@ def seats_of(event_id: str) -> tuple[int, int, int]:
 
 
 def main() -> int:
-    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
     server = None
     try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=ENV, check=True
-        )
+        database_create(DB_NAME, ENV)
         data = seed()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "community.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(THREADS),
-                "--keep-alive",
-                "30",
-                "--backlog",
-                "2048",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=ENV,
-        )
-        import httpx
-
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/api/v1/me", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        server, base = gunicorn_start(ENV, threads=THREADS)
         tokens = data["tokens"][:CLIENTS]
         log(f"gunicorn: {WORKERS} workers x {THREADS} threads; {CLIENTS} clients")
 
@@ -295,16 +213,32 @@ def main() -> int:
         def me(client, i, n):
             return client.get("/api/v1/me")
 
-        totals = {name: [0.0, [], 0] for name in ("baseline", "signup", "floor")}
-        for _round in range(ROUNDS):
-            for name, request in (("baseline", me), ("signup", signup), ("floor", floor)):
-                rps, lat, err = drive(base, tokens, request, SECONDS / ROUNDS)
-                totals[name][0] += rps / ROUNDS
-                totals[name][1] += lat
-                totals[name][2] += err
-        baseline_rps, base_lat, _base_err = int(totals["baseline"][0]), *totals["baseline"][1:]
-        signup_rps, sign_lat, sign_err = int(totals["signup"][0]), *totals["signup"][1:]
-        floor_rps, floor_lat, floor_err = int(totals["floor"][0]), *totals["floor"][1:]
+        meter = CpuMeter(server.pid, DB_NAME)
+
+        def slice_of(request):
+            # Warm with GET /me: a warm-up sign-up would take one of the member's events.
+            return lambda: drive(
+                base,
+                tokens,
+                request,
+                SECONDS / ROUNDS,
+                meter,
+                warm=lambda client, i: client.get("/api/v1/me"),
+                timeout=60,
+            )
+
+        totals = rounds(
+            {"baseline": slice_of(me), "signup": slice_of(signup), "floor": slice_of(floor)},
+            ROUNDS,
+        )
+        meter.close()
+        for name, t in totals.items():
+            log(t.line(name))
+        baseline_rps, base_lat = int(totals["baseline"].rps), totals["baseline"].latencies
+        signup_rps, sign_lat = int(totals["signup"].rps), totals["signup"].latencies
+        sign_err = totals["signup"].errors
+        floor_rps, floor_lat = int(totals["floor"].rps), totals["floor"].latencies
+        floor_err = totals["floor"].errors
         log(f"baseline GET /me: {baseline_rps} req/s, p99 {p(base_lat, 0.99):.1f} ms")
         log(
             f"sign-up PUT: {signup_rps} req/s, p50 {p(sign_lat, 0.5):.1f} ms, "
@@ -431,17 +365,14 @@ def main() -> int:
             "workers": WORKERS,
             "threads": THREADS,
             "seconds_per_phase": SECONDS,
+            **{f"{name}_cpu_ms": t.cpu_ms("server") for name, t in totals.items()},
+            **{f"{name}_pg_cpu_ms": t.cpu_ms("pg") for name, t in totals.items()},
         }
         print(json.dumps(summary), flush=True)
         return 0
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        gunicorn_stop(server)
+        database_drop(DB_NAME)
         drop_queue()
 
 

@@ -40,78 +40,48 @@ Targets (issue 18): ``ratio`` >= 0.50 and ``submit_over_floor`` >= 0.65, named a
 
 from __future__ import annotations
 
-import http.client
 import json
-import multiprocessing
 import os
 import random
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.harness import (  # noqa: E402  (the benchmarks' shared plumbing)
+    ROOT,
+    WORKERS,
+    CpuMeter,
+    Totals,
+    bench_env,
+    database_create,
+    database_drop,
+    drive_processes,
+    gunicorn_start,
+    gunicorn_stop,
+    log,
+    rounds,
+)
+
 DB_NAME = f"bench_surveys_{os.getpid()}"
-DATABASE_URL = f"{PG}/{DB_NAME}"
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
 LOAD_PROCESSES = 4
 DURATION = float(os.environ.get("BENCH_DURATION", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 SMALL, LARGE = 1_000, int(os.environ.get("BENCH_LARGE", "100000"))
 EXPORTS = os.environ.get("BENCH_EXPORTS", "1") != "0"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-ENV = {
-    **os.environ,
-    "DJANGO_SETTINGS_MODULE": "tests.benchmarks.survey_settings",
-    "DATABASE_URL": DATABASE_URL,
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "BALLOT_KEY": "bench-only-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "THROTTLE_WRITES": "100000000/min",
-    "THROTTLE_AUTH": "100000000/min",
-    "LOG_LEVEL": "WARNING",
-    "CELERY_BROKER_URL": "",
-    "MEDIA_ROOT": str(Path(tempfile.gettempdir()) / f"{DB_NAME}-media"),
-}
+ENV = bench_env(
+    DB_NAME,
+    "tests.benchmarks.survey_settings",
+    MEDIA_ROOT=str(Path(tempfile.gettempdir()) / f"{DB_NAME}-media"),
+)
 os.environ.update(ENV)
-sys.path.insert(0, str(ROOT))
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-# --- database -------------------------------------------------------------------------------
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def setup_database() -> None:
-    admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=ENV, check=True
-    )
-
-
-def drop_database() -> None:
-    try:
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    except Exception as exc:  # report, never hide the figures
-        log(f"could not drop {DB_NAME}: {exc}")
 
 
 # --- seeding --------------------------------------------------------------------------------
@@ -282,197 +252,16 @@ def seed() -> dict:
     }
 
 
-# --- CPU from /proc ------------------------------------------------------------------------
-def _cpu_ticks(pid: int) -> int | None:
-    """utime + stime of a process, in clock ticks (None when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[11]) + int(fields[12])
-
-
-def _children(parent: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == parent:
-                        pids.append(int(entry))
-            except OSError:
-                continue
-    return pids
-
-
-def _backend_pids() -> list[int]:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
-        ).fetchall()
-    return [row[0] for row in rows]
-
-
-class CpuMeter:
-    """CPU seconds used by the gunicorn processes and by the database's PostgreSQL backends
-    between :meth:`start` and :meth:`stop` (a backend that exits meanwhile is not counted)."""
-
-    def __init__(self, gunicorn_pid: int):
-        self.gunicorn_pid = gunicorn_pid
-
-    def _sample(self) -> dict[str, dict[int, int]]:
-        server = [self.gunicorn_pid, *_children(self.gunicorn_pid)]
-        return {
-            "server": {pid: t for pid in server if (t := _cpu_ticks(pid)) is not None},
-            "postgres": {pid: t for pid in _backend_pids() if (t := _cpu_ticks(pid)) is not None},
-        }
-
-    def start(self) -> None:
-        self.before = self._sample()
-
-    def stop(self) -> dict[str, float]:
-        after = self._sample()
-        return {
-            kind: sum(t - self.before[kind].get(pid, 0) for pid, t in after[kind].items()) / CLK_TCK
-            for kind in after
-        }
-
-
-# --- HTTP load ------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "community.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            str(THREADS),
-            "--backlog",
-            "256",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=ENV,
-    )
-    deadline = time.monotonic() + float(os.environ.get("BENCH_START_TIMEOUT", "120"))
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/me")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
-def _load_process(args) -> tuple[int, int, list[float]]:
-    port, method, path, tokens, bodies, threads, duration, expect = args
-    ok = errors = 0
-    latencies: list[float] = []
-    lock = threading.Lock()
-    stop_at = time.monotonic() + duration
-
-    def worker(index: int) -> None:
-        nonlocal ok, errors
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        token = tokens[index % len(tokens)]
-        n = 0
-        local_ok = local_err = 0
-        local_lat = []
-        while time.monotonic() < stop_at:
-            body = bodies[(index + n) % len(bodies)] if bodies else None
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            started = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except OSError:
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                status = 0
-            local_lat.append(time.perf_counter() - started)
-            if status == expect:
-                local_ok += 1
-            else:
-                local_err += 1
-            n += 1
-        with lock:
-            ok += local_ok
-            errors += local_err
-            latencies.extend(local_lat)
-
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return ok, errors, latencies
-
-
-def measure(port, method, path, tokens, bodies, expect, *, duration: float, cpu=None) -> dict:
-    threads = CONCURRENCY // LOAD_PROCESSES
-    jobs = [
-        (port, method, path, tokens[i::LOAD_PROCESSES], bodies, threads, duration, expect)
-        for i in range(LOAD_PROCESSES)
-    ]
-    with multiprocessing.get_context("spawn").Pool(LOAD_PROCESSES) as pool:
-        started = time.perf_counter()
-        if cpu is not None:
-            cpu.start()
-        results = pool.map(_load_process, jobs)
-        used = cpu.stop() if cpu is not None else {}
-    elapsed = time.perf_counter() - started
-    ok = sum(r[0] for r in results)
-    errors = sum(r[1] for r in results)
-    latencies = sorted(x for r in results for x in r[2])
-    p = lambda q: round(1000 * latencies[int(q * (len(latencies) - 1))], 1) if latencies else None  # noqa: E731
+def combine(totals: Totals) -> dict:
+    """One endpoint's figures over its interleaved rounds."""
+    latencies = sorted(totals.latencies)
     return {
-        "rps": round(ok / duration, 1),
-        "ok": ok,
-        "errors": errors,
-        "p50_ms": p(0.5),
-        "p95_ms": p(0.95),
-        "wall_s": round(elapsed, 1),
-        "duration": duration,
-        "cpu_s": used,
-    }
-
-
-def combine(results: list[dict]) -> dict:
-    """Totals over interleaved rounds (rps = all successes / all measured seconds)."""
-    seconds = sum(r["duration"] for r in results)
-    return {
-        "rps": round(sum(r["ok"] for r in results) / seconds, 1),
-        "ok": sum(r["ok"] for r in results),
-        "errors": sum(r["errors"] for r in results),
-        "p95_ms": max(r["p95_ms"] or 0 for r in results),
-        "rounds_rps": [r["rps"] for r in results],
-        "cpu_ms": {
-            kind: round(
-                1000
-                * sum(r["cpu_s"].get(kind, 0) for r in results)
-                / max(1, sum(r["ok"] for r in results)),
-                2,
-            )
-            for kind in ("server", "postgres")
-        },
+        "rps": round(totals.rps, 1),
+        "ok": totals.ok,
+        "errors": totals.errors,
+        "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,
+        "rounds_rps": [round(s.rps, 1) for s in totals.slices],
+        "cpu_ms": {"server": totals.cpu_ms("server"), "postgres": totals.cpu_ms("pg")},
     }
 
 
@@ -513,14 +302,15 @@ def run_export(survey_id: str, fmt: str) -> dict:
 
 def main() -> None:
     t_start = time.perf_counter()
-    setup_database()
+    database_create(DB_NAME, ENV)
     gunicorn = None
     try:
         data = seed()
-        port = free_port()
-        gunicorn = start_gunicorn(port)
+        gunicorn, base = gunicorn_start(
+            ENV, threads=THREADS, worker_class="gthread" if THREADS > 1 else "sync", backlog=256
+        )
         tokens = data["tokens"]
-        cpu = CpuMeter(gunicorn.pid)
+        meter = CpuMeter(gunicorn.pid, DB_NAME)
         phases = {
             "baseline": ("GET", "/api/v1/me", None, 200),
             "submit": ("POST", f"/api/v1/surveys/{data['live']}/submit", data["bodies"], 201),
@@ -543,23 +333,39 @@ def main() -> None:
                 201,
             ),
         }
+        clients = tokens[:CONCURRENCY] if len(tokens) >= CONCURRENCY else tokens
+
+        def run(method, path, bodies, expect, seconds, cpu=None):
+            return drive_processes(
+                base,
+                clients,
+                method,
+                path,
+                bodies,
+                expect,
+                seconds,
+                cpu,
+                processes=LOAD_PROCESSES,
+            )
+
         # warm-up (definition cache, connection pools) on every endpoint
-        for method, path, bodies, expect in phases.values():
-            measure(port, method, path, tokens, bodies, expect, duration=2.0)
+        for phase in phases.values():
+            run(*phase, 2.0)
         # Interleaved rounds, so load from elsewhere on the machine hits every figure alike.
-        rounds: dict[str, list[dict]] = {name: [] for name in phases}
-        for _round in range(ROUNDS):
-            for name, (method, path, bodies, expect) in phases.items():
-                rounds[name].append(
-                    measure(port, method, path, tokens, bodies, expect, duration=DURATION, cpu=cpu)
-                )
-        figures = {name: combine(results) for name, results in rounds.items()}
-        for name, figure in figures.items():
-            log(f"{name}: {figure}")
+        totals = rounds(
+            {
+                name: (lambda phase=phase: run(*phase, DURATION, meter))
+                for name, phase in phases.items()
+            },
+            ROUNDS,
+        )
+        meter.close()
+        figures = {name: combine(t) for name, t in totals.items()}
+        for name, t in totals.items():
+            log(t.line(name))
         baseline, submit = figures["baseline"], figures["submit"]
         anon, floor = figures["anon_submit"], figures["floor"]
-        gunicorn.terminate()
-        gunicorn.wait(timeout=30)
+        gunicorn_stop(gunicorn)
         gunicorn = None
 
         exports = {}
@@ -641,9 +447,8 @@ def main() -> None:
             and not any(result["errors"].values())
         )
     finally:
-        if gunicorn is not None:
-            gunicorn.kill()
-        drop_database()
+        gunicorn_stop(gunicorn)
+        database_drop(DB_NAME)
         subprocess.run(["rm", "-rf", ENV["MEDIA_ROOT"]], check=False)
     print(json.dumps(result))
 

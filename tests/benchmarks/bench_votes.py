@@ -33,68 +33,49 @@ import itertools
 import json
 import os
 import random
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.harness import (  # noqa: E402  (the benchmarks' shared plumbing)
+    WORKERS,
+    CpuMeter,
+    Slice,
+    bench_env,
+    database_create,
+    database_drop,
+    django_setup,
+    drive,
+    gunicorn_start,
+    gunicorn_stop,
+    log,
+    median_latency,
+    p,
+    ratio,
+    rounds,
+)
+
 DB_NAME = f"bench_votes_{os.getpid()}"
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "64"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "16"))
 ROUNDS = 4
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 LARGE = 100_000
 SMALL = 100
 RESULT_SAMPLES = 60
 
-ENV = {
-    **os.environ,
-    "DATABASE_URL": f"{PG}/{DB_NAME}",
-    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "BALLOT_KEY": "bench-only-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "DEBUG": "0",
-    "SECURE_SSL_REDIRECT": "0",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "THROTTLE_WRITES": "10000000/min",
-    "DJANGO_SETTINGS_MODULE": "tests.benchmarks.vote_settings",
-    "LOG_LEVEL": "WARNING",
-    "CELERY_BROKER_URL": "",
-    "DB_POOL_MAX": "4",
-}
-
-
-def log(*args) -> None:
-    print(*args, flush=True)
-
-
-def admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+ENV = bench_env(
+    DB_NAME, "tests.benchmarks.vote_settings", THROTTLE_WRITES="10000000/min", DB_POOL_MAX="4"
+)
 
 
 # --- seeding ---------------------------------------------------------------------------------
 def seed() -> dict:
     """Members with tokens, a poll to vote in, and polls with 100 / 100,000 ballots."""
-    os.environ.update(ENV)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_setup(ENV)
     from datetime import timedelta
 
     from django.db import connection, transaction
@@ -254,137 +235,6 @@ def seed() -> dict:
     }
 
 
-# --- CPU accounting (/proc) -------------------------------------------------------------------
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of stat(5)
-
-
-def _children(ppid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:
-                        pids.append(int(entry))
-            except OSError:
-                continue
-    return pids
-
-
-class CpuMeter:
-    """CPU seconds used by the gunicorn master and workers and by the PostgreSQL backends
-    connected to the benchmark's database (the meter's own connection left out)."""
-
-    def __init__(self, master: int):
-        import psycopg
-
-        self.master = master
-        self.conn = psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True)
-
-    def _pg_pids(self) -> list[int]:
-        rows = self.conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
-        ).fetchall()
-        return [pid for (pid,) in rows]
-
-    def sample(self) -> dict[str, dict[int, float]]:
-        server = [self.master, *_children(self.master)]
-        return {
-            "server": {pid: _cpu_seconds(pid) for pid in server},
-            "pg": {pid: _cpu_seconds(pid) for pid in self._pg_pids()},
-        }
-
-    @staticmethod
-    def delta(before: dict, after: dict) -> dict[str, float]:
-        """Seconds used between two samples (a process that appeared counts from zero)."""
-        return {
-            part: sum(t - before[part].get(pid, 0.0) for pid, t in after[part].items())
-            for part in ("server", "pg")
-        }
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-# --- load --------------------------------------------------------------------------------------
-def drive(
-    base: str, tokens: list[str], request, seconds: float, meter: CpuMeter | None = None
-) -> tuple[int, list[float], int, dict[str, float]]:
-    """Each client thread (one member, one keep-alive connection) sends ``request(client, i)``
-    until the time is up; returns (requests per second, latencies in ms, errors, CPU seconds of
-    the server and of PostgreSQL over the timed part)."""
-    import httpx
-
-    latencies: list[list[float]] = [[] for _ in tokens]
-    errors = [0] * len(tokens)
-    deadline = [0.0]
-    # The clock starts when every client has warmed its connection (under load that can take
-    # longer than a slice): the barrier's action sets the deadline before anyone is released.
-    start = threading.Barrier(
-        len(tokens) + 1, action=lambda: deadline.__setitem__(0, time.monotonic() + seconds)
-    )
-
-    def run(i: int) -> None:
-        with httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {tokens[i]}"}, timeout=30
-        ) as client:
-            request(client, i, 0)  # warm the connection
-            start.wait()
-            n = 1
-            while time.monotonic() < deadline[0]:
-                t0 = time.perf_counter()
-                response = request(client, i, n)
-                if response.status_code >= 400:
-                    errors[i] += 1
-                else:
-                    latencies[i].append((time.perf_counter() - t0) * 1000)
-                n += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tokens))]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    before = meter.sample() if meter else None
-    t0 = time.monotonic()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - t0
-    cpu = meter.delta(before, meter.sample()) if meter else {"server": 0.0, "pg": 0.0}
-    flat = [x for per in latencies for x in per]
-    return int(len(flat) / elapsed), flat, sum(errors), cpu
-
-
-def p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-def median_latency(base: str, token: str, path: str, samples: int = RESULT_SAMPLES) -> float:
-    import httpx
-
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
-        for _ in range(5):
-            assert client.get(path).status_code == 200
-        times = []
-        for _ in range(samples):
-            t0 = time.perf_counter()
-            response = client.get(path)
-            times.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200, response.text
-    return round(statistics.median(times), 2)
-
-
 class Mixer:
     """During the secret slices, what a Celery worker does with the mix tasks the votes queue
     (the benchmark runs Celery eager, where votes queue none): mix the secret poll's box
@@ -470,45 +320,13 @@ def check_secret_box(poll_id: str) -> bool:
 
 
 def main() -> int:
-    admin_sql(f'CREATE DATABASE "{DB_NAME}"')
     server = None
     try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=ENV, check=True
-        )
+        database_create(DB_NAME, ENV)
         data = seed()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "community.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(THREADS),
-                "--keep-alive",
-                "30",
-                "--backlog",
-                "2048",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=ENV,
-        )
+        server, base = gunicorn_start(ENV, threads=THREADS)
         import httpx
 
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/api/v1/me", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         tokens = data["tokens"]
         log(
             f"gunicorn: {WORKERS} workers x {THREADS} threads; {len(tokens)} clients; {SECONDS}s per phase"
@@ -545,41 +363,33 @@ def main() -> int:
 
         # Baseline, floor and vote slices alternate, so a change in machine load during the
         # run affects every figure alike.
-        phases = (("baseline", me), ("floor", cast_floor), ("vote", cast), ("secret", cast_secret))
-        totals = {
-            name: {"rps": 0.0, "lat": [], "err": 0, "n": 0, "server": 0.0, "pg": 0.0}
-            for name, _ in phases
-        }
-        meter = CpuMeter(server.pid)
+        meter = CpuMeter(server.pid, DB_NAME)
         mixer = Mixer(data["secret_poll"])
-        for _round in range(ROUNDS):
-            for name, request in phases:
-                if name == "secret":
-                    with mixer:
-                        rps, lat, err, cpu = drive(base, tokens, request, SECONDS / ROUNDS, meter)
-                else:
-                    rps, lat, err, cpu = drive(base, tokens, request, SECONDS / ROUNDS, meter)
-                t = totals[name]
-                t["rps"] += rps / ROUNDS
-                t["lat"] += lat
-                t["err"] += err
-                t["n"] += len(lat) + err
-                t["server"] += cpu["server"]
-                t["pg"] += cpu["pg"]
+
+        def slice_of(request):
+            return lambda: drive(base, tokens, request, SECONDS / ROUNDS, meter)
+
+        def secret_slice() -> Slice:
+            with mixer:
+                return drive(base, tokens, cast_secret, SECONDS / ROUNDS, meter)
+
+        totals = rounds(
+            {
+                "baseline": slice_of(me),
+                "floor": slice_of(cast_floor),
+                "vote": slice_of(cast),
+                "secret": secret_slice,
+            },
+            ROUNDS,
+        )
         meter.close()
         for name, t in totals.items():
-            t["rps"] = int(t["rps"])
-            t["cpu_ms"] = round(1000 * t["server"] / max(t["n"], 1), 2)
-            t["pg_cpu_ms"] = round(1000 * t["pg"] / max(t["n"], 1), 2)
-            log(
-                f"{name}: {t['rps']} req/s, p50 {p(t['lat'], 0.5):.1f} ms, "
-                f"p99 {p(t['lat'], 0.99):.1f} ms, errors {t['err']}, CPU per request: "
-                f"server {t['cpu_ms']} ms, PostgreSQL {t['pg_cpu_ms']} ms"
-            )
-        baseline_rps, base_lat = totals["baseline"]["rps"], totals["baseline"]["lat"]
-        floor_rps = totals["floor"]["rps"]
-        vote_rps, vote_lat, vote_err = (totals["vote"][k] for k in ("rps", "lat", "err"))
-        secret_rps, secret_lat, secret_err = (totals["secret"][k] for k in ("rps", "lat", "err"))
+            log(t.line(name))
+        baseline_rps = int(totals["baseline"].rps)
+        floor_rps = int(totals["floor"].rps)
+        vote_rps, vote_lat = int(totals["vote"].rps), totals["vote"].latencies
+        secret_rps, secret_lat = int(totals["secret"].rps), totals["secret"].latencies
+        base_lat = totals["baseline"].latencies
         secret_check = check_secret_box(data["secret_poll"])
         mix_ms, mix_locked_ms = time_mix_100(data["mix_poll"])
         log(
@@ -588,7 +398,9 @@ def main() -> int:
         )
 
         token = tokens[0]
-        small = median_latency(base, token, f"/api/v1/polls/{data['small']}/results")
+        small = median_latency(
+            base, token, f"/api/v1/polls/{data['small']}/results", RESULT_SAMPLES
+        )
         large = median_latency(base, token, f"/api/v1/polls/{data['large']}/results")
         ranked = median_latency(base, token, f"/api/v1/polls/{data['ranked']}/results")
         log(
@@ -601,9 +413,6 @@ def main() -> int:
             body = client.get(f"/api/v1/polls/{data['vote_poll']}/results").json()
         consistent = sum(o["count"] for o in body["result"]["options"]) == body["participant_count"]
 
-        def ratio(a: int, b: int) -> float | None:
-            return round(a / b, 3) if b else None
-
         summary = {
             "floor_rps": floor_rps,
             "floor_ratio": ratio(floor_rps, baseline_rps),
@@ -612,18 +421,18 @@ def main() -> int:
             "vote_rps": vote_rps,
             "vote_p50_ms": round(p(vote_lat, 0.5), 1),
             "vote_p99_ms": round(p(vote_lat, 0.99), 1),
-            "vote_errors": vote_err,
+            "vote_errors": totals["vote"].errors,
             "baseline_rps": baseline_rps,
             "baseline_p99_ms": round(p(base_lat, 0.99), 1),
-            "baseline_errors": totals["baseline"]["err"],
+            "baseline_errors": totals["baseline"].errors,
             "ratio": ratio(vote_rps, baseline_rps),
             "secret_vote_rps": secret_rps,
             "secret_vote_p99_ms": round(p(secret_lat, 0.99), 1),
-            "secret_vote_errors": secret_err,
+            "secret_vote_errors": totals["secret"].errors,
             "secret_ratio": ratio(secret_rps, baseline_rps),
-            **{f"{name}_cpu_ms": t["cpu_ms"] for name, t in totals.items()},
-            **{f"{name}_pg_cpu_ms": t["pg_cpu_ms"] for name, t in totals.items()},
-            "floor_errors": totals["floor"]["err"],
+            **{f"{name}_cpu_ms": t.cpu_ms("server") for name, t in totals.items()},
+            **{f"{name}_pg_cpu_ms": t.cpu_ms("pg") for name, t in totals.items()},
+            "floor_errors": totals["floor"].errors,
             "mix_100_ms": mix_ms,
             "mix_100_locked_ms": mix_locked_ms,
             "secret_mixes": mixer.mixes,
@@ -642,13 +451,8 @@ def main() -> int:
         print(json.dumps(summary), flush=True)
         return 0
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        admin_sql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        gunicorn_stop(server)
+        database_drop(DB_NAME)
 
 
 if __name__ == "__main__":
