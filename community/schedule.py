@@ -146,6 +146,28 @@ JOBS: tuple[Job, ...] = (
             "past the retention period (7 days)."
         ),
     ),
+    Job(
+        name="insights-flush",
+        task="insights.tasks.insights_flush",
+        every=timedelta(minutes=1),
+        longest_delay=timedelta(minutes=2),
+        does=(
+            "Adds the activity counts buffered in Redis (one HINCRBY per action) into the "
+            "member-day and hourly tables and moves members' last activity forward."
+        ),
+    ),
+    Job(
+        name="insights-daily",
+        task="insights.tasks.insights_daily",
+        every=timedelta(hours=1),
+        longest_delay=timedelta(hours=1),
+        does=(
+            "Rolls member-days past the retention period up into weeks and weeks into months "
+            '(totals unchanged); finds inactive-member candidates and queues their "还在吗?" '
+            "message once per round; queues the weekly digest to admin tiers on Monday morning "
+            "in each community's time zone (once per admin and ISO week)."
+        ),
+    ),
 )
 
 

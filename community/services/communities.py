@@ -27,6 +27,7 @@ from community.services.tokens import tokens_revoke_all
 from community.text import member_text
 from community.timezones import time_zone_clean
 from community.wechat import decrypt_data
+from insights.recording import activity_record
 
 ACTIVITY_GRANULARITY = timedelta(minutes=5)
 LEAVABLE_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.MUTED, MembershipStatus.PENDING)
@@ -418,7 +419,9 @@ def membership_restore(*, actor: Membership, target_id: str) -> Membership:
 
 
 def membership_touch(*, membership: Membership) -> None:
-    """Record activity, at most one write per member every few minutes."""
+    """Record a visit (opening the community) and the member's last activity, at most one
+    database write per member every few minutes."""
+    activity_record(community_id=membership.community_id, user_id=membership.user_id, kind="visit")
     now = timezone.now()
     if membership.last_active_at > now - ACTIVITY_GRANULARITY:
         return

@@ -17,6 +17,7 @@ from community.errors import Conflict, DomainError
 from community.locking import lock_rows
 from community.models import Membership
 from community.selectors import active_member_count
+from insights.recording import activity_record
 from polls.ballots import ballot_keys, validate_ballot
 from polls.box_publication import public_tag
 from polls.box_store import CAST, CHANGE, WITHDRAW, BallotState, ballot_state, box_put
@@ -105,6 +106,7 @@ def ballot_cast(
             _("Only secret ballots use a receipt."), code="receipt_not_allowed", field="receipt"
         )
     with transaction.atomic():
+        activity_record(community_id=poll.community_id, user_id=membership.user_id, kind="vote")
         if not poll.secret:
             return _cast_named(membership, poll, choices, now)
         return _cast_secret(membership, poll, choices, now, receipt)
