@@ -173,3 +173,63 @@ class InsightsSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.community_id)
+
+
+class ProtectedMember(models.Model):
+    """A member the inactive-member rule never lists (a known lurker, a founder abroad)."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("protected member")
+        verbose_name_plural = _("protected members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "user"], name="protectedmember_one_per_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.community_id}"
+
+
+class InactiveRound(models.Model):
+    """One round of the inactive-member rule for one member: found inactive (``started_at``),
+    asked "还在吗?" once (the outbox key names the round), then either cleared by any
+    activity (``cleared_at``) or, after the grace period, removed by an admin
+    (``removed_at``, ``removed_by``, ``reason``). At most one open round per member."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(
+        "community.Membership", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField(_("found inactive at"))
+    last_active_at = models.DateTimeField(_("last active at"))
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("removed by"),
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("inactive-member round")
+        verbose_name_plural = _("inactive-member rounds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "membership"],
+                condition=Q(cleared_at__isnull=True, removed_at__isnull=True),
+                name="inactiveround_one_open_per_member",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.community_id} {self.started_at:%Y-%m-%d}"

@@ -8,6 +8,7 @@ from django.db import OperationalError
 
 from community.schedule import job_now
 from insights.recording import activity_flush
+from insights.services.inactive import inactive_rounds_run
 from insights.services.rollups import activity_rollup
 
 
@@ -27,4 +28,5 @@ def insights_flush(now: str | None = None) -> int:
 def insights_daily(now: str | None = None) -> dict:
     """Periodic: roll-ups, inactive-member rounds, weekly digests (each idempotent)."""
     weeks, months = activity_rollup(now=job_now(now))
-    return {"weeks": weeks, "months": months}
+    rounds = inactive_rounds_run(now=job_now(now))
+    return {"weeks": weeks, "months": months, **rounds}

@@ -78,7 +78,8 @@ def _join(*, community: Community, user: User, via_group: bool) -> Membership:
         membership.status = status
         membership.tier = Tier.MEMBER
         membership.joined_at = now
-        membership.save(update_fields=["status", "tier", "joined_at"])
+        membership.last_active_at = now  # coming back is activity (the inactive rule restarts)
+        membership.save(update_fields=["status", "tier", "joined_at", "last_active_at"])
     return membership
 
 
@@ -416,6 +417,25 @@ def membership_restore(*, actor: Membership, target_id: str) -> Membership:
         muted_at=None,
         muted_until=None,
     )
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, target_id: str, reason: str) -> Membership:
+    """Mark a member removed from the community (status ``left``, roles ended), e.g. an
+    inactive member an admin also removes from the WeChat group by hand. ``reason`` is the
+    admin's words, kept by the caller (the clean-up round) for the record. Reversible: the
+    member may come back by the share card or the invite code, keeping their history."""
+    target = _set_status(
+        actor=actor,
+        target_id=target_id,
+        status=MembershipStatus.LEFT,
+        allowed_from={MembershipStatus.ACTIVE, MembershipStatus.MUTED},
+        action=Action.MANAGE_INACTIVE,
+    )
+    target.tier = Tier.MEMBER
+    target.save(update_fields=["tier"])
+    _end_roles(target)
+    return target
 
 
 def membership_touch(*, membership: Membership) -> None:
