@@ -163,9 +163,8 @@ JOBS: tuple[Job, ...] = (
         longest_delay=timedelta(hours=1),
         does=(
             "Rolls member-days past the retention period up into weeks and weeks into months "
-            '(totals unchanged); finds inactive-member candidates and queues their "还在吗?" '
-            "message once per round; queues the weekly digest to admin tiers on Monday morning "
-            "in each community's time zone (once per admin and ISO week)."
+            "(totals unchanged); clears the inactive-member rounds of members active since and "
+            'opens one for each new candidate, queueing its "还在吗?" once (outbox key per round).'
         ),
     ),
 )

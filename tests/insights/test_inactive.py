@@ -32,7 +32,9 @@ def test_round_trip_message_here_or_removed_and_back(community, make_member):
     admin, admin_client = make_member(tier=Tier.ADMIN)
     here = _idle(community)
     gone = _idle(community, user=UserFactory(nickname="潜水员"))
-    MemberDay.objects.create(community=community, user_id=gone.user_id, day=timezone.now().date(), votes=3)
+    MemberDay.objects.create(
+        community=community, user_id=gone.user_id, day=timezone.now().date(), votes=3
+    )
     owner = _idle(community, tier=Tier.OWNER)
     holder = _idle(community)
     give_role(holder, "create_polls", name="内容整理")
