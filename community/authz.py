@@ -68,6 +68,8 @@ class Action(StrEnum):
     MANAGE_BOARDS = "manage_boards"  # edit task boards, columns and every task (roles app)
     MODERATE_CONTENT = "moderate_content"  # hide reported content (the moderation app)
     VIEW_ANALYTICS = "view_analytics"  # participation dashboards (the insights app)
+    VIEW_MEMBER_TIMELINE = "view_member_timeline"  # one member's activity (admin tiers only)
+    MANAGE_INACTIVE = "manage_inactive"  # the inactive-member clean-up list (admin tiers only)
     MANAGE_ROLES = "manage_roles"  # define roles, assign, end, renew, decide on volunteers
     MOVE_TASK = "move_task"  # move a task on its board (board editors; its assignees)
     TICK_CHECKLIST = "tick_checklist"  # tick a task's checklist (board editors; its assignees)
@@ -92,7 +94,9 @@ _MIN_TIER = {
     Action.APPROVE_JOINS: Tier.MODERATOR,
     Action.MANAGE_BOARDS: Tier.ADMIN,
     Action.MODERATE_CONTENT: Tier.MODERATOR,
-    Action.VIEW_ANALYTICS: Tier.MODERATOR,
+    Action.VIEW_ANALYTICS: Tier.ADMIN,
+    Action.VIEW_MEMBER_TIMELINE: Tier.ADMIN,
+    Action.MANAGE_INACTIVE: Tier.ADMIN,
     Action.MANAGE_ROLES: Tier.ADMIN,
     Action.MOVE_TASK: Tier.ADMIN,
     Action.TICK_CHECKLIST: Tier.ADMIN,
@@ -155,6 +159,8 @@ READ_ACTIONS = frozenset(
         Action.SEE_POLL_VOTERS,
         Action.SEE_EVENT_ATTENDEES,
         Action.VIEW_AUDIT_LOG,
+        Action.VIEW_ANALYTICS,
+        Action.VIEW_MEMBER_TIMELINE,
     }
 )
 

@@ -158,6 +158,27 @@ JOBS: tuple[Job, ...] = (
             "minutes waits for the next run, and a run stops while WeChat is still down."
         ),
     ),
+    Job(
+        name="insights-flush",
+        task="insights.tasks.insights_flush",
+        every=timedelta(minutes=1),
+        longest_delay=timedelta(minutes=2),
+        does=(
+            "Adds the activity counts buffered in Redis (one HINCRBY per action) into the "
+            "member-day and hourly tables and moves members' last activity forward."
+        ),
+    ),
+    Job(
+        name="insights-daily",
+        task="insights.tasks.insights_daily",
+        every=timedelta(hours=1),
+        longest_delay=timedelta(hours=1),
+        does=(
+            "Rolls member-days past the retention period up into weeks and weeks into months "
+            "(totals unchanged); clears the inactive-member rounds of members active since and "
+            'opens one for each new candidate, queueing its "还在吗?" once (outbox key per round).'
+        ),
+    ),
 )
 
 

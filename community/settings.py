@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "events.apps.EventsConfig",
     "roles.apps.RolesConfig",
     "moderation.apps.ModerationConfig",
+    "insights.apps.InsightsConfig",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The member-activity buffer (insights.recording): Redis hash counters flushed into the database
+# by the insights-flush job. Empty: activity is written straight to the database (development).
+INSIGHTS_REDIS_URL = env_str("INSIGHTS_REDIS_URL", REDIS_URL)
 
 # --- Celery -----------------------------------------------------------------------------------
 # Unset broker: tasks run eagerly in-process (development). redis:// or amqp://: real workers.

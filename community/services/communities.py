@@ -33,6 +33,7 @@ from community.services.tokens import tokens_revoke_all
 from community.text import member_text
 from community.timezones import time_zone_clean
 from community.wechat import decrypt_data
+from insights.recording import activity_record
 
 ACTIVITY_GRANULARITY = timedelta(minutes=5)
 LEAVABLE_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.MUTED, MembershipStatus.PENDING)
@@ -89,7 +90,8 @@ def _join_as(*, community: Community, user: User, via_group: bool) -> Membership
         membership.status = status
         membership.tier = Tier.MEMBER
         membership.joined_at = now
-        membership.save(update_fields=["status", "tier", "joined_at"])
+        membership.last_active_at = now  # coming back is activity (the inactive rule restarts)
+        membership.save(update_fields=["status", "tier", "joined_at", "last_active_at"])
     return membership
 
 
@@ -512,8 +514,29 @@ def membership_restore(*, actor: Membership, target_id: str) -> Membership:
     )
 
 
+@transaction.atomic
+def membership_remove(*, actor: Membership, target_id: str, reason: str) -> Membership:
+    """Mark a member removed from the community (status ``left``, roles ended), e.g. an
+    inactive member an admin also removes from the WeChat group by hand. ``reason`` is the
+    admin's words, kept by the caller (the clean-up round) for the record. Reversible: the
+    member may come back by the share card or the invite code, keeping their history."""
+    target = _set_status(
+        actor=actor,
+        target_id=target_id,
+        status=MembershipStatus.LEFT,
+        allowed_from={MembershipStatus.ACTIVE, MembershipStatus.MUTED},
+        action=Action.MANAGE_INACTIVE,
+    )
+    target.tier = Tier.MEMBER
+    target.save(update_fields=["tier"])
+    _end_roles(target)
+    return target
+
+
 def membership_touch(*, membership: Membership) -> None:
-    """Record activity, at most one write per member every few minutes."""
+    """Record a visit (opening the community) and the member's last activity, at most one
+    database write per member every few minutes."""
+    activity_record(community_id=membership.community_id, user_id=membership.user_id, kind="visit")
     now = timezone.now()
     if membership.last_active_at > now - ACTIVITY_GRANULARITY:
         return

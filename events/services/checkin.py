@@ -38,6 +38,7 @@ from community.locking import lock_rows
 from community.models import Membership
 from events.checkin_tokens import EventCode, Ticket, event_code_valid, parse_code, ticket_valid
 from events.models import CheckIn, CheckInMethod, Event, Registration, RegistrationStatus
+from insights.recording import activity_record
 
 
 @dataclass
@@ -133,6 +134,10 @@ def _check_in(
         # The registration lock serializes scans of one ticket, so the count before and the
         # rows after tell what this call added (``ignore_conflicts`` does not say).
         checkins = list(mine.select_related("checked_in_by").order_by("guest_index"))
+        if before == 0 and checkins:
+            activity_record(
+                community_id=event.community_id, user_id=registration.user_id, kind="checkin"
+            )
     return CheckInResult(registration=registration, checkins=checkins, added=len(checkins) - before)
 
 

@@ -48,6 +48,7 @@ from events.services.common import (
 )
 from events.services.notify import notify_confirmed
 from events.services.waitlist import expire_offers_locked, promote_locked
+from insights.recording import activity_record
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +225,7 @@ def _sign_up_first(
     with transaction.atomic():
         if not signup_store.registration_insert_once(**values):
             return None
+        activity_record(community_id=event.community_id, user_id=actor.user_id, kind="signup")
         registration._state.adding = False
         if approval:
             _screened_note(actor, registration, fields["note_verdict"])

@@ -18,6 +18,7 @@ from community.models import Membership, Tier
 from community.services.communities import membership_ban, membership_mute
 from community.services.notifications import notification_enqueue_many
 from community.text import member_text
+from insights.recording import activity_record
 from moderation.models import Case, CaseStatus, ContentHold, Decision, Report, TargetKind
 from moderation.services.holds import content_hold, content_release
 from moderation.services.warnings import warning_give
@@ -60,6 +61,10 @@ def report_create(
                     reporter_id=actor.user_id,
                     defaults={"reason": reason, "note": note},
                 )
+                if _created:
+                    activity_record(
+                        community_id=actor.community_id, user_id=actor.user_id, kind="report"
+                    )
             return report
         except IntegrityError:
             continue  # a parallel report opened the case (or the same report) first: join it

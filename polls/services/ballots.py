@@ -23,6 +23,7 @@ from community.services.content import (
     content_hold_for_review,
     content_screen,
 )
+from insights.recording import activity_record
 from polls.ballots import ballot_keys, validate_ballot
 from polls.box_publication import public_tag
 from polls.box_store import CAST, CHANGE, WITHDRAW, BallotState, ballot_state, box_put
@@ -118,6 +119,7 @@ def ballot_cast(
         else None
     )
     with transaction.atomic():
+        activity_record(community_id=poll.community_id, user_id=membership.user_id, kind="vote")
         if not poll.secret:
             result = _cast_named(membership, poll, choices, now)
             if verdict is not None:

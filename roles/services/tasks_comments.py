@@ -14,6 +14,7 @@ from community.errors import DomainError
 from community.models import Membership, User
 from community.services.content import SCENE_COMMENT, content_hold_for_review, content_screen
 from community.text import member_text
+from insights import recording
 from roles.models import ActivityVerb, Task, TaskComment
 from roles.services.boards import activity_record
 from roles.services.tasks_edit import clean_assignees
@@ -58,6 +59,9 @@ def comment_create(
         ):
             comment.author = user
             return comment  # hidden until a moderator restores it: no activity, no mentions
+        recording.activity_record(
+            community_id=task.community_id, user_id=actor.user_id, kind="comment"
+        )
         activity_record(
             actor=actor,
             board_id=task.board_id,

@@ -28,6 +28,7 @@ from community.authz import Action, ensure
 from community.errors import Conflict, DomainError
 from community.locking import lock_rows
 from community.models import Membership
+from insights import recording
 from roles.board_store import column_renumber
 from roles.models import ActivityVerb, Column, Task
 from roles.positions import LIMIT, between
@@ -128,6 +129,10 @@ def _move_locked(
     task.column_id, task.position, task.updated_at = target.pk, position, now
     task.column = target
     task.rebalanced = rebalanced
+    if target.is_done and from_column != target.pk:
+        recording.activity_record(
+            community_id=task.community_id, user_id=actor.user_id, kind="task_done"
+        )
     activity_record(
         actor=actor,
         board_id=task.board_id,

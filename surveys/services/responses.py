@@ -23,6 +23,7 @@ from community.authz import Action, ensure
 from community.errors import Conflict, NotFound
 from community.locking import lock_rows
 from community.models import Membership, User
+from insights.recording import activity_record
 from surveys import response_store
 from surveys.definition import definition_for
 from surveys.draft_box import draft_discard, draft_open
@@ -237,6 +238,7 @@ def response_submit(
             now=now,
         )
         survey.submitted_count = _count_submission(survey, counted=counted)
+        activity_record(community_id=survey.community_id, user_id=user.pk, kind="answer")
         if survey.anonymous:
             queue_mix_when_full(survey)
     return ResponseResult(response, token_out)

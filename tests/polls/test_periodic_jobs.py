@@ -66,6 +66,8 @@ def test_readme_states_each_job_with_its_schedule_and_longest_delay():
 #: At every step all jobs run, as beat would run them at that time.
 WALK = [
     ("notifications-sweep", 1, "lost message not yet 2 minutes old: left to its own task"),
+    ("insights-flush", 2, "buffered activity counts flushed (nothing this walk checks changes)"),
+    ("insights-daily", 2, "nobody inactive for 60 days, no detail past retention: no message"),
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("moderation-recheck", 6, "check switched off: the unchecked poll stays held, unscreened"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),

@@ -390,6 +390,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{community_id}/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The activity dashboard
+         * @description Active members (DAU/WAU/MAU and their ratio, daily series of 30 days), joins per week, participation of the latest polls, surveys and events, the weekday x hour heatmap, member segments with their members, retention by join month and the month's most active members, in the community's calendar. Admin tiers and holders of the view-analytics capability (403 `tier_too_low`).
+         */
+        get: operations["getInsightsDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/insights/figures/{figure}.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One dashboard figure as CSV
+         * @description `figure`: `active`, `joins`, `participation`, `heatmap`, `segments`, `retention`, `top-members`. Admin tiers and holders of the view-analytics capability (403 `tier_too_low`).
+         */
+        get: operations["exportInsightsFigure"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/insights/inactive-members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inactive members to clean up (admin tiers)
+         * @description Members asked "还在吗?" more than the grace period ago and still inactive, longest inactive first, and the same as text with their nicknames (to remove them by hand in the WeChat group). Admin tiers only (403 `tier_too_low`).
+         */
+        get: operations["listInactiveMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/insights/inactive-members/removals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark inactive members removed (admin tiers)
+         * @description Each listed member of the clean-up list leaves the community (roles ended), the reason recorded; members not on the list are skipped. Reversible: they may come back by the share card or the invite code, history kept.
+         */
+        post: operations["removeInactiveMembers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/insights/members/{user_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One member's activity timeline (admin tiers)
+         * @description Their member-days of the last 90 days, newest first, then rolled-up weeks and months. Admin tiers only (403 `tier_too_low`); 404 `member_not_found`.
+         */
+        get: operations["getMemberTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/insights/message-counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import chat message counts from a CSV
+         * @description Lines of `date, nickname or openid, messages` (a header line optional). All or nothing: when a row names no member (or a nickname two members share), nothing is written and `unmatched` lists those rows (`applied` false). 400 `invalid_csv` for a malformed file. Admin tiers and holders of the view-analytics capability (403 `tier_too_low`).
+         */
+        post: operations["importMessageCounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/insights/top-members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The month's most active members (for thanks)
+         * @description Analysts always; other members only when the community shows it to them, and then only when at least k (the community's floor) members were active (`hidden` otherwise). 403 `tier_too_low` when not shown to members.
+         */
+        get: operations["getTopMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{community_id}/invite-code/regenerate": {
         parameters: {
             query?: never;
@@ -2314,6 +2454,21 @@ export interface components {
         AcceptRulesInRequest: {
             /** @description The `rules_version` the member read and accepts. */
             version: number;
+        };
+        ActiveMembersOut: {
+            /**
+             * Format: date
+             * @description Today in the community's time zone.
+             */
+            day: string;
+            /** @description Members present (active or muted). */
+            members: number;
+            dau: number;
+            wau: number;
+            mau: number;
+            /** Format: double */
+            dau_over_mau: number | null;
+            series: components["schemas"]["DayActiveOut"][];
         };
         ActivityOut: {
             readonly id: number;
@@ -5361,6 +5516,23 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        CleanupListOut: {
+            members: components["schemas"]["CleanupMemberOut"][];
+            /** @description The list as text, nicknames to remove in WeChat. */
+            text: string;
+        };
+        CleanupMemberOut: {
+            membership_id: string;
+            user_id: string;
+            nickname: string;
+            /** Format: date-time */
+            last_active_at: string;
+            /**
+             * Format: date-time
+             * @description When the member was asked "还在吗?".
+             */
+            asked_at: string;
+        };
         /**
          * @description * `client_error` - Client Error
          * @enum {string}
@@ -5451,6 +5623,12 @@ export interface components {
             code: "database_unavailable";
             detail: string;
             attr: string | null;
+        };
+        CohortOut: {
+            /** Format: date */
+            month: string;
+            joined: number;
+            active_share: (number | null)[];
         };
         ColumnInRequest: {
             title: string;
@@ -8213,6 +8391,21 @@ export interface components {
             type: "validation_error";
             errors: components["schemas"]["CreateTaskError"][];
         };
+        DashboardOut: {
+            active: components["schemas"]["ActiveMembersOut"];
+            joins: components["schemas"]["WeekJoinsOut"][];
+            participation: components["schemas"]["ParticipationOut"][];
+            /** @description Seven rows (Monday first) of 24 hourly action counts. */
+            heatmap: number[][];
+            segments: components["schemas"]["SegmentsOut"];
+            retention: components["schemas"]["CohortOut"][];
+            top_members: components["schemas"]["TopMemberOut"][];
+        };
+        DayActiveOut: {
+            /** Format: date */
+            day: string;
+            active: number;
+        };
         DecideAppealClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -9527,6 +9720,66 @@ export interface components {
          * @enum {string}
          */
         EventStatusEnum: "upcoming" | "open" | "signup_closed" | "ongoing" | "ended" | "cancelled";
+        ExportInsightsFigureClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["ExportInsightsFigureClientErrorResponse400ErrorComponent"][];
+        };
+        ExportInsightsFigureClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        ExportInsightsFigureErrorResponse400: components["schemas"]["ExportInsightsFigureClientErrorResponse400"];
+        ExportInsightsFigureErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ExportInsightsFigureErrorResponse403ErrorComponent"][];
+        };
+        ExportInsightsFigureErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        ExportInsightsFigureErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ExportInsightsFigureErrorResponse404ErrorComponent"][];
+        };
+        ExportInsightsFigureErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             *     * `unknown_figure` - unknown_figure
+             * @enum {string}
+             */
+            code: "not_found" | "unknown_figure";
+            detail: string;
+            attr: string | null;
+        };
+        ExportInsightsFigureErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["ExportInsightsFigureErrorResponse503ErrorComponent"][];
+        };
+        ExportInsightsFigureErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
         GetApiIndexClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -9964,6 +10217,65 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        GetInsightsDashboardClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["GetInsightsDashboardClientErrorResponse400ErrorComponent"][];
+        };
+        GetInsightsDashboardClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        GetInsightsDashboardErrorResponse400: components["schemas"]["GetInsightsDashboardClientErrorResponse400"];
+        GetInsightsDashboardErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetInsightsDashboardErrorResponse403ErrorComponent"][];
+        };
+        GetInsightsDashboardErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        GetInsightsDashboardErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetInsightsDashboardErrorResponse404ErrorComponent"][];
+        };
+        GetInsightsDashboardErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        GetInsightsDashboardErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["GetInsightsDashboardErrorResponse503ErrorComponent"][];
+        };
+        GetInsightsDashboardErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
         GetJielongTextClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -10015,6 +10327,66 @@ export interface components {
             errors: components["schemas"]["GetJielongTextErrorResponse503ErrorComponent"][];
         };
         GetJielongTextErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        GetMemberTimelineClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["GetMemberTimelineClientErrorResponse400ErrorComponent"][];
+        };
+        GetMemberTimelineClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        GetMemberTimelineErrorResponse400: components["schemas"]["GetMemberTimelineClientErrorResponse400"];
+        GetMemberTimelineErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetMemberTimelineErrorResponse403ErrorComponent"][];
+        };
+        GetMemberTimelineErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        GetMemberTimelineErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetMemberTimelineErrorResponse404ErrorComponent"][];
+        };
+        GetMemberTimelineErrorResponse404ErrorComponent: {
+            /**
+             * @description * `member_not_found` - member_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "member_not_found" | "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        GetMemberTimelineErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["GetMemberTimelineErrorResponse503ErrorComponent"][];
+        };
+        GetMemberTimelineErrorResponse503ErrorComponent: {
             /**
              * @description * `database_unavailable` - database_unavailable
              * @enum {string}
@@ -11095,6 +11467,65 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        GetTopMembersClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["GetTopMembersClientErrorResponse400ErrorComponent"][];
+        };
+        GetTopMembersClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        GetTopMembersErrorResponse400: components["schemas"]["GetTopMembersClientErrorResponse400"];
+        GetTopMembersErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetTopMembersErrorResponse403ErrorComponent"][];
+        };
+        GetTopMembersErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        GetTopMembersErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["GetTopMembersErrorResponse404ErrorComponent"][];
+        };
+        GetTopMembersErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        GetTopMembersErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["GetTopMembersErrorResponse503ErrorComponent"][];
+        };
+        GetTopMembersErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
         GetWarningRuleClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -11167,6 +11598,12 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        /**
+         * @description * `week` - week
+         *     * `month` - month
+         * @enum {string}
+         */
+        GrainEnum: "week" | "month";
         /** @description A role a member holds now (a profile shows them). */
         HeldRoleOut: {
             /** @description Role id. */
@@ -11182,6 +11619,166 @@ export interface components {
          * @enum {string}
          */
         HiddenReasonEnum: "after_vote" | "after_close" | "too_few_ballots";
+        ImportMessageCountsClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["ImportMessageCountsClientErrorResponse400ErrorComponent"][];
+        };
+        ImportMessageCountsClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        ImportMessageCountsCsvErrorComponent: {
+            /**
+             * @description * `csv` - csv (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "csv";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        ImportMessageCountsError: components["schemas"]["ImportMessageCountsNonFieldErrorsErrorComponent"] | components["schemas"]["ImportMessageCountsCsvErrorComponent"] | components["schemas"]["ImportMessageCountsFileErrorComponent"];
+        ImportMessageCountsErrorResponse400: components["schemas"]["ImportMessageCountsValidationError"] | components["schemas"]["ImportMessageCountsClientErrorResponse400"];
+        ImportMessageCountsErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ImportMessageCountsErrorResponse403ErrorComponent"][];
+        };
+        ImportMessageCountsErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        ImportMessageCountsErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ImportMessageCountsErrorResponse404ErrorComponent"][];
+        };
+        ImportMessageCountsErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        ImportMessageCountsErrorResponse413: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ImportMessageCountsErrorResponse413ErrorComponent"][];
+        };
+        ImportMessageCountsErrorResponse413ErrorComponent: {
+            /**
+             * @description * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            detail: string;
+            attr: string | null;
+        };
+        ImportMessageCountsErrorResponse415: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ImportMessageCountsErrorResponse415ErrorComponent"][];
+        };
+        ImportMessageCountsErrorResponse415ErrorComponent: {
+            /**
+             * @description * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            detail: string;
+            attr: string | null;
+        };
+        ImportMessageCountsErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ImportMessageCountsErrorResponse429ErrorComponent"][];
+        };
+        ImportMessageCountsErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        ImportMessageCountsErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["ImportMessageCountsErrorResponse503ErrorComponent"][];
+        };
+        ImportMessageCountsErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        ImportMessageCountsFileErrorComponent: {
+            /**
+             * @description * `file` - file (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "file";
+            /**
+             * @description * `invalid_csv` - invalid_csv
+             * @enum {string}
+             */
+            code: "invalid_csv";
+            detail: string;
+        };
+        ImportMessageCountsNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        ImportMessageCountsValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["ImportMessageCountsError"][];
+        };
+        ImportReportOut: {
+            rows: number;
+            /** @description False: some rows matched no member; nothing written. */
+            applied: boolean;
+            messages: number;
+            unmatched: components["schemas"]["UnmatchedRowOut"][];
+        };
         InviteJoinInRequest: {
             invite_code: string;
         };
@@ -11688,6 +12285,13 @@ export interface components {
          * @enum {string}
          */
         JoinPolicyEnum: "open" | "invite" | "approval";
+        /**
+         * @description * `poll` - poll
+         *     * `survey` - survey
+         *     * `event` - event
+         * @enum {string}
+         */
+        KindEnum: "poll" | "survey" | "event";
         LeaveCommunityClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -12387,6 +12991,65 @@ export interface components {
              */
             code: "invalid_choice" | "null";
             detail: string;
+        };
+        ListInactiveMembersClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["ListInactiveMembersClientErrorResponse400ErrorComponent"][];
+        };
+        ListInactiveMembersClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        ListInactiveMembersErrorResponse400: components["schemas"]["ListInactiveMembersClientErrorResponse400"];
+        ListInactiveMembersErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListInactiveMembersErrorResponse403ErrorComponent"][];
+        };
+        ListInactiveMembersErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        ListInactiveMembersErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["ListInactiveMembersErrorResponse404ErrorComponent"][];
+        };
+        ListInactiveMembersErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        ListInactiveMembersErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["ListInactiveMembersErrorResponse503ErrorComponent"][];
+        };
+        ListInactiveMembersErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
         };
         ListMembersClientErrorResponse400: {
             /**
@@ -14065,6 +14728,10 @@ export interface components {
          * @enum {string}
          */
         MembershipStatusEnum: "active" | "pending" | "muted" | "banned" | "left";
+        MessageCountsInRequest: {
+            /** @description The CSV text: date, nickname or openid, messages per line (a header optional). */
+            csv: string;
+        };
         /**
          * @description * `open` - 进行中
          *     * `decided` - 已处理
@@ -14912,6 +15579,16 @@ export interface components {
              */
             previous: string | null;
             results: components["schemas"]["VolunteerOut"][];
+        };
+        ParticipationOut: {
+            kind: components["schemas"]["KindEnum"];
+            id: string;
+            title: string;
+            /** Format: date-time */
+            created_at: string;
+            participants: number;
+            /** Format: double */
+            rate: number | null;
         };
         PatchedBoardUpdateInRequest: {
             title?: string;
@@ -16115,6 +16792,15 @@ export interface components {
             detail: string;
             attr: string | null;
         };
+        RemovalInRequest: {
+            membership_ids: string[];
+            reason: string;
+        };
+        RemovalOut: {
+            removed: string[];
+            /** @description Not on the clean-up list (active meanwhile). */
+            skipped: string[];
+        };
         RemoveEventOrganizerClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -16200,6 +16886,198 @@ export interface components {
             code: "database_unavailable";
             detail: string;
             attr: string | null;
+        };
+        RemoveInactiveMembersClientErrorResponse400: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "client_error";
+            errors: components["schemas"]["RemoveInactiveMembersClientErrorResponse400ErrorComponent"][];
+        };
+        RemoveInactiveMembersClientErrorResponse400ErrorComponent: {
+            /**
+             * @description * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            detail: string;
+            attr: string | null;
+        };
+        RemoveInactiveMembersError: components["schemas"]["RemoveInactiveMembersNonFieldErrorsErrorComponent"] | components["schemas"]["RemoveInactiveMembersMembershipIdsErrorComponent"] | components["schemas"]["RemoveInactiveMembersMembershipIdsINDEXErrorComponent"] | components["schemas"]["RemoveInactiveMembersReasonErrorComponent"];
+        RemoveInactiveMembersErrorResponse400: components["schemas"]["RemoveInactiveMembersValidationError"] | components["schemas"]["RemoveInactiveMembersClientErrorResponse400"];
+        RemoveInactiveMembersErrorResponse403: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["RemoveInactiveMembersErrorResponse403ErrorComponent"][];
+        };
+        RemoveInactiveMembersErrorResponse403ErrorComponent: {
+            /**
+             * @description * `muted` - muted
+             *     * `not_active` - not_active
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `self_action` - self_action
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "not_active" | "rules_not_accepted" | "self_action" | "tier_too_low";
+            detail: string;
+            attr: string | null;
+        };
+        RemoveInactiveMembersErrorResponse404: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["RemoveInactiveMembersErrorResponse404ErrorComponent"][];
+        };
+        RemoveInactiveMembersErrorResponse404ErrorComponent: {
+            /**
+             * @description * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            detail: string;
+            attr: string | null;
+        };
+        RemoveInactiveMembersErrorResponse409: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["RemoveInactiveMembersErrorResponse409ErrorComponent"][];
+        };
+        RemoveInactiveMembersErrorResponse409ErrorComponent: {
+            /**
+             * @description * `wrong_status` - wrong_status
+             * @enum {string}
+             */
+            code: "wrong_status";
+            detail: string;
+            attr: string | null;
+        };
+        RemoveInactiveMembersErrorResponse413: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["RemoveInactiveMembersErrorResponse413ErrorComponent"][];
+        };
+        RemoveInactiveMembersErrorResponse413ErrorComponent: {
+            /**
+             * @description * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            detail: string;
+            attr: string | null;
+        };
+        RemoveInactiveMembersErrorResponse415: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["RemoveInactiveMembersErrorResponse415ErrorComponent"][];
+        };
+        RemoveInactiveMembersErrorResponse415ErrorComponent: {
+            /**
+             * @description * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            detail: string;
+            attr: string | null;
+        };
+        RemoveInactiveMembersErrorResponse429: {
+            type: components["schemas"]["ClientErrorEnum"];
+            errors: components["schemas"]["RemoveInactiveMembersErrorResponse429ErrorComponent"][];
+        };
+        RemoveInactiveMembersErrorResponse429ErrorComponent: {
+            /**
+             * @description * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            detail: string;
+            attr: string | null;
+        };
+        RemoveInactiveMembersErrorResponse503: {
+            type: components["schemas"]["ServerErrorEnum"];
+            errors: components["schemas"]["RemoveInactiveMembersErrorResponse503ErrorComponent"][];
+        };
+        RemoveInactiveMembersErrorResponse503ErrorComponent: {
+            /**
+             * @description * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            detail: string;
+            attr: string | null;
+        };
+        RemoveInactiveMembersMembershipIdsErrorComponent: {
+            /**
+             * @description * `membership_ids` - membership_ids (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "membership_ids";
+            /**
+             * @description * `invalid_membership_ids` - invalid_membership_ids
+             *     * `max_length` - max_length
+             *     * `min_length` - min_length
+             *     * `not_a_list` - not_a_list
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid_membership_ids" | "max_length" | "min_length" | "not_a_list" | "null" | "required";
+            detail: string;
+        };
+        RemoveInactiveMembersMembershipIdsINDEXErrorComponent: {
+            /**
+             * @description `membership_ids.INDEX`: ^membership_ids\.[0-9]+$ (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "membership_ids.INDEX";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        RemoveInactiveMembersNonFieldErrorsErrorComponent: {
+            /**
+             * @description * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            detail: string;
+        };
+        RemoveInactiveMembersReasonErrorComponent: {
+            /**
+             * @description * `reason` - reason (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reason";
+            /**
+             * @description * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            detail: string;
+        };
+        RemoveInactiveMembersValidationError: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "validation_error";
+            errors: components["schemas"]["RemoveInactiveMembersError"][];
         };
         RemoveRegistrationClientErrorResponse400: {
             /**
@@ -17412,6 +18290,21 @@ export interface components {
          * @enum {string}
          */
         SecretLiveResultsEnum: "in_steps" | "after_close";
+        SegmentMemberOut: {
+            membership_id: string;
+            user_id: string;
+            nickname: string;
+            /** Format: date */
+            last_active_on: string;
+            active_days_30: number;
+        };
+        SegmentsOut: {
+            new: components["schemas"]["SegmentMemberOut"][];
+            core: components["schemas"]["SegmentMemberOut"][];
+            casual: components["schemas"]["SegmentMemberOut"][];
+            dormant: components["schemas"]["SegmentMemberOut"][];
+            inactive: components["schemas"]["SegmentMemberOut"][];
+        };
         SelfCheckInInRequest: {
             /** @description The text of the event's check-in QR code shown at the door. */
             code: string;
@@ -18270,12 +19163,55 @@ export interface components {
             /** @description yes + if_need_be */
             available: number;
         };
+        TimelineDayOut: {
+            /** Format: date */
+            day: string;
+            visits: number;
+            votes: number;
+            answers: number;
+            signups: number;
+            checkins: number;
+            tasks_done: number;
+            comments: number;
+            reports: number;
+            messages: number;
+        };
+        TimelineOut: {
+            days: components["schemas"]["TimelineDayOut"][];
+            periods: components["schemas"]["TimelinePeriodOut"][];
+        };
+        TimelinePeriodOut: {
+            grain: components["schemas"]["GrainEnum"];
+            /** Format: date */
+            starts_on: string;
+            active_days: number;
+            visits: number;
+            votes: number;
+            answers: number;
+            signups: number;
+            checkins: number;
+            tasks_done: number;
+            comments: number;
+            reports: number;
+            messages: number;
+        };
         TokenOut: {
             /** @description Bearer token; send as `Authorization: Bearer ...`. */
             token: string;
             /** Format: date-time */
             expires_at: string;
             user: components["schemas"]["UserOut"];
+        };
+        TopMemberOut: {
+            user_id: string;
+            nickname: string;
+            actions: number;
+            active_days: number;
+        };
+        TopMembersOut: {
+            /** @description True when fewer members than the community's floor (k) were active: no names. */
+            hidden: boolean;
+            members: components["schemas"]["TopMemberOut"][];
         };
         UndoCheckInClientErrorResponse400: {
             /**
@@ -18348,6 +19284,11 @@ export interface components {
             code: "database_unavailable";
             detail: string;
             attr: string | null;
+        };
+        UnmatchedRowOut: {
+            line: number;
+            member: string;
+            reason: string;
         };
         UpdateBoardClientErrorResponse400: {
             /**
@@ -21024,6 +21965,15 @@ export interface components {
             /** @description The `code` from `wx.login()`; valid once, for 5 minutes. */
             code: string;
         };
+        WeekJoinsOut: {
+            /**
+             * Format: date
+             * @description The Monday the week starts on.
+             */
+            week: string;
+            joins: number;
+            left_since: number;
+        };
         WithdrawBallotClientErrorResponse400: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -23260,6 +24210,507 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DownloadCommunityCalendarErrorResponse503"];
                     "text/calendar": components["schemas"]["DownloadCommunityCalendarErrorResponse503"];
+                };
+            };
+        };
+    };
+    getInsightsDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetInsightsDashboardErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetInsightsDashboardErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetInsightsDashboardErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetInsightsDashboardErrorResponse503"];
+                };
+            };
+        };
+    };
+    exportInsightsFigure: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                community_id: string;
+                figure: "active" | "heatmap" | "joins" | "participation" | "retention" | "segments" | "top-members";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV file (UTF-8 with BOM) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportInsightsFigureErrorResponse400"];
+                    "text/csv": components["schemas"]["ExportInsightsFigureErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                    "text/csv": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportInsightsFigureErrorResponse403"];
+                    "text/csv": components["schemas"]["ExportInsightsFigureErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportInsightsFigureErrorResponse404"];
+                    "text/csv": components["schemas"]["ExportInsightsFigureErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportInsightsFigureErrorResponse503"];
+                    "text/csv": components["schemas"]["ExportInsightsFigureErrorResponse503"];
+                };
+            };
+        };
+    };
+    listInactiveMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CleanupListOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListInactiveMembersErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListInactiveMembersErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListInactiveMembersErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListInactiveMembersErrorResponse503"];
+                };
+            };
+        };
+    };
+    removeInactiveMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemovalInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemovalOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveInactiveMembersErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveInactiveMembersErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveInactiveMembersErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveInactiveMembersErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveInactiveMembersErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveInactiveMembersErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveInactiveMembersErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveInactiveMembersErrorResponse503"];
+                };
+            };
+        };
+    };
+    getMemberTimeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMemberTimelineErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMemberTimelineErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMemberTimelineErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMemberTimelineErrorResponse503"];
+                };
+            };
+        };
+    };
+    importMessageCounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageCountsInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReportOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportMessageCountsErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportMessageCountsErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportMessageCountsErrorResponse404"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportMessageCountsErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportMessageCountsErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportMessageCountsErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportMessageCountsErrorResponse503"];
+                };
+            };
+        };
+    };
+    getTopMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopMembersOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetTopMembersErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetTopMembersErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetTopMembersErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetTopMembersErrorResponse503"];
                 };
             };
         };

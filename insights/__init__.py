@@ -1,0 +1,1 @@
+"""Member activity: recording, dashboards, inactive-member housekeeping, the weekly digest."""

@@ -1,0 +1,245 @@
+"""The insights API: the dashboard for the admin tiers and holders of the analytics
+capability, CSV exports of every figure, the month's most active members (members see them
+when the admin allows it, and only above the community's floor k), one member's timeline
+(admin tiers only) and the chat-count import."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from community.authz import Action, can, ensure, require, visible_membership
+from community.errors import NotFound
+from community.throttling import WriteThrottle
+from community.timezones import community_time
+from insights import figures, selectors
+from insights.serializers import (
+    CleanupListOut,
+    DashboardOut,
+    ImportReportOut,
+    MessageCountsIn,
+    RemovalIn,
+    RemovalOut,
+    TimelineOut,
+    TopMembersOut,
+)
+from insights.services import inactive
+from insights.services.imports import messages_import
+
+TAGS = ["insights"]
+_COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
+ANALYSTS = "Admin tiers and holders of the view-analytics capability (403 `tier_too_low`)."
+CSV = OpenApiResponse(response=bytes, description="CSV file (UTF-8 with BOM)")
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets a client that asks for ``text/csv`` only be served; errors stay JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes | str):
+            return data
+        return JSONRenderer().render(data)
+
+
+def _csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class DashboardView(APIView):
+    @extend_schema(
+        operation_id="getInsightsDashboard",
+        tags=TAGS,
+        summary="The activity dashboard",
+        description=(
+            "Active members (DAU/WAU/MAU and their ratio, daily series of 30 days), joins per "
+            "week, participation of the latest polls, surveys and events, the weekday x hour "
+            "heatmap, member segments with their members, retention by join month and the "
+            "month's most active members, in the community's calendar. " + ANALYSTS
+        ),
+        parameters=[_COMMUNITY_ID],
+        responses={200: DashboardOut},
+    )
+    def get(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.VIEW_ANALYTICS)
+        community = actor.community
+        today = selectors.local_today(community)
+        data = {
+            "active": selectors.active_members(community=community, today=today),
+            "joins": selectors.joins_per_week(community=community, today=today),
+            "participation": selectors.participation(community=community, today=today),
+            "heatmap": selectors.heatmap(community=community, today=today),
+            "segments": selectors.member_segments(community=community, today=today),
+            "retention": selectors.retention(community=community, today=today),
+            "top_members": selectors.top_members(community=community, today=today),
+        }
+        with community_time(community):
+            return Response(DashboardOut(data).data)
+
+
+class FigureCsvView(APIView):
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        operation_id="exportInsightsFigure",
+        tags=TAGS,
+        summary="One dashboard figure as CSV",
+        description=("`figure`: " + ", ".join(f"`{f}`" for f in figures.FIGURES) + ". " + ANALYSTS),
+        parameters=[
+            _COMMUNITY_ID,
+            OpenApiParameter("figure", str, OpenApiParameter.PATH, enum=list(figures.FIGURES)),
+        ],
+        responses={(200, "text/csv"): CSV},
+    )
+    def get(self, request, community_id: str, figure: str):
+        actor = require(request.user, community_id, Action.VIEW_ANALYTICS)
+        if figure not in figures.FIGURES:
+            raise NotFound(_("No such figure."), code="unknown_figure")
+        community = actor.community
+        text = figures.figure_csv(
+            community=community, figure=figure, today=selectors.local_today(community)
+        )
+        return _csv_response(text, f"{figure}.csv")
+
+
+class TopMembersView(APIView):
+    @extend_schema(
+        operation_id="getTopMembers",
+        tags=TAGS,
+        summary="The month's most active members (for thanks)",
+        description=(
+            "Analysts always; other members only when the community shows it to them, and "
+            "then only when at least k (the community's floor) members were active "
+            "(`hidden` otherwise). 403 `tier_too_low` when not shown to members."
+        ),
+        parameters=[_COMMUNITY_ID],
+        responses={200: TopMembersOut},
+    )
+    def get(self, request, community_id: str):
+        membership = visible_membership(request.user, community_id)
+        community = membership.community
+        rules = selectors.insights_settings_for(community)
+        analyst = can(membership, Action.VIEW_ANALYTICS)
+        if not analyst and not rules.members_see_top:
+            ensure(membership, Action.VIEW_ANALYTICS)  # the precise 403
+        rows = selectors.top_members(community=community, today=selectors.local_today(community))
+        hidden = not analyst and len(rows) < rules.member_floor
+        return Response(TopMembersOut({"hidden": hidden, "members": [] if hidden else rows}).data)
+
+
+class TimelineView(APIView):
+    @extend_schema(
+        operation_id="getMemberTimeline",
+        tags=TAGS,
+        summary="One member's activity timeline (admin tiers)",
+        description=(
+            "Their member-days of the last 90 days, newest first, then rolled-up weeks and "
+            "months. Admin tiers only (403 `tier_too_low`); 404 `member_not_found`."
+        ),
+        parameters=[_COMMUNITY_ID, OpenApiParameter("user_id", str, OpenApiParameter.PATH)],
+        responses={200: TimelineOut},
+    )
+    def get(self, request, community_id: str, user_id: str):
+        actor = require(request.user, community_id, Action.VIEW_MEMBER_TIMELINE)
+        community = actor.community
+        if not community.memberships.filter(user_id=user_id).exists():
+            raise NotFound(_("Member not found."), code="member_not_found")
+        data = selectors.member_timeline(
+            community=community, user_id=user_id, today=selectors.local_today(community)
+        )
+        return Response(TimelineOut(data).data)
+
+
+class MessageCountsView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="importMessageCounts",
+        tags=TAGS,
+        summary="Import chat message counts from a CSV",
+        description=(
+            "Lines of `date, nickname or openid, messages` (a header line optional). All or "
+            "nothing: when a row names no member (or a nickname two members share), nothing "
+            "is written and `unmatched` lists those rows (`applied` false). 400 `invalid_csv` "
+            "for a malformed file. " + ANALYSTS
+        ),
+        parameters=[_COMMUNITY_ID],
+        request=MessageCountsIn,
+        examples=[
+            OpenApiExample(
+                "Counts",
+                value={"csv": "date,nickname,messages\n2026-11-02,小明,12\n"},
+                request_only=True,
+            )
+        ],
+        responses={200: ImportReportOut},
+    )
+    def post(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.VIEW_ANALYTICS)
+        data = MessageCountsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = messages_import(actor=actor, text=data.validated_data["csv"])
+        return Response(ImportReportOut(report).data)
+
+
+class CleanupListView(APIView):
+    @extend_schema(
+        operation_id="listInactiveMembers",
+        tags=TAGS,
+        summary="Inactive members to clean up (admin tiers)",
+        description=(
+            'Members asked "还在吗?" more than the grace period ago and still inactive, '
+            "longest inactive first, and the same as text with their nicknames (to remove "
+            "them by hand in the WeChat group). Admin tiers only (403 `tier_too_low`)."
+        ),
+        parameters=[_COMMUNITY_ID],
+        responses={200: CleanupListOut},
+    )
+    def get(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.MANAGE_INACTIVE)
+        rows = [
+            {
+                "membership_id": r.membership_id,
+                "user_id": r.user_id,
+                "nickname": str(r.user),
+                "last_active_at": r.last_active_at,
+                "asked_at": r.started_at,
+            }
+            for r in inactive.cleanup_list(actor=actor)
+        ]
+        text = inactive.cleanup_text(actor=actor)
+        with community_time(actor.community):
+            return Response(CleanupListOut({"members": rows, "text": text}).data)
+
+
+class RemovalView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="removeInactiveMembers",
+        tags=TAGS,
+        summary="Mark inactive members removed (admin tiers)",
+        description=(
+            "Each listed member of the clean-up list leaves the community (roles ended), the "
+            "reason recorded; members not on the list are skipped. Reversible: they may come "
+            "back by the share card or the invite code, history kept."
+        ),
+        parameters=[_COMMUNITY_ID],
+        request=RemovalIn,
+        responses={200: RemovalOut},
+    )
+    def post(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.MANAGE_INACTIVE)
+        data = RemovalIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = inactive.inactive_remove(actor=actor, **data.validated_data)
+        return Response(RemovalOut(result).data)

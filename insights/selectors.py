@@ -1,0 +1,328 @@
+"""Reads of the dashboards: every figure of one community, in its own calendar.
+
+Each function takes the community (and ``today``, its local date, so tests freeze the clock)
+and answers with plain data (dicts and lists) the API, the admin and the CSV export share.
+A fixed number of queries per figure, whatever the community's size; the per-day figures read
+the ``(community, day)`` index of member-days."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import ExtractIsoWeekDay, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from community.models import Community, Membership, MembershipStatus, Tier
+from community.timezones import community_zone
+from insights.models import COUNTERS, HourActivity, InsightsSettings, MemberDay, MemberPeriod
+
+SEGMENTS = ("new", "core", "casual", "dormant", "inactive")
+PRESENT = (MembershipStatus.ACTIVE, MembershipStatus.MUTED)
+
+
+def insights_settings_for(community: Community) -> InsightsSettings:
+    """The community's analytics rules (its defaults, unsaved, until an admin edits them)."""
+    found = InsightsSettings.objects.filter(community_id=community.pk).first()
+    return found or InsightsSettings(community=community)
+
+
+def local_today(community: Community, now=None) -> date:
+    return (now or timezone.now()).astimezone(community_zone(community)).date()
+
+
+def _present(community: Community):
+    return Membership.objects.filter(community_id=community.pk, status__in=PRESENT)
+
+
+def _distinct_users(community: Community, start: date, end: date) -> int:
+    return (
+        MemberDay.objects.filter(community_id=community.pk, day__gte=start, day__lte=end)
+        .values("user_id")
+        .distinct()
+        .count()
+    )
+
+
+def active_members(*, community: Community, today: date, days: int = 30) -> dict[str, Any]:
+    """Daily, weekly (7 days) and monthly (30 days) active members up to ``today``, their
+    ratio (DAU/MAU, "stickiness") and the daily series of the last ``days`` days."""
+    start = today - timedelta(days=days - 1)
+    per_day = dict(
+        MemberDay.objects.filter(community_id=community.pk, day__gte=start, day__lte=today)
+        .values("day")
+        .annotate(n=Count("user_id"))
+        .values_list("day", "n")
+    )
+    dau = per_day.get(today, 0)
+    wau = _distinct_users(community, today - timedelta(days=6), today)
+    mau = _distinct_users(community, today - timedelta(days=29), today)
+    members = _present(community).count()
+    return {
+        "day": today,
+        "members": members,
+        "dau": dau,
+        "wau": wau,
+        "mau": mau,
+        "dau_over_mau": round(dau / mau, 3) if mau else None,
+        "series": [
+            {"day": start + timedelta(days=i), "active": per_day.get(start + timedelta(days=i), 0)}
+            for i in range(days)
+        ],
+    }
+
+
+def joins_per_week(*, community: Community, today: date, weeks: int = 12) -> list[dict[str, Any]]:
+    """Members who joined (or came back) per week (weeks start on Monday), and of them how
+    many have left again or been removed since."""
+    monday = today - timedelta(days=today.weekday())
+    start = monday - timedelta(weeks=weeks - 1)
+    zone = community_zone(community)
+    rows = (
+        Membership.objects.filter(community_id=community.pk)
+        .exclude(status=MembershipStatus.PENDING)
+        .filter(joined_at__date__gte=start)
+        .annotate(week=TruncWeek("joined_at", tzinfo=zone))
+        .values("week")
+        .annotate(joins=Count("id"), gone=Count("id", filter=Q(status=MembershipStatus.LEFT)))
+    )
+    found = {r["week"].date(): r for r in rows}
+    out = []
+    for i in range(weeks):
+        week = start + timedelta(weeks=i)
+        row = found.get(week, {})
+        out.append({"week": week, "joins": row.get("joins", 0), "left_since": row.get("gone", 0)})
+    return out
+
+
+def participation(*, community: Community, today: date, limit: int = 20) -> list[dict[str, Any]]:
+    """Participation rate of the latest polls, surveys and events: who took part over the
+    members present (a poll's own electorate when it recorded one), newest first."""
+    from events.models import Event, RegistrationStatus
+    from polls.models import Poll
+    from surveys.models import Survey
+
+    members = _present(community).count()
+
+    def rate(part: int, whole: int | None) -> float | None:
+        return round(part / whole, 3) if whole else None
+
+    rows: list[dict[str, Any]] = []
+    for poll in (
+        Poll.objects.filter(community_id=community.pk)
+        .order_by("-created_at")[:limit]
+        .only("id", "title", "created_at", "voter_count", "eligible_count")
+    ):
+        whole = poll.eligible_count or members
+        rows.append(
+            {
+                "kind": "poll",
+                "id": poll.pk,
+                "title": poll.title,
+                "created_at": poll.created_at,
+                "participants": poll.voter_count,
+                "rate": rate(poll.voter_count, whole),
+            }
+        )
+    for survey in (
+        Survey.objects.filter(community_id=community.pk)
+        .order_by("-created_at")[:limit]
+        .only("id", "title", "created_at", "submitted_count")
+    ):
+        rows.append(
+            {
+                "kind": "survey",
+                "id": survey.pk,
+                "title": survey.title,
+                "created_at": survey.created_at,
+                "participants": survey.submitted_count,
+                "rate": rate(survey.submitted_count, members),
+            }
+        )
+    events = (
+        Event.objects.filter(community_id=community.pk)
+        .order_by("-created_at")
+        .annotate(
+            people=Count(
+                "registrations",
+                filter=Q(
+                    registrations__status__in=[
+                        RegistrationStatus.CONFIRMED,
+                        RegistrationStatus.WAITLISTED,
+                    ]
+                ),
+            )
+        )
+        .only("id", "title", "created_at")[:limit]
+    )
+    for event in events:
+        rows.append(
+            {
+                "kind": "event",
+                "id": event.pk,
+                "title": event.title,
+                "created_at": event.created_at,
+                "participants": event.people,
+                "rate": rate(event.people, members),
+            }
+        )
+    rows.sort(key=lambda r: r["created_at"], reverse=True)
+    return rows[:limit]
+
+
+def heatmap(*, community: Community, today: date, weeks: int = 12) -> list[list[int]]:
+    """Actions per weekday (Monday first) and local hour over the last ``weeks`` weeks: seven
+    rows of 24 counts."""
+    start = today - timedelta(weeks=weeks)
+    grid = [[0] * 24 for _ in range(7)]
+    rows = (
+        HourActivity.objects.filter(community_id=community.pk, day__gt=start, day__lte=today)
+        .annotate(weekday=ExtractIsoWeekDay("day"))
+        .values("weekday", "hour")
+        .annotate(n=Sum("actions"))
+    )
+    for row in rows:
+        grid[row["weekday"] - 1][row["hour"]] = row["n"]
+    return grid
+
+
+def member_segments(*, community: Community, today: date) -> dict[str, list[dict[str, Any]]]:
+    """Every present member in one segment, by the community's thresholds:
+    ``new`` (joined within ``new_member_days``), ``core`` (active on at least ``core_min_days``
+    of the last 30), ``casual`` (active within ``dormant_after_days``), ``dormant`` (not since,
+    but within ``inactive_after_days``), ``inactive`` (longer)."""
+    rules = insights_settings_for(community)
+    zone = community_zone(community)
+    active_days = dict(
+        MemberDay.objects.filter(
+            community_id=community.pk, day__gt=today - timedelta(days=30), day__lte=today
+        )
+        .values("user_id")
+        .annotate(n=Count("id"))
+        .values_list("user_id", "n")
+    )
+    out: dict[str, list[dict[str, Any]]] = {s: [] for s in SEGMENTS}
+    for m in (
+        _present(community)
+        .select_related("user")
+        .only("id", "user_id", "user__nickname", "user__username", "joined_at", "last_active_at")
+    ):
+        last = m.last_active_at.astimezone(zone).date()
+        idle = (today - last).days
+        joined = m.joined_at.astimezone(zone).date()
+        if (today - joined).days < rules.new_member_days:
+            segment = "new"
+        elif active_days.get(m.user_id, 0) >= rules.core_min_days:
+            segment = "core"
+        elif idle < rules.dormant_after_days:
+            segment = "casual"
+        elif idle < rules.inactive_after_days:
+            segment = "dormant"
+        else:
+            segment = "inactive"
+        out[segment].append(
+            {
+                "membership_id": m.pk,
+                "user_id": m.user_id,
+                "nickname": str(m.user),
+                "last_active_on": last,
+                "active_days_30": active_days.get(m.user_id, 0),
+            }
+        )
+    return out
+
+
+def retention(*, community: Community, today: date, months: int = 6) -> list[dict[str, Any]]:
+    """Cohorts by join month (the last ``months``): how many joined, and for each month since,
+    the share of them active in that month (member-days, and rolled-up periods)."""
+    first = (today.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
+    zone = community_zone(community)
+    cohort_of: dict[str, date] = {}
+    for user_id, joined in (
+        Membership.objects.filter(community_id=community.pk)
+        .exclude(status=MembershipStatus.PENDING)
+        .filter(joined_at__date__gte=first)
+        .values_list("user_id", "joined_at")
+    ):
+        cohort_of[user_id] = joined.astimezone(zone).date().replace(day=1)
+    active: dict[date, set[str]] = defaultdict(set)
+    for user_id, month in (
+        MemberDay.objects.filter(community_id=community.pk, day__gte=first, user_id__in=cohort_of)
+        .annotate(month=TruncMonth("day"))
+        .values_list("user_id", "month")
+        .distinct()
+    ):
+        active[month].add(user_id)
+    for user_id, month in (
+        MemberPeriod.objects.filter(
+            community_id=community.pk, starts_on__gte=first, user_id__in=cohort_of
+        )
+        .annotate(month=TruncMonth("starts_on"))
+        .values_list("user_id", "month")
+        .distinct()
+    ):
+        active[month].add(user_id)
+    cohorts: dict[date, list[str]] = defaultdict(list)
+    for user_id, month in cohort_of.items():
+        cohorts[month].append(user_id)
+    out = []
+    month = first
+    while month <= today:
+        members = set(cohorts.get(month, ()))
+        rates = []
+        later = month
+        while later <= today:
+            kept = len(members & active.get(later, set()))
+            rates.append(round(kept / len(members), 3) if members else None)
+            later = (later + timedelta(days=32)).replace(day=1)
+        out.append({"month": month, "joined": len(members), "active_share": rates})
+        month = (month + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def top_members(*, community: Community, today: date, limit: int = 10) -> list[dict[str, Any]]:
+    """The most active members of the month so far (for thanks): actions summed, visits not
+    counted (opening the mini-program is not taking part)."""
+    first = today.replace(day=1)
+    weights = sum((F(c) for c in COUNTERS if c != "visits"), start=0)
+    rows = (
+        MemberDay.objects.filter(community_id=community.pk, day__gte=first, day__lte=today)
+        .values("user_id", "user__nickname", "user__username")
+        .annotate(actions=Sum(weights), days=Count("id"))
+        .filter(actions__gt=0)
+        .order_by("-actions", "user_id")[:limit]
+    )
+    return [
+        {
+            "user_id": r["user_id"],
+            "nickname": r["user__nickname"] or r["user__username"],
+            "actions": r["actions"],
+            "active_days": r["days"],
+        }
+        for r in rows
+    ]
+
+
+def member_timeline(*, community: Community, user_id: str, today: date, days: int = 90) -> dict:
+    """One member's activity: their member-days of the last ``days`` days (newest first) and
+    the rolled-up weeks and months before."""
+    day_rows = list(
+        MemberDay.objects.filter(
+            community_id=community.pk, user_id=user_id, day__gt=today - timedelta(days=days)
+        )
+        .order_by("-day")
+        .values("day", *COUNTERS)
+    )
+    periods = list(
+        MemberPeriod.objects.filter(community_id=community.pk, user_id=user_id)
+        .order_by("-starts_on")
+        .values("grain", "starts_on", "active_days", *COUNTERS)[:104]
+    )
+    return {"days": day_rows, "periods": periods}
+
+
+def admins_of(community: Community):
+    """The admin tiers of a community (admins and the owner), present."""
+    return _present(community).filter(tier__in=[Tier.ADMIN, Tier.OWNER])

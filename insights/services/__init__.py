@@ -1,0 +1,1 @@
+"""Every write of the insights app, one module per use case."""

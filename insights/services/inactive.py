@@ -1,0 +1,180 @@
+"""Inactive members (僵尸粉), fairly: found by the community's rule, asked "还在吗?" once per
+round, cleared by any activity, listed for the admin tiers after the grace period, removed in
+bulk with a reason through the community's own membership service, welcome to come back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.authz import Action, ensure
+from community.errors import DomainError
+from community.models import Community, Membership, MembershipStatus, Tier
+from community.services.communities import membership_remove
+from community.services.notifications import notification_enqueue
+from community.text import member_text
+from insights.models import InactiveRound, InsightsSettings, ProtectedMember
+
+KIND = "still_here"
+MAX_REMOVALS = 200
+
+
+def _rules(community_ids) -> dict[str, InsightsSettings]:
+    found = {
+        s.community_id: s for s in InsightsSettings.objects.filter(community_id__in=community_ids)
+    }
+    return {cid: found.get(cid) or InsightsSettings(community_id=cid) for cid in community_ids}
+
+
+def inactive_candidates(*, community: Community, rules: InsightsSettings, now: datetime):
+    """Present members without activity for ``inactive_after_days`` and without an open round,
+    except the owner, holders of an active role and protected members."""
+    from roles.models import RoleAssignment
+
+    roles = RoleAssignment.objects.active(now).filter(
+        community_id=community.pk, membership_id=OuterRef("pk")
+    )
+    protected = ProtectedMember.objects.filter(
+        community_id=community.pk, user_id=OuterRef("user_id")
+    )
+    open_round = InactiveRound.objects.filter(
+        community_id=community.pk,
+        membership_id=OuterRef("pk"),
+        cleared_at__isnull=True,
+        removed_at__isnull=True,
+    )
+    return (
+        Membership.objects.filter(
+            community_id=community.pk,
+            status=MembershipStatus.ACTIVE,
+            last_active_at__lt=now - timedelta(days=rules.inactive_after_days),
+        )
+        .exclude(tier=Tier.OWNER)
+        .exclude(Exists(roles))
+        .exclude(Exists(protected))
+        .exclude(Exists(open_round))
+    )
+
+
+def inactive_rounds_run(*, now: datetime | None = None) -> dict[str, int]:
+    """The daily pass: close the open rounds of members who were active since (any activity
+    clears), then open a round for each new candidate and queue their "还在吗?" once (the
+    outbox key names the round). Safe to run twice: a member has at most one open round."""
+    now = now or timezone.now()
+    cleared = InactiveRound.objects.filter(
+        cleared_at__isnull=True,
+        removed_at__isnull=True,
+        membership__last_active_at__gt=F("last_active_at"),
+    ).update(cleared_at=now)
+    cleared += (
+        InactiveRound.objects.filter(cleared_at__isnull=True, removed_at__isnull=True)
+        .exclude(membership__status=MembershipStatus.ACTIVE)
+        .update(cleared_at=now)
+    )
+    communities = list(Community.objects.all().only("id", "name", "time_zone"))
+    rules = _rules([c.pk for c in communities])
+    opened = 0
+    for community in communities:
+        for member in (
+            inactive_candidates(community=community, rules=rules[community.pk], now=now)
+            .select_related("user")
+            .iterator(chunk_size=2000)
+        ):
+            try:
+                with transaction.atomic():
+                    round_ = InactiveRound.objects.create(
+                        community_id=community.pk,
+                        membership_id=member.pk,
+                        user_id=member.user_id,
+                        started_at=now,
+                        last_active_at=member.last_active_at,
+                    )
+                    notification_enqueue(
+                        community=community,
+                        recipient=member.user,
+                        kind=KIND,
+                        object_key=f"inactive:{member.pk}",
+                        dedupe_key=f"{KIND}:{round_.pk}",
+                        data={
+                            "thing1": community.name[:20],
+                            "thing2": _("Still here? Open the group to say hi."),
+                        },
+                        page=f"pages/community/index?id={community.pk}",
+                    )
+            except IntegrityError:
+                continue  # a parallel run opened this member's round first
+            opened += 1
+    return {"cleared": cleared, "opened": opened}
+
+
+def cleanup_list(*, actor: Membership, now: datetime | None = None):
+    """The open rounds past the grace period of ``actor``'s community (admin tiers only),
+    longest inactive first."""
+    ensure(actor, Action.MANAGE_INACTIVE)
+    now = now or timezone.now()
+    rules = _rules([actor.community_id])[actor.community_id]
+    return (
+        InactiveRound.objects.filter(
+            community_id=actor.community_id,
+            cleared_at__isnull=True,
+            removed_at__isnull=True,
+            started_at__lte=now - timedelta(days=rules.grace_days),
+            membership__status=MembershipStatus.ACTIVE,
+            membership__last_active_at__lte=F("last_active_at"),
+        )
+        .select_related("user", "membership")
+        .order_by("last_active_at", "pk")
+    )
+
+
+def cleanup_text(*, actor: Membership, now: datetime | None = None) -> str:
+    """The clean-up list as text to remove the members by hand in WeChat (nicknames)."""
+    rows = list(cleanup_list(actor=actor, now=now))
+    lines = [_("Members to remove from the WeChat group (%(n)d):") % {"n": len(rows)}]
+    lines += [f"{i}. {r.user}" for i, r in enumerate(rows, start=1)]
+    return "\n".join(lines)
+
+
+@dataclass
+class RemovalResult:
+    removed: list[str]
+    skipped: list[str]
+
+
+def inactive_remove(
+    *, actor: Membership, membership_ids: list[str], reason: str, now: datetime | None = None
+) -> RemovalResult:
+    """Mark the listed members removed, each through the community's membership service (so
+    its audit records the status change), the reason kept on their round. Only members of the
+    clean-up list are removed; others (active meanwhile, not listed) are skipped."""
+    ensure(actor, Action.MANAGE_INACTIVE)
+    reason = member_text(reason, field="reason", max_length=200)
+    ids = list(dict.fromkeys(membership_ids))
+    if not ids or len(ids) > MAX_REMOVALS:
+        raise DomainError(
+            _("Name between 1 and %(n)d members.") % {"n": MAX_REMOVALS},
+            code="invalid_membership_ids",
+            field="membership_ids",
+        )
+    now = now or timezone.now()
+    listed = {
+        r.membership_id: r for r in cleanup_list(actor=actor, now=now).filter(membership_id__in=ids)
+    }
+    result = RemovalResult(removed=[], skipped=[])
+    for membership_id in ids:
+        round_ = listed.get(membership_id)
+        if round_ is None:
+            result.skipped.append(membership_id)
+            continue
+        with transaction.atomic():
+            membership_remove(actor=actor, target_id=membership_id, reason=reason)
+            InactiveRound.objects.filter(pk=round_.pk).update(
+                removed_at=now, removed_by_id=actor.user_id, reason=reason
+            )
+        result.removed.append(membership_id)
+    return result
