@@ -68,7 +68,7 @@ class Notification(models.Model):
     #: The one-time template whose consent credit this message took (empty: none taken, e.g. a
     #: long-term template); given back once if WeChat finally did not deliver the message.
     credit_template_id = models.CharField(
-        _("credit taken of template"), max_length=64, blank=True, default=""
+        _("credit taken of template"), max_length=64, blank=True, default="", db_default=""
     )
     credit_refunded_at = models.DateTimeField(_("credit refunded at"), null=True, blank=True)
 
