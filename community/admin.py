@@ -18,7 +18,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
-from community.models import Community, Membership, Notification, User
+from community.models import Community, Membership, Notification, SubscriptionCredit, User
 from community.services import communities as services
 from community.services.communities import COMMUNITY_EDITABLE
 from community.timezones import zone_names
@@ -262,6 +262,35 @@ class NotificationAdmin(CommunityScopedAdmin):
     search_fields = ["recipient__nickname", "object_key"]
     list_select_related = ["recipient", "community"]
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SubscriptionCredit)
+class SubscriptionCreditAdmin(CommunityScopedAdmin):
+    """Read-only: how many one-time messages each member still allows per template, so a
+    moderator can see why a member got no notification (no credit). Credits belong to the
+    WeChat user, not to a community: a moderator sees the members of their communities, and
+    filters by community, template and last decision."""
+
+    community_field = "user__memberships__community"
+    list_display = ["user", "template_id", "credits", "last_decision", "decided_at"]
+    list_filter = [
+        ("user__memberships__community", admin.RelatedFieldListFilter),
+        "template_id",
+        "last_decision",
+    ]
+    search_fields = ["user__nickname", "template_id"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in SubscriptionCredit._meta.fields]
+
+    def get_queryset(self, request):
+        # A member of two of my communities must appear once.
+        return super().get_queryset(request).distinct()
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -16,6 +16,7 @@ from drf_standardized_errors.settings import package_settings as standardized_se
 from inflection import camelize
 from rest_framework import permissions, serializers
 
+from community import openapi_glossary as glossary
 from community.error_serializers import error_serializer as _error_serializer
 from community.raised_errors import ANY_ATTR, KEY, Derived, raised_errors
 
@@ -221,7 +222,7 @@ def attr_placeholders_to_patterns(result, generator, request, public):
             schema["properties"]["attr"] = {
                 "type": "string",
                 "pattern": pattern,
-                "description": f"`{attr['enum'][0]}`: {pattern}",
+                "description": f"{glossary.ERROR_FIELDS['attr']} `{attr['enum'][0]}`: {pattern}",
             }
     return result
 
@@ -233,3 +234,77 @@ class SchemaViewPermission(permissions.BasePermission):
         if settings.DEBUG:
             return True
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+def _describe_enum(schema: dict) -> None:
+    values = schema["enum"]
+    if values == [None]:
+        schema["description"] = str(glossary.NULL_ENUM)
+        return
+    labels = {}
+    for line in (schema.get("description") or "").splitlines():
+        match = re.match(r"^\* `(.*)` - (.*)$", line)
+        if match:
+            labels[match[1]] = match[2]
+    lines = []
+    for value in values:
+        label = labels.get(str(value))
+        if value in glossary.ENUM_VALUES and not _CJK.search(label or ""):
+            label = str(glossary.ENUM_VALUES[value])
+        lines.append(f"* `{value}` - {label}" if label else f"* `{value}`")
+    schema["description"] = "\n".join(lines)
+
+
+def _field_description(component: str, name: str, prop: dict) -> str | None:
+    if "Error" in component and name in glossary.ERROR_FIELDS:
+        return str(glossary.ERROR_FIELDS[name])
+    for text in (
+        glossary.COMPONENT_FIELDS.get(f"{component}.{name}"),
+        glossary.FIELDS.get(name),
+        prop.get("title"),
+    ):
+        if text:
+            return str(text)
+    return None
+
+
+def _describe_properties(component: str, schema: dict) -> None:
+    for name, prop in (schema.get("properties") or {}).items():
+        existing = prop.get("description")
+        if existing and "Error" in component and name in glossary.ERROR_FIELDS:
+            if not _CJK.search(existing):
+                # drf-standardized-errors lists the codes (or the attr) without saying what they are.
+                prop["description"] = f"{glossary.ERROR_FIELDS[name]}\n\n{existing}"
+        elif not existing:
+            text = _field_description(component, name, prop)
+            if text:
+                if set(prop) == {"$ref"}:
+                    # OpenAPI 3.0 ignores siblings of $ref: wrap it, as drf-spectacular does.
+                    prop["allOf"] = [{"$ref": prop.pop("$ref")}]
+                prop["description"] = text
+        for nested in (prop, prop.get("items") or {}):
+            if "properties" in nested:
+                _describe_properties(component, nested)
+
+
+def describe_contract(result, generator, request, public):
+    """drf-spectacular postprocessing hook: describe, in the active language, what recurs across
+    the contract and has no description of its own (:mod:`community.openapi_glossary`): fields
+    by name, path and query parameters, our error shape, and enum values without a translated
+    label. ``tests/contract/test_descriptions.py`` fails on anything still undescribed."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if "enum" in schema and not _CJK.search(schema.get("description") or ""):
+            _describe_enum(schema)
+        _describe_properties(name, schema)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", ()):
+                text = glossary.PARAMETERS.get(parameter["name"])
+                if text and not parameter.get("description"):
+                    parameter["description"] = str(text)
+    return result
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -321,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "community.openapi.drop_storage_bounds",
         "community.openapi.attr_placeholders_to_patterns",
+        "community.openapi.describe_contract",
     ],
     "TAGS": [
         {"name": "meta", "description": "The API index"},

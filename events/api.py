@@ -5,6 +5,8 @@ Times are rendered in the event's community time zone (ISO 8601 with offset)."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -34,12 +36,12 @@ from events.serializers import (
 )
 
 TAGS = ["events"]
-_EVENT_ID = OpenApiParameter("event_id", str, OpenApiParameter.PATH, description="Event id")
+_EVENT_ID = OpenApiParameter("event_id", str, OpenApiParameter.PATH, description=_("Event id"))
 _REG_ID = OpenApiParameter(
-    "registration_id", str, OpenApiParameter.PATH, description="Registration id"
+    "registration_id", str, OpenApiParameter.PATH, description=_("Registration id")
 )
 
-SEATS_NOTE = (
+SEATS_NOTE = _(
     "**Seats.** Capacity counts seats (the member plus their guests) and is never exceeded: "
     "the statement that takes seats is guarded in the database. When the event is full, or "
     "someone is already waiting, a sign-up joins the waitlist (first come, first served; "
@@ -153,11 +155,13 @@ class EventListView(GenericAPIView):
     @extend_schema(
         operation_id="listEvents",
         tags=TAGS,
-        summary="Events of a community",
+        summary=_("Events of a community"),
         description=(
-            "Newest first, cursor-paginated. Each card carries what the list shows: title, "
-            "mode, status (from the clock), start, place, seats taken and left, waitlist "
-            "length and my status. Filters: `when` (upcoming, past, all), `mine`."
+            _(
+                "Newest first, cursor-paginated. Each card carries what the list shows: title, "
+                "mode, status (from the clock), start, place, seats taken and left, waitlist "
+                "length and my status. Filters: `when` (upcoming, past, all), `mine`."
+            )
         ),
         parameters=[EventFilterIn],
         responses={200: EventCardOut(many=True)},
@@ -182,14 +186,16 @@ class EventListView(GenericAPIView):
     @extend_schema(
         operation_id="createEvent",
         tags=TAGS,
-        summary="Create an event",
+        summary=_("Create an event"),
         description=(
-            "A quick 接龙 (`mode=quick`: title, time, capacity; the list of names is visible "
-            "to members) by moderators, or by every member when the community allows "
-            "(`members_can_create_events`); a full event (`mode=full`: registration form, "
-            "approval, attendee list for organizers) by moderators. I become its organizer; "
-            "`organizer_user_ids` adds others. Times without an offset are in the community's "
-            "time zone."
+            _(
+                "A quick 接龙 (`mode=quick`: title, time, capacity; the list of names is visible "
+                "to members) by moderators, or by every member when the community allows "
+                "(`members_can_create_events`); a full event (`mode=full`: registration form, "
+                "approval, attendee list for organizers) by moderators. I become its organizer; "
+                "`organizer_user_ids` adds others. Times without an offset are in the community's "
+                "time zone."
+            )
         ),
         request=EventCreateIn,
         responses={201: EventDetailOut},
@@ -211,11 +217,17 @@ class EventDetailView(APIView):
     @extend_schema(
         operation_id="getEvent",
         tags=TAGS,
-        summary="Event detail",
+        summary=_("Event detail"),
         description=(
-            "The event with seats left, the waitlist length, what I may do and my status "
-            "(`my`: confirmed, waitlisted with my place, offered until, cancelled, checked "
-            "in). 404 outside my communities. " + SEATS_NOTE
+            format_lazy(
+                "{}{}",
+                _(
+                    "The event with seats left, the waitlist length, what I may do and my status "
+                    "(`my`: confirmed, waitlisted with my place, offered until, cancelled, checked "
+                    "in). 404 outside my communities. "
+                ),
+                SEATS_NOTE,
+            )
         ),
         parameters=[_EVENT_ID],
         responses={200: EventDetailOut},
@@ -227,11 +239,13 @@ class EventDetailView(APIView):
     @extend_schema(
         operation_id="updateEvent",
         tags=TAGS,
-        summary="Change an event",
+        summary=_("Change an event"),
         description=(
-            "Organizers and moderators. A new time or place is announced to everyone "
-            "registered or waiting. A capacity below the seats taken is refused (409 "
-            "`capacity_below_taken`); a higher one gives the new seats to the line at once."
+            _(
+                "Organizers and moderators. A new time or place is announced to everyone "
+                "registered or waiting. A capacity below the seats taken is refused (409 "
+                "`capacity_below_taken`); a higher one gives the new seats to the line at once."
+            )
         ),
         parameters=[_EVENT_ID],
         request=EventUpdateIn,
@@ -253,8 +267,8 @@ class EventCancelView(APIView):
     @extend_schema(
         operation_id="cancelEvent",
         tags=TAGS,
-        summary="Cancel an event",
-        description="Organizers and moderators; everyone registered or waiting is told once.",
+        summary=_("Cancel an event"),
+        description=_("Organizers and moderators; everyone registered or waiting is told once."),
         parameters=[_EVENT_ID],
         request=EventCancelIn,
         responses={200: EventDetailOut},
@@ -282,9 +296,12 @@ class MyRegistrationView(APIView):
     @extend_schema(
         operation_id="getMyRegistration",
         tags=TAGS,
-        summary="My registration",
-        description="My status at the event (`state` is `none` when I never signed up). "
-        + SEATS_NOTE,
+        summary=_("My registration"),
+        description=format_lazy(
+            "{}{}",
+            _("My status at the event (`state` is `none` when I never signed up). "),
+            SEATS_NOTE,
+        ),
         parameters=[_EVENT_ID],
         responses={200: MyEventStateOut},
     )
@@ -295,15 +312,21 @@ class MyRegistrationView(APIView):
     @extend_schema(
         operation_id="signUpForEvent",
         tags=TAGS,
-        summary="Sign up, change my sign-up or claim an offer",
+        summary=_("Sign up, change my sign-up or claim an offer"),
         description=(
-            "Idempotent: the same body again changes nothing, a new one replaces my guests, "
-            "note and form answers. Confirmed when the seats fit and nobody waits; in approval "
-            "mode `pending` until an organizer decides; otherwise waitlisted, or with "
-            "`accept_partial` the seats that fit with fewer guests. When I hold an offer this "
-            "claims it. Errors: 400 `too_many_guests`, form answers (`answers.<id>`); 409 "
-            "`signup_closed`, `signup_not_open`, `event_cancelled`, `not_enough_seats` (more "
-            "guests than seats left), `offer_expired`, `registration_rejected`. " + SEATS_NOTE
+            format_lazy(
+                "{}{}",
+                _(
+                    "Idempotent: the same body again changes nothing, a new one replaces my guests, "
+                    "note and form answers. Confirmed when the seats fit and nobody waits; in approval "
+                    "mode `pending` until an organizer decides; otherwise waitlisted, or with "
+                    "`accept_partial` the seats that fit with fewer guests. When I hold an offer this "
+                    "claims it. Errors: 400 `too_many_guests`, form answers (`answers.<id>`); 409 "
+                    "`signup_closed`, `signup_not_open`, `event_cancelled`, `not_enough_seats` (more "
+                    "guests than seats left), `offer_expired`, `registration_rejected`. "
+                ),
+                SEATS_NOTE,
+            )
         ),
         parameters=[_EVENT_ID],
         request=RegistrationIn,
@@ -333,12 +356,14 @@ class MyRegistrationView(APIView):
     @extend_schema(
         operation_id="cancelMyRegistration",
         tags=TAGS,
-        summary="Cancel my registration",
+        summary=_("Cancel my registration"),
         description=(
-            "Gives my seats back (until the cancellation deadline), leaves the waitlist, "
-            "declines an offer or withdraws a sign-up waiting for approval; freed seats go to "
-            "the next in line at once. A no-op when I have nothing to cancel. 409 "
-            "`cancel_deadline_passed`, `event_started`."
+            _(
+                "Gives my seats back (until the cancellation deadline), leaves the waitlist, "
+                "declines an offer or withdraws a sign-up waiting for approval; freed seats go to "
+                "the next in line at once. A no-op when I have nothing to cancel. 409 "
+                "`cancel_deadline_passed`, `event_started`."
+            )
         ),
         parameters=[_EVENT_ID],
         request=None,
@@ -367,12 +392,14 @@ class RegistrationListView(GenericAPIView):
     @extend_schema(
         operation_id="listEventRegistrations",
         tags=TAGS,
-        summary="The sign-up list (接龙)",
+        summary=_("The sign-up list (接龙)"),
         description=(
-            "Who signed up, in order, numbered as a 接龙 (`number`), with guests (+N) and "
-            "notes: `group=seated` (confirmed and offered), `waitlisted` (by place in line), "
-            "`pending`, `cancelled`. Members see it for a quick 接龙 and for events that show "
-            "their attendees; organizers always, with the form answers. Cursor-paginated."
+            _(
+                "Who signed up, in order, numbered as a 接龙 (`number`), with guests (+N) and "
+                "notes: `group=seated` (confirmed and offered), `waitlisted` (by place in line), "
+                "`pending`, `cancelled`. Members see it for a quick 接龙 and for events that show "
+                "their attendees; organizers always, with the form answers. Cursor-paginated."
+            )
         ),
         parameters=[_EVENT_ID, RegistrationFilterIn],
         responses={200: AttendeeRowOut(many=True)},
@@ -404,11 +431,13 @@ class ApproveRegistrationView(APIView):
     @extend_schema(
         operation_id="approveRegistration",
         tags=TAGS,
-        summary="Approve a sign-up",
+        summary=_("Approve a sign-up"),
         description=(
-            "Organizers and moderators, for events that need approval: the sign-up takes "
-            "seats under the same guard as any (or joins the end of the waitlist when they "
-            "do not fit). Idempotent. 409 `not_pending`."
+            _(
+                "Organizers and moderators, for events that need approval: the sign-up takes "
+                "seats under the same guard as any (or joins the end of the waitlist when they "
+                "do not fit). Idempotent. 409 `not_pending`."
+            )
         ),
         parameters=[_EVENT_ID, _REG_ID],
         request=None,
@@ -428,9 +457,11 @@ class RejectRegistrationView(APIView):
     @extend_schema(
         operation_id="rejectRegistration",
         tags=TAGS,
-        summary="Decline a sign-up",
-        description="Organizers and moderators: a sign-up waiting for approval or on the "
-        "waitlist. 409 `not_pending`.",
+        summary=_("Decline a sign-up"),
+        description=_(
+            "Organizers and moderators: a sign-up waiting for approval or on the "
+            "waitlist. 409 `not_pending`."
+        ),
         parameters=[_EVENT_ID, _REG_ID],
         request=None,
         responses={200: AttendeeRowOut},
@@ -449,8 +480,8 @@ class RemoveRegistrationView(APIView):
     @extend_schema(
         operation_id="removeRegistration",
         tags=TAGS,
-        summary="Remove someone from the event",
-        description="Organizers and moderators, without deadline; the seats go to the line.",
+        summary=_("Remove someone from the event"),
+        description=_("Organizers and moderators, without deadline; the seats go to the line."),
         parameters=[_EVENT_ID, _REG_ID],
         request=None,
         responses={200: AttendeeRowOut},
@@ -471,7 +502,7 @@ class OrganizerListView(GenericAPIView):
     @extend_schema(
         operation_id="listEventOrganizers",
         tags=TAGS,
-        summary="Organizers of an event",
+        summary=_("Organizers of an event"),
         parameters=[_EVENT_ID],
         responses={200: OrganizerOut(many=True)},
     )
@@ -484,8 +515,8 @@ class OrganizerListView(GenericAPIView):
     @extend_schema(
         operation_id="addEventOrganizer",
         tags=TAGS,
-        summary="Add an organizer",
-        description="Organizers and moderators add an active member (idempotent).",
+        summary=_("Add an organizer"),
+        description=_("Organizers and moderators add an active member (idempotent)."),
         parameters=[_EVENT_ID],
         request=OrganizerIn,
         responses={201: OrganizerOut},
@@ -508,11 +539,11 @@ class OrganizerDetailView(APIView):
     @extend_schema(
         operation_id="removeEventOrganizer",
         tags=TAGS,
-        summary="Remove an organizer",
-        description="The creator stays (409 `creator_stays`).",
+        summary=_("Remove an organizer"),
+        description=_("The creator stays (409 `creator_stays`)."),
         parameters=[
             _EVENT_ID,
-            OpenApiParameter("user_id", str, OpenApiParameter.PATH, description="User id"),
+            OpenApiParameter("user_id", str, OpenApiParameter.PATH, description=_("User id")),
         ],
         request=None,
         responses={204: None},

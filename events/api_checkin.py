@@ -10,6 +10,7 @@ import io
 
 import segno
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -31,8 +32,8 @@ from events.serializers_edges import (
 from events.services import checkin as services
 
 TAGS = ["events"]
-_EVENT_ID = OpenApiParameter("event_id", str, OpenApiParameter.PATH, description="Event id")
-PNG = OpenApiResponse(response=bytes, description="PNG image of the QR code")
+_EVENT_ID = OpenApiParameter("event_id", str, OpenApiParameter.PATH, description=_("Event id"))
+PNG = OpenApiResponse(response=bytes, description=_("PNG image of the QR code"))
 
 
 def _qr_png(text: str) -> HttpResponse:
@@ -55,15 +56,17 @@ class CheckInView(APIView):
         operation_id="checkInAttendee",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="Check an attendee in (organizers)",
+        summary=_("Check an attendee in (organizers)"),
         description=(
-            "Send the scanned ticket (`code`, the text of the member's QR code from "
-            "`wx.scanCode`) or, to tick someone off by hand, `registration_id`. Checks in the "
-            "member and `guests` of their guests (all by default). Idempotent: scanning again "
-            "adds only guests not yet checked in (`added` 0 for a replay). Refused: a ticket "
-            "of another event (`wrong_event`), a forged or revoked one (`invalid_code`), a "
-            "registration that is not confirmed (`registration_not_confirmed`), a cancelled "
-            "event (`event_cancelled`)."
+            _(
+                "Send the scanned ticket (`code`, the text of the member's QR code from "
+                "`wx.scanCode`) or, to tick someone off by hand, `registration_id`. Checks in the "
+                "member and `guests` of their guests (all by default). Idempotent: scanning again "
+                "adds only guests not yet checked in (`added` 0 for a replay). Refused: a ticket "
+                "of another event (`wrong_event`), a forged or revoked one (`invalid_code`), a "
+                "registration that is not confirmed (`registration_not_confirmed`), a cancelled "
+                "event (`event_cancelled`)."
+            )
         ),
         request=CheckInIn,
         responses={200: CheckInOut},
@@ -104,8 +107,8 @@ class CheckInUndoView(APIView):
             _EVENT_ID,
             OpenApiParameter("registration_id", str, OpenApiParameter.PATH),
         ],
-        summary="Take back a check-in (organizers)",
-        description="Removes the check-ins of the registration's member and guests.",
+        summary=_("Take back a check-in (organizers)"),
+        description=_("Removes the check-ins of the registration's member and guests."),
         request=None,
         responses={204: None},
     )
@@ -122,12 +125,14 @@ class SelfCheckInView(APIView):
         operation_id="checkInMyself",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="Check myself in with the event's door code",
+        summary=_("Check myself in with the event's door code"),
         description=(
-            "Scan the event's check-in QR code at the venue and send its text. Works inside "
-            "the event's self check-in window (`checkin_not_open`, `checkin_closed`), when the "
-            "organizer switched it on (`self_checkin_disabled`), for a confirmed registration "
-            "of mine. Idempotent."
+            _(
+                "Scan the event's check-in QR code at the venue and send its text. Works inside "
+                "the event's self check-in window (`checkin_not_open`, `checkin_closed`), when the "
+                "organizer switched it on (`self_checkin_disabled`), for a confirmed registration "
+                "of mine. Idempotent."
+            )
         ),
         request=SelfCheckInIn,
         responses={200: CheckInOut},
@@ -150,10 +155,12 @@ class TicketView(APIView):
         operation_id="getMyTicket",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="My ticket (QR code text) for an event",
+        summary=_("My ticket (QR code text) for an event"),
         description=(
-            "`code` is the text to show as a QR code (or fetch the PNG from `/ticket/qr`); null "
-            "unless my registration is confirmed. `checked_in` lists who of us is checked in."
+            _(
+                "`code` is the text to show as a QR code (or fetch the PNG from `/ticket/qr`); null "
+                "unless my registration is confirmed. `checked_in` lists who of us is checked in."
+            )
         ),
         responses={200: TicketOut},
     )
@@ -169,8 +176,8 @@ class TicketQrView(APIView):
         operation_id="getMyTicketQr",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="My ticket as a QR code image (PNG)",
-        description="404 `no_ticket` unless my registration is confirmed.",
+        summary=_("My ticket as a QR code image (PNG)"),
+        description=_("404 `no_ticket` unless my registration is confirmed."),
         responses={(200, "image/png"): PNG},
     )
     def get(self, request, event_id: str):
@@ -183,8 +190,8 @@ class DoorCodeView(APIView):
         operation_id="getEventDoorCode",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="The event's self check-in code (organizers)",
-        description="Show it as a QR code at the venue; members scan it to check in.",
+        summary=_("The event's self check-in code (organizers)"),
+        description=_("Show it as a QR code at the venue; members scan it to check in."),
         responses={200: DoorCodeOut},
     )
     def get(self, request, event_id: str):
@@ -206,7 +213,7 @@ class DoorCodeQrView(APIView):
         operation_id="getEventDoorCodeQr",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="The event's self check-in code as a QR code image (organizers)",
+        summary=_("The event's self check-in code as a QR code image (organizers)"),
         responses={(200, "image/png"): PNG},
     )
     def get(self, request, event_id: str):
@@ -221,8 +228,8 @@ class RotateCodesView(APIView):
         operation_id="rotateEventCheckInCodes",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="Revoke every ticket and the door code of an event (organizers)",
-        description="New codes at once; screenshots and photos of the old ones stop working.",
+        summary=_("Revoke every ticket and the door code of an event (organizers)"),
+        description=_("New codes at once; screenshots and photos of the old ones stop working."),
         request=None,
         responses={200: DoorCodeOut},
     )
@@ -252,8 +259,8 @@ class NoShowListView(GenericAPIView):
         operation_id="listEventNoShows",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="Confirmed attendees who never checked in (organizers, after the event)",
-        description="Derived when read; 409 `event_not_ended` before the event's end.",
+        summary=_("Confirmed attendees who never checked in (organizers, after the event)"),
+        description=_("Derived when read; 409 `event_not_ended` before the event's end."),
         responses={200: NoShowOut(many=True)},
     )
     def get(self, request, event_id: str):

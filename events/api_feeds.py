@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -31,8 +32,10 @@ from events.serializers_edges import (
 from events.services import feeds, landing
 
 TAGS = ["events"]
-_EVENT_ID = OpenApiParameter("event_id", str, OpenApiParameter.PATH, description="Event id")
-ICS = OpenApiResponse(response=bytes, description="iCalendar file (RFC 5545)")
+_EVENT_ID = OpenApiParameter(
+    "event_id", str, OpenApiParameter.PATH, description=gettext_lazy("Event id")
+)
+ICS = OpenApiResponse(response=bytes, description=gettext_lazy("iCalendar file (RFC 5545)"))
 
 
 class CalendarRenderer(BaseRenderer):
@@ -62,8 +65,10 @@ class EventIcsView(APIView):
         operation_id="downloadEventCalendar",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="The event as a calendar file (.ics)",
-        description="In the community's time zone; `STATUS:CANCELLED` once cancelled.",
+        summary=gettext_lazy("The event as a calendar file (.ics)"),
+        description=gettext_lazy(
+            "In the community's time zone; `STATUS:CANCELLED` once cancelled."
+        ),
         responses={(200, "text/calendar"): ICS},
     )
     def get(self, request, event_id: str):
@@ -78,11 +83,13 @@ class CommunityIcsView(APIView):
         operation_id="downloadCommunityCalendar",
         tags=TAGS,
         parameters=[OpenApiParameter("community_id", str, OpenApiParameter.PATH)],
-        summary="The community's events as a calendar file (.ics)",
+        summary=gettext_lazy("The community's events as a calendar file (.ics)"),
         description=(
-            "Upcoming events and those of the last 30 days (cancelled ones marked cancelled, "
-            "so a subscribed calendar drops them). For a calendar app, use the secret feed "
-            "address of `createCalendarFeed`."
+            gettext_lazy(
+                "Upcoming events and those of the last 30 days (cancelled ones marked cancelled, "
+                "so a subscribed calendar drops them). For a calendar app, use the secret feed "
+                "address of `createCalendarFeed`."
+            )
         ),
         responses={(200, "text/calendar"): ICS},
     )
@@ -99,11 +106,13 @@ class CalendarFeedView(APIView):
         operation_id="createCalendarFeed",
         tags=TAGS,
         parameters=[OpenApiParameter("community_id", str, OpenApiParameter.PATH)],
-        summary="My secret calendar feed address",
+        summary=gettext_lazy("My secret calendar feed address"),
         description=(
-            "A URL a calendar app subscribes to (no login: the address is the key, so keep it "
-            "private). Shown once; asking again makes a new one and the old stops working. "
-            "It stops working too when I leave the community."
+            gettext_lazy(
+                "A URL a calendar app subscribes to (no login: the address is the key, so keep it "
+                "private). Shown once; asking again makes a new one and the old stops working. "
+                "It stops working too when I leave the community."
+            )
         ),
         request=None,
         responses={201: CalendarFeedOut},
@@ -118,7 +127,7 @@ class CalendarFeedView(APIView):
         operation_id="revokeCalendarFeed",
         tags=TAGS,
         parameters=[OpenApiParameter("community_id", str, OpenApiParameter.PATH)],
-        summary="Revoke my calendar feed address",
+        summary=gettext_lazy("Revoke my calendar feed address"),
         request=None,
         responses={204: None},
     )
@@ -137,8 +146,8 @@ class CalendarFeedReadView(APIView):
         operation_id="readCalendarFeed",
         tags=TAGS,
         parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH)],
-        summary="A calendar feed (for calendar apps, no login)",
-        description="404 for an unknown or revoked address.",
+        summary=gettext_lazy("A calendar feed (for calendar apps, no login)"),
+        description=gettext_lazy("404 for an unknown or revoked address."),
         auth=[],
         responses={(200, "text/calendar"): ICS},
     )
@@ -155,11 +164,13 @@ class JielongView(APIView):
         operation_id="getJielongText",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="The sign-up list as 接龙 text",
+        summary=gettext_lazy("The sign-up list as 接龙 text"),
         description=(
-            "For the organizer to paste into the group chat: title, date, place, the confirmed "
-            "sign-ups numbered in order with their +N and notes, the waitlist (候补), the seats "
-            "taken. Whoever may see the attendee list may get it (every member for a 接龙)."
+            gettext_lazy(
+                "For the organizer to paste into the group chat: title, date, place, the confirmed "
+                "sign-ups numbered in order with their +N and notes, the waitlist, the seats "
+                "taken. Whoever may see the attendee list may get it (every member for a 接龙)."
+            )
         ),
         responses={200: JielongOut},
     )
@@ -175,12 +186,14 @@ class EventShareView(APIView):
         operation_id="getEventShareCard",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="What to share the event with",
+        summary=gettext_lazy("What to share the event with"),
         description=(
-            "For `onShareAppMessage` (`title`, `path`, `image_url`) and for a mini-program code "
-            "(`scene`, at most 32 characters, with page `pages/events/detail`). Whoever opens "
-            "the card without being a member gets 404 on the event and joins with "
-            "`joinEventCommunityFromShare`."
+            gettext_lazy(
+                "For `onShareAppMessage` (`title`, `path`, `image_url`) and for a mini-program code "
+                "(`scene`, at most 32 characters, with page `pages/events/detail`). Whoever opens "
+                "the card without being a member gets 404 on the event and joins with "
+                "`joinEventCommunityFromShare`."
+            )
         ),
         responses={200: EventShareOut},
     )
@@ -202,13 +215,17 @@ class EventJoinView(APIView):
         operation_id="joinEventCommunityFromShare",
         tags=TAGS,
         parameters=[_EVENT_ID],
-        summary="Join the event's community from its share card and land on the event",
+        summary=gettext_lazy(
+            "Join the event's community from its share card and land on the event"
+        ),
         description=(
-            "Send `encryptedData` and `iv` of `wx.getGroupEnterInfo` from the event's page "
-            "opened from the card in the group chat. Joins the community of that WeChat group "
-            "as `POST /communities/join/share-ticket` does (rules, approval and bans apply). "
-            "`landing_path` is the event's page, or null while the membership waits for "
-            "approval. A card forwarded into another group answers 404."
+            gettext_lazy(
+                "Send `encryptedData` and `iv` of `wx.getGroupEnterInfo` from the event's page "
+                "opened from the card in the group chat. Joins the community of that WeChat group "
+                "as `POST /communities/join/share-ticket` does (rules, approval and bans apply). "
+                "`landing_path` is the event's page, or null while the membership waits for "
+                "approval. A card forwarded into another group answers 404."
+            )
         ),
         request=EventJoinIn,
         responses={200: EventLandingOut},

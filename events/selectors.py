@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community.authz import VISIBLE_STATUSES, Action, ensure, may_see_held
 from community.errors import NotFound
@@ -36,9 +37,9 @@ class MyState:
     NONE = "none"
     CHECKED_IN = "checked_in"
     CHOICES = [
-        ("none", "Not signed up"),
-        *[(s.value, str(s.label)) for s in RegistrationStatus],
-        ("checked_in", "Checked in"),
+        ("none", gettext_lazy("Not signed up")),
+        *[(s.value, s.label) for s in RegistrationStatus],
+        ("checked_in", gettext_lazy("Checked in")),
     ]
 
 

@@ -4,6 +4,7 @@ writable fields)."""
 from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from community.api.serializers import MemberTextField, UserOut
@@ -44,23 +45,26 @@ class MyEventStateOut(serializers.Serializer):
     state = NamedEnumField(
         choices=MyState.CHOICES,
         component_name="MyEventStateEnum",
-        help_text="none, pending, confirmed, waitlisted, offered, cancelled, rejected, checked_in",
+        help_text=_(
+            "My state at the event: none, pending, confirmed, waitlisted, offered, cancelled, "
+            "rejected or checked_in."
+        ),
     )
     registration_id = serializers.CharField(allow_null=True)
-    guests = serializers.IntegerField(help_text="Guests seated (or asked for while waiting).")
-    guests_wanted = serializers.IntegerField(help_text="Guests I asked for.")
-    seats = serializers.IntegerField(help_text="Seats I hold (1 + guests when confirmed).")
+    guests = serializers.IntegerField(help_text=_("Guests seated (or asked for while waiting)."))
+    guests_wanted = serializers.IntegerField(help_text=_("Guests I asked for."))
+    seats = serializers.IntegerField(help_text=_("Seats I hold (1 + guests when confirmed)."))
     note = serializers.CharField()
-    answers = serializers.JSONField(help_text="My answers to the registration form.")
+    answers = serializers.JSONField(help_text=_("My answers to the registration form."))
     accept_partial = serializers.BooleanField()
     waitlist_position = serializers.IntegerField(
-        allow_null=True, help_text="My place in line (1 = next) while waitlisted."
+        allow_null=True, help_text=_("My place in line (1 = next) while waitlisted.")
     )
     offer_expires_at = serializers.DateTimeField(
-        allow_null=True, help_text="While offered: claim (PUT) before this time."
+        allow_null=True, help_text=_("While offered: claim (PUT) before this time.")
     )
     checked_in = serializers.BooleanField()
-    can_cancel = serializers.BooleanField(help_text="DELETE would cancel now.")
+    can_cancel = serializers.BooleanField(help_text=_("DELETE would cancel now."))
 
 
 class EventCardOut(serializers.Serializer):
@@ -72,14 +76,15 @@ class EventCardOut(serializers.Serializer):
     status = NamedEnumField(
         choices=EventStatus.choices,
         component_name="EventStatusEnum",
-        help_text="Computed from the clock: upcoming, open, signup_closed, ongoing, ended, "
-        "cancelled.",
+        help_text=_(
+            "Computed from the clock: upcoming, open, signup_closed, ongoing, ended, cancelled."
+        ),
     )
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField(allow_null=True)
     location_name = serializers.CharField()
     cover_url = serializers.CharField()
-    capacity = serializers.IntegerField(allow_null=True, help_text="Seats; null = unlimited.")
+    capacity = serializers.IntegerField(allow_null=True, help_text=_("Seats; null = unlimited."))
     seats_taken = serializers.IntegerField()
     seats_left = serializers.IntegerField(allow_null=True)
     waitlist_count = serializers.IntegerField()
@@ -87,7 +92,7 @@ class EventCardOut(serializers.Serializer):
     my_status = NamedEnumField(
         choices=MyState.CHOICES,
         component_name="MyEventStateEnum",
-        help_text="My registration's status (`none` when I have none).",
+        help_text=_("My registration's status (`none` when I have none)."),
     )
 
 
@@ -102,20 +107,20 @@ class EventDetailOut(EventCardOut):
     fee_note = serializers.CharField()
     requires_approval = serializers.BooleanField()
     attendees_visible = serializers.BooleanField(
-        help_text="Members see the sign-up list (always for a quick 接龙)."
+        help_text=_("Members see the sign-up list (always for a quick 接龙).")
     )
     waitlist_offers = serializers.BooleanField(
-        help_text="Freed seats are offered to claim within offer_hours (else given at once)."
+        help_text=_("Freed seats are offered to claim within offer_hours (else given at once).")
     )
     offer_hours = serializers.IntegerField()
     reminder_hours = serializers.ListField(child=serializers.IntegerField())
     form = serializers.JSONField(
-        allow_null=True, help_text="The registration form (survey-engine definition) or null."
+        allow_null=True, help_text=_("The registration form (survey-engine definition) or null.")
     )
     cancelled_at = serializers.DateTimeField(allow_null=True)
     cancel_reason = serializers.CharField()
     author = UserOut(allow_null=True)
-    can_manage = serializers.BooleanField(help_text="I may edit it, approve and see everyone.")
+    can_manage = serializers.BooleanField(help_text=_("I may edit it, approve and see everyone."))
     can_see_attendees = serializers.BooleanField()
     my = MyEventStateOut()
 
@@ -124,7 +129,7 @@ class RegistrationRowOut(serializers.Serializer):
     """One line of the sign-up list: ``3. 小张 +1 (note)``."""
 
     id = serializers.CharField()
-    number = serializers.IntegerField(help_text="1, 2, ... within the list shown (接龙 order).")
+    number = serializers.IntegerField(help_text=_("1, 2, ... within the list shown (接龙 order)."))
     user = UserOut()
     status = _reg_status()
     guests = serializers.IntegerField()
@@ -165,15 +170,21 @@ class _EventSettingsIn(serializers.Serializer):
         max_value=180,
     )
     ends_at = EventTimeField(required=False, allow_null=True)
-    signup_opens_at = EventTimeField(required=False, help_text="Default: now.")
+    signup_opens_at = EventTimeField(required=False, help_text=_("Default: now."))
     signup_closes_at = EventTimeField(
-        required=False, allow_null=True, help_text="Default: the start."
+        required=False, allow_null=True, help_text=_("Default: the start.")
     )
     cancel_deadline = EventTimeField(
-        required=False, allow_null=True, help_text="Members may cancel until; default: the start."
+        required=False,
+        allow_null=True,
+        help_text=_("Members may cancel until; default: the start."),
     )
     capacity = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=100000, help_text="null: unlimited"
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=100000,
+        help_text=_("null: unlimited"),
     )
     max_guests = serializers.IntegerField(required=False, min_value=0, max_value=MAX_GUESTS_LIMIT)
     fee_note = MemberTextField(max_length=200, required=False, allow_blank=True)
@@ -186,13 +197,15 @@ class _EventSettingsIn(serializers.Serializer):
         child=serializers.IntegerField(min_value=1, max_value=MAX_REMINDER_HOURS),
         required=False,
         max_length=MAX_REMINDERS,
-        help_text="Hours before the start; default [24, 2]; [] sends none.",
+        help_text=_("Hours before the start; default [24, 2]; [] sends none."),
     )
     form = serializers.JSONField(
         required=False,
         allow_null=True,
-        help_text="Full events: a registration form, the survey engine's definition "
-        "({pages, questions}); every question type, validation and display logic of surveys.",
+        help_text=_(
+            "Full events: a registration form, the survey engine's definition "
+            "({pages, questions}); every question type, validation and display logic of surveys."
+        ),
     )
     self_checkin_enabled = serializers.BooleanField(required=False)
     self_checkin_opens_at = EventTimeField(required=False, allow_null=True)
@@ -207,7 +220,7 @@ class EventCreateIn(_EventSettingsIn):
         child=serializers.CharField(max_length=16),
         required=False,
         max_length=20,
-        help_text="Other members who run the event with me.",
+        help_text=_("Other members who run the event with me."),
     )
 
 
@@ -224,17 +237,23 @@ class RegistrationIn(serializers.Serializer):
     """My sign-up: the whole of it (a PUT); send the same body again and nothing changes."""
 
     guests = serializers.IntegerField(
-        required=False, default=0, min_value=0, max_value=MAX_GUESTS_LIMIT, help_text="+N"
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_GUESTS_LIMIT,
+        help_text=_("Guests I bring (the +N of a sign-up list)."),
     )
     note = MemberTextField(max_length=200, required=False, allow_blank=True, default="")
     answers = serializers.JSONField(
-        required=False, default=dict, help_text="Answers to the form: question id → answer."
+        required=False, default=dict, help_text=_("Answers to the form: question id → answer.")
     )
     accept_partial = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="When my guests do not all fit: take the seats that do (fewer guests) "
-        "instead of waiting for all of them.",
+        help_text=_(
+            "When my guests do not all fit: take the seats that do (fewer guests) "
+            "instead of waiting for all of them."
+        ),
     )
 
 
@@ -243,18 +262,21 @@ class RegistrationFilterIn(serializers.Serializer):
         choices=list(LIST_GROUPS),
         required=False,
         default="seated",
-        help_text="seated (confirmed and offered), waitlisted, pending, cancelled",
+        help_text=_("seated (confirmed and offered), waitlisted, pending, cancelled"),
     )
 
 
 class EventFilterIn(serializers.Serializer):
     when = serializers.ChoiceField(
-        choices=["upcoming", "past", "all"], required=False, default="upcoming"
+        choices=["upcoming", "past", "all"],
+        required=False,
+        default="upcoming",
+        help_text=_("`upcoming` (default), `past` or `all`."),
     )
     mine = serializers.BooleanField(
-        required=False, default=False, help_text="Only events I signed up for."
+        required=False, default=False, help_text=_("Only events I signed up for.")
     )
 
 
 class OrganizerIn(serializers.Serializer):
-    user_id = serializers.CharField(max_length=16, help_text="The member's user id.")
+    user_id = serializers.CharField(max_length=16, help_text=_("The member's user id."))

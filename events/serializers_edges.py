@@ -4,6 +4,7 @@ landing (the edges of events; the sign-up serializers are in ``events.serializer
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from events.models import CheckInMethod, RegistrationStatus
@@ -17,16 +18,18 @@ class CheckInIn(serializers.Serializer):
     code = serializers.CharField(
         required=False,
         max_length=200,
-        help_text="The text of the member's ticket QR code (`wx.scanCode` result).",
+        help_text=gettext_lazy("The text of the member's ticket QR code (`wx.scanCode` result)."),
     )
     registration_id = serializers.CharField(
-        required=False, max_length=16, help_text="Check in by hand from the attendee list."
+        required=False,
+        max_length=16,
+        help_text=gettext_lazy("Check in by hand from the attendee list."),
     )
     guests = serializers.IntegerField(
         required=False,
         min_value=0,
         max_value=20,
-        help_text="How many of the member's guests arrived (default: all of them).",
+        help_text=gettext_lazy("How many of the member's guests arrived (default: all of them)."),
     )
 
     def validate(self, attrs):
@@ -39,15 +42,21 @@ class CheckInIn(serializers.Serializer):
 
 class SelfCheckInIn(serializers.Serializer):
     code = serializers.CharField(
-        max_length=200, help_text="The text of the event's check-in QR code shown at the door."
+        max_length=200,
+        help_text=gettext_lazy("The text of the event's check-in QR code shown at the door."),
     )
     guests = serializers.IntegerField(
-        required=False, min_value=0, max_value=20, help_text="Guests with me (default: all)."
+        required=False,
+        min_value=0,
+        max_value=20,
+        help_text=gettext_lazy("Guests with me (default: all)."),
     )
 
 
 class CheckInPersonOut(serializers.Serializer):
-    guest_index = serializers.IntegerField(help_text="0: the member; 1..N: their guests.")
+    guest_index = serializers.IntegerField(
+        help_text=gettext_lazy("0: the member; 1..N: their guests.")
+    )
     checked_in_at = serializers.DateTimeField()
     method = NamedEnumField(component_name="CheckInMethodEnum", choices=CheckInMethod.choices)
     checked_in_by = serializers.SerializerMethodField()
@@ -65,8 +74,10 @@ class CheckInOut(serializers.Serializer):
         choices=RegistrationStatus.choices,
         source="registration.status",
     )
-    people = serializers.IntegerField(help_text="The member plus their guests.")
-    added = serializers.IntegerField(help_text="People this request checked in (0: a replay).")
+    people = serializers.IntegerField(help_text=gettext_lazy("The member plus their guests."))
+    added = serializers.IntegerField(
+        help_text=gettext_lazy("People this request checked in (0: a replay).")
+    )
     checked_in = CheckInPersonOut(many=True, source="checkins")
 
     def get_nickname(self, obj) -> str:
@@ -83,15 +94,19 @@ class TicketOut(serializers.Serializer):
     )
     code = serializers.CharField(
         allow_null=True,
-        help_text="Text to show as a QR code; null unless the registration is confirmed.",
+        help_text=gettext_lazy(
+            "Text to show as a QR code; null unless the registration is confirmed."
+        ),
     )
     guests = serializers.IntegerField(source="registration.guests")
     checked_in = CheckInPersonOut(many=True)
 
 
 class DoorCodeOut(serializers.Serializer):
-    code = serializers.CharField(help_text="Text to show as a QR code at the door.")
-    enabled = serializers.BooleanField(help_text="Self check-in is on for this event.")
+    code = serializers.CharField(help_text=gettext_lazy("Text to show as a QR code at the door."))
+    enabled = serializers.BooleanField(
+        help_text=gettext_lazy("Self check-in is on for this event.")
+    )
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
 
@@ -109,20 +124,28 @@ class NoShowOut(serializers.Serializer):
 # --- calendar files, 接龙 text -----------------------------------------------------------------
 class CalendarFeedOut(serializers.Serializer):
     url = serializers.CharField(
-        help_text="Secret address to subscribe to in a calendar app (shown once; making a new "
-        "one revokes the old)."
+        help_text=gettext_lazy(
+            "Secret address to subscribe to in a calendar app (shown once; making a new "
+            "one revokes the old)."
+        )
     )
 
 
 class JielongOut(serializers.Serializer):
-    text = serializers.CharField(help_text="The list as 接龙 text, ready to paste into the chat.")
+    text = serializers.CharField(
+        help_text=gettext_lazy("The list as 接龙 text, ready to paste into the chat.")
+    )
 
 
 # --- share landing --------------------------------------------------------------------------
 class EventShareOut(serializers.Serializer):
-    title = serializers.CharField(help_text="Title of the share card (`onShareAppMessage`).")
-    path = serializers.CharField(help_text="Mini-program page the card opens.")
-    scene = serializers.CharField(help_text="`scene` of a mini-program code (at most 32 chars).")
+    title = serializers.CharField(
+        help_text=gettext_lazy("Title of the share card (`onShareAppMessage`).")
+    )
+    path = serializers.CharField(help_text=gettext_lazy("Mini-program page the card opens."))
+    scene = serializers.CharField(
+        help_text=gettext_lazy("`scene` of a mini-program code (at most 32 chars).")
+    )
     image_url = serializers.CharField(allow_blank=True)
 
 
@@ -134,11 +157,12 @@ class EventJoinIn(serializers.Serializer):
 class EventLandingOut(serializers.Serializer):
     community_id = serializers.CharField()
     membership_status = serializers.CharField(
-        help_text="`active` (land on the event) or `pending` (wait for approval)."
+        help_text=gettext_lazy("`active` (land on the event) or `pending` (wait for approval).")
     )
     event_id = serializers.CharField()
     landing_path = serializers.CharField(
         allow_null=True,
-        help_text="Page to open now: the event's page, or null while the membership waits for "
-        "approval.",
+        help_text=gettext_lazy(
+            "Page to open now: the event's page, or null while the membership waits for approval."
+        ),
     )

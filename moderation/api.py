@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -34,7 +36,9 @@ from moderation.serializers import (
 TAGS = ["moderation"]
 _COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
 _CASE_ID = OpenApiParameter("case_id", str, OpenApiParameter.PATH)
-MODERATORS = "Moderator tiers and holders of the moderate-content capability (403 `tier_too_low`)."
+MODERATORS = gettext_lazy(
+    "Moderator tiers and holders of the moderate-content capability (403 `tier_too_low`)."
+)
 
 
 class ReportListView(GenericAPIView):
@@ -45,11 +49,13 @@ class ReportListView(GenericAPIView):
     @extend_schema(
         operation_id="reportContentOrMember",
         tags=TAGS,
-        summary="Report content or a member",
+        summary=gettext_lazy("Report content or a member"),
         description=(
-            "Reports of the same target merge into one case; reporting it again returns my "
-            "first report (201 either way). I learn the outcome by notification and in "
-            "`listMyReports`, never who decided."
+            gettext_lazy(
+                "Reports of the same target merge into one case; reporting it again returns my "
+                "first report (201 either way). I learn the outcome by notification and in "
+                "`listMyReports`, never who decided."
+            )
         ),
         parameters=[_COMMUNITY_ID],
         request=ReportIn,
@@ -66,8 +72,8 @@ class ReportListView(GenericAPIView):
     @extend_schema(
         operation_id="listMyReports",
         tags=TAGS,
-        summary="My reports and their outcome",
-        description="Newest first.",
+        summary=gettext_lazy("My reports and their outcome"),
+        description=gettext_lazy("Newest first."),
         parameters=[_COMMUNITY_ID],
         responses={200: ReportOut(many=True)},
     )
@@ -85,10 +91,14 @@ class CaseListView(GenericAPIView):
     @extend_schema(
         operation_id="listModerationCases",
         tags=TAGS,
-        summary="The moderation queue",
-        description=(
-            "Cases newest first, with their number of reports and the status of their appeal "
-            "(`?appeal=open`: appeals waiting for a decision). " + MODERATORS
+        summary=gettext_lazy("The moderation queue"),
+        description=format_lazy(
+            "{}{}",
+            gettext_lazy(
+                "Cases newest first, with their number of reports and the status of their appeal "
+                "(`?appeal=open`: appeals waiting for a decision). "
+            ),
+            MODERATORS,
         ),
         parameters=[_COMMUNITY_ID, CaseListFilterIn],
         responses={200: CaseOut(many=True)},
@@ -114,11 +124,17 @@ class CaseDecisionView(APIView):
     @extend_schema(
         operation_id="decideModerationCase",
         tags=TAGS,
-        summary="Decide a case",
+        summary=gettext_lazy("Decide a case"),
         description=(
-            "Hide or restore the content, warn, mute for `mute_days` (ends by itself), ban or "
-            "dismiss, with a reason. Once per case (409 `case_decided`). Every reporter is "
-            "told the outcome once. " + MODERATORS
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Hide or restore the content, warn, mute for `mute_days` (ends by itself), ban or "
+                    "dismiss, with a reason. Once per case (409 `case_decided`). Every reporter is "
+                    "told the outcome once. "
+                ),
+                MODERATORS,
+            )
         ),
         parameters=[_CASE_ID],
         request=CaseDecisionIn,

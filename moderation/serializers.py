@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,7 +38,7 @@ class ReportOut(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ReportReason.choices)
     note = serializers.CharField()
     case_status = serializers.ChoiceField(choices=CaseStatus.choices, source="case.status")
-    decision = serializers.CharField(source="case.decision", help_text="Empty while open.")
+    decision = serializers.CharField(source="case.decision", help_text=_("Empty while open."))
     created_at = serializers.DateTimeField()
 
 
@@ -49,9 +50,9 @@ class CaseOut(serializers.Serializer):
     id = serializers.CharField()
     target_kind = serializers.ChoiceField(choices=TargetKind.choices)
     target_id = serializers.CharField()
-    subject_id = serializers.CharField(help_text="The member answerable: author or reported.")
+    subject_id = serializers.CharField(help_text=_("The member answerable: author or reported."))
     status = serializers.ChoiceField(choices=CaseStatus.choices)
-    decision = serializers.CharField(help_text="Empty while open.")
+    decision = serializers.CharField(help_text=_("Empty while open."))
     reason = serializers.CharField()
     mute_until = serializers.DateTimeField(allow_null=True)
     report_count = serializers.IntegerField(required=False)

@@ -4,7 +4,9 @@ Times are rendered in the poll's community time zone (ISO 8601 with offset)."""
 
 from __future__ import annotations
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -46,9 +48,11 @@ from polls.serializers import (
 )
 
 TAGS = ["polls"]
-_POLL_ID = OpenApiParameter("poll_id", str, OpenApiParameter.PATH, description="Poll id")
+_POLL_ID = OpenApiParameter(
+    "poll_id", str, OpenApiParameter.PATH, description=gettext_lazy("Poll id")
+)
 
-ANONYMITY_NOTE = (
+ANONYMITY_NOTE = gettext_lazy(
     "**Secret polls.** Who took part is recorded apart from the ballot, which waits sealed "
     "(encrypted) in the poll's ballot box until at least `min_ballots_to_show` ballots are "
     "there; they are then mixed in a shuffled order and counted together. Someone with every "
@@ -224,11 +228,13 @@ class PollListView(GenericAPIView):
     @extend_schema(
         operation_id="listPolls",
         tags=TAGS,
-        summary="Polls of a community",
+        summary=gettext_lazy("Polls of a community"),
         description=(
-            "Newest first, cursor-paginated. Each card carries everything the list shows: "
-            "title, kind, secret, status (computed from the clock), deadline, whether I voted, "
-            "participant_count, eligible_count, turnout and quorum. Filters: `status`, `not_voted`."
+            gettext_lazy(
+                "Newest first, cursor-paginated. Each card carries everything the list shows: "
+                "title, kind, secret, status (computed from the clock), deadline, whether I voted, "
+                "participant_count, eligible_count, turnout and quorum. Filters: `status`, `not_voted`."
+            )
         ),
         parameters=[PollFilterIn],
         responses={200: PollCardOut(many=True)},
@@ -244,13 +250,19 @@ class PollListView(GenericAPIView):
     @extend_schema(
         operation_id="createPoll",
         tags=TAGS,
-        summary="Create a poll",
+        summary=gettext_lazy("Create a poll"),
         description=(
-            "Moderators and above; ordinary members when the community lets members create "
-            "polls. Kinds: `single`, `multiple` (min/max selections), `ranked` (instant runoff "
-            "or Borda), `score` (range), `proposal` (agree/abstain/disagree/block, no options), "
-            "`time` (options are time slots; a blank label is made from the slot in the "
-            "community's time zone). " + ANONYMITY_NOTE
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Moderators and above; ordinary members when the community lets members create "
+                    "polls. Kinds: `single`, `multiple` (min/max selections), `ranked` (instant runoff "
+                    "or Borda), `score` (range), `proposal` (agree/abstain/disagree/block, no options), "
+                    "`time` (options are time slots; a blank label is made from the slot in the "
+                    "community's time zone). "
+                ),
+                ANONYMITY_NOTE,
+            )
         ),
         request=PollCreateIn,
         responses={201: PollDetailOut},
@@ -270,8 +282,8 @@ class PollDetailView(APIView):
     @extend_schema(
         operation_id="getPoll",
         tags=TAGS,
-        summary="Poll detail",
-        description="With its options and what I may do. 404 outside my communities.",
+        summary=gettext_lazy("Poll detail"),
+        description=gettext_lazy("With its options and what I may do. 404 outside my communities."),
         parameters=[_POLL_ID],
         responses={200: PollDetailOut},
     )
@@ -363,10 +375,12 @@ class BallotView(APIView):
     @extend_schema(
         operation_id="getMyBallot",
         tags=TAGS,
-        summary="My ballot",
+        summary=gettext_lazy("My ballot"),
         description=(
-            "Named polls: my choices. Secret polls: only whether I took part; the server "
-            "cannot know which ballot is mine."
+            gettext_lazy(
+                "Named polls: my choices. Secret polls: only whether I took part; the server "
+                "cannot know which ballot is mine."
+            )
         ),
         parameters=[_POLL_ID],
         responses={200: PollBallotOut},
@@ -378,19 +392,25 @@ class BallotView(APIView):
     @extend_schema(
         operation_id="castBallot",
         tags=TAGS,
-        summary="Cast or replace my ballot",
+        summary=gettext_lazy("Cast or replace my ballot"),
         description=(
-            "Idempotent: sending the same ballot again changes nothing, a new one replaces "
-            "mine (when the poll allows vote changes). Send the poll's `kind` and its field: "
-            "`option_ids` (single: exactly one; multiple: between min and max selections), "
-            "`ranking` (ranked, best first, partial allowed, no duplicates), `scores` (score, "
-            "within the range), `position` + optional `reason` (proposal; reasons on named "
-            "polls only), `answers` (time poll: yes / if_need_be / no per slot). Errors: 400 "
-            "for a bad ballot (`unknown_option`, `too_many_choices`, `too_few_choices`, "
-            "`duplicate_rank`, `score_out_of_range`, ...), 403 when muted or the group rules "
-            "are not accepted, 409 `poll_not_open`, `poll_closed`, `vote_change_not_allowed`, "
-            "`receipt_required`, `poll_changed` (its kind or options were edited while the "
-            "ballot was being cast: reload the poll). " + ANONYMITY_NOTE
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Idempotent: sending the same ballot again changes nothing, a new one replaces "
+                    "mine (when the poll allows vote changes). Send the poll's `kind` and its field: "
+                    "`option_ids` (single: exactly one; multiple: between min and max selections), "
+                    "`ranking` (ranked, best first, partial allowed, no duplicates), `scores` (score, "
+                    "within the range), `position` + optional `reason` (proposal; reasons on named "
+                    "polls only), `answers` (time poll: yes / if_need_be / no per slot). Errors: 400 "
+                    "for a bad ballot (`unknown_option`, `too_many_choices`, `too_few_choices`, "
+                    "`duplicate_rank`, `score_out_of_range`, ...), 403 when muted or the group rules "
+                    "are not accepted, 409 `poll_not_open`, `poll_closed`, `vote_change_not_allowed`, "
+                    "`receipt_required`, `poll_changed` (its kind or options were edited while the "
+                    "ballot was being cast: reload the poll). "
+                ),
+                ANONYMITY_NOTE,
+            )
         ),
         parameters=[_POLL_ID],
         request=BallotIn,
@@ -434,10 +454,16 @@ class BallotView(APIView):
     @extend_schema(
         operation_id="withdrawBallot",
         tags=TAGS,
-        summary="Withdraw my ballot",
+        summary=gettext_lazy("Withdraw my ballot"),
         description=(
-            "Removes my ballot while the poll is open (and allows vote changes); a no-op when "
-            "I have none. Secret polls: send the `receipt` in the JSON body. " + ANONYMITY_NOTE
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Removes my ballot while the poll is open (and allows vote changes); a no-op when "
+                    "I have none. Secret polls: send the `receipt` in the JSON body. "
+                ),
+                ANONYMITY_NOTE,
+            )
         ),
         parameters=[_POLL_ID],
         request=PollWithdrawIn,
@@ -459,17 +485,19 @@ class ResultsView(APIView):
     @extend_schema(
         operation_id="getPollResults",
         tags=TAGS,
-        summary="Results",
+        summary=gettext_lazy("Results"),
         description=(
-            "Computed from running tallies (never by scanning ballots), so they come back "
-            "equally fast with 100 or 100,000 ballots; frozen by the first read after the "
-            "poll closed (`final`), so they are final at the deadline. Visibility follows the poll (`always`, `after_vote`, `after_close`; the "
-            "author and moderators always see them). Secret polls hide counts until "
-            "`min_ballots_to_show` ballots are in (`ballots_needed` says how many more). "
-            "Ranked polls show every instant-runoff round (counts, eliminated option, "
-            "exhausted ballots, tie-break rule) and the Borda count as `alternative` (or the "
-            "other way round). Turnout = participant_count / eligible_count (members active when the poll opened, plus later members who voted; never above 100%); "
-            "`quorum_met` compares it with `quorum_percent`."
+            gettext_lazy(
+                "Computed from running tallies (never by scanning ballots), so they come back "
+                "equally fast with 100 or 100,000 ballots; frozen by the first read after the "
+                "poll closed (`final`), so they are final at the deadline. Visibility follows the poll (`always`, `after_vote`, `after_close`; the "
+                "author and moderators always see them). Secret polls hide counts until "
+                "`min_ballots_to_show` ballots are in (`ballots_needed` says how many more). "
+                "Ranked polls show every instant-runoff round (counts, eliminated option, "
+                "exhausted ballots, tie-break rule) and the Borda count as `alternative` (or the "
+                "other way round). Turnout = participant_count / eligible_count (members active when the poll opened, plus later members who voted; never above 100%); "
+                "`quorum_met` compares it with `quorum_percent`."
+            )
         ),
         parameters=[_POLL_ID],
         responses={200: PollResultsOut},
@@ -534,10 +562,12 @@ class VotersView(GenericAPIView):
     @extend_schema(
         operation_id="listVoters",
         tags=TAGS,
-        summary="Who voted what (named polls)",
+        summary=gettext_lazy("Who voted what (named polls)"),
         description=(
-            "Moderators and above, or every member when the poll has `voters_visible`. Secret "
-            "polls answer 403 `secret_poll`: nobody can see who voted for what."
+            gettext_lazy(
+                "Moderators and above, or every member when the poll has `voters_visible`. Secret "
+                "polls answer 403 `secret_poll`: nobody can see who voted for what."
+            )
         ),
         parameters=[_POLL_ID],
         responses={200: PollVoterOut(many=True)},
@@ -556,10 +586,12 @@ class NonVotersView(GenericAPIView):
     @extend_schema(
         operation_id="listNonVoters",
         tags=TAGS,
-        summary="Who has not voted yet (moderators)",
+        summary=gettext_lazy("Who has not voted yet (moderators)"),
         description=(
-            "Active members without a ballot. Works for secret polls too: participation is "
-            "not secret, choices are."
+            gettext_lazy(
+                "Active members without a ballot. Works for secret polls too: participation is "
+                "not secret, choices are."
+            )
         ),
         parameters=[_POLL_ID],
         responses={200: PollNonVoterOut(many=True)},
@@ -576,11 +608,13 @@ class OptionAddView(APIView):
     @extend_schema(
         operation_id="addPollOption",
         tags=TAGS,
-        summary="Add an option",
+        summary=gettext_lazy("Add an option"),
         description=(
-            "The author and moderators may add options until the poll closes; members only "
-            "when the poll has `allow_member_options`. Not for proposals. Existing ballots do "
-            "not include the new option (ranked ballots treat it as unranked)."
+            gettext_lazy(
+                "The author and moderators may add options until the poll closes; members only "
+                "when the poll has `allow_member_options`. Not for proposals. Existing ballots do "
+                "not include the new option (ranked ballots treat it as unranked)."
+            )
         ),
         parameters=[_POLL_ID],
         request=PollOptionAddIn,
@@ -603,8 +637,10 @@ class CloseView(APIView):
     @extend_schema(
         operation_id="closePoll",
         tags=TAGS,
-        summary="Close a poll now",
-        description="Its author or a moderator. Final results are frozen and voters notified.",
+        summary=gettext_lazy("Close a poll now"),
+        description=gettext_lazy(
+            "Its author or a moderator. Final results are frozen and voters notified."
+        ),
         parameters=[_POLL_ID],
         request=None,
         responses={200: PollDetailOut},
@@ -622,10 +658,12 @@ class ReopenView(APIView):
     @extend_schema(
         operation_id="reopenPoll",
         tags=TAGS,
-        summary="Reopen a closed poll",
+        summary=gettext_lazy("Reopen a closed poll"),
         description=(
-            "Its author or a moderator. Clears the frozen results. Give `closes_at` when the "
-            "old closing time has passed."
+            gettext_lazy(
+                "Its author or a moderator. Clears the frozen results. Give `closes_at` when the "
+                "old closing time has passed."
+            )
         ),
         parameters=[_POLL_ID],
         request=PollReopenIn,
@@ -675,7 +713,7 @@ def _published_result(poll: Poll, published: dict) -> dict:
     }
 
 
-BALLOT_BOX_DESCRIPTION = (
+BALLOT_BOX_DESCRIPTION = gettext_lazy(
     "Every final ballot of a closed secret poll in shuffled order, each with its public "
     "`tag`, the parameters a count needs (`counting`) and the published `result`. Anyone can "
     "recount it: `python manage.py poll_recount --file box.json` with this answer saved as "
@@ -698,7 +736,7 @@ class BallotBoxView(APIView):
     @extend_schema(
         tags=TAGS,
         operation_id="getPublishedBallotBox",
-        summary="The published ballot box",
+        summary=gettext_lazy("The published ballot box"),
         description=BALLOT_BOX_DESCRIPTION,
         parameters=[_POLL_ID],
         responses={200: PollBallotBoxOut},
@@ -767,14 +805,20 @@ class BallotBoxView(APIView):
     @extend_schema(
         tags=TAGS,
         operation_id="publishBallotBox",
-        summary="Publish the ballot box",
+        summary=gettext_lazy("Publish the ballot box"),
         description=(
-            "The poll's author or a moderator, after close, for a secret poll created with "
-            "`publish_ballot_box`: freezes the results (mixing the last batch) and publishes "
-            "every final ballot in a new shuffled order with its tag. Idempotent: a second "
-            "call answers the same publication. A published poll cannot be reopened. Errors: "
-            "409 `poll_not_secret`, `box_publication_not_chosen`, `poll_not_closed`; 403 "
-            "`cannot_manage`. " + BALLOT_BOX_DESCRIPTION
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "The poll's author or a moderator, after close, for a secret poll created with "
+                    "`publish_ballot_box`: freezes the results (mixing the last batch) and publishes "
+                    "every final ballot in a new shuffled order with its tag. Idempotent: a second "
+                    "call answers the same publication. A published poll cannot be reopened. Errors: "
+                    "409 `poll_not_secret`, `box_publication_not_chosen`, `poll_not_closed`; 403 "
+                    "`cannot_manage`. "
+                ),
+                BALLOT_BOX_DESCRIPTION,
+            )
         ),
         parameters=[_POLL_ID],
         request=None,
@@ -793,11 +837,13 @@ class PollPageView(APIView):
     @extend_schema(
         operation_id="getPollPage",
         tags=TAGS,
-        summary="Everything the poll page shows",
+        summary=gettext_lazy("Everything the poll page shows"),
         description=(
-            "The poll (as `getPoll`), my ballot (as `getMyBallot`) and the results as I may see "
-            "them (as `getPollResults`) in one answer, so the page needs one request. Frozen "
-            "at the first read after the deadline, like the detail and the results."
+            gettext_lazy(
+                "The poll (as `getPoll`), my ballot (as `getMyBallot`) and the results as I may see "
+                "them (as `getPollResults`) in one answer, so the page needs one request. Frozen "
+                "at the first read after the deadline, like the detail and the results."
+            )
         ),
         parameters=[_POLL_ID],
         responses={200: PollPageOut},
@@ -820,12 +866,14 @@ class MyOpenPollsView(GenericAPIView):
     @extend_schema(
         operation_id="listMyOpenPolls",
         tags=TAGS,
-        summary="Open polls of all my communities",
+        summary=gettext_lazy("Open polls of all my communities"),
         description=(
-            "A feed of the polls open now in every community I am an active or muted member "
-            "of, newest first, cursor-paginated; each card is a poll card with its "
-            "`community_id` and `community_name`, in its community's time zone. Filter: "
-            "`not_voted`."
+            gettext_lazy(
+                "A feed of the polls open now in every community I am an active or muted member "
+                "of, newest first, cursor-paginated; each card is a poll card with its "
+                "`community_id` and `community_name`, in its community's time zone. Filter: "
+                "`not_voted`."
+            )
         ),
         parameters=[PollFeedFilterIn],
         responses={200: PollFeedCardOut(many=True)},

@@ -6,6 +6,8 @@ drf-spectacular's hashed collision names, these fields publish ``PollStatusEnum`
 
 from __future__ import annotations
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
@@ -45,7 +47,10 @@ class KindTagField(serializers.ChoiceField):
     def __init__(self, value: str, *, family: str, **kwargs):
         self.value = value
         self.component_name = f"{value.title().replace('_', '')}{family}Kind"
-        kwargs.setdefault("help_text", f"Always `{value}`: says which schema this object has.")
+        kwargs.setdefault(
+            "help_text",
+            format_lazy(_("Always `{value}`: says which schema this object has."), value=value),
+        )
         super().__init__(choices=[(value, value)], **kwargs)
 
 

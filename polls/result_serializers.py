@@ -5,6 +5,7 @@ serializers only describe them, so the mini-program gets a typed schema per poll
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
@@ -17,7 +18,7 @@ _option = serializers.CharField
 class OptionCountOut(serializers.Serializer):
     option = _option()
     count = serializers.IntegerField()
-    percent = serializers.FloatField(help_text="Of `participant_count`, one decimal.")
+    percent = serializers.FloatField(help_text=_("Of `participant_count`, one decimal."))
 
 
 class ChoiceResultOut(serializers.Serializer):
@@ -26,24 +27,26 @@ class ChoiceResultOut(serializers.Serializer):
     kind = KindTagField("choice", family="Result")
 
     participant_count = serializers.IntegerField(
-        help_text="How many members took part (ballots counted)."
+        help_text=_("How many members took part (ballots counted).")
     )
-    options = OptionCountOut(many=True, help_text="Most votes first, then poll order.")
-    winners = serializers.ListField(child=_option(), help_text="Several on a tie; empty: no votes.")
+    options = OptionCountOut(many=True, help_text=_("Most votes first, then poll order."))
+    winners = serializers.ListField(
+        child=_option(), help_text=_("Several on a tie; empty: no votes.")
+    )
 
 
 class RunoffRoundOut(serializers.Serializer):
     number = serializers.IntegerField()
     counts = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Votes of each continuing option."
+        child=serializers.IntegerField(), help_text=_("Votes of each continuing option.")
     )
-    exhausted = serializers.IntegerField(help_text="Ballots with no continuing option (so far).")
-    eliminated = serializers.ListField(child=_option(), help_text="Empty in the deciding round.")
+    exhausted = serializers.IntegerField(help_text=_("Ballots with no continuing option (so far)."))
+    eliminated = serializers.ListField(child=_option(), help_text=_("Empty in the deciding round."))
     winner = _option(allow_null=True)
     tie_break = serializers.ChoiceField(
         choices=["earlier_rounds", "option_order"],
         allow_null=True,
-        help_text="How a tie for the fewest votes was broken in this round, if there was one.",
+        help_text=_("How a tie for the fewest votes was broken in this round, if there was one."),
     )
 
 
@@ -53,11 +56,11 @@ class RunoffResultOut(serializers.Serializer):
     kind = KindTagField("irv", family="Result")
 
     participant_count = serializers.IntegerField(
-        help_text="How many members took part (ballots counted)."
+        help_text=_("How many members took part (ballots counted).")
     )
     rounds = RunoffRoundOut(many=True)
     winner = _option(allow_null=True)
-    tie_break_rule = serializers.CharField(help_text="The tie-break rule, in words.")
+    tie_break_rule = serializers.CharField(help_text=_("The tie-break rule, in words."))
 
 
 class OptionPointsOut(serializers.Serializer):
@@ -71,7 +74,7 @@ class BordaResultOut(serializers.Serializer):
     kind = KindTagField("borda", family="Result")
 
     participant_count = serializers.IntegerField(
-        help_text="How many members took part (ballots counted)."
+        help_text=_("How many members took part (ballots counted).")
     )
     options = OptionPointsOut(many=True)
     winners = serializers.ListField(child=_option())
@@ -83,7 +86,7 @@ class OptionScoresOut(serializers.Serializer):
     mean = serializers.FloatField(allow_null=True)
     median = serializers.FloatField(allow_null=True)
     distribution = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Ballots per score, every score included."
+        child=serializers.IntegerField(), help_text=_("Ballots per score, every score included.")
     )
 
 
@@ -94,7 +97,7 @@ class ScoreResultOut(serializers.Serializer):
 
     min_score = serializers.IntegerField()
     max_score = serializers.IntegerField()
-    options = OptionScoresOut(many=True, help_text="Highest mean first.")
+    options = OptionScoresOut(many=True, help_text=_("Highest mean first."))
 
 
 class PositionCountOut(serializers.Serializer):
@@ -109,7 +112,7 @@ class ProposalResultOut(serializers.Serializer):
     kind = KindTagField("proposal", family="Result")
 
     participant_count = serializers.IntegerField(
-        help_text="How many members took part (ballots counted)."
+        help_text=_("How many members took part (ballots counted).")
     )
     positions = PositionCountOut(many=True)
     blocked = serializers.BooleanField()
@@ -121,7 +124,7 @@ class TimeSlotOut(serializers.Serializer):
     yes = serializers.IntegerField()
     if_need_be = serializers.IntegerField()
     no = serializers.IntegerField()
-    available = serializers.IntegerField(help_text="yes + if_need_be")
+    available = serializers.IntegerField(help_text=_("Members who can attend (yes + if_need_be)."))
 
 
 class TimePollResultOut(serializers.Serializer):

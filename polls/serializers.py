@@ -47,20 +47,22 @@ class PollCardOut(serializers.ModelSerializer):
         choices=PollStatus.choices, component_name="PollStatusEnum", read_only=True
     )
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
-    voted = serializers.BooleanField(help_text="Whether I have voted.")
+    voted = serializers.BooleanField(help_text=_("Whether I have voted."))
     participant_count = serializers.IntegerField(
-        source="voter_count", help_text="How many members took part (voted)."
+        source="voter_count", help_text=_("How many members took part (voted).")
     )
     eligible_count = serializers.IntegerField(
         source="electorate",
         allow_null=True,
         help_text=(
-            "Who may take part: the members active when the poll opened, plus those who "
-            "joined later and voted (so turnout never passes 100%). Null until it opens."
+            _(
+                "Who may take part: the members active when the poll opened, plus those who "
+                "joined later and voted (so turnout never passes 100%). Null until it opens."
+            )
         ),
     )
     turnout_percent = serializers.FloatField(
-        allow_null=True, help_text="participant_count / eligible_count in %, one decimal."
+        allow_null=True, help_text=_("participant_count / eligible_count in %, one decimal.")
     )
     quorum_met = serializers.BooleanField(allow_null=True)
 
@@ -89,7 +91,7 @@ class PollFeedCardOut(PollCardOut):
     """A card of the feed of open polls across my communities: the poll card and its
     community."""
 
-    community_id = serializers.CharField(help_text="The community (WeChat group) it belongs to.")
+    community_id = serializers.CharField(help_text=_("The community (WeChat group) it belongs to."))
     community_name = serializers.CharField(source="community.name")
 
     class Meta(PollCardOut.Meta):
@@ -98,8 +100,8 @@ class PollFeedCardOut(PollCardOut):
 
 class MyPollStateOut(serializers.Serializer):
     voted = serializers.BooleanField()
-    can_vote = serializers.BooleanField(help_text="Open, and I may take part.")
-    can_manage = serializers.BooleanField(help_text="I may close, reopen and edit it.")
+    can_vote = serializers.BooleanField(help_text=_("Open, and I may take part."))
+    can_manage = serializers.BooleanField(help_text=_("I may close, reopen and edit it."))
     can_add_option = serializers.BooleanField()
     can_see_voters = serializers.BooleanField()
 
@@ -109,12 +111,14 @@ class SecretBallotTermsOut(serializers.Serializer):
 
     batch_size = serializers.IntegerField(
         help_text=(
-            "k (`min_ballots_to_show`): ballots are mixed and counted in shuffled batches of "
-            "at least this many."
+            _(
+                "k (`min_ballots_to_show`): ballots are mixed and counted in shuffled batches of "
+                "at least this many."
+            )
         )
     )
     last_batch_may_be_smaller = serializers.BooleanField(
-        help_text="Always true: the last batch, mixed at close, may hold fewer than k ballots."
+        help_text=_("Always true: the last batch, mixed at close, may hold fewer than k ballots.")
     )
     live_results = NamedEnumField(
         choices=[
@@ -123,20 +127,24 @@ class SecretBallotTermsOut(serializers.Serializer):
         ],
         component_name="SecretLiveResultsEnum",
         help_text=(
-            "What members see while the poll is open (the author and moderators always see "
-            "live results, in the same steps)."
+            _(
+                "What members see while the poll is open (the author and moderators always see "
+                "live results, in the same steps)."
+            )
         ),
     )
     box_publication_chosen = serializers.BooleanField(
         help_text=(
-            "The author may publish the ballot box after close (chosen before the first vote). "
-            "A published box lets a voter show others how they voted."
+            _(
+                "The author may publish the ballot box after close (chosen before the first vote). "
+                "A published box lets a voter show others how they voted."
+            )
         )
     )
     box_published = serializers.BooleanField(
-        help_text="Published: `GET /polls/{id}/ballot-box` answers."
+        help_text=_("Published: `GET /polls/{id}/ballot-box` answers.")
     )
-    statement = serializers.CharField(help_text="All of the above in one translated sentence.")
+    statement = serializers.CharField(help_text=_("All of the above in one translated sentence."))
 
 
 class PollDetailOut(PollCardOut):
@@ -187,12 +195,14 @@ class _BallotOutBase(serializers.Serializer):
     receipt = serializers.CharField(
         allow_null=True,
         help_text=(
-            "Secret polls, in the answer to PUT only: keep it (wx.setStorage). It is the only "
-            "way to change or withdraw this secret ballot; the server stores just its hash."
+            _(
+                "Secret polls, in the answer to PUT only: keep it (wx.setStorage). It is the only "
+                "way to change or withdraw this secret ballot; the server stores just its hash."
+            )
         ),
     )
     updated_at = serializers.DateTimeField(
-        allow_null=True, help_text="When my named ballot was last cast; null for secret polls."
+        allow_null=True, help_text=_("When my named ballot was last cast; null for secret polls.")
     )
 
 
@@ -208,7 +218,7 @@ class MultipleBallotOut(_BallotOutBase):
 
 class RankedBallotOut(_BallotOutBase):
     kind = KindTagField("ranked", family="Ballot")
-    ranking = serializers.ListField(child=_id(), allow_null=True, help_text="Best first.")
+    ranking = serializers.ListField(child=_id(), allow_null=True, help_text=_("Best first."))
 
 
 class ScoreBallotOut(_BallotOutBase):
@@ -220,7 +230,7 @@ class ProposalBallotOut(_BallotOutBase):
     kind = KindTagField("proposal", family="Ballot")
     position = serializers.ChoiceField(choices=PROPOSAL_POSITIONS, allow_null=True)
     reason = serializers.CharField(
-        allow_null=True, help_text='Named polls: my reason (`""` when none); null until I vote.'
+        allow_null=True, help_text=_('Named polls: my reason (`""` when none); null until I vote.')
     )
 
 
@@ -251,40 +261,44 @@ class PollResultsOut(serializers.Serializer):
     poll_id = serializers.CharField()
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
     status = NamedEnumField(choices=PollStatus.choices, component_name="PollStatusEnum")
-    final = serializers.BooleanField(help_text="Frozen after close.")
-    visible = serializers.BooleanField(help_text="False: counts hidden, see hidden_reason.")
+    final = serializers.BooleanField(help_text=_("Frozen after close."))
+    visible = serializers.BooleanField(help_text=_("False: counts hidden, see hidden_reason."))
     hidden_reason = serializers.ChoiceField(
         choices=["after_vote", "after_close", "too_few_ballots"],
         allow_null=True,
         help_text=(
-            "`after_vote`: vote first; `after_close`: wait for the close; `too_few_ballots`: a "
-            "secret poll shows counts only from `min_ballots_to_show` ballots on."
+            _(
+                "`after_vote`: vote first; `after_close`: wait for the close; `too_few_ballots`: a "
+                "secret poll shows counts only from `min_ballots_to_show` ballots on."
+            )
         ),
     )
     ballots_needed = serializers.IntegerField(
-        help_text="Secret polls: how many more ballots before counts show (0 when shown)."
+        help_text=_("Secret polls: how many more ballots before counts show (0 when shown).")
     )
     participant_count = serializers.IntegerField(
-        help_text="How many members took part (secret polls: ballots mixed and counted)."
+        help_text=_("How many members took part (secret polls: ballots mixed and counted).")
     )
     eligible_count = serializers.IntegerField(allow_null=True)
     turnout_percent = serializers.FloatField(allow_null=True)
     quorum_percent = serializers.IntegerField()
     quorum_met = serializers.BooleanField(allow_null=True)
     ranked_method = serializers.ChoiceField(
-        choices=RankedMethod.choices, allow_null=True, help_text="Ranked polls: official count."
+        choices=RankedMethod.choices, allow_null=True, help_text=_("Ranked polls: official count.")
     )
     result = PollResultField(
         allow_null=True,
         help_text=(
-            "Its `kind` says its shape: `choice` (single and multiple choice), `irv` or "
-            "`borda` (ranked, by `ranked_method`), `score`, `proposal`, `time`. Null when "
-            "hidden."
+            _(
+                "Its `kind` says its shape: `choice` (single and multiple choice), `irv` or "
+                "`borda` (ranked, by `ranked_method`), `score`, `proposal`, `time`. Null when "
+                "hidden."
+            )
         ),
     )
     alternative = PollResultField(
         allow_null=True,
-        help_text="Ranked polls: the other count (`kind` `borda` or `irv`); null otherwise.",
+        help_text=_("Ranked polls: the other count (`kind` `borda` or `irv`); null otherwise."),
     )
     options = PollOptionOut(many=True)
 
@@ -303,7 +317,7 @@ class PublishedChoicesOut(serializers.Serializer):
 
 class PublishedBallotOut(serializers.Serializer):
     tag = serializers.CharField(
-        help_text="SHA-256 (hex) of the voter's receipt, domain-separated: see `tag_procedure`."
+        help_text=_("SHA-256 (hex) of the voter's receipt, domain-separated: see `tag_procedure`.")
     )
     choices = PublishedChoicesOut()
 
@@ -313,24 +327,24 @@ class CountingParametersOut(serializers.Serializer):
 
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
     options = serializers.ListField(
-        child=_id(), help_text="Option ids in poll order (it settles ties)."
+        child=_id(), help_text=_("Option ids in poll order (it settles ties).")
     )
     ranked_method = serializers.ChoiceField(
-        choices=RankedMethod.choices, help_text="Ranked polls: the count shown as `result`."
+        choices=RankedMethod.choices, help_text=_("Ranked polls: the count shown as `result`.")
     )
     min_score = serializers.IntegerField()
     max_score = serializers.IntegerField()
 
 
 class PublishedResultOut(serializers.Serializer):
-    participant_count = serializers.IntegerField(help_text="Ballots counted.")
+    participant_count = serializers.IntegerField(help_text=_("Ballots counted."))
     method = NamedEnumField(
         choices=RankedMethod.choices,
         component_name="RankedMethodEnum",
         allow_null=True,
-        help_text="Ranked polls: the count shown as `result`; null for other kinds.",
+        help_text=_("Ranked polls: the count shown as `result`; null for other kinds."),
     )
-    result = PollResultField(help_text="As in the results endpoint, by kind.")
+    result = PollResultField(help_text=_("As in the results endpoint, by kind."))
     alternative = PollResultField(allow_null=True)
 
 
@@ -341,13 +355,13 @@ class PollBallotBoxOut(serializers.Serializer):
     title = serializers.CharField()
     published_at = serializers.DateTimeField()
     tag_procedure = serializers.CharField(
-        help_text="How a voter computes their ballot's tag from their receipt."
+        help_text=_("How a voter computes their ballot's tag from their receipt.")
     )
     counting = CountingParametersOut()
-    options = PollOptionOut(many=True, help_text="Labels of the option ids, for people.")
+    options = PollOptionOut(many=True, help_text=_("Labels of the option ids, for people."))
     ballot_count = serializers.IntegerField()
-    ballots = PublishedBallotOut(many=True, help_text="Every final ballot, in shuffled order.")
-    result = PublishedResultOut(help_text="The published (frozen) result of the poll.")
+    ballots = PublishedBallotOut(many=True, help_text=_("Every final ballot, in shuffled order."))
+    result = PublishedResultOut(help_text=_("The published (frozen) result of the poll."))
 
 
 @extend_schema_field(PollBallotOut)
@@ -358,9 +372,9 @@ class _BallotField(serializers.JSONField):
 class PollPageOut(serializers.Serializer):
     """Everything the poll page shows, in one answer."""
 
-    poll = PollDetailOut(help_text="As `getPoll` answers.")
-    my_ballot = _BallotField(help_text="As `getMyBallot` answers.")
-    results = PollResultsOut(help_text="As `getPollResults` answers (hidden counts are null).")
+    poll = PollDetailOut(help_text=_("As `getPoll` answers."))
+    my_ballot = _BallotField(help_text=_("As `getMyBallot` answers."))
+    results = PollResultsOut(help_text=_("As `getPollResults` answers (hidden counts are null)."))
 
 
 class PollVoterOut(serializers.Serializer):
@@ -396,7 +410,7 @@ class PollOptionIn(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Time polls may leave it blank: it is made from the slot.",
+        help_text=_("Time polls may leave it blank: it is made from the slot."),
     )
     starts_at = PollTimeField(required=False, allow_null=True, default=None)
     ends_at = PollTimeField(required=False, allow_null=True, default=None)
@@ -407,7 +421,7 @@ class PollCreateIn(serializers.Serializer):
     description = MemberTextField(max_length=5000, required=False, allow_blank=True, multiline=True)
     kind = NamedEnumField(choices=PollKind.choices, component_name="PollKindEnum")
     options = PollOptionIn(many=True, required=False, max_length=MAX_OPTIONS)
-    opens_at = PollTimeField(required=False, help_text="Default: now.")
+    opens_at = PollTimeField(required=False, help_text=_("Default: now."))
     closes_at = PollTimeField()
     ranked_method = serializers.ChoiceField(choices=RankedMethod.choices, required=False)
     min_selections = serializers.IntegerField(min_value=1, max_value=MAX_OPTIONS, required=False)
@@ -419,10 +433,12 @@ class PollCreateIn(serializers.Serializer):
     publish_ballot_box = serializers.BooleanField(
         required=False,
         help_text=(
-            "Secret polls only, default false: after close the author may publish the ballot "
-            "box (every ballot, shuffled, each with a tag its voter computes from their "
-            "receipt) so anyone can recount. Voters see this before voting; a published box "
-            "lets a voter show others how they voted. Changeable only until the first vote."
+            _(
+                "Secret polls only, default false: after close the author may publish the ballot "
+                "box (every ballot, shuffled, each with a tag its voter computes from their "
+                "receipt) so anyone can recount. Voters see this before voting; a published box "
+                "lets a voter show others how they voted. Changeable only until the first vote."
+            )
         ),
     )
     results_visibility = serializers.ChoiceField(choices=ResultsVisibility.choices, required=False)
@@ -438,9 +454,11 @@ class _BallotInBase(serializers.Serializer):
         max_length=128,
         required=False,
         help_text=(
-            "Secret polls: the receipt from your first vote, to replace it. On a first vote you "
-            "may send your own random receipt (>= 32 characters) to make the request safely "
-            "retryable."
+            _(
+                "Secret polls: the receipt from your first vote, to replace it. On a first vote you "
+                "may send your own random receipt (>= 32 characters) to make the request safely "
+                "retryable."
+            )
         ),
     )
 
@@ -451,23 +469,23 @@ def _option_ids(help_text: str) -> serializers.ListField:
 
 class SingleBallotIn(_BallotInBase):
     kind = KindTagField("single", family="Ballot")
-    option_ids = _option_ids("Exactly one option id.")
+    option_ids = _option_ids(_("Exactly one option id."))
 
 
 class MultipleBallotIn(_BallotInBase):
     kind = KindTagField("multiple", family="Ballot")
-    option_ids = _option_ids("Between `min_selections` and `max_selections` option ids.")
+    option_ids = _option_ids(_("Between `min_selections` and `max_selections` option ids."))
 
 
 class RankedBallotIn(_BallotInBase):
     kind = KindTagField("ranked", family="Ballot")
-    ranking = _option_ids("Option ids, best first; partial allowed, no duplicates.")
+    ranking = _option_ids(_("Option ids, best first; partial allowed, no duplicates."))
 
 
 class ScoreBallotIn(_BallotInBase):
     kind = KindTagField("score", family="Ballot")
     scores = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Option id -> score within the range."
+        child=serializers.IntegerField(), help_text=_("Option id -> score within the range.")
     )
 
 
@@ -479,7 +497,7 @@ class ProposalBallotIn(_BallotInBase):
         required=False,
         allow_blank=True,
         multiline=True,
-        help_text="Named polls only.",
+        help_text=_("Named polls only."),
     )
 
 
@@ -487,7 +505,7 @@ class TimeBallotIn(_BallotInBase):
     kind = KindTagField("time", family="Ballot")
     answers = serializers.DictField(
         child=serializers.ChoiceField(choices=TIME_ANSWERS),
-        help_text="Option id -> yes / if_need_be / no.",
+        help_text=_("Option id -> yes / if_need_be / no."),
     )
 
 
@@ -542,7 +560,7 @@ class PollBallotIn(serializers.Serializer):
 
 class PollWithdrawIn(serializers.Serializer):
     receipt = serializers.CharField(
-        max_length=128, required=False, help_text="Secret polls: the receipt of your ballot."
+        max_length=128, required=False, help_text=_("Secret polls: the receipt of your ballot.")
     )
 
 
@@ -552,13 +570,13 @@ class PollOptionAddIn(PollOptionIn):
 
 class PollReopenIn(serializers.Serializer):
     closes_at = PollTimeField(
-        required=False, help_text="Needed when the old closing time has passed."
+        required=False, help_text=_("Needed when the old closing time has passed.")
     )
 
 
 class PollFeedFilterIn(serializers.Serializer):
     not_voted = serializers.BooleanField(
-        required=False, default=False, help_text="Only polls I have not voted in."
+        required=False, default=False, help_text=_("Only polls I have not voted in.")
     )
 
 
@@ -567,5 +585,5 @@ class PollFilterIn(serializers.Serializer):
         choices=PollStatus.choices, component_name="PollStatusEnum", required=False
     )
     not_voted = serializers.BooleanField(
-        required=False, default=False, help_text="Only polls I have not voted in."
+        required=False, default=False, help_text=_("Only polls I have not voted in.")
     )

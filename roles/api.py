@@ -5,7 +5,9 @@ caller cannot see answer 404. Times are shown in the community's time zone."""
 
 from __future__ import annotations
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -31,14 +33,19 @@ from roles.serializers import (
 )
 
 TAGS = ["roles"]
-_ROLE_ID = OpenApiParameter("role_id", str, OpenApiParameter.PATH, description="Role id")
+_ROLE_ID = OpenApiParameter(
+    "role_id", str, OpenApiParameter.PATH, description=gettext_lazy("Role id")
+)
 _ASSIGNMENT_ID = OpenApiParameter(
-    "assignment_id", str, OpenApiParameter.PATH, description="Role assignment (term) id"
+    "assignment_id",
+    str,
+    OpenApiParameter.PATH,
+    description=gettext_lazy("Role assignment (term) id"),
 )
 _VOLUNTEER_ID = OpenApiParameter(
-    "volunteer_id", str, OpenApiParameter.PATH, description="Volunteer offer id"
+    "volunteer_id", str, OpenApiParameter.PATH, description=gettext_lazy("Volunteer offer id")
 )
-ADMINS_ONLY = "Admins and the owner only (403 `tier_too_low` otherwise)."
+ADMINS_ONLY = gettext_lazy("Admins and the owner only (403 `tier_too_low` otherwise).")
 
 
 class RoleCursor(CursorPagination):
@@ -90,11 +97,13 @@ class RoleListView(GenericAPIView):
     @extend_schema(
         operation_id="listRoles",
         tags=TAGS,
-        summary="Roles of a community and who holds them",
+        summary=gettext_lazy("Roles of a community and who holds them"),
         description=(
-            "Every member sees the roles of their community, the capabilities each grants, "
-            "its current holders (terms past their end are not shown), and whether I hold it "
-            "or offered to. Oldest role first, cursor-paginated."
+            gettext_lazy(
+                "Every member sees the roles of their community, the capabilities each grants, "
+                "its current holders (terms past their end are not shown), and whether I hold it "
+                "or offered to. Oldest role first, cursor-paginated."
+            )
         ),
         responses={200: RoleOut(many=True)},
     )
@@ -111,10 +120,16 @@ class RoleListView(GenericAPIView):
     @extend_schema(
         operation_id="createRole",
         tags=TAGS,
-        summary="Define a role",
+        summary=gettext_lazy("Define a role"),
         description=(
-            "A named job with capabilities from the fixed catalogue, an optional maximum of "
-            "holders and an optional term length in days. " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "A named job with capabilities from the fixed catalogue, an optional maximum of "
+                    "holders and an optional term length in days. "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         request=RoleCreateIn,
         responses={201: RoleOut},
@@ -134,7 +149,7 @@ class RoleDetailView(APIView):
     @extend_schema(
         operation_id="getRole",
         tags=TAGS,
-        summary="One role with its holders",
+        summary=gettext_lazy("One role with its holders"),
         parameters=[_ROLE_ID],
         responses={200: RoleOut},
     )
@@ -145,11 +160,17 @@ class RoleDetailView(APIView):
     @extend_schema(
         operation_id="updateRole",
         tags=TAGS,
-        summary="Edit a role",
+        summary=gettext_lazy("Edit a role"),
         description=(
-            "Send only what changes. A lower `max_holders` than the current holders answers "
-            "409 `too_many_holders`; a new `term_days` applies to terms started or renewed "
-            "afterwards. " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Send only what changes. A lower `max_holders` than the current holders answers "
+                    "409 `too_many_holders`; a new `term_days` applies to terms started or renewed "
+                    "afterwards. "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         parameters=[_ROLE_ID],
         request=RoleUpdateIn,
@@ -167,10 +188,16 @@ class RoleDetailView(APIView):
     @extend_schema(
         operation_id="deleteRole",
         tags=TAGS,
-        summary="Delete a role",
+        summary=gettext_lazy("Delete a role"),
         description=(
-            "The role disappears for members; its current terms end (`role_deleted`) and "
-            "pending offers are refused. The history of its terms is kept. " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "The role disappears for members; its current terms end (`role_deleted`) and "
+                    "pending offers are refused. The history of its terms is kept. "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         parameters=[_ROLE_ID],
         request=None,
@@ -192,10 +219,16 @@ class RoleAssignmentsView(GenericAPIView):
     @extend_schema(
         operation_id="listRoleAssignments",
         tags=TAGS,
-        summary="History of a role's terms",
+        summary=gettext_lazy("History of a role's terms"),
         description=(
-            "Every term of the role, newest first: who held it, from when, until when, why it "
-            "ended and who ended it. Terms are never deleted. " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Every term of the role, newest first: who held it, from when, until when, why it "
+                    "ended and who ended it. Terms are never deleted. "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         parameters=[_ROLE_ID],
         responses={200: AssignmentOut(many=True)},
@@ -211,11 +244,17 @@ class RoleAssignmentsView(GenericAPIView):
     @extend_schema(
         operation_id="assignRole",
         tags=TAGS,
-        summary="Give a member a role",
+        summary=gettext_lazy("Give a member a role"),
         description=(
-            "Starts a term now, ending after the role's `term_days` (if any). 409 "
-            "`already_holds_role`, `role_full` (the role has `max_holders` holders), "
-            "`not_active_member`; 404 for a member of another community. " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Starts a term now, ending after the role's `term_days` (if any). 409 "
+                    "`already_holds_role`, `role_full` (the role has `max_holders` holders), "
+                    "`not_active_member`; 404 for a member of another community. "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         parameters=[_ROLE_ID],
         request=AssignIn,
@@ -241,10 +280,16 @@ class AssignmentEndView(APIView):
     @extend_schema(
         operation_id="endRoleAssignment",
         tags=TAGS,
-        summary="End a term now",
+        summary=gettext_lazy("End a term now"),
         description=(
-            "The holder loses the role's capabilities at once; the term stays in the history "
-            "with who ended it. 409 `assignment_ended` when it had ended. " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "The holder loses the role's capabilities at once; the term stays in the history "
+                    "with who ended it. 409 `assignment_ended` when it had ended. "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         parameters=[_ASSIGNMENT_ID],
         request=None,
@@ -267,12 +312,18 @@ class AssignmentRenewView(APIView):
     @extend_schema(
         operation_id="renewRoleAssignment",
         tags=TAGS,
-        summary="Renew a term",
+        summary=gettext_lazy("Renew a term"),
         description=(
-            "The current term ends (`renewed`) and a new one follows, ending one role term "
-            "after the old end (or after now when it had run out). Only a holder's latest "
-            "term of a role with a term length is renewable (409 `not_renewable`). "
-            "Answers the new term. " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "The current term ends (`renewed`) and a new one follows, ending one role term "
+                    "after the old end (or after now when it had run out). Only a holder's latest "
+                    "term of a role with a term length is renewable (409 `not_renewable`). "
+                    "Answers the new term. "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         parameters=[_ASSIGNMENT_ID],
         request=None,
@@ -295,10 +346,12 @@ class VolunteerView(APIView):
     @extend_schema(
         operation_id="volunteerForRole",
         tags=TAGS,
-        summary="Offer to take a role",
+        summary=gettext_lazy("Offer to take a role"),
         description=(
-            "My offer waits for an admin's answer. Idempotent: offering again while an offer "
-            "waits returns it. 409 `already_holds_role`."
+            gettext_lazy(
+                "My offer waits for an admin's answer. Idempotent: offering again while an offer "
+                "waits returns it. 409 `already_holds_role`."
+            )
         ),
         parameters=[_ROLE_ID],
         request=VolunteerIn,
@@ -321,8 +374,8 @@ class VolunteerView(APIView):
     @extend_schema(
         operation_id="withdrawRoleVolunteer",
         tags=TAGS,
-        summary="Withdraw my offer",
-        description="A no-op when I have no waiting offer for this role.",
+        summary=gettext_lazy("Withdraw my offer"),
+        description=gettext_lazy("A no-op when I have no waiting offer for this role."),
         parameters=[_ROLE_ID],
         request=None,
         responses={204: None},
@@ -340,8 +393,12 @@ class RoleVolunteersView(GenericAPIView):
     @extend_schema(
         operation_id="listRoleVolunteers",
         tags=TAGS,
-        summary="Offers to take a role",
-        description="Waiting offers by default; `status` shows decided ones. " + ADMINS_ONLY,
+        summary=gettext_lazy("Offers to take a role"),
+        description=format_lazy(
+            "{}{}",
+            gettext_lazy("Waiting offers by default; `status` shows decided ones. "),
+            ADMINS_ONLY,
+        ),
         parameters=[_ROLE_ID, VolunteerFilterIn],
         responses={200: VolunteerOut(many=True)},
     )
@@ -377,10 +434,16 @@ class VolunteerApproveView(APIView):
     @extend_schema(
         operation_id="approveRoleVolunteer",
         tags=TAGS,
-        summary="Approve an offer",
+        summary=gettext_lazy("Approve an offer"),
         description=(
-            "The member's term starts now, with the same rules as an assignment (409 "
-            "`role_full`, `already_holds_role`, `volunteer_decided`). " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "The member's term starts now, with the same rules as an assignment (409 "
+                    "`role_full`, `already_holds_role`, `volunteer_decided`). "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         request=None,
         parameters=[_VOLUNTEER_ID],
@@ -396,10 +459,16 @@ class VolunteerRefuseView(APIView):
     @extend_schema(
         operation_id="refuseRoleVolunteer",
         tags=TAGS,
-        summary="Refuse an offer",
+        summary=gettext_lazy("Refuse an offer"),
         description=(
-            "The offer stays in the history as refused (409 `volunteer_decided` when it was "
-            "answered already). " + ADMINS_ONLY
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "The offer stays in the history as refused (409 `volunteer_decided` when it was "
+                    "answered already). "
+                ),
+                ADMINS_ONLY,
+            )
         ),
         request=None,
         parameters=[_VOLUNTEER_ID],
@@ -416,10 +485,12 @@ class MyRolesView(GenericAPIView):
     @extend_schema(
         operation_id="listMyRoles",
         tags=TAGS,
-        summary="My roles",
+        summary=gettext_lazy("My roles"),
         description=(
-            "The roles I hold now in every community I belong to, with their capabilities "
-            "and when each term ends."
+            gettext_lazy(
+                "The roles I hold now in every community I belong to, with their capabilities "
+                "and when each term ends."
+            )
         ),
         responses={200: MyRoleOut(many=True)},
     )

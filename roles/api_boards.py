@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
@@ -53,10 +54,10 @@ def _path(name: str, what: str) -> OpenApiParameter:
     return OpenApiParameter(name, str, OpenApiParameter.PATH, description=what)
 
 
-_BOARD_ID = _path("board_id", "Board id")
-_TASK_ID = _path("task_id", "Task id")
-_COLUMN_ID = _path("column_id", "Column id")
-_ITEM_ID = _path("item_id", "Checklist item id")
+_BOARD_ID = _path("board_id", gettext_lazy("Board id"))
+_TASK_ID = _path("task_id", gettext_lazy("Task id"))
+_COLUMN_ID = _path("column_id", gettext_lazy("Column id"))
+_ITEM_ID = _path("item_id", gettext_lazy("Checklist item id"))
 
 
 class NewestFirst(CursorPagination):
@@ -139,10 +140,12 @@ class BoardListView(GenericAPIView):
     @extend_schema(
         operation_id="listBoards",
         tags=TAGS,
-        summary="Boards of a community",
+        summary=gettext_lazy("Boards of a community"),
         description=(
-            "The boards I can see, newest first (team-only boards only to their team: board "
-            "editors, holders of the board's team role and assignees of its tasks)."
+            gettext_lazy(
+                "The boards I can see, newest first (team-only boards only to their team: board "
+                "editors, holders of the board's team role and assignees of its tasks)."
+            )
         ),
         responses={200: BoardCardOut(many=True)},
     )
@@ -155,10 +158,12 @@ class BoardListView(GenericAPIView):
     @extend_schema(
         operation_id="createBoard",
         tags=TAGS,
-        summary="Create a board",
+        summary=gettext_lazy("Create a board"),
         description=(
-            "Board editors: the admin tiers and holders of a role with the “manage boards” "
-            "capability. Without `columns` the board gets To do / In progress / Done."
+            gettext_lazy(
+                "Board editors: the admin tiers and holders of a role with the “manage boards” "
+                "capability. Without `columns` the board gets To do / In progress / Done."
+            )
         ),
         request=BoardCreateIn,
         responses={201: BoardDetailOut},
@@ -178,10 +183,12 @@ class BoardDetailView(APIView):
     @extend_schema(
         operation_id="getBoard",
         tags=TAGS,
-        summary="The whole board",
+        summary=gettext_lazy("The whole board"),
         description=(
-            "Every column with every task card in order, in a fixed number of queries whatever "
-            "the board's size. 404 for boards of other communities and team boards I am not in."
+            gettext_lazy(
+                "Every column with every task card in order, in a fixed number of queries whatever "
+                "the board's size. 404 for boards of other communities and team boards I am not in."
+            )
         ),
         parameters=[_BOARD_ID],
         responses={200: BoardDetailOut},
@@ -193,8 +200,8 @@ class BoardDetailView(APIView):
     @extend_schema(
         operation_id="updateBoard",
         tags=TAGS,
-        summary="Edit a board",
-        description="Title, description, visibility, team role. Board editors only.",
+        summary=gettext_lazy("Edit a board"),
+        description=gettext_lazy("Title, description, visibility, team role. Board editors only."),
         parameters=[_BOARD_ID],
         request=BoardUpdateIn,
         responses={200: BoardDetailOut},
@@ -209,8 +216,8 @@ class BoardDetailView(APIView):
     @extend_schema(
         operation_id="deleteBoard",
         tags=TAGS,
-        summary="Delete a board",
-        description="With its columns, tasks and activity log. Board editors only.",
+        summary=gettext_lazy("Delete a board"),
+        description=gettext_lazy("With its columns, tasks and activity log. Board editors only."),
         parameters=[_BOARD_ID],
         request=None,
         responses={204: None},
@@ -227,8 +234,10 @@ class BoardColumnsView(APIView):
     @extend_schema(
         operation_id="addBoardColumn",
         tags=TAGS,
-        summary="Add a column",
-        description="At the right end; `wip_limit` caps the tasks it may hold. Editors only.",
+        summary=gettext_lazy("Add a column"),
+        description=gettext_lazy(
+            "At the right end; `wip_limit` caps the tasks it may hold. Editors only."
+        ),
         parameters=[_BOARD_ID],
         request=ColumnIn,
         responses={201: ColumnOut},
@@ -247,10 +256,12 @@ class ColumnDetailView(APIView):
     @extend_schema(
         operation_id="updateBoardColumn",
         tags=TAGS,
-        summary="Edit a column",
+        summary=gettext_lazy("Edit a column"),
         description=(
-            "Rename it, change its WIP limit or done flag, or move it (`position`: its index). "
-            "Editors only."
+            gettext_lazy(
+                "Rename it, change its WIP limit or done flag, or move it (`position`: its index). "
+                "Editors only."
+            )
         ),
         parameters=[_COLUMN_ID],
         request=ColumnUpdateIn,
@@ -268,8 +279,8 @@ class ColumnDetailView(APIView):
     @extend_schema(
         operation_id="deleteBoardColumn",
         tags=TAGS,
-        summary="Delete an empty column",
-        description="409 `column_not_empty` while it holds tasks. Editors only.",
+        summary=gettext_lazy("Delete an empty column"),
+        description=gettext_lazy("409 `column_not_empty` while it holds tasks. Editors only."),
         parameters=[_COLUMN_ID],
         request=None,
         responses={204: None},
@@ -286,13 +297,15 @@ class EventBoardView(APIView):
     @extend_schema(
         operation_id="createEventBoard",
         tags=TAGS,
-        summary="Create the preparation board of an event",
+        summary=gettext_lazy("Create the preparation board of an event"),
         description=(
-            "From the event template: tasks due relative to the event's start (poster 7 days "
-            "before, reminder 1 day before, check-in on the day), owned by `owning_role_id` "
-            "if given. One board per event (409 `event_has_board`). Board editors only."
+            gettext_lazy(
+                "From the event template: tasks due relative to the event's start (poster 7 days "
+                "before, reminder 1 day before, check-in on the day), owned by `owning_role_id` "
+                "if given. One board per event (409 `event_has_board`). Board editors only."
+            )
         ),
-        parameters=[_path("event_id", "Event id")],
+        parameters=[_path("event_id", gettext_lazy("Event id"))],
         request=EventBoardIn,
         responses={201: BoardDetailOut},
     )
@@ -314,10 +327,12 @@ class BoardTasksView(APIView):
     @extend_schema(
         operation_id="createTask",
         tags=TAGS,
-        summary="Create a task",
+        summary=gettext_lazy("Create a task"),
         description=(
-            "At the bottom of `column_id` (default: the first column). 409 "
-            "`wip_limit_reached` when the column is full. Assignees are notified. Editors only."
+            gettext_lazy(
+                "At the bottom of `column_id` (default: the first column). 409 "
+                "`wip_limit_reached` when the column is full. Assignees are notified. Editors only."
+            )
         ),
         parameters=[_BOARD_ID],
         request=TaskCreateIn,
@@ -351,8 +366,8 @@ class TaskDetailView(APIView):
     @extend_schema(
         operation_id="getTask",
         tags=TAGS,
-        summary="A task",
-        description="With its checklist, volunteers and what I may do.",
+        summary=gettext_lazy("A task"),
+        description=gettext_lazy("With its checklist, volunteers and what I may do."),
         parameters=[_TASK_ID],
         responses={200: TaskOut},
     )
@@ -363,11 +378,13 @@ class TaskDetailView(APIView):
     @extend_schema(
         operation_id="updateTask",
         tags=TAGS,
-        summary="Edit a task",
+        summary=gettext_lazy("Edit a task"),
         description=(
-            "Send the `version` the edit was made on; when the task changed since, 409 "
-            "`task_version_stale` answers with the current task in `current` (review and "
-            "resend). New assignees are notified. Editors only."
+            gettext_lazy(
+                "Send the `version` the edit was made on; when the task changed since, 409 "
+                "`task_version_stale` answers with the current task in `current` (review and "
+                "resend). New assignees are notified. Editors only."
+            )
         ),
         parameters=[_TASK_ID],
         request=TaskUpdateIn,
@@ -398,8 +415,8 @@ class TaskDetailView(APIView):
     @extend_schema(
         operation_id="deleteTask",
         tags=TAGS,
-        summary="Delete a task",
-        description="Its log entries stay. Editors only.",
+        summary=gettext_lazy("Delete a task"),
+        description=gettext_lazy("Its log entries stay. Editors only."),
         parameters=[_TASK_ID],
         request=None,
         responses={204: None},
@@ -416,14 +433,16 @@ class TaskMoveView(APIView):
     @extend_schema(
         operation_id="moveTask",
         tags=TAGS,
-        summary="Move a task",
+        summary=gettext_lazy("Move a task"),
         description=(
-            "Into `column_id` (default: its own), right after `after_id`, right before "
-            "`before_id`, at `index`, or at the bottom. Editors and the task's assignees. "
-            "Parallel moves never put two tasks at one position nor lose one. 409 "
-            "`wip_limit_reached` (the target column is at its WIP limit), "
-            "`neighbour_not_in_column` (reload the board). A move does not change the task's "
-            "`version` (that guards its content)."
+            gettext_lazy(
+                "Into `column_id` (default: its own), right after `after_id`, right before "
+                "`before_id`, at `index`, or at the bottom. Editors and the task's assignees. "
+                "Parallel moves never put two tasks at one position nor lose one. 409 "
+                "`wip_limit_reached` (the target column is at its WIP limit), "
+                "`neighbour_not_in_column` (reload the board). A move does not change the task's "
+                "`version` (that guards its content)."
+            )
         ),
         parameters=[_TASK_ID],
         request=TaskMoveIn,
@@ -450,10 +469,12 @@ class TaskTakeView(APIView):
     @extend_schema(
         operation_id="takeTask",
         tags=TAGS,
-        summary="Take a task of my role",
+        summary=gettext_lazy("Take a task of my role"),
         description=(
-            "A holder of the task's owning role becomes its assignee (idempotent). 403 "
-            "`not_role_holder` for anyone else."
+            gettext_lazy(
+                "A holder of the task's owning role becomes its assignee (idempotent). 403 "
+                "`not_role_holder` for anyone else."
+            )
         ),
         parameters=[_TASK_ID],
         request=None,
@@ -473,8 +494,8 @@ class TaskChecklistView(APIView):
     @extend_schema(
         operation_id="addChecklistItem",
         tags=TAGS,
-        summary="Add a checklist item",
-        description="A step with its own assignee and due date. Editors only.",
+        summary=gettext_lazy("Add a checklist item"),
+        description=gettext_lazy("A step with its own assignee and due date. Editors only."),
         parameters=[_TASK_ID],
         request=ChecklistItemIn,
         responses={201: ChecklistItemOut},
@@ -495,10 +516,12 @@ class ChecklistItemView(APIView):
     @extend_schema(
         operation_id="updateChecklistItem",
         tags=TAGS,
-        summary="Tick or edit a checklist item",
+        summary=gettext_lazy("Tick or edit a checklist item"),
         description=(
-            "`done`: editors and the task's or the item's assignees. Title, assignee, due "
-            "date: editors only."
+            gettext_lazy(
+                "`done`: editors and the task's or the item's assignees. Title, assignee, due "
+                "date: editors only."
+            )
         ),
         parameters=[_ITEM_ID],
         request=ChecklistItemUpdateIn,
@@ -516,8 +539,8 @@ class ChecklistItemView(APIView):
     @extend_schema(
         operation_id="deleteChecklistItem",
         tags=TAGS,
-        summary="Delete a checklist item",
-        description="Editors only.",
+        summary=gettext_lazy("Delete a checklist item"),
+        description=gettext_lazy("Editors only."),
         parameters=[_ITEM_ID],
         request=None,
         responses={204: None},
@@ -537,8 +560,8 @@ class TaskCommentsView(GenericAPIView):
     @extend_schema(
         operation_id="listTaskComments",
         tags=TAGS,
-        summary="Comments on a task",
-        description="Newest first, cursor-paginated.",
+        summary=gettext_lazy("Comments on a task"),
+        description=gettext_lazy("Newest first, cursor-paginated."),
         parameters=[_TASK_ID],
         responses={200: CommentOut(many=True)},
     )
@@ -551,11 +574,13 @@ class TaskCommentsView(GenericAPIView):
     @extend_schema(
         operation_id="commentOnTask",
         tags=TAGS,
-        summary="Comment on a task",
+        summary=gettext_lazy("Comment on a task"),
         description=(
-            "Every member who sees the board (not muted, group rules accepted). The text "
-            "passes WeChat's content check first (400 `content_risky`). `mention_ids` "
-            "(members) are notified once."
+            gettext_lazy(
+                "Every member who sees the board (not muted, group rules accepted). The text "
+                "passes WeChat's content check first (400 `content_risky`). `mention_ids` "
+                "(members) are notified once."
+            )
         ),
         parameters=[_TASK_ID],
         request=CommentIn,
@@ -582,12 +607,14 @@ class TaskSlotView(APIView):
     @extend_schema(
         operation_id="claimTaskSlot",
         tags=TAGS,
-        summary="Volunteer for a task",
+        summary=gettext_lazy("Volunteer for a task"),
         description=(
-            "Confirmed while the task has a free slot, on its waitlist otherwise (in arrival "
-            "order). Idempotent: volunteering again returns my claim. Never more confirmed "
-            "volunteers than `slots_total`, whatever the concurrency. 409 `no_slots` when the "
-            "task asks for no volunteers."
+            gettext_lazy(
+                "Confirmed while the task has a free slot, on its waitlist otherwise (in arrival "
+                "order). Idempotent: volunteering again returns my claim. Never more confirmed "
+                "volunteers than `slots_total`, whatever the concurrency. 409 `no_slots` when the "
+                "task asks for no volunteers."
+            )
         ),
         parameters=[_TASK_ID],
         request=None,
@@ -603,8 +630,10 @@ class TaskSlotView(APIView):
     @extend_schema(
         operation_id="withdrawFromTaskSlot",
         tags=TAGS,
-        summary="Withdraw my volunteering",
-        description="A no-op without a claim; a confirmed slot goes to the first on the waitlist.",
+        summary=gettext_lazy("Withdraw my volunteering"),
+        description=gettext_lazy(
+            "A no-op without a claim; a confirmed slot goes to the first on the waitlist."
+        ),
         parameters=[_TASK_ID],
         request=None,
         responses={204: None},
@@ -622,8 +651,8 @@ class TaskActivityView(GenericAPIView):
     @extend_schema(
         operation_id="listTaskActivity",
         tags=TAGS,
-        summary="Activity log of a task",
-        description="Every change of the task: who, what, when. Newest first.",
+        summary=gettext_lazy("Activity log of a task"),
+        description=gettext_lazy("Every change of the task: who, what, when. Newest first."),
         parameters=[_TASK_ID],
         responses={200: ActivityOut(many=True)},
     )
@@ -641,8 +670,10 @@ class BoardActivityView(GenericAPIView):
     @extend_schema(
         operation_id="listBoardActivity",
         tags=TAGS,
-        summary="Activity log of a board",
-        description="Every change on the board and its tasks: who, what, when. Newest first.",
+        summary=gettext_lazy("Activity log of a board"),
+        description=gettext_lazy(
+            "Every change on the board and its tasks: who, what, when. Newest first."
+        ),
         parameters=[_BOARD_ID],
         responses={200: ActivityOut(many=True)},
     )
@@ -660,10 +691,12 @@ class MyTasksView(GenericAPIView):
     @extend_schema(
         operation_id="listMyTasks",
         tags=TAGS,
-        summary="My tasks",
+        summary=gettext_lazy("My tasks"),
         description=(
-            "Open tasks assigned to me in all my communities (not in a done column), soonest "
-            "due first, undated last; cursor-paginated. Times in each task's community zone."
+            gettext_lazy(
+                "Open tasks assigned to me in all my communities (not in a done column), soonest "
+                "due first, undated last; cursor-paginated. Times in each task's community zone."
+            )
         ),
         responses={200: MyTaskOut(many=True)},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -41,7 +42,7 @@ class RoleBriefOut(serializers.Serializer):
 
 
 class MemberBriefOut(serializers.Serializer):
-    id = serializers.CharField(help_text="Membership id.")
+    id = serializers.CharField(help_text=_("Membership id."))
     user = UserOut()
 
 
@@ -57,15 +58,15 @@ class RoleOut(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     capabilities = serializers.ListField(child=_capability_field())
-    max_holders = serializers.IntegerField(allow_null=True, help_text="null: no limit.")
-    term_days = serializers.IntegerField(allow_null=True, help_text="null: no end date.")
+    max_holders = serializers.IntegerField(allow_null=True, help_text=_("null: no limit."))
+    term_days = serializers.IntegerField(allow_null=True, help_text=_("null: no end date."))
     holder_count = serializers.SerializerMethodField()
-    holders = RoleHolderOut(many=True, help_text="Who holds the role now.")
+    holders = RoleHolderOut(many=True, help_text=_("Who holds the role now."))
     my_assignment_id = serializers.SerializerMethodField(
-        help_text="My current term of this role, or null."
+        help_text=_("My current term of this role, or null.")
     )
     my_volunteer_pending = serializers.SerializerMethodField(
-        help_text="I offered to take this role and wait for an answer."
+        help_text=_("I offered to take this role and wait for an answer.")
     )
     created_at = serializers.DateTimeField()
 
@@ -89,8 +90,8 @@ class AssignmentOut(serializers.Serializer):
     term_ends_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
     end_reason = serializers.SerializerMethodField()
-    assigned_by_id = serializers.CharField(allow_null=True, help_text="Membership id.")
-    ended_by_id = serializers.CharField(allow_null=True, help_text="Membership id.")
+    assigned_by_id = serializers.CharField(allow_null=True, help_text=_("Membership id."))
+    ended_by_id = serializers.CharField(allow_null=True, help_text=_("Membership id."))
     renewed_from_id = serializers.CharField(allow_null=True)
 
     @extend_schema_field(
@@ -161,12 +162,14 @@ class RoleUpdateIn(serializers.Serializer):
 
 
 class AssignIn(serializers.Serializer):
-    member_id = serializers.CharField(max_length=16, help_text="Membership id of the new holder.")
+    member_id = serializers.CharField(
+        max_length=16, help_text=_("Membership id of the new holder.")
+    )
 
 
 class VolunteerIn(serializers.Serializer):
     message = MemberTextField(
-        max_length=200, allow_blank=True, default="", help_text="Why me (read by admins)."
+        max_length=200, allow_blank=True, default="", help_text=_("Why me (read by admins).")
     )
 
 

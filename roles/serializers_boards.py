@@ -3,6 +3,7 @@ writable fields)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -38,7 +39,7 @@ class BoardCardOut(serializers.Serializer):
         choices=BoardVisibility.choices, component_name="BoardVisibilityEnum"
     )
     team_role_id = serializers.CharField(allow_null=True)
-    event_id = serializers.CharField(allow_null=True, help_text="The event it prepares.")
+    event_id = serializers.CharField(allow_null=True, help_text=_("The event it prepares."))
     task_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -49,17 +50,19 @@ class TaskCardOut(serializers.Serializer):
 
     id = serializers.CharField()
     column_id = serializers.CharField()
-    position = serializers.IntegerField(help_text="Order inside the column (gapped; compare only).")
+    position = serializers.IntegerField(
+        help_text=_("Order inside the column (gapped; compare only).")
+    )
     title = serializers.CharField()
     due_at = serializers.DateTimeField(allow_null=True)
     labels = serializers.ListField(child=serializers.CharField())
     assignees = UserOut(many=True, source="assignee_list")
     owning_role_id = serializers.CharField(allow_null=True)
-    slots_total = serializers.IntegerField(help_text="Volunteers the task asks for (0: none).")
-    slots_filled = serializers.IntegerField(help_text="Confirmed volunteers.")
+    slots_total = serializers.IntegerField(help_text=_("Volunteers the task asks for (0: none)."))
+    slots_filled = serializers.IntegerField(help_text=_("Confirmed volunteers."))
     checklist_total = serializers.IntegerField()
     checklist_done = serializers.IntegerField()
-    version = serializers.IntegerField(help_text="Send it back with an edit (409 when stale).")
+    version = serializers.IntegerField(help_text=_("Send it back with an edit (409 when stale)."))
     updated_at = serializers.DateTimeField()
 
 
@@ -70,7 +73,7 @@ class TaskMovedOut(serializers.Serializer):
     column_id = serializers.CharField()
     position = serializers.IntegerField()
     rebalanced = serializers.BooleanField(
-        help_text="The column was renumbered: reload it (other cards' positions changed)."
+        help_text=_("The column was renumbered: reload it (other cards' positions changed).")
     )
 
 
@@ -78,16 +81,16 @@ class ColumnOut(serializers.Serializer):
     id = serializers.CharField()
     title = serializers.CharField()
     position = serializers.IntegerField()
-    wip_limit = serializers.IntegerField(allow_null=True, help_text="Most tasks it may hold.")
-    is_done = serializers.BooleanField(help_text="Tasks here are finished.")
+    wip_limit = serializers.IntegerField(allow_null=True, help_text=_("Most tasks it may hold."))
+    is_done = serializers.BooleanField(help_text=_("Tasks here are finished."))
 
 
 class BoardColumnOut(ColumnOut):
-    tasks = TaskCardOut(many=True, help_text="In order, top first.")
+    tasks = TaskCardOut(many=True, help_text=_("In order, top first."))
 
 
 class MyBoardStateOut(serializers.Serializer):
-    can_edit = serializers.BooleanField(help_text="I may edit the board, its columns and tasks.")
+    can_edit = serializers.BooleanField(help_text=_("I may edit the board, its columns and tasks."))
     can_comment = serializers.BooleanField()
 
 
@@ -122,8 +125,8 @@ class LinkOut(serializers.Serializer):
 
 class MyTaskStateOut(serializers.Serializer):
     can_edit = serializers.BooleanField()
-    can_move = serializers.BooleanField(help_text="Editors and the task's assignees.")
-    can_take = serializers.BooleanField(help_text="I hold its owning role and am not assigned.")
+    can_move = serializers.BooleanField(help_text=_("Editors and the task's assignees."))
+    can_take = serializers.BooleanField(help_text=_("I hold its owning role and am not assigned."))
     slot_status = NamedEnumField(
         choices=SlotStatus.choices, component_name="SlotStatusEnum", allow_null=True
     )
@@ -171,7 +174,7 @@ class ActivityOut(serializers.ModelSerializer):
     actor = UserOut(allow_null=True)
     verb = NamedEnumField(choices=ActivityVerb.choices, component_name="BoardActivityVerbEnum")
     verb_display = serializers.CharField(source="get_verb_display")
-    data = serializers.DictField(help_text="Details: fields changed, columns, member ids.")
+    data = serializers.DictField(help_text=_("Details: fields changed, columns, member ids."))
 
     class Meta:
         model = Activity
@@ -214,7 +217,7 @@ class BoardCreateIn(serializers.Serializer):
     columns = ColumnIn(
         many=True,
         required=False,
-        help_text="Default: To do, In progress, Done (a done column).",
+        help_text=_("Default: To do, In progress, Done (a done column)."),
     )
 
 
@@ -226,7 +229,7 @@ class BoardUpdateIn(serializers.Serializer):
 
 
 class EventBoardIn(serializers.Serializer):
-    owning_role_id = _id(required=False, allow_null=True, help_text="Role owning its tasks.")
+    owning_role_id = _id(required=False, allow_null=True, help_text=_("Role owning its tasks."))
     visibility = serializers.ChoiceField(choices=BoardVisibility.choices, required=False)
 
 
@@ -237,7 +240,7 @@ class ColumnUpdateIn(serializers.Serializer):
     )
     is_done = serializers.BooleanField(required=False)
     position = serializers.IntegerField(
-        min_value=0, max_value=100, required=False, help_text="Its index among the columns."
+        min_value=0, max_value=100, required=False, help_text=_("Its index among the columns.")
     )
 
 
@@ -260,20 +263,25 @@ class _TaskFieldsIn(serializers.Serializer):
 
 class TaskCreateIn(_TaskFieldsIn):
     title = MemberTextField(max_length=120)
-    column_id = _id(required=False, help_text="Default: the board's first column.")
+    column_id = _id(required=False, help_text=_("Default: the board's first column."))
 
 
 class TaskUpdateIn(_TaskFieldsIn):
-    version = serializers.IntegerField(min_value=1, help_text="The version the edit was made on.")
+    version = serializers.IntegerField(
+        min_value=1, help_text=_("The version the edit was made on.")
+    )
     title = MemberTextField(max_length=120, required=False)
 
 
 class TaskMoveIn(serializers.Serializer):
-    column_id = _id(required=False, help_text="Target column (default: its own).")
-    after_id = _id(required=False, help_text="Place it right after this task.")
-    before_id = _id(required=False, help_text="Place it right before this task.")
+    column_id = _id(required=False, help_text=_("Target column (default: its own)."))
+    after_id = _id(required=False, help_text=_("Place it right after this task."))
+    before_id = _id(required=False, help_text=_("Place it right before this task."))
     index = serializers.IntegerField(
-        min_value=0, max_value=100000, required=False, help_text="Its index in the target column."
+        min_value=0,
+        max_value=100000,
+        required=False,
+        help_text=_("Its index in the target column."),
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -34,7 +36,7 @@ from surveys.serializers import (
 
 TAGS = ["surveys"]
 
-ANSWER_SHAPES = """
+ANSWER_SHAPES = gettext_lazy("""
 
 **Answer shapes** (`answers` maps question id -> answer; `null` or a missing key = no answer):
 
@@ -53,7 +55,7 @@ ANSWER_SHAPES = """
 
 Answers to questions hidden by display logic are dropped in drafts and refused on submit.
 Answer errors name the question: `attr` is `answers.<question id>`.
-"""
+""")
 
 TOKEN_HEADER = OpenApiParameter(
     "X-Response-Token",
@@ -61,13 +63,15 @@ TOKEN_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "Anonymous surveys only: the `response_token` received when the response was created. "
-        "The server keeps no link between you and an anonymous response, so this token is "
-        "the only way to resume the draft (stored sealed, unreadable from the database alone) or "
-        "edit the submitted response. Submitting hands "
-        "out a new token. A submitted anonymous response waits encrypted and becomes part of "
-        "the results only when at least k responses (the survey's smallest group) are mixed "
-        "together, or at close; nobody with the database alone can tell which one is yours."
+        gettext_lazy(
+            "Anonymous surveys only: the `response_token` received when the response was created. "
+            "The server keeps no link between you and an anonymous response, so this token is "
+            "the only way to resume the draft (stored sealed, unreadable from the database alone) or "
+            "edit the submitted response. Submitting hands "
+            "out a new token. A submitted anonymous response waits encrypted and becomes part of "
+            "the results only when at least k responses (the survey's smallest group) are mixed "
+            "together, or at close; nobody with the database alone can tell which one is yours."
+        )
     ),
 )
 
@@ -135,12 +139,14 @@ class CommunitySurveysView(GenericAPIView):
     @extend_schema(
         operation_id="listCommunitySurveys",
         tags=TAGS,
-        summary="Open surveys of a community",
+        summary=gettext_lazy("Open surveys of a community"),
         description=(
-            "Published surveys of the community that are open now (after `opens_at`, before "
-            "`closes_at`), soonest closing first, each with my status: `not_started`, `draft` "
-            "(a draft is saved on the server) or `submitted`. `state` is `full` when the "
-            "response cap is reached. Cursor-paginated."
+            gettext_lazy(
+                "Published surveys of the community that are open now (after `opens_at`, before "
+                "`closes_at`), soonest closing first, each with my status: `not_started`, `draft` "
+                "(a draft is saved on the server) or `submitted`. `state` is `full` when the "
+                "response cap is reached. Cursor-paginated."
+            )
         ),
         responses={200: SurveyCardOut(many=True)},
     )
@@ -159,10 +165,12 @@ class MySurveysView(GenericAPIView):
     @extend_schema(
         operation_id="listMySurveys",
         tags=TAGS,
-        summary="Open surveys of all my communities",
+        summary=gettext_lazy("Open surveys of all my communities"),
         description=(
-            "Like the community list, across every community I am an active or muted member "
-            "of: soonest closing first, each with `community_id` and my status. Cursor-paginated."
+            gettext_lazy(
+                "Like the community list, across every community I am an active or muted member "
+                "of: soonest closing first, each with `community_id` and my status. Cursor-paginated."
+            )
         ),
         responses={200: SurveyCardOut(many=True)},
     )
@@ -179,14 +187,20 @@ class SurveyDetailView(APIView):
     @extend_schema(
         operation_id="getSurvey",
         tags=TAGS,
-        summary="Survey detail: pages, questions, choices and logic",
+        summary=gettext_lazy("Survey detail: pages, questions, choices and logic"),
         description=(
-            "Everything the client needs to render and pre-validate the survey. Questions "
-            "are listed page by page in display order; with `shuffle` configured, `choices` "
-            "come in an order stable for me. A page or question with a `condition` is shown "
-            "only when it holds over earlier answers (operators: equals, not_equals, "
-            "contains, greater, less; for multiple choice, equals/contains mean 'selected'). "
-            "The server validates the same rules on draft and submit." + ANSWER_SHAPES
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Everything the client needs to render and pre-validate the survey. Questions "
+                    "are listed page by page in display order; with `shuffle` configured, `choices` "
+                    "come in an order stable for me. A page or question with a `condition` is shown "
+                    "only when it holds over earlier answers (operators: equals, not_equals, "
+                    "contains, greater, less; for multiple choice, equals/contains mean 'selected'). "
+                    "The server validates the same rules on draft and submit."
+                ),
+                ANSWER_SHAPES,
+            )
         ),
         responses={200: SurveyDetailOut},
     )
@@ -296,13 +310,15 @@ class DraftView(APIView):
     @extend_schema(
         operation_id="getMyDraft",
         tags=TAGS,
-        summary="My saved draft",
+        summary=gettext_lazy("My saved draft"),
         description=(
-            "The draft stored on the server, so it can be resumed on another device. No "
-            "draft: `answers` is `{}` and `saved_at` null. Anonymous surveys: send the "
-            "`X-Response-Token` of the first save; the draft is stored sealed (encrypted under "
-            "a key bound to the survey, padded, no timestamp), so someone with the database "
-            "alone cannot read it, and submitting deletes it."
+            gettext_lazy(
+                "The draft stored on the server, so it can be resumed on another device. No "
+                "draft: `answers` is `{}` and `saved_at` null. Anonymous surveys: send the "
+                "`X-Response-Token` of the first save; the draft is stored sealed (encrypted under "
+                "a key bound to the survey, padded, no timestamp), so someone with the database "
+                "alone cannot read it, and submitting deletes it."
+            )
         ),
         parameters=[TOKEN_HEADER],
         responses={200: DraftOut},
@@ -317,13 +333,19 @@ class DraftView(APIView):
     @extend_schema(
         operation_id="saveMyDraft",
         tags=TAGS,
-        summary="Save my draft",
+        summary=gettext_lazy("Save my draft"),
         description=(
-            "Replaces my draft (idempotent). Validation is partial: missing and incomplete "
-            "answers are fine, wrong ones are not (400 naming the question); answers to "
-            "hidden questions are dropped. 409 `survey_closed` / `survey_full` / "
-            "`survey_not_open` / `already_submitted` (edit the response instead); 403 when "
-            "muted or the group rules are not accepted. Nothing is saved on error." + ANSWER_SHAPES
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Replaces my draft (idempotent). Validation is partial: missing and incomplete "
+                    "answers are fine, wrong ones are not (400 naming the question); answers to "
+                    "hidden questions are dropped. 409 `survey_closed` / `survey_full` / "
+                    "`survey_not_open` / `already_submitted` (edit the response instead); 403 when "
+                    "muted or the group rules are not accepted. Nothing is saved on error."
+                ),
+                ANSWER_SHAPES,
+            )
         ),
         parameters=[TOKEN_HEADER],
         request=AnswersIn,
@@ -353,16 +375,21 @@ class SubmitView(APIView):
     @extend_schema(
         operation_id="submitResponse",
         tags=TAGS,
-        summary="Submit my response",
+        summary=gettext_lazy("Submit my response"),
         description=(
-            "Validates the whole response (required answers, limits, display logic: "
-            "answering a hidden question is an error) and submits it. With no `answers` "
-            "the stored draft is submitted. Returns the thank-you text. 409 "
-            "`survey_closed` / `survey_full` (the response cap is never exceeded, even "
-            "under parallel submissions) / `survey_not_open` / `already_submitted` / "
-            "`survey_changed` (a question or choice answered was deleted meanwhile); 403 "
-            "when muted or the group rules are not accepted. Nothing is saved on error."
-            + ANSWER_SHAPES
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Validates the whole response (required answers, limits, display logic: "
+                    "answering a hidden question is an error) and submits it. With no `answers` "
+                    "the stored draft is submitted. Returns the thank-you text. 409 "
+                    "`survey_closed` / `survey_full` (the response cap is never exceeded, even "
+                    "under parallel submissions) / `survey_not_open` / `already_submitted` / "
+                    "`survey_changed` (a question or choice answered was deleted meanwhile); 403 "
+                    "when muted or the group rules are not accepted. Nothing is saved on error."
+                ),
+                ANSWER_SHAPES,
+            )
         ),
         parameters=[TOKEN_HEADER],
         request=SubmitIn,
@@ -392,8 +419,10 @@ class MyResponseView(APIView):
     @extend_schema(
         operation_id="getMyResponse",
         tags=TAGS,
-        summary="My submitted response",
-        description="My latest submitted response (anonymous surveys: the one of the token).",
+        summary=gettext_lazy("My submitted response"),
+        description=gettext_lazy(
+            "My latest submitted response (anonymous surveys: the one of the token)."
+        ),
         parameters=[TOKEN_HEADER],
         responses={200: SubmittedOut},
     )
@@ -410,12 +439,18 @@ class MyResponseView(APIView):
     @extend_schema(
         operation_id="editMyResponse",
         tags=TAGS,
-        summary="Edit my submitted response",
+        summary=gettext_lazy("Edit my submitted response"),
         description=(
-            "Replaces the answers of my submitted response, with full validation, until the "
-            "survey closes - only when the survey has `allow_edit_after_submit` (else 409 "
-            "`editing_not_allowed`). 409 `survey_closed` / `survey_changed`; 404 `no_response` when I have not "
-            "submitted. Nothing is saved on error." + ANSWER_SHAPES
+            format_lazy(
+                "{}{}",
+                gettext_lazy(
+                    "Replaces the answers of my submitted response, with full validation, until the "
+                    "survey closes - only when the survey has `allow_edit_after_submit` (else 409 "
+                    "`editing_not_allowed`). 409 `survey_closed` / `survey_changed`; 404 `no_response` when I have not "
+                    "submitted. Nothing is saved on error."
+                ),
+                ANSWER_SHAPES,
+            )
         ),
         parameters=[TOKEN_HEADER],
         request=AnswersIn,
@@ -442,11 +477,13 @@ class ResultsView(APIView):
     @extend_schema(
         operation_id="getSurveyResults",
         tags=TAGS,
-        summary="Summary results",
+        summary=gettext_lazy("Summary results"),
         description=(
-            "Counts and percentages per choice, mean/median and distribution of numbers and "
-            "scales, NPS. Text answers are never published. 403 `results_not_published` "
-            "unless the survey publishes its results."
+            gettext_lazy(
+                "Counts and percentages per choice, mean/median and distribution of numbers and "
+                "scales, NPS. Text answers are never published. 403 `results_not_published` "
+                "unless the survey publishes its results."
+            )
         ),
         responses={200: ResultsOut},
     )

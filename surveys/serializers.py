@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -49,7 +50,7 @@ def _normalized_answer(answer):
 class AnswersIn(serializers.Serializer):
     """``answers``: question id -> answer, in the shapes listed in the operation description."""
 
-    answers = AnswersInField(help_text="Question id -> answer (see the answer shapes).")
+    answers = AnswersInField(help_text=_("Question id -> answer (see the answer shapes)."))
 
 
 class SubmitIn(serializers.Serializer):
@@ -58,18 +59,18 @@ class SubmitIn(serializers.Serializer):
     answers = AnswersInField(
         required=False,
         allow_null=True,
-        help_text="Question id -> answer. Omitted or null: submit the stored draft.",
+        help_text=_("Question id -> answer. Omitted or null: submit the stored draft."),
     )
 
 
 # --- definition output ----------------------------------------------------------------------
 class RuleOut(serializers.Serializer):
-    question_id = serializers.CharField(help_text="An earlier question.")
+    question_id = serializers.CharField(help_text=_("An earlier question."))
     operator = SurveyEnumField(
         component_name="ConditionOperatorEnum", choices=[o.value for o in Operator]
     )
     value = serializers.JSONField(
-        help_text="A choice id (choice questions), text, number or YYYY-MM-DD date."
+        help_text=_("A choice id (choice questions), text, number or YYYY-MM-DD date.")
     )
 
 
@@ -84,7 +85,7 @@ class ConditionOut(serializers.Serializer):
 class ChoiceOut(serializers.Serializer):
     id = serializers.CharField()
     label = serializers.CharField()
-    is_other = serializers.BooleanField(help_text="Comes with a free-text field.")
+    is_other = serializers.BooleanField(help_text=_("Comes with a free-text field."))
 
 
 class RowOut(serializers.Serializer):
@@ -111,9 +112,9 @@ class QuestionOut(serializers.Serializer):
     description = serializers.CharField()
     required = serializers.BooleanField()
     choices = ChoiceOut(
-        many=True, help_text="Choice and ranking questions, in the order to show to me."
+        many=True, help_text=_("Choice and ranking questions, in the order to show to me.")
     )
-    rows = RowOut(many=True, help_text="Matrix rows.")
+    rows = RowOut(many=True, help_text=_("Matrix rows."))
     min_value = serializers.DecimalField(
         max_digits=30, decimal_places=10, allow_null=True, coerce_to_string=True
     )
@@ -123,14 +124,14 @@ class QuestionOut(serializers.Serializer):
     integer_only = serializers.BooleanField()
     min_length = serializers.IntegerField(allow_null=True)
     max_length = serializers.IntegerField(
-        allow_null=True, help_text="Text questions: the effective limit (default 200 / 5000)."
+        allow_null=True, help_text=_("Text questions: the effective limit (default 200 / 5000).")
     )
-    pattern = serializers.CharField(allow_null=True, help_text="Short text: full-match regex.")
+    pattern = serializers.CharField(allow_null=True, help_text=_("Short text: full-match regex."))
     pattern_message = serializers.CharField(allow_null=True)
     min_selections = serializers.IntegerField(allow_null=True)
     max_selections = serializers.IntegerField(allow_null=True)
     scale_min = serializers.IntegerField(
-        allow_null=True, help_text="Rating, NPS, Likert and matrix: lowest point."
+        allow_null=True, help_text=_("Rating, NPS, Likert and matrix: lowest point.")
     )
     scale_max = serializers.IntegerField(allow_null=True)
     scale_labels = serializers.ListField(child=serializers.CharField())
@@ -141,7 +142,7 @@ class SurveyCardOut(serializers.Serializer):
     """What a survey card in the mini-program shows."""
 
     id = serializers.CharField()
-    community_id = serializers.CharField(help_text="The community (WeChat group) it belongs to.")
+    community_id = serializers.CharField(help_text=_("The community (WeChat group) it belongs to."))
     title = serializers.CharField()
     description = serializers.CharField()
     state = SurveyEnumField(component_name="SurveyStateEnum", choices=SurveyState.choices)
@@ -167,29 +168,31 @@ class AnswersField(serializers.DictField):
 
 
 class DraftOut(serializers.Serializer):
-    answers = AnswersField(help_text="The saved (cleaned) answers; {} when there is no draft.")
+    answers = AnswersField(help_text=_("The saved (cleaned) answers; {} when there is no draft."))
     saved_at = serializers.DateTimeField(allow_null=True)
     my_status = SurveyEnumField(component_name="SurveyMyStatusEnum", choices=MY_STATUS_CHOICES)
     visible_question_ids = serializers.ListField(
-        child=serializers.CharField(), help_text="Questions shown for these answers."
+        child=serializers.CharField(), help_text=_("Questions shown for these answers.")
     )
     response_token = serializers.CharField(
         allow_null=True,
         help_text=(
-            "Anonymous surveys only, and only when a new response was just created: keep it "
-            "and send it as X-Response-Token to resume, submit or edit. It is shown once."
+            _(
+                "Anonymous surveys only, and only when a new response was just created: keep it "
+                "and send it as X-Response-Token to resume, submit or edit. It is shown once."
+            )
         ),
     )
 
 
 class SubmittedOut(serializers.Serializer):
-    response_id = serializers.CharField(allow_null=True, help_text="Null for anonymous surveys.")
+    response_id = serializers.CharField(allow_null=True, help_text=_("Null for anonymous surveys."))
     submitted_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     answers = AnswersField()
     thank_you_text = serializers.CharField()
     can_edit = serializers.BooleanField()
-    response_token = serializers.CharField(allow_null=True, help_text="As in the draft.")
+    response_token = serializers.CharField(allow_null=True, help_text=_("As in the draft."))
 
 
 # --- results --------------------------------------------------------------------------------
@@ -197,7 +200,7 @@ class ResultChoiceOut(serializers.Serializer):
     id = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
-    percent = serializers.FloatField(help_text="Of the members who answered the question.")
+    percent = serializers.FloatField(help_text=_("Of the members who answered the question."))
     mean_rank = serializers.FloatField(required=False, allow_null=True)
 
 
@@ -240,8 +243,10 @@ class QuestionResultOut(serializers.Serializer):
     )
     answered = serializers.IntegerField()
     hidden = serializers.BooleanField(
-        help_text="Answered by fewer members than the survey's smallest group shown: no "
-        "breakdown (choices, distribution, mean... are empty)."
+        help_text=_(
+            "Answered by fewer members than the survey's smallest group shown: no "
+            "breakdown (choices, distribution, mean... are empty)."
+        )
     )
     choices = ResultChoiceOut(many=True)
     distribution = ResultPointOut(many=True)
@@ -254,6 +259,6 @@ class QuestionResultOut(serializers.Serializer):
 
 class ResultsOut(serializers.Serializer):
     participant_count = serializers.IntegerField(
-        help_text="How many members took part (submitted responses counted)."
+        help_text=_("How many members took part (submitted responses counted).")
     )
     questions = QuestionResultOut(many=True)

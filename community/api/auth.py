@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -36,11 +37,13 @@ class WeChatLoginView(APIView):
     @extend_schema(
         operation_id="loginWithWeChat",
         tags=["auth"],
-        summary="Sign in with WeChat",
+        summary=gettext_lazy("Sign in with WeChat"),
         description=(
-            "Exchange the code from `wx.login()` for an API token. WeChat's session_key stays on "
-            "the server. Errors: `invalid_code` (40029), `code_used` (40163), `user_blocked` "
-            "(40226), `wechat_rate_limited` (429), `wechat_busy` (503, retry)."
+            gettext_lazy(
+                "Exchange the code from `wx.login()` for an API token. WeChat's session_key stays on "
+                "the server. Errors: `invalid_code` (40029), `code_used` (40163), `user_blocked` "
+                "(40226), `wechat_rate_limited` (429), `wechat_busy` (503, retry)."
+            )
         ),
         request=WeChatLoginIn,
         responses={200: TokenOut},
@@ -72,10 +75,12 @@ class DevLoginView(APIView):
     @extend_schema(
         operation_id="loginForDevelopment",
         tags=["auth"],
-        summary="Development sign-in (DEBUG only)",
+        summary=gettext_lazy("Development sign-in (DEBUG only)"),
         description=(
-            "Signs in as a demo user named by `nickname` without WeChat. Answers 404 unless the "
-            "server runs with DEBUG=1; never available in production."
+            gettext_lazy(
+                "Signs in as a demo user named by `nickname` without WeChat. Answers 404 unless the "
+                "server runs with DEBUG=1; never available in production."
+            )
         ),
         request=DevLoginIn,
         responses={200: TokenOut},
@@ -93,8 +98,8 @@ class LogoutView(APIView):
     @extend_schema(
         operation_id="logout",
         tags=["auth"],
-        summary="Sign out",
-        description="Revokes the token used for this request.",
+        summary=gettext_lazy("Sign out"),
+        description=gettext_lazy("Revokes the token used for this request."),
         request=None,
         responses={204: None},
     )
@@ -107,7 +112,10 @@ class MeView(APIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
-        operation_id="getMyProfile", tags=["me"], summary="My profile", responses={200: UserOut}
+        operation_id="getMyProfile",
+        tags=["me"],
+        summary=gettext_lazy("My profile"),
+        responses={200: UserOut},
     )
     def get(self, request):
         return Response(UserOut(request.user).data)
@@ -115,8 +123,10 @@ class MeView(APIView):
     @extend_schema(
         operation_id="updateMyProfile",
         tags=["me"],
-        summary="Update my profile",
-        description="Nicknames are screened by WeChat's content check (`content_risky`).",
+        summary=gettext_lazy("Update my profile"),
+        description=gettext_lazy(
+            "Nicknames are screened by WeChat's content check (`content_risky`)."
+        ),
         request=ProfileIn,
         responses={200: UserOut},
         examples=[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -56,10 +57,12 @@ class MyCommunitiesView(GenericAPIView):
     @extend_schema(
         operation_id="listMyCommunities",
         tags=["communities"],
-        summary="My communities",
+        summary=_("My communities"),
         description=(
-            "Communities I belong to, including those waiting for approval; newest first, "
-            "cursor-paginated."
+            _(
+                "Communities I belong to, including those waiting for approval; newest first, "
+                "cursor-paginated."
+            )
         ),
         responses={200: MyCommunityOut(many=True)},
     )
@@ -78,12 +81,14 @@ class JoinByShareTicketView(APIView):
     @extend_schema(
         operation_id="joinByShareTicket",
         tags=["communities"],
-        summary="Join from the group's share card",
+        summary=_("Join from the group's share card"),
         description=(
-            "Send `encryptedData` and `iv` from `wx.getGroupEnterInfo` (or `wx.getShareInfo`). "
-            "The server decrypts them with your session and joins (or creates) the community "
-            "of that WeChat group. The membership is `pending` when the community requires "
-            "approval. Errors: `invalid_encrypted_data`, `wrong_appid`, `invite_only`, `banned`."
+            _(
+                "Send `encryptedData` and `iv` from `wx.getGroupEnterInfo` (or `wx.getShareInfo`). "
+                "The server decrypts them with your session and joins (or creates) the community "
+                "of that WeChat group. The membership is `pending` when the community requires "
+                "approval. Errors: `invalid_encrypted_data`, `wrong_appid`, `invite_only`, `banned`."
+            )
         ),
         request=ShareTicketJoinIn,
         responses={200: MyCommunityOut},
@@ -103,7 +108,7 @@ class JoinByInviteView(APIView):
     @extend_schema(
         operation_id="joinByInvite",
         tags=["communities"],
-        summary="Join with an invite code",
+        summary=_("Join with an invite code"),
         request=InviteJoinIn,
         responses={200: MyCommunityOut},
         examples=[OpenApiExample("Invite", value={"invite_code": "K7mP2xQa"}, request_only=True)],
@@ -123,8 +128,8 @@ class CommunityDetailView(APIView):
     @extend_schema(
         operation_id="getCommunity",
         tags=["communities"],
-        summary="Community detail",
-        description="With my membership; `invite_code` only for admins and the owner.",
+        summary=_("Community detail"),
+        description=_("With my membership; `invite_code` only for admins and the owner."),
         responses={200: CommunityDetailOut},
     )
     def get(self, request, community_id: str):
@@ -135,8 +140,8 @@ class CommunityDetailView(APIView):
     @extend_schema(
         operation_id="updateCommunity",
         tags=["communities"],
-        summary="Edit the community (admins)",
-        description="Changing `rules_text` publishes a new rules version every member accepts.",
+        summary=_("Edit the community (admins)"),
+        description=_("Changing `rules_text` publishes a new rules version every member accepts."),
         request=CommunityUpdateIn,
         responses={200: CommunityDetailOut},
     )
@@ -154,7 +159,7 @@ class LeaveView(APIView):
     @extend_schema(
         operation_id="leaveCommunity",
         tags=["communities"],
-        summary="Leave the community",
+        summary=_("Leave the community"),
         request=None,
         responses={204: None},
     )
@@ -170,8 +175,10 @@ class AcceptRulesView(APIView):
     @extend_schema(
         operation_id="acceptGroupRules",
         tags=["communities"],
-        summary="Accept the group rules",
-        description="Send the `rules_version` shown; 409 `rules_version_changed` if it moved on.",
+        summary=_("Accept the group rules"),
+        description=_(
+            "Send the `rules_version` shown; 409 `rules_version_changed` if it moved on."
+        ),
         request=AcceptRulesIn,
         responses={200: MyMembershipOut},
     )
@@ -192,8 +199,8 @@ class RegenerateInviteView(APIView):
     @extend_schema(
         operation_id="regenerateInviteCode",
         tags=["communities"],
-        summary="Regenerate the invite code (admins)",
-        description="The old code stops working at once.",
+        summary=_("Regenerate the invite code (admins)"),
+        description=_("The old code stops working at once."),
         request=None,
         responses={200: CommunityDetailOut},
     )
@@ -207,13 +214,15 @@ class ShareCodeView(APIView):
     @extend_schema(
         operation_id="getShareCode",
         tags=["communities"],
-        summary="Mini-program code that invites to the community (admins)",
+        summary=_("Mini-program code that invites to the community (admins)"),
         description=(
-            "A WeChat mini-program code (JPEG) whose `scene` is `i=<invite_code>`; scanning it "
-            "opens the join page. Regenerating the invite code invalidates printed codes."
+            _(
+                "A WeChat mini-program code (JPEG) whose `scene` is `i=<invite_code>`; scanning it "
+                "opens the join page. Regenerating the invite code invalidates printed codes."
+            )
         ),
         responses={
-            (200, "image/jpeg"): OpenApiResponse(response=bytes, description="JPEG image"),
+            (200, "image/jpeg"): OpenApiResponse(response=bytes, description=_("JPEG image")),
         },
     )
     def get(self, request, community_id: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -23,10 +24,12 @@ class MemberListView(GenericAPIView):
     @extend_schema(
         operation_id="listMembers",
         tags=["members"],
-        summary="Members of the community",
+        summary=_("Members of the community"),
         description=(
-            "Cursor-paginated, newest first. Members see active and muted members; moderators and "
-            "above see every status and can filter by it."
+            _(
+                "Cursor-paginated, newest first. Members see active and muted members; moderators and "
+                "above see every status and can filter by it."
+            )
         ),
         parameters=[MemberFilterIn],
         responses={200: MemberOut(many=True)},
@@ -40,7 +43,9 @@ class MemberListView(GenericAPIView):
             return self.get_paginated_response(MemberOut(page, many=True).data)
 
 
-_MEMBER_ID = OpenApiParameter("member_id", str, OpenApiParameter.PATH, description="Membership id")
+_MEMBER_ID = OpenApiParameter(
+    "member_id", str, OpenApiParameter.PATH, description=_("Membership id")
+)
 
 
 class _MemberActionView(APIView):
@@ -77,31 +82,33 @@ ApproveView = _member_action(
     "ApproveView",
     services.membership_approve,
     "approveMember",
-    "Approve a pending member (moderators, approve-joins role)",
-    "Lets a member who asked to join in. Moderators and above, and holders of a role with "
-    "the `approve_joins` capability.",
+    _("Approve a pending member (moderators, approve-joins role)"),
+    _(
+        "Lets a member who asked to join in. Moderators and above, and holders of a role with "
+        "the `approve_joins` capability."
+    ),
 )
 ApproveView.action = Action.APPROVE_JOINS
 MuteView = _member_action(
     "MuteView",
     services.membership_mute,
     "muteMember",
-    "Mute a member (moderators)",
-    "A muted member keeps reading but cannot vote, answer or post.",
+    _("Mute a member (moderators)"),
+    _("A muted member keeps reading but cannot vote, answer or post."),
 )
 BanView = _member_action(
     "BanView",
     services.membership_ban,
     "banMember",
-    "Ban a member (moderators)",
-    "The community disappears for them and their sign-in is revoked.",
+    _("Ban a member (moderators)"),
+    _("The community disappears for them and their sign-in is revoked."),
 )
 RestoreView = _member_action(
     "RestoreView",
     services.membership_restore,
     "restoreMember",
-    "Unmute or unban a member (moderators)",
-    "Back to active.",
+    _("Unmute or unban a member (moderators)"),
+    _("Back to active."),
 )
 
 
@@ -111,10 +118,12 @@ class TierView(APIView):
     @extend_schema(
         operation_id="changeMemberTier",
         tags=["members"],
-        summary="Change a member's tier (admins)",
+        summary=_("Change a member's tier (admins)"),
         description=(
-            "Admins give tiers below their own; `owner` hands ownership over (the old owner "
-            "becomes an admin)."
+            _(
+                "Admins give tiers below their own; `owner` hands ownership over (the old owner "
+                "becomes an admin)."
+            )
         ),
         request=TierIn,
         parameters=[_MEMBER_ID],

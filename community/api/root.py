@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema
@@ -45,17 +46,19 @@ RESOURCES: list[tuple[str, str, str]] = [
 
 
 class ApiLinkOut(serializers.Serializer):
-    name = serializers.CharField(help_text="Stable name of the resource.")
-    href = serializers.URLField(help_text="Its absolute URL.")
+    name = serializers.CharField(help_text=gettext_lazy("Stable name of the resource."))
+    href = serializers.URLField(help_text=gettext_lazy("Its absolute URL."))
     description = serializers.CharField()
 
 
 class ApiIndexOut(serializers.Serializer):
     title = serializers.CharField()
     version = serializers.CharField()
-    docs = serializers.URLField(help_text="Swagger UI (open with DEBUG, staff-only otherwise).")
+    docs = serializers.URLField(
+        help_text=gettext_lazy("Swagger UI (open with DEBUG, staff-only otherwise).")
+    )
     redoc = serializers.URLField()
-    schema = serializers.URLField(help_text="The OpenAPI contract (openapi.yaml).")
+    schema = serializers.URLField(help_text=gettext_lazy("The OpenAPI contract (openapi.yaml)."))
     resources = ApiLinkOut(many=True)
 
 
@@ -66,10 +69,12 @@ class ApiIndexView(APIView):
     @extend_schema(
         tags=["meta"],
         operation_id="getApiIndex",
-        summary="API index",
+        summary=gettext_lazy("API index"),
         description=(
-            "What this API offers, with links: the entry points a mini-program starts from, "
-            "the docs and the contract. No sign-in needed."
+            gettext_lazy(
+                "What this API offers, with links: the entry points a mini-program starts from, "
+                "the docs and the contract. No sign-in needed."
+            )
         ),
         responses={200: ApiIndexOut},
     )

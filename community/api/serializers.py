@@ -31,7 +31,7 @@ class MemberTextField(serializers.CharField):
 class HeldRoleOut(serializers.Serializer):
     """A role a member holds now (a profile shows them)."""
 
-    id = serializers.CharField(source="role_id", help_text="Role id.")
+    id = serializers.CharField(source="role_id", help_text=_("Role id."))
     name = serializers.CharField(source="role.name")
     term_ends_at = serializers.DateTimeField(allow_null=True)
 
@@ -49,7 +49,7 @@ class UserOut(serializers.ModelSerializer):
 
 
 class TokenOut(serializers.Serializer):
-    token = serializers.CharField(help_text="Bearer token; send as `Authorization: Bearer ...`.")
+    token = serializers.CharField(help_text=_("Bearer token; send as `Authorization: Bearer ...`."))
     expires_at = serializers.DateTimeField()
     user = UserOut()
 
@@ -75,7 +75,7 @@ class MyMembershipOut(serializers.ModelSerializer):
     """My standing in a community: what the mini-program needs to decide what to show."""
 
     rules_accepted = serializers.SerializerMethodField()
-    roles = serializers.SerializerMethodField(help_text="The roles I hold now.")
+    roles = serializers.SerializerMethodField(help_text=_("The roles I hold now."))
 
     class Meta:
         model = Membership
@@ -103,9 +103,9 @@ class MyCommunityOut(serializers.Serializer):
 
 
 class CommunityDetailOut(CommunityOut):
-    member_count = serializers.IntegerField(help_text="Active members.")
+    member_count = serializers.IntegerField(help_text=_("Active members."))
     invite_code = serializers.SerializerMethodField(
-        help_text="Only for admins and the owner; null for everyone else."
+        help_text=_("Only for admins and the owner; null for everyone else.")
     )
     membership = serializers.SerializerMethodField()
     warning_rule_text = serializers.SerializerMethodField(
@@ -136,7 +136,7 @@ class CommunityDetailOut(CommunityOut):
 
 class MemberOut(serializers.ModelSerializer):
     user = UserOut()
-    roles = serializers.SerializerMethodField(help_text="The roles the member holds now.")
+    roles = serializers.SerializerMethodField(help_text=_("The roles the member holds now."))
 
     class Meta:
         model = Membership
@@ -150,7 +150,7 @@ class MemberOut(serializers.ModelSerializer):
 # --- input ----------------------------------------------------------------------------------
 class WeChatLoginIn(serializers.Serializer):
     code = serializers.CharField(
-        max_length=128, help_text="The `code` from `wx.login()`; valid once, for 5 minutes."
+        max_length=128, help_text=_("The `code` from `wx.login()`; valid once, for 5 minutes.")
     )
 
 
@@ -165,9 +165,9 @@ class ProfileIn(serializers.Serializer):
 
 class ShareTicketJoinIn(serializers.Serializer):
     encrypted_data = serializers.CharField(
-        max_length=4096, help_text="`encryptedData` from wx.getGroupEnterInfo / wx.getShareInfo."
+        max_length=4096, help_text=_("`encryptedData` from wx.getGroupEnterInfo / wx.getShareInfo.")
     )
-    iv = serializers.CharField(max_length=64, help_text="`iv` from the same call.")
+    iv = serializers.CharField(max_length=64, help_text=_("`iv` from the same call."))
 
 
 class InviteJoinIn(serializers.Serializer):
@@ -176,7 +176,7 @@ class InviteJoinIn(serializers.Serializer):
 
 class AcceptRulesIn(serializers.Serializer):
     version = serializers.IntegerField(
-        min_value=0, help_text="The `rules_version` the member read and accepts."
+        min_value=0, help_text=_("The `rules_version` the member read and accepts.")
     )
 
 
@@ -191,8 +191,10 @@ class CommunityUpdateIn(serializers.Serializer):
         max_length=64,
         required=False,
         help_text=(
-            "IANA time zone name (e.g. `Asia/Shanghai`, `America/New_York`); every time of the "
-            "community is shown in it. 400 `invalid_time_zone` for an unknown name."
+            _(
+                "IANA time zone name (e.g. `Asia/Shanghai`, `America/New_York`); every time of the "
+                "community is shown in it. 400 `invalid_time_zone` for an unknown name."
+            )
         ),
     )
 
@@ -201,15 +203,17 @@ class TierIn(serializers.Serializer):
     tier = serializers.ChoiceField(
         choices=Tier.choices,
         error_messages={"invalid_choice": _("Unknown tier.")},
-        help_text="Setting `owner` hands ownership over (owner only).",
+        help_text=_("Setting `owner` hands ownership over (owner only)."),
     )
 
 
 class MemberFilterIn(serializers.Serializer):
-    search = serializers.CharField(required=False, max_length=64, help_text="Part of a nickname.")
+    search = serializers.CharField(
+        required=False, max_length=64, help_text=_("Part of a nickname.")
+    )
     status = serializers.ChoiceField(
         choices=Membership._meta.get_field("status").choices,
         required=False,
-        help_text="Moderators and above only.",
+        help_text=_("Moderators and above only."),
     )
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)

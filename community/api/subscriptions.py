@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -16,25 +17,25 @@ TAGS = ["me"]
 
 
 class SubscriptionTemplateOut(serializers.Serializer):
-    kind = serializers.CharField(help_text="The kind of message (`poll_closed`, ...).")
-    template_id = serializers.CharField(help_text="Pass it to `wx.requestSubscribeMessage`.")
-    purpose = serializers.CharField(help_text="What the message is for, to show before asking.")
+    kind = serializers.CharField(help_text=_("The kind of message (`poll_closed`, ...)."))
+    template_id = serializers.CharField(help_text=_("Pass it to `wx.requestSubscribeMessage`."))
+    purpose = serializers.CharField(help_text=_("What the message is for, to show before asking."))
     long_term = serializers.BooleanField(
-        help_text="A long-term subscription: one acceptance covers every message."
+        help_text=_("A long-term subscription: one acceptance covers every message.")
     )
     credits = serializers.IntegerField(
-        help_text="One-time templates: how many messages my acceptances still allow."
+        help_text=_("One-time templates: how many messages my acceptances still allow.")
     )
     last_decision = serializers.ChoiceField(
         choices=SubscriptionDecision.choices,
         allow_null=True,
-        help_text="My last answer for this template; null if never asked.",
+        help_text=_("My last answer for this template; null if never asked."),
     )
 
 
 class SubscriptionTemplatesOut(serializers.Serializer):
     max_per_request = serializers.IntegerField(
-        help_text="`wx.requestSubscribeMessage` takes at most this many template ids per call."
+        help_text=_("`wx.requestSubscribeMessage` takes at most this many template ids per call.")
     )
     templates = SubscriptionTemplateOut(many=True)
 
@@ -43,7 +44,7 @@ class SubscriptionTemplatesFilterIn(serializers.Serializer):
     page = serializers.ChoiceField(
         choices=PAGE_CHOICES,
         required=False,
-        help_text="The mini-program page about to ask; omitted: every template.",
+        help_text=_("The mini-program page about to ask; omitted: every template."),
     )
 
 
@@ -52,8 +53,10 @@ class SubscriptionDecisionsIn(serializers.Serializer):
         child=serializers.ChoiceField(choices=SubscriptionDecision.choices),
         allow_empty=False,
         help_text=(
-            "The success result of `wx.requestSubscribeMessage` without `errMsg`: template id "
-            "-> `accept` / `reject` / `ban` / `filter`."
+            _(
+                "The success result of `wx.requestSubscribeMessage` without `errMsg`: template id "
+                "-> `accept` / `reject` / `ban` / `filter`."
+            )
         ),
     )
 
@@ -83,13 +86,15 @@ class SubscriptionsView(APIView):
     @extend_schema(
         operation_id="listSubscriptionTemplates",
         tags=TAGS,
-        summary="Subscribe-message templates to request on a page",
+        summary=_("Subscribe-message templates to request on a page"),
         description=(
-            "Which templates the mini-program should pass to `wx.requestSubscribeMessage` on "
-            "`page` (at most `max_per_request`), what each is for, and how many messages my "
-            "earlier acceptances still allow. A one-time message is sent only against such a "
-            "credit: each accept allows one; without one the message is skipped (recorded "
-            "`no_credit`), WeChat is not called."
+            _(
+                "Which templates the mini-program should pass to `wx.requestSubscribeMessage` on "
+                "`page` (at most `max_per_request`), what each is for, and how many messages my "
+                "earlier acceptances still allow. A one-time message is sent only against such a "
+                "credit: each accept allows one; without one the message is skipped (recorded "
+                "`no_credit`), WeChat is not called."
+            )
         ),
         parameters=[SubscriptionTemplatesFilterIn],
         responses={200: SubscriptionTemplatesOut},
@@ -102,13 +107,15 @@ class SubscriptionsView(APIView):
     @extend_schema(
         operation_id="recordSubscriptionDecisions",
         tags=TAGS,
-        summary="Record what I accepted or refused",
+        summary=_("Record what I accepted or refused"),
         description=(
-            "Send the result of `wx.requestSubscribeMessage` as it came back (without "
-            "`errMsg`). Each `accept` allows one more message of that template; `ban` (the "
-            "template was turned off) clears what was allowed; `reject` and `filter` are "
-            "recorded. Answers every template with my credits, as the list without `page` "
-            "does. 400 `unknown_template` for a template id this server does not use."
+            _(
+                "Send the result of `wx.requestSubscribeMessage` as it came back (without "
+                "`errMsg`). Each `accept` allows one more message of that template; `ban` (the "
+                "template was turned off) clears what was allowed; `reject` and `filter` are "
+                "recorded. Answers every template with my credits, as the list without `page` "
+                "does. 400 `unknown_template` for a template id this server does not use."
+            )
         ),
         request=SubscriptionDecisionsIn,
         responses={200: SubscriptionTemplatesOut},

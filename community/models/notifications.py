@@ -36,7 +36,12 @@ class Notification(models.Model):
     (``sending`` with ``claimed_at``) and commits, calls WeChat outside any transaction, then
     records the outcome. A claim older than the lease (the worker died mid-call) is picked up
     again by the sweep. A member who has not subscribed (WeChat 43101) is recorded as
-    ``refused`` and never retried."""
+    ``refused`` and never retried.
+
+    A message of a one-time template spends one of the member's consent credits when first
+    claimed; when the send finally fails (``failed`` after the retries, or ``refused``), the
+    credit is given back, once: ``credit_refunded_at`` is set by the same guarded statement
+    that decides the refund."""
 
     community = models.ForeignKey(
         "community.Community", on_delete=models.CASCADE, related_name="notifications"
@@ -60,6 +65,12 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    #: The one-time template whose consent credit this message took (empty: none taken, e.g. a
+    #: long-term template); given back once if WeChat finally did not deliver the message.
+    credit_template_id = models.CharField(
+        _("credit taken of template"), max_length=64, blank=True, default="", db_default=""
+    )
+    credit_refunded_at = models.DateTimeField(_("credit refunded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")

@@ -15,7 +15,10 @@ from django.utils import timezone
 from community.locking import lock_rows
 from community.models import Community, Notification, NotificationStatus, User
 from community.models.notifications import default_dedupe_key
-from community.services.subscriptions import subscription_credit_consume
+from community.services.subscriptions import (
+    subscription_credit_consume,
+    subscription_credit_refund,
+)
 from community.subscriptions import template_for
 from community.wechat import WeChatError, get_client
 
@@ -169,11 +172,15 @@ def _claim(notification_id: int, now: datetime) -> tuple[Notification | None, st
         notification.status = NotificationStatus.SENDING
         notification.claimed_at = now
         notification.attempts += 1
-        notification.save(update_fields=["status", "claimed_at", "attempts"])
+        fields = ["status", "claimed_at", "attempts"]
+        if first_claim:
+            notification.credit_template_id = template_id
+            fields.append("credit_template_id")
+        notification.save(update_fields=fields)
     return notification, openid, template_id
 
 
-def _record(notification: Notification, **outcome) -> None:
+def _record(notification: Notification, **outcome) -> bool:
     """Store the outcome of this worker's send, in its own short statement, only while the row
     is still under this worker's claim (a claim that expired and was taken over is left to
     the new holder)."""
@@ -188,6 +195,7 @@ def _record(notification: Notification, **outcome) -> None:
         logger.warning(
             "notification %s: claim lost before the outcome was recorded", notification.pk
         )
+    return bool(recorded)
 
 
 def notification_send(*, notification_id: int) -> str:
@@ -220,13 +228,49 @@ def notification_send(*, notification_id: int) -> str:
             status = NotificationStatus.FAILED
         else:
             status = NotificationStatus.PENDING
-        _record(notification, status=status, last_error=f"{exc.errcode}: {exc.errmsg}"[:300])
+        recorded = _record(
+            notification, status=status, last_error=f"{exc.errcode}: {exc.errmsg}"[:300]
+        )
         if status == NotificationStatus.PENDING:
             raise
+        if recorded:
+            # WeChat did not deliver it: the member's consent was not used.
+            notification_refund_credit(notification_id=notification.pk)
         return status
     _record(notification, status=NotificationStatus.SENT, sent_at=timezone.now(), last_error="")
     logger.info("notification %s sent (%s)", notification.pk, notification.kind)
     return NotificationStatus.SENT
+
+
+def notification_refund_credit(*, notification_id: int) -> bool:
+    """Give back the consent credit a message took, when its send finally failed (``failed``
+    after the retries, or ``refused``: WeChat did not deliver it). Exactly once per message,
+    however often (or in parallel) this runs: one guarded ``UPDATE`` marks the refund
+    (``credit_refunded_at``), and only the statement that marked it adds the credit, in the
+    same transaction. False when there is nothing (more) to give back."""
+    final = [NotificationStatus.FAILED, NotificationStatus.REFUSED]
+    with transaction.atomic():
+        row = (
+            Notification.objects.filter(
+                pk=notification_id, status__in=final, credit_refunded_at__isnull=True
+            )
+            .exclude(credit_template_id="")
+            .values("recipient_id", "credit_template_id")
+            .first()
+        )
+        if row is None:
+            return False
+        marked = (
+            Notification.objects.filter(pk=notification_id, credit_refunded_at__isnull=True)
+            .exclude(credit_template_id="")
+            .update(credit_refunded_at=timezone.now())
+        )
+        if not marked:  # a parallel run refunded it first
+            return False
+        subscription_credit_refund(
+            user_id=row["recipient_id"], template_id=row["credit_template_id"]
+        )
+    return True
 
 
 def notifications_pending_ids(

@@ -62,3 +62,14 @@ def subscription_credit_consume(*, user_id: int, template_id: str) -> bool:
             user_id=user_id, template_id=template_id, credits__gt=0
         ).update(credits=F("credits") - 1)
     )
+
+
+def subscription_credit_refund(*, user_id: int, template_id: str) -> bool:
+    """Give back one credit of ``template_id`` taken for a message WeChat did not deliver. Not
+    after the member turned the template off (``ban`` cleared what was allowed). The caller
+    makes it happen once per message (``notification_refund_credit``)."""
+    return bool(
+        SubscriptionCredit.objects.filter(user_id=user_id, template_id=template_id)
+        .exclude(last_decision=SubscriptionDecision.BAN)
+        .update(credits=F("credits") + 1)
+    )

@@ -27,8 +27,14 @@ for (const [path, item] of Object.entries(spec.paths)) {
     const json = Object.entries(op.responses ?? {}).some(
       ([status, r]) => status.startsWith("2") && r.content && "application/json" in r.content,
     );
+    // The media type of the 2xx body ("" when none): files (image/png, text/calendar) are
+    // fetched as bytes or text instead of JSON.
+    const media =
+      Object.entries(op.responses ?? {})
+        .filter(([status, r]) => status.startsWith("2") && r.content)
+        .map(([, r]) => Object.keys(r.content)[0])[0] ?? "";
     rows.push(
-      `  ${op.operationId}: { method: "${method.toUpperCase()}", path: ${JSON.stringify(path)}, json: ${json} },`,
+      `  ${op.operationId}: { method: "${method.toUpperCase()}", path: ${JSON.stringify(path)}, json: ${json}, media: ${JSON.stringify(media)} },`,
     );
   }
 }
@@ -37,7 +43,7 @@ writeFileSync(
   resolve(outDir, "operations.ts"),
   header +
     'import type { operations } from "./schema.js";\n\n' +
-    "export interface OperationInfo {\n  method: \"GET\" | \"PUT\" | \"POST\" | \"DELETE\" | \"PATCH\";\n  path: string;\n  /** Whether a 2xx answer is JSON (else the body is returned as text). */\n  json: boolean;\n}\n\n" +
+    "export interface OperationInfo {\n  method: \"GET\" | \"PUT\" | \"POST\" | \"DELETE\" | \"PATCH\";\n  path: string;\n  /** Whether a 2xx answer is JSON (else the body is returned as text). */\n  json: boolean;\n  /** Media type of a 2xx body: \"application/json\", a file's (\"image/png\", \"text/calendar\"), or \"\" for none. */\n  media: string;\n}\n\n" +
     "export const OPERATIONS = {\n" +
     rows.join("\n") +
     "\n} as const satisfies Record<keyof operations, OperationInfo>;\n",

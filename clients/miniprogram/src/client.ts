@@ -20,11 +20,13 @@ export interface TransportRequest {
   headers: Record<string, string>;
   /** Serialized by the transport as JSON when present. */
   body?: unknown;
+  /** How to read a 2xx body: JSON (default), text (`text/calendar`) or bytes (`image/png`). */
+  responseType?: "json" | "text" | "arraybuffer";
 }
 
 export interface TransportResponse {
   status: number;
-  /** Parsed JSON when the answer is JSON, else the text. */
+  /** Parsed JSON when the answer is JSON, else the text (an `ArrayBuffer` for `arraybuffer`). */
   data: unknown;
 }
 
@@ -39,23 +41,67 @@ export interface WxLike {
     header: Record<string, string>;
     data?: unknown;
     dataType?: "json" | "其他";
-    success(result: { statusCode: number; data: unknown }): void;
+    responseType?: "text" | "arraybuffer";
+    success(result: { statusCode: number; data: unknown; header?: Record<string, string> }): void;
+    fail(error: { errMsg: string }): void;
+  }): unknown;
+  /** Only for `wxDownloader`: WeChat's way to fetch an image into a temporary file. */
+  downloadFile?(options: {
+    url: string;
+    header: Record<string, string>;
+    success(result: { statusCode: number; tempFilePath: string }): void;
     fail(error: { errMsg: string }): void;
   }): unknown;
   login(options: { success(result: { code: string }): void; fail(error: { errMsg: string }): void }): unknown;
 }
 
-/** `wx.request` as a transport: `createClient({ transport: wxTransport(wx), ... })`. */
+/** `wx.request` as a transport: `createClient({ transport: wxTransport(wx), ... })`. Files come
+ * back as an `ArrayBuffer` (`responseType: 'arraybuffer'`) or as text; an error answer to such a
+ * request (our JSON error shape) is decoded and parsed, so `ApiError` works the same. */
 export function wxTransport(wx: WxLike): Transport {
   return (request) =>
     new Promise((resolve, reject) => {
+      const file = request.responseType === "arraybuffer" || request.responseType === "text";
       wx.request({
         url: request.url,
         method: request.method,
         header: request.headers,
         data: request.body,
-        dataType: "json",
-        success: (result) => resolve({ status: result.statusCode, data: result.data }),
+        dataType: file ? "其他" : "json",
+        ...(request.responseType === "arraybuffer" ? { responseType: "arraybuffer" as const } : {}),
+        success: (result) => {
+          let data = result.data;
+          if (file && (result.statusCode < 200 || result.statusCode >= 300)) data = parseErrorBody(data);
+          resolve({ status: result.statusCode, data });
+        },
+        fail: (error) => reject(new NetworkError(error.errMsg)),
+      });
+    });
+}
+
+/** An error answer read as bytes or text: our JSON error shape, parsed when it is one. */
+function parseErrorBody(data: unknown): unknown {
+  const text = data instanceof ArrayBuffer ? new TextDecoder().decode(data) : data;
+  if (typeof text !== "string") return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Fetches a URL into a temporary file (`wx.downloadFile`, the WeChat way for images that an
+ * `<image>` shows or `wx.saveImageToPhotosAlbum` saves). */
+export type Downloader = (request: { url: string; headers: Record<string, string> }) => Promise<{ status: number; tempFilePath: string }>;
+
+/** `wx.downloadFile` as the downloader: `createClient({ downloader: wxDownloader(wx), ... })`. */
+export function wxDownloader(wx: Required<Pick<WxLike, "downloadFile">>): Downloader {
+  return (request) =>
+    new Promise((resolve, reject) => {
+      wx.downloadFile({
+        url: request.url,
+        header: request.headers,
+        success: (result) => resolve({ status: result.statusCode, tempFilePath: result.tempFilePath }),
         fail: (error) => reject(new NetworkError(error.errMsg)),
       });
     });
@@ -82,17 +128,33 @@ export function fetchTransport(fetchImpl: typeof fetch = fetch): Transport {
     } catch (error) {
       throw new NetworkError(String(error));
     }
-    const text = await response.text();
     const isJson = (response.headers.get("content-type") ?? "").includes("json");
+    if (request.responseType === "arraybuffer" && !isJson) {
+      return { status: response.status, data: await response.arrayBuffer() };
+    }
+    const text = await response.text();
     return { status: response.status, data: isJson && text ? JSON.parse(text) : text };
   };
 }
 
 // --- types derived from the contract ---------------------------------------------------------------
-type JsonOf<R> = R extends { content: { "application/json": infer B } } ? B : R extends { content: { [k: string]: infer T } } ? T : undefined;
+type JsonOf<R> = R extends { content: { "application/json": infer B } }
+  ? B
+  : R extends { content: { "image/png": unknown } | { "image/jpeg": unknown } }
+    ? ArrayBuffer
+    : R extends { content: { [k: string]: infer T } }
+      ? T
+      : undefined;
 type Responses<O extends OperationId> = operations[O]["responses"];
 type SuccessStatus = 200 | 201 | 202 | 204;
 type ErrorStatus = Exclude<keyof Responses<OperationId>, SuccessStatus>;
+
+/** Operations whose 2xx answer is a file: an image (`ArrayBuffer`) or a calendar (`string`). */
+export type FileOperationId = {
+  [O in OperationId]: Result<O> extends ArrayBuffer ? O : (typeof OPERATIONS)[O]["media"] extends "text/calendar" ? O : never;
+}[OperationId];
+/** Operations whose 2xx answer is an image. */
+export type ImageOperationId = { [O in OperationId]: Result<O> extends ArrayBuffer ? O : never }[OperationId];
 
 /** What a 2xx answer of operation `O` holds. */
 export type Result<O extends OperationId> = {
@@ -198,6 +260,8 @@ export interface ClientOptions {
   backoff?: (attempt: number) => number;
   /** `Accept-Language`: `zh-hans` (default on the server) or `en`. */
   language?: string;
+  /** `wx.downloadFile` (`wxDownloader(wx)`), for `downloadFile` of images. */
+  downloader?: Downloader;
   /** Called with every 2xx answer (tests validate them against the schema). */
   onResponse?: (operationId: OperationId, status: number, data: unknown) => void;
 }
@@ -208,6 +272,9 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
 export interface Client {
   /** Calls operation `op` of the contract; resolves with its 2xx answer, rejects with `ApiError<op>`. */
   call<O extends OperationId>(op: O, ...args: {} extends Args<O> ? [args?: Args<O>] : [args: Args<O>]): Promise<Result<O>>;
+  /** Fetches an image operation (a ticket QR code) into a temporary file with `wx.downloadFile`
+   * and resolves with its path, for `<image src>` or `wx.saveImageToPhotosAlbum`. */
+  downloadFile<O extends ImageOperationId>(op: O, ...args: {} extends Args<O> ? [args?: Args<O>] : [args: Args<O>]): Promise<string>;
   /** Signs in with a `wx.login` code (`loginWithWeChat`) and keeps the token. */
   login(code?: string): Promise<Result<"loginWithWeChat">>;
   tokens: TokenStore;
@@ -239,11 +306,14 @@ export function createClient(options: ClientOptions): Client {
     if (options.language) headers["Accept-Language"] = options.language;
     const token = authed ? await tokens.get() : null;
     if (token) headers.Authorization = `Bearer ${token}`;
+    const media: string = info.media;
+    const responseType = media.startsWith("image/") ? "arraybuffer" : media && media !== "application/json" ? "text" : undefined;
     const request: TransportRequest = {
       url: buildUrl(info.path, args.path as Record<string, unknown>, args.query as Record<string, unknown>),
       method: info.method,
       headers,
       ...(args.body === undefined ? {} : { body: args.body }),
+      ...(responseType ? { responseType } : {}),
     };
     const attempts = IDEMPOTENT.has(info.method) ? retries + 1 : 1;
     for (let attempt = 1; ; attempt++) {
@@ -297,7 +367,25 @@ export function createClient(options: ClientOptions): Client {
     return finish(op, response);
   }
 
-  return { call: call as Client["call"], login, tokens };
+  async function downloadFile(op: ImageOperationId, args: { path?: object; query?: object } = {}): Promise<string> {
+    if (!options.downloader) throw new TypeError("downloadFile needs a downloader (wxDownloader(wx))");
+    const info = OPERATIONS[op];
+    const request = async () => {
+      const token = await tokens.get();
+      const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+      if (options.language) headers["Accept-Language"] = options.language;
+      return options.downloader!({ url: buildUrl(info.path, args.path as Record<string, unknown>, args.query as Record<string, unknown>), headers });
+    };
+    let result = await request();
+    if (result.status === 401 && options.loginCode) {
+      await login();
+      result = await request();
+    }
+    if (result.status < 200 || result.status >= 300) throw new ApiError(op, result.status, undefined as never);
+    return result.tempFilePath;
+  }
+
+  return { call: call as Client["call"], downloadFile: downloadFile as Client["downloadFile"], login, tokens };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,7 +2,7 @@
 // compile time, through @ts-expect-error) that the contract's types reject wrong calls.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ApiError, createClient, isApiError, wxLogin, wxTransport, type Transport, type TransportRequest, type WxLike } from "../src/index.js";
+import { ApiError, createClient, isApiError, wxDownloader, wxLogin, wxTransport, type Transport, type TransportRequest, type WxLike } from "../src/index.js";
 
 function scripted(answers: Array<{ status: number; data?: unknown } | "network">): { transport: Transport; seen: TransportRequest[] } {
   const seen: TransportRequest[] = [];
@@ -111,3 +111,41 @@ export async function wrongCalls(api: ReturnType<typeof createClient>): Promise<
   // @ts-expect-error: no such operation.
   await api.call("pollsBallotUpdate");
 }
+
+test("files: wx.request reads an image as an ArrayBuffer, its JSON error as our error shape", async () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]).buffer;
+  const error = new TextEncoder().encode(JSON.stringify({ type: "client_error", errors: [{ code: "no_ticket", detail: "无", attr: null }] })).buffer;
+  const calls: Array<{ responseType?: string; dataType?: string }> = [];
+  const answers = [{ statusCode: 200, data: png as unknown }, { statusCode: 404, data: error as unknown }];
+  const wx: WxLike = {
+    request(options) {
+      calls.push({ responseType: options.responseType, dataType: options.dataType });
+      options.success(answers.shift()!);
+    },
+    login: (o) => o.success({ code: "c" }),
+  };
+  const api = createClient({ baseUrl: "https://h", transport: wxTransport(wx) });
+  const bytes: ArrayBuffer = await api.call("getMyTicketQr", { path: { event_id: "e1" } });
+  assert.deepEqual([...new Uint8Array(bytes)], [0x89, 0x50, 0x4e, 0x47]);
+  assert.deepEqual(calls[0], { responseType: "arraybuffer", dataType: "其他" });
+  await assert.rejects(api.call("getMyTicketQr", { path: { event_id: "e1" } }), (e: unknown) => isApiError(e, "getMyTicketQr") && e.code === "no_ticket");
+});
+
+test("files: a calendar is text, and downloadFile fetches an image with wx.downloadFile", async () => {
+  const { transport, seen } = scripted([{ status: 200, data: "BEGIN:VCALENDAR\r\n" }]);
+  const downloads: Array<{ url: string; header: Record<string, string> }> = [];
+  const downloader = wxDownloader({
+    downloadFile(options) {
+      downloads.push({ url: options.url, header: options.header });
+      options.success({ statusCode: 200, tempFilePath: "wxfile://tmp/qr.png" });
+    },
+  });
+  const api = createClient({ baseUrl: "https://h", transport, downloader, tokens: { get: () => "t0", set: () => {} } });
+  const ics: string = await api.call("downloadEventCalendar", { path: { event_id: "e1" } });
+  assert.ok(ics.startsWith("BEGIN:VCALENDAR"));
+  assert.equal(seen[0]!.responseType, "text");
+  assert.equal(await api.downloadFile("getMyTicketQr", { path: { event_id: "e1" } }), "wxfile://tmp/qr.png");
+  assert.deepEqual(downloads, [{ url: "https://h/api/v1/events/e1/ticket/qr", header: { Authorization: "Bearer t0" } }]);
+  // @ts-expect-error a JSON operation is not a file to download
+  void (() => api.downloadFile("getPoll", { path: { poll_id: "p" } }));
+});

@@ -170,6 +170,22 @@ test("the member flow through the SDK", { skip: !baseUrl || !flowJson || !openap
     await api.call("getMyRegistration", { path: { event_id: flow.event_id } });
   });
 
+  await t.test("download my ticket's QR code and the event's calendar file", async () => {
+    const png: ArrayBuffer = await api.call("getMyTicketQr", { path: { event_id: flow.event_id } });
+    assert.ok(png instanceof ArrayBuffer);
+    assert.deepEqual([...new Uint8Array(png.slice(0, 8))], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const ics: string = await api.call("downloadEventCalendar", { path: { event_id: flow.event_id } });
+    assert.ok(ics.startsWith("BEGIN:VCALENDAR"), ics.slice(0, 40));
+    assert.match(ics, /BEGIN:VEVENT/);
+    const feed: string = await api.call("downloadCommunityCalendar", { path: { community_id: communityId } });
+    assert.ok(feed.startsWith("BEGIN:VCALENDAR"));
+    // an error answer to a file request is our JSON error shape, typed like any other
+    await assert.rejects(
+      api.call("getEventDoorCodeQr", { path: { event_id: flow.event_id } }),
+      (error: unknown) => isApiError(error, "getEventDoorCodeQr") && error.status === 403 && typeof error.code === "string",
+    );
+  });
+
   await t.test("a revoked token is renewed silently through wx.login", async () => {
     const before = logins;
     const oldToken = await api.tokens.get();
