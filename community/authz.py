@@ -75,6 +75,9 @@ class Action(StrEnum):
     CREATE_QUICK_EVENT = "create_quick_event"  # start a 接龙 (moderators; members if allowed)
     MANAGE_EVENT = "manage_event"  # edit, cancel an event, approve, see attendees, check in
     SEE_EVENT_ATTENDEES = "see_event_attendees"  # the attendee list of a full event
+    MANAGE_ANNOUNCEMENTS = "manage_announcements"  # write announcements, categories, reminders
+    VIEW_CONTENT_CALENDAR = "view_content_calendar"  # scheduled and past posts with read rates
+    VIEW_NEWCOMERS = "view_newcomers"  # the newcomers of the week (the welcome role)
 
 
 _MIN_TIER = {
@@ -99,6 +102,9 @@ _MIN_TIER = {
     Action.CREATE_QUICK_EVENT: Tier.MODERATOR,
     Action.MANAGE_EVENT: Tier.MODERATOR,
     Action.SEE_EVENT_ATTENDEES: Tier.MODERATOR,
+    Action.MANAGE_ANNOUNCEMENTS: Tier.ADMIN,
+    Action.VIEW_CONTENT_CALENDAR: Tier.MODERATOR,
+    Action.VIEW_NEWCOMERS: Tier.ADMIN,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
@@ -121,6 +127,10 @@ CAPABILITY_ACTIONS: dict[Capability, frozenset[Action]] = {
     ),
     Capability.MODERATE_CONTENT: frozenset({Action.MODERATE_CONTENT}),
     Capability.VIEW_ANALYTICS: frozenset({Action.VIEW_ANALYTICS}),
+    Capability.PUBLISH_CONTENT: frozenset(
+        {Action.MANAGE_ANNOUNCEMENTS, Action.VIEW_CONTENT_CALENDAR}
+    ),
+    Capability.WELCOME_NEWCOMERS: frozenset({Action.VIEW_NEWCOMERS}),
 }
 
 #: Actions no role may open, whatever the catalogue says: they change who may do what.
@@ -147,7 +157,14 @@ def _check_capability_actions() -> None:
 _check_capability_actions()
 
 READ_ACTIONS = frozenset(
-    {Action.VIEW, Action.SEE_POLL_RESULTS, Action.SEE_POLL_VOTERS, Action.SEE_EVENT_ATTENDEES}
+    {
+        Action.VIEW,
+        Action.SEE_POLL_RESULTS,
+        Action.SEE_POLL_VOTERS,
+        Action.SEE_EVENT_ATTENDEES,
+        Action.VIEW_CONTENT_CALENDAR,
+        Action.VIEW_NEWCOMERS,
+    }
 )
 
 ObjectRule = Callable[[Membership, Any], bool]

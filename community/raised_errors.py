@@ -30,7 +30,9 @@ from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from community.errors import DomainError
 
 #: Packages whose functions are followed; calls into Django, DRF or the standard library are not.
-PROJECT_PACKAGES = frozenset({"community", "polls", "surveys", "events", "roles", "moderation"})
+PROJECT_PACKAGES = frozenset(
+    {"community", "polls", "surveys", "events", "roles", "moderation", "announcements"}
+)
 
 #: ``attr`` of a validation error whose field is not known statically (``ErrorDetail`` built by
 #: hand): documented on every field of the operation.

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "events.apps.EventsConfig",
     "roles.apps.RolesConfig",
     "moderation.apps.ModerationConfig",
+    "announcements.apps.AnnouncementsConfig",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,8 @@ SPECTACULAR_SETTINGS = {
         "ModerationCaseStatusEnum": "moderation.models.CaseStatus",
         "ModerationDecisionEnum": "moderation.models.Decision",
         "ModerationTargetKindEnum": "moderation.models.TargetKind",
+        "AnnouncementStatusEnum": "announcements.models.AnnouncementStatus",
+        "CommunityKindEnum": "community.models.CommunityKind",
         "ReportReasonEnum": "moderation.models.ReportReason",
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
@@ -289,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "polls", "description": "Group polls"},
         {"name": "surveys", "description": "Feedback surveys"},
         {"name": "moderation", "description": "Reports and the moderation queue"},
+        {"name": "announcements", "description": "Announcements, categories, read confirmation"},
     ],
 }
 

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("events.urls")),
     path("", include("roles.urls")),
     path("", include("moderation.urls")),
+    path("", include("announcements.urls")),
 ]
 
 urlpatterns = [

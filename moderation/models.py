@@ -24,6 +24,7 @@ class TargetKind(models.TextChoices):
     POLL = "poll", _("Poll")
     EVENT = "event", _("Event")
     TASK_COMMENT = "task_comment", _("Task comment")
+    ANNOUNCEMENT = "announcement", _("Announcement")
 
 
 class ReportReason(models.TextChoices):
