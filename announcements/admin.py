@@ -30,11 +30,8 @@ FIELDS = [
 
 class AnnouncementForm(forms.ModelForm):
     """Saving runs ``announcement_create``/``announcement_update`` in ``clean``, so a refusal
-    (content check, times, permission) is a form error and nothing is stored."""
-
-    class Meta:
-        model = Announcement
-        fields = ["community", *FIELDS]
+    (content check, times, permission) is a form error and nothing is stored. No ``Meta``:
+    the admin builds it from its ``fields`` when the derived labels are translated."""
 
     def clean(self):
         data = super().clean()
@@ -69,6 +66,7 @@ class AnnouncementAdmin(CommunityScopedAdmin):
     drill-down), with status and read rate."""
 
     form = AnnouncementForm
+    fields = ["community", *FIELDS]
     moderate_action = Action.MANAGE_ANNOUNCEMENTS
     list_display = [
         "title",
@@ -148,9 +146,7 @@ class AnnouncementAdmin(CommunityScopedAdmin):
 
 
 class CategoryForm(forms.ModelForm):
-    class Meta:
-        model = Category
-        fields = ["community", "name", "position"]
+    """Saving runs ``category_create``/``category_update`` in ``clean`` (see above)."""
 
     def clean(self):
         data = super().clean()
@@ -180,6 +176,7 @@ class CategoryForm(forms.ModelForm):
 @admin.register(Category)
 class CategoryAdmin(CommunityScopedAdmin):
     form = CategoryForm
+    fields = ["community", "name", "position"]
     moderate_action = Action.MANAGE_ANNOUNCEMENTS
     list_display = ["name", "community", "position"]
     list_select_related = ["community"]

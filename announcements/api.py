@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -21,7 +22,7 @@ from announcements.serializers import (
     AnnouncementOut,
     AnnouncementUpdateIn,
     CalendarIn,
-    CalendarWeekOut,
+    CalendarOut,
     CategoryIn,
     CategoryOut,
     CategoryUpdateIn,
@@ -31,7 +32,7 @@ from announcements.serializers import (
 )
 from announcements.services.common import announcement_for
 from community.authz import Action, ensure, require, visible_object
-from community.errors import NotFound
+from community.errors import DomainError, NotFound
 from community.pagination import cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time, localize
@@ -81,7 +82,9 @@ def _manage_out(announcement: Announcement) -> dict:
     return AnnouncementManageOut(announcement).data
 
 
-class CategoryListView(APIView):
+class CategoryListView(GenericAPIView):
+    serializer_class = CategoryOut
+    pagination_class = cursor_pagination("position", "created_at", "id")
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
@@ -94,7 +97,8 @@ class CategoryListView(APIView):
     )
     def get(self, request, community_id: str):
         viewer = require(request.user, community_id, Action.VIEW)
-        return Response(CategoryOut(selectors.category_list(viewer=viewer), many=True).data)
+        page = self.paginate_queryset(selectors.category_list(viewer=viewer))
+        return self.get_paginated_response(CategoryOut(page, many=True).data)
 
     @extend_schema(
         operation_id="createAnnouncementCategory",
@@ -366,7 +370,7 @@ class CalendarView(APIView):
             "read and confirmation rates. Moderator tiers and the publish-content capability."
         ),
         parameters=[_COMMUNITY_ID, CalendarIn],
-        responses={200: CalendarWeekOut(many=True)},
+        responses={200: CalendarOut},
     )
     def get(self, request, community_id: str):
         actor = require(request.user, community_id, Action.VIEW_CONTENT_CALENDAR)
@@ -375,11 +379,16 @@ class CalendarView(APIView):
         week = data.validated_data.get("week")
         if week:
             year, number = week.split("-W")
-            first = date.fromisocalendar(int(year), max(1, min(int(number), 53)), 1)
+            try:
+                first = date.fromisocalendar(int(year), int(number), 1)
+            except ValueError as exc:
+                raise DomainError(
+                    _("No such ISO week."), code="invalid_week", field="week"
+                ) from exc
         else:
             first = localize(timezone.now(), actor.community).date()
         weeks = selectors.content_calendar(
             community=actor.community, first_week=first, weeks=data.validated_data["weeks"]
         )
         with community_time(actor.community):
-            return Response(CalendarWeekOut(weeks, many=True).data)
+            return Response(CalendarOut({"weeks": weeks}).data)

@@ -154,3 +154,7 @@ class CalendarWeekOut(serializers.Serializer):
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
     posts = CalendarPostOut(many=True)
+
+
+class CalendarOut(serializers.Serializer):
+    weeks = CalendarWeekOut(many=True, help_text="Every week of the range, empty ones too.")

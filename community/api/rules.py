@@ -53,6 +53,10 @@ class CommunityTemplateOut(serializers.Serializer):
     settings = TemplateSettingsOut()
 
 
+class CommunityTemplatesOut(serializers.Serializer):
+    templates = CommunityTemplateOut(many=True, help_text="One per kind: work, study, interest.")
+
+
 class NewcomerOut(serializers.Serializer):
     id = serializers.CharField(help_text="The membership id.")
     user = UserOut()
@@ -87,10 +91,10 @@ class CommunityTemplatesView(APIView):
         tags=["communities"],
         summary="Suggested rules and settings per kind of group",
         description="Work, study and interest groups; creating a community with a `kind` applies them.",
-        responses={200: CommunityTemplateOut(many=True)},
+        responses={200: CommunityTemplatesOut},
     )
     def get(self, request):
-        return Response(CommunityTemplateOut(community_templates(), many=True).data)
+        return Response(CommunityTemplatesOut({"templates": community_templates()}).data)
 
 
 class NewcomersView(GenericAPIView):

@@ -112,7 +112,8 @@ def community_create(
         if not community.rules_text:
             community.rules_text = template.rules_text
         for name, value in template.settings.items():
-            setattr(community, name, value)
+            if getattr(community, name) == Community._meta.get_field(name).get_default():
+                setattr(community, name, value)
         if community.rules_text and not community.rules_version:
             community.rules_version = 1
     community.save(force_insert=True)

@@ -105,6 +105,7 @@ def test_list_is_pinned_first_unexpired_published_and_respects_follows(
     assert r.status_code == 200
     assert listed(client, community) == ["pinned", "new"]
     cats = client.get(f"/api/v1/communities/{community.pk}/announcement-categories").json()
+    cats = cats["results"]
     assert {c["name"]: c["following"] for c in cats}["行业资讯"] is False
     client.put(f"/api/v1/announcement-categories/{news.pk}/follow")
     assert listed(client, community) == ["pinned", "new", "old"]
@@ -229,9 +230,9 @@ def test_content_calendar_groups_by_iso_week_in_the_community_zone(community, ad
         f"/api/v1/communities/{community.pk}/content-calendar", {"week": "2026-W48", "weeks": 3}
     )
     assert r.status_code == 200, r.content
-    weeks = {w["week"]: [p["title"] for p in w["posts"]] for w in r.json()}
+    weeks = {w["week"]: [p["title"] for p in w["posts"]] for w in r.json()["weeks"]}
     assert weeks == {"2026-W48": ["上周日"], "2026-W49": ["周一"], "2026-W50": ["计划"]}
-    post_ = r.json()[1]["posts"][0]
+    post_ = r.json()["weeks"][1]["posts"][0]
     assert post_["read_count"] == 1 and 0 < post_["read_rate"] <= 1
 
 

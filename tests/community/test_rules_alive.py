@@ -65,7 +65,7 @@ def test_members_who_have_not_accepted_are_reminded_once_after_a_week(community,
 
 def test_templates_per_kind_and_creation_with_a_kind(api_client, outsider):
     _, client = outsider
-    templates = client.get("/api/v1/community-templates").json()
+    templates = client.get("/api/v1/community-templates").json()["templates"]
     assert [t["kind"] for t in templates] == ["work", "study", "interest"]
     assert all(t["sections"] and t["purpose"] for t in templates)
     owner = UserFactory()
