@@ -64,6 +64,11 @@ def test_readme_states_each_job_with_its_schedule_and_longest_delay():
 #: At every step all jobs run, as beat would run them at that time.
 WALK = [
     ("notifications-sweep", 1, "lost message not yet 2 minutes old: left to its own task"),
+    # Walked through their own deadlines in tests/community/test_rules_alive.py,
+    # tests/community/test_newcomers.py and tests/announcements/: here nothing of theirs is due.
+    ("rules-remind", 1, "no rules version is a week old: nobody reminded"),
+    ("newcomers-check-in", 1, "members joined minutes ago: no check-in yet"),
+    ("announcements-publish", 1, "no announcement scheduled: nobody notified"),
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
     ("exports-sweep", 16, "silent past its 15-minute lease on its last attempt: failed"),
