@@ -18,7 +18,6 @@ from announcements.models import Announcement, Category
 from announcements.serializers import (
     AnnouncementIn,
     AnnouncementListIn,
-    AnnouncementManageOut,
     AnnouncementOut,
     AnnouncementUpdateIn,
     CalendarIn,
@@ -77,9 +76,15 @@ def _category_membership(user, category_id: str):
     return found
 
 
-def _manage_out(announcement: Announcement) -> dict:
-    announcement.status = announcement.status_at(timezone.now())
-    return AnnouncementManageOut(announcement).data
+def _detail(viewer, announcement_id: str) -> dict:
+    """The announcement as ``getAnnouncement`` answers it (writes answer the same): opening it
+    records the viewer as a reader; the author counts as having read what they wrote."""
+    announcement = announcement_for(viewer=viewer, announcement_id=announcement_id)
+    services.announcement_mark_read(membership=viewer, announcement=announcement)
+    announcement.read = True
+    announcement.confirmed = selectors.confirmed_by(viewer=viewer, announcement=announcement)
+    with community_time(viewer.community):
+        return AnnouncementOut(announcement).data
 
 
 class CategoryListView(GenericAPIView):
@@ -231,7 +236,7 @@ class AnnouncementListView(GenericAPIView):
         ),
         parameters=[_COMMUNITY_ID],
         request=AnnouncementIn,
-        responses={201: AnnouncementManageOut},
+        responses={201: AnnouncementOut},
         examples=[BODY_EXAMPLE],
     )
     def post(self, request, community_id: str):
@@ -240,7 +245,7 @@ class AnnouncementListView(GenericAPIView):
             data = AnnouncementIn(data=request.data)
             data.is_valid(raise_exception=True)
             announcement = services.announcement_create(actor=actor, **data.validated_data)
-            return Response(_manage_out(announcement), status=status.HTTP_201_CREATED)
+        return Response(_detail(actor, announcement.pk), status=status.HTTP_201_CREATED)
 
 
 class AnnouncementDetailView(GenericAPIView):
@@ -257,13 +262,7 @@ class AnnouncementDetailView(GenericAPIView):
     )
     def get(self, request, announcement_id: str):
         _found, viewer = _announcement(request.user, announcement_id)
-        announcement = announcement_for(viewer=viewer, announcement_id=announcement_id)
-        services.announcement_mark_read(membership=viewer, announcement=announcement)
-        read = selectors.announcement_list(viewer=viewer).filter(pk=announcement.pk).first()
-        announcement.read = True
-        announcement.confirmed = bool(read and read.confirmed)
-        with community_time(viewer.community):
-            return Response(AnnouncementOut(announcement).data)
+        return Response(_detail(viewer, announcement_id))
 
     @extend_schema(
         operation_id="updateAnnouncement",
@@ -272,18 +271,17 @@ class AnnouncementDetailView(GenericAPIView):
         description="Changed texts are screened again. " + MANAGERS,
         parameters=[_ANNOUNCEMENT_ID],
         request=AnnouncementUpdateIn,
-        responses={200: AnnouncementManageOut},
+        responses={200: AnnouncementOut},
     )
     def patch(self, request, announcement_id: str):
         _found, actor = _announcement(request.user, announcement_id)
         with community_time(actor.community):
             data = AnnouncementUpdateIn(data=request.data, partial=True)
             data.is_valid(raise_exception=True)
-            announcement = services.announcement_update(
+            services.announcement_update(
                 actor=actor, announcement_id=announcement_id, **data.validated_data
             )
-            announcement = Announcement.objects.select_related("category").get(pk=announcement.pk)
-            return Response(_manage_out(announcement))
+        return Response(_detail(actor, announcement_id))
 
     @extend_schema(
         operation_id="deleteAnnouncement",

@@ -66,6 +66,16 @@ def announcement_list(
     )
 
 
+def confirmed_by(*, viewer: Membership, announcement: Announcement) -> bool:
+    """Whether ``viewer`` confirmed reading ``announcement``."""
+    return AnnouncementRead.objects.filter(
+        community_id=announcement.community_id,
+        announcement=announcement,
+        membership_id=viewer.pk,
+        confirmed_at__isnull=False,
+    ).exists()
+
+
 def announcement_readers(*, announcement: Announcement) -> dict:
     """Who of the audience (members following its category) has read and confirmed the
     announcement and who has not: counts and the two lists of members. Three queries."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from announcements.models import TITLE_MAX, AnnouncementStatus
@@ -32,7 +34,8 @@ class CategoryBriefOut(serializers.Serializer):
 class AnnouncementOut(serializers.Serializer):
     """An announcement as a card and a page show it; ``body`` is HTML of the safe subset (p,
     b, strong, i, em, ul, ol, li, h2, h3, blockquote, a[href https], img[src https]), ready
-    for the mini-program's ``rich-text``."""
+    for the mini-program's ``rich-text``. Members only ever see ``published`` ones; writers
+    also scheduled and expired ones."""
 
     id = serializers.CharField()
     title = serializers.CharField()
@@ -43,25 +46,14 @@ class AnnouncementOut(serializers.Serializer):
     publish_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
     requires_confirmation = serializers.BooleanField()
+    status = serializers.SerializerMethodField()
     read = serializers.BooleanField(help_text="I have opened it.")
     confirmed = serializers.BooleanField(help_text="I have confirmed reading it.")
-
-
-class AnnouncementManageOut(serializers.Serializer):
-    """An announcement as its managers see it (also scheduled, expired or held)."""
-
-    id = serializers.CharField()
-    title = serializers.CharField()
-    body = serializers.CharField()
-    category = CategoryBriefOut(allow_null=True)
-    cover_url = serializers.CharField()
-    pinned = serializers.BooleanField()
-    publish_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField(allow_null=True)
-    requires_confirmation = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=AnnouncementStatus.choices)
-    reminded_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=AnnouncementStatus.choices))
+    def get_status(self, obj) -> str:
+        return obj.status_at(timezone.now())
 
 
 class AnnouncementIn(serializers.Serializer):

@@ -255,3 +255,22 @@ def test_categories_are_managed_by_admins(community, admin, make_member, categor
         f"/api/v1/announcement-categories/{r.json()['id']}", {"name": "x"}, format="json"
     )
     assert r.status_code == 403
+
+
+def test_writes_answer_what_a_read_right_after_answers(community, admin, categories):
+    _, client = admin
+    created = client.post(
+        f"/api/v1/communities/{community.pk}/announcements",
+        {
+            "title": "写后读",
+            "category_id": categories["热点话题"].pk,
+            "requires_confirmation": True,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/announcements/{created.json()['id']}"
+    assert client.get(url).json() == created.json()
+    edited = client.patch(url, {"pinned": True}, format="json")
+    assert edited.status_code == 200 and edited.json()["pinned"] is True
+    assert client.get(url).json() == edited.json()
