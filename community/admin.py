@@ -149,6 +149,8 @@ class CommunityAdmin(CommunityScopedAdmin):
         "id",
         "name",
         "description",
+        "kind",
+        "purpose",
         "rules_text",
         "rules_version",
         "time_zone",
@@ -182,7 +184,7 @@ class CommunityAdmin(CommunityScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:  # a new community starts with the suggested roles, as everywhere
-            services.community_create(community=obj)
+            services.community_create(community=obj, kind=obj.kind)
             return
         actor = admin_actor(request.user, obj)
         changes = {

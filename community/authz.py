@@ -78,6 +78,9 @@ class Action(StrEnum):
     MANAGE_EVENT = "manage_event"  # edit, cancel an event, approve, see attendees, check in
     SEE_EVENT_ATTENDEES = "see_event_attendees"  # the attendee list of a full event
     VIEW_AUDIT_LOG = "view_audit_log"  # the audit log of moderation, tiers, roles (admins)
+    MANAGE_ANNOUNCEMENTS = "manage_announcements"  # write announcements, categories, reminders
+    VIEW_CONTENT_CALENDAR = "view_content_calendar"  # scheduled and past posts with read rates
+    VIEW_NEWCOMERS = "view_newcomers"  # the newcomers of the week (the welcome role)
 
 
 _MIN_TIER = {
@@ -105,6 +108,9 @@ _MIN_TIER = {
     Action.MANAGE_EVENT: Tier.MODERATOR,
     Action.SEE_EVENT_ATTENDEES: Tier.MODERATOR,
     Action.VIEW_AUDIT_LOG: Tier.ADMIN,
+    Action.MANAGE_ANNOUNCEMENTS: Tier.ADMIN,
+    Action.VIEW_CONTENT_CALENDAR: Tier.MODERATOR,
+    Action.VIEW_NEWCOMERS: Tier.ADMIN,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
@@ -127,6 +133,10 @@ CAPABILITY_ACTIONS: dict[Capability, frozenset[Action]] = {
     ),
     Capability.MODERATE_CONTENT: frozenset({Action.MODERATE_CONTENT}),
     Capability.VIEW_ANALYTICS: frozenset({Action.VIEW_ANALYTICS}),
+    Capability.PUBLISH_CONTENT: frozenset(
+        {Action.MANAGE_ANNOUNCEMENTS, Action.VIEW_CONTENT_CALENDAR}
+    ),
+    Capability.WELCOME_NEWCOMERS: frozenset({Action.VIEW_NEWCOMERS}),
 }
 
 #: Actions no role may open, whatever the catalogue says: they change who may do what.
@@ -161,6 +171,8 @@ READ_ACTIONS = frozenset(
         Action.VIEW_AUDIT_LOG,
         Action.VIEW_ANALYTICS,
         Action.VIEW_MEMBER_TIMELINE,
+        Action.VIEW_CONTENT_CALENDAR,
+        Action.VIEW_NEWCOMERS,
     }
 )
 

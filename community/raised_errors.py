@@ -31,7 +31,16 @@ from community.errors import DomainError
 
 #: Packages whose functions are followed; calls into Django, DRF or the standard library are not.
 PROJECT_PACKAGES = frozenset(
-    {"community", "polls", "surveys", "events", "roles", "moderation", "insights"}
+    {
+        "community",
+        "polls",
+        "surveys",
+        "events",
+        "roles",
+        "moderation",
+        "insights",
+        "announcements",
+    }
 )
 
 #: ``attr`` of a validation error whose field is not known statically (``ErrorDetail`` built by

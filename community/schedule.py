@@ -179,6 +179,37 @@ JOBS: tuple[Job, ...] = (
             'opens one for each new candidate, queueing its "还在吗?" once (outbox key per round).'
         ),
     ),
+    Job(
+        name="rules-remind",
+        task="community.tasks.rules_remind",
+        every=timedelta(hours=1),
+        longest_delay=timedelta(hours=1),
+        does=(
+            "A week after a new group rules version was published, reminds each member who "
+            "was in the community then and has not accepted it, once per member and version."
+        ),
+    ),
+    Job(
+        name="newcomers-check-in",
+        task="community.tasks.newcomers_check_in",
+        every=timedelta(hours=1),
+        longest_delay=timedelta(hours=1),
+        does=(
+            "Sends the first-week check-in message to members three days after they joined "
+            "(while their first week lasts), once per membership."
+        ),
+    ),
+    Job(
+        name="announcements-publish",
+        task="announcements.tasks.announcements_publish",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=5),
+        does=(
+            "Notifies the followers of an announcement's category once it is published (its "
+            "scheduled time has come; members see it from that moment anyway, the list is "
+            "computed from the clock), once per member and announcement."
+        ),
+    ),
 )
 
 

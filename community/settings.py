@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "roles.apps.RolesConfig",
     "moderation.apps.ModerationConfig",
     "insights.apps.InsightsConfig",
+    "announcements.apps.AnnouncementsConfig",
 ]
 
 MIDDLEWARE = [
@@ -302,6 +303,8 @@ SPECTACULAR_SETTINGS = {
         "ModerationCaseStatusEnum": "moderation.models.CaseStatus",
         "ModerationDecisionEnum": "moderation.models.Decision",
         "ModerationTargetKindEnum": "moderation.models.TargetKind",
+        "AnnouncementStatusEnum": "announcements.models.AnnouncementStatus",
+        "CommunityKindEnum": "community.models.CommunityKind",
         "ReportReasonEnum": "moderation.models.ReportReason",
         "AppealStatusEnum": "moderation.models.AppealStatus",
         "AuditActionEnum": "moderation.models.AuditAction",
@@ -332,6 +335,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "polls", "description": "Group polls"},
         {"name": "surveys", "description": "Feedback surveys"},
         {"name": "moderation", "description": "Reports and the moderation queue"},
+        {"name": "announcements", "description": "Announcements, categories, read confirmation"},
     ],
 }
 

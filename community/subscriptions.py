@@ -19,12 +19,19 @@ from django.utils.translation import gettext_lazy as _
 PURPOSES = {
     "poll_closed": _("Tells you the result when a poll you took part in closes."),
     "poll_reminder": _("Reminds you before a poll closes if you have not voted yet."),
+    "announcement_published": _("Tells you about new announcements in the categories you follow."),
+    "announcement_reminder": _("Reminds you to confirm an announcement you have not confirmed."),
+    "rules_reminder": _("Reminds you to accept new group rules."),
+    "newcomer_welcome": _("Welcomes you with the rules and your first steps."),
+    "newcomer_check_in": _("Asks how your first week in the group is going."),
 }
 
 #: Mini-program pages and the kinds of message to request there (at most 3: WeChat's limit).
 PAGES = {
     "poll": ["poll_closed", "poll_reminder"],
     "poll_create": ["poll_closed"],
+    "announcement": ["announcement_published", "announcement_reminder"],
+    "community_join": ["newcomer_welcome", "newcomer_check_in", "rules_reminder"],
 }
 PAGE_CHOICES = [(page, page) for page in PAGES]
 #: ``wx.requestSubscribeMessage`` takes at most this many template ids per call.

@@ -33,3 +33,19 @@ def notifications_sweep(now: str | None = None) -> int:
     for notification_id in ids:
         send_notification.delay(notification_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def rules_remind(now: str | None = None) -> int:
+    """Periodic: remind members who have not accepted a rules version a week old, once."""
+    from community.services.rules import rules_remind_due
+
+    return rules_remind_due(now=job_now(now))
+
+
+@shared_task(acks_late=True)
+def newcomers_check_in(now: str | None = None) -> int:
+    """Periodic: the first-week check-in message, ~3 days after joining, once per membership."""
+    from community.services.newcomers import newcomers_check_in_due
+
+    return newcomers_check_in_due(now=job_now(now))

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("roles.urls")),
     path("", include("moderation.urls")),
     path("", include("insights.urls")),
+    path("", include("announcements.urls")),
 ]
 
 urlpatterns = [

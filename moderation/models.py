@@ -35,6 +35,7 @@ class TargetKind(models.TextChoices):
     COMMUNITY_TEXTS = "community_texts", _("Change of community texts")
     EVENT_TEXTS = "event_texts", _("Change of event texts")
     ROLE_TEXTS = "role_texts", _("Change of role texts")
+    ANNOUNCEMENT = "announcement", _("Announcement")
 
 
 class ReportReason(models.TextChoices):

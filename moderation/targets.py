@@ -14,6 +14,7 @@ TARGETS: dict[str, tuple[str, str]] = {
     TargetKind.POLL: ("polls.Poll", "author_id"),
     TargetKind.EVENT: ("events.Event", "author_id"),
     TargetKind.TASK_COMMENT: ("roles.TaskComment", "author_id"),
+    TargetKind.ANNOUNCEMENT: ("announcements.Announcement", "author_id"),
 }
 
 

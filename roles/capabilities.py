@@ -22,6 +22,8 @@ class Capability(StrEnum):
     APPROVE_JOINS = "approve_joins"
     MANAGE_BOARDS = "manage_boards"
     VIEW_ANALYTICS = "view_analytics"
+    PUBLISH_CONTENT = "publish_content"
+    WELCOME_NEWCOMERS = "welcome_newcomers"
 
     @property
     def label(self) -> str:
@@ -40,6 +42,8 @@ CAPABILITY_LABELS = {
     Capability.APPROVE_JOINS: _("Approve joins"),
     Capability.MANAGE_BOARDS: _("Manage boards"),
     Capability.VIEW_ANALYTICS: _("View analytics"),
+    Capability.PUBLISH_CONTENT: _("Publish announcements"),
+    Capability.WELCOME_NEWCOMERS: _("Welcome newcomers"),
 }
 
 #: The stored values of the catalogue (``value in Capability`` raises for a str on 3.11).

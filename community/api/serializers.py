@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from community.models import Community, JoinPolicy, Membership, Tier, User
+from community.models import Community, CommunityKind, JoinPolicy, Membership, Tier, User
 from community.text import blank_message, normalize_text
 
 
@@ -61,6 +61,8 @@ class CommunityOut(serializers.ModelSerializer):
             "id",
             "name",
             "description",
+            "kind",
+            "purpose",
             "rules_text",
             "rules_version",
             "time_zone",
@@ -183,7 +185,16 @@ class AcceptRulesIn(serializers.Serializer):
 class CommunityUpdateIn(serializers.Serializer):
     name = MemberTextField(max_length=100, required=False)
     description = MemberTextField(max_length=2000, required=False, allow_blank=True, multiline=True)
+    kind = serializers.ChoiceField(choices=CommunityKind.choices, required=False)
+    purpose = MemberTextField(max_length=2000, required=False, allow_blank=True, multiline=True)
     rules_text = MemberTextField(max_length=10000, required=False, allow_blank=True, multiline=True)
+    rules_summary = MemberTextField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        multiline=True,
+        help_text="What changed, shown to members with a new rules version.",
+    )
     join_policy = serializers.ChoiceField(choices=JoinPolicy.choices, required=False)
     members_can_create_polls = serializers.BooleanField(required=False)
     members_can_create_events = serializers.BooleanField(required=False)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from community.api import auth, communities, members, subscriptions
+from community.api import auth, communities, members, rules, subscriptions
 
 urlpatterns = [
     path("auth/wechat", auth.WeChatLoginView.as_view(), name="auth-wechat"),
@@ -15,6 +15,11 @@ urlpatterns = [
         name="subscription-templates",
     ),
     path("communities", communities.MyCommunitiesView.as_view(), name="communities"),
+    path(
+        "community-templates",
+        rules.CommunityTemplatesView.as_view(),
+        name="community-templates",
+    ),
     path(
         "communities/join/share-ticket",
         communities.JoinByShareTicketView.as_view(),
@@ -34,6 +39,16 @@ urlpatterns = [
         "communities/<str:community_id>/leave",
         communities.LeaveView.as_view(),
         name="community-leave",
+    ),
+    path(
+        "communities/<str:community_id>/rules",
+        rules.RulesPageView.as_view(),
+        name="community-rules",
+    ),
+    path(
+        "communities/<str:community_id>/newcomers",
+        rules.NewcomersView.as_view(),
+        name="community-newcomers",
     ),
     path(
         "communities/<str:community_id>/rules/accept",

@@ -48,6 +48,15 @@ class MembershipStatus(models.TextChoices):
     LEFT = "left", _("Left")
 
 
+class CommunityKind(models.TextChoices):
+    """What the group is for; each kind comes with suggested rules and settings
+    (``community.rules_templates``)."""
+
+    WORK = "work", _("Work")
+    STUDY = "study", _("Study")
+    INTEREST = "interest", _("Interest")
+
+
 class Community(models.Model):
     """The members of one WeChat group and the tools they share.
 
@@ -59,7 +68,24 @@ class Community(models.Model):
     id = PublicIdField()
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True, default="")
-    rules_text = models.TextField(_("group rules"), blank=True, default="")
+    kind = models.CharField(
+        _("kind of group"),
+        max_length=10,
+        choices=CommunityKind.choices,
+        default=CommunityKind.INTEREST,
+    )
+    purpose = models.TextField(
+        _("purpose"),
+        blank=True,
+        default="",
+        help_text=_("Why the group exists, shown at the top of the rules page."),
+    )
+    rules_text = models.TextField(
+        _("group rules"),
+        blank=True,
+        default="",
+        help_text=_('A line starting with "#" begins a section of the rules page.'),
+    )
     rules_version = models.PositiveIntegerField(_("group rules version"), default=0)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
     join_policy = models.CharField(

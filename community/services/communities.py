@@ -15,6 +15,7 @@ from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.locking import lock_rows
 from community.models import (
     Community,
+    CommunityKind,
     JoinPolicy,
     Membership,
     MembershipStatus,
@@ -23,12 +24,15 @@ from community.models import (
     WeChatSession,
 )
 from community.models.communities import new_invite_code
+from community.rules_templates import BY_KIND
 from community.services.content import (
     PASS,
     content_change_passed,
     content_hold_for_review,
     content_screen,
 )
+from community.services.newcomers import newcomer_welcome
+from community.services.rules import rules_version_record
 from community.services.tokens import tokens_revoke_all
 from community.text import member_text
 from community.timezones import time_zone_clean
@@ -74,6 +78,7 @@ def _join_as(*, community: Community, user: User, via_group: bool) -> Membership
                     community=community, user=user, status=status, joined_at=now, last_active_at=now
                 )
             membership.community = community
+            newcomer_welcome(membership=membership)
             return membership
         except IntegrityError:
             # The other request committed first; its row is now visible (READ COMMITTED).
@@ -92,20 +97,51 @@ def _join_as(*, community: Community, user: User, via_group: bool) -> Membership
         membership.joined_at = now
         membership.last_active_at = now  # coming back is activity (the inactive rule restarts)
         membership.save(update_fields=["status", "tier", "joined_at", "last_active_at"])
+    # Once per membership: a member who comes back is not welcomed a second time.
+    newcomer_welcome(membership=membership)
     return membership
 
 
 @transaction.atomic
-def community_create(*, community: Community, owner: User | None = None) -> Community:
+def community_create(
+    *, community: Community, owner: User | None = None, kind: str | None = None
+) -> Community:
     """Create a community (an unsaved instance; from a share ticket or the admin), make
     ``owner`` its owner, and give it the suggested roles (内容整理, 活动策划, 新人欢迎, 秩序维护),
-    which its admins may edit or delete."""
+    which its admins may edit or delete.
+
+    ``kind`` (work, study, interest) applies that kind's suggestions
+    (``community.rules_templates``) to what the instance leaves empty or at its default: the
+    purpose, the rules (published as version 1, which the owner accepts) and the join and
+    creation settings."""
+    from announcements.services import categories_create_defaults  # builds on the core
     from roles.services import roles_create_suggested  # roles builds on the community core
 
+    if kind is not None:
+        template = BY_KIND.get(kind)
+        if template is None:
+            raise DomainError(_("Unknown kind of group."), code="invalid_kind", field="kind")
+        community.kind = kind
+        community.purpose = community.purpose or template.purpose
+        if not community.rules_text:
+            community.rules_text = template.rules_text
+        for name, value in template.settings.items():
+            if getattr(community, name) == Community._meta.get_field(name).get_default():
+                setattr(community, name, value)
+        if community.rules_text and not community.rules_version:
+            community.rules_version = 1
     community.save(force_insert=True)
+    if community.rules_version:
+        rules_version_record(community=community)
     if owner is not None:
-        Membership.objects.create(community=community, user=owner, tier=Tier.OWNER)
+        Membership.objects.create(
+            community=community,
+            user=owner,
+            tier=Tier.OWNER,
+            rules_accepted_version=community.rules_version,
+        )
     roles_create_suggested(community=community)
+    categories_create_defaults(community=community)
     return community
 
 
@@ -209,26 +245,35 @@ COMMUNITY_EDITABLE = {
     "name",
     "description",
     "rules_text",
+    "kind",
+    "purpose",
     "join_policy",
     "members_can_create_polls",
     "members_can_create_events",
     "time_zone",
 }
-COMMUNITY_SCREENED = ("name", "description", "rules_text")
+COMMUNITY_SCREENED = ("name", "description", "purpose", "rules_text")
 
 
-def community_update(*, actor: Membership, **fields) -> Community:
+def community_update(*, actor: Membership, rules_summary: str = "", **fields) -> Community:
     """Edit a community's name, description, rules, join policy, poll creation setting or
     time zone (admins and the owner).
 
     Changing the rules text bumps its version, so every member is asked to accept it again
-    (the editor accepts it by editing). New text is screened by WeChat's content check before
-    the transaction opens: no lock is held during that HTTP call. Risky refuses; texts WeChat
-    wants reviewed, or could not check, wait in the moderation queue and the old ones stay
-    until they are released (a released rules text bumps the version then). The row is then locked
+    (the editor accepts it by editing) and records the version with its change summary
+    (``rules_summary``, shown to members with it; see ``community.services.rules``). New text
+    (the summary too) is screened by WeChat's content check before the transaction opens: no
+    lock is held during that HTTP call. Risky refuses; texts WeChat wants reviewed, or could
+    not check, wait in the moderation queue and the old ones stay until they are released (a
+    released rules text bumps the version then, without a summary). The row is then locked
     (``FOR NO KEY UPDATE``, so joins and new polls pointing at it are not held up) and the
     values compared again, so two editors at once each bump the rules version once."""
     ensure(actor, Action.MANAGE)
+    if "kind" in fields and fields["kind"] not in CommunityKind.values:
+        raise DomainError(_("Unknown kind of group."), code="invalid_kind", field="kind")
+    rules_summary = member_text(
+        rules_summary or "", field="rules_summary", multiline=True, blank=True, max_length=500
+    )
     # Texts are published in ``community.text``'s normal form (the admin reaches here without
     # the API's serializer).
     for name in set(COMMUNITY_SCREENED) & set(fields):
@@ -249,7 +294,10 @@ def community_update(*, actor: Membership, **fields) -> Community:
     }
     # New texts WeChat did not pass wait in the moderation queue (``community_texts``) while
     # members see the old ones; the rest of the change is applied at once.
-    verdict = content_screen(texts=texts, user=actor.user)
+    screened = dict(texts)
+    if rules_summary and "rules_text" in texts:
+        screened["rules_summary"] = rules_summary
+    verdict = content_screen(texts=screened, user=actor.user)
     held = {name: fields.pop(name) for name in texts} if verdict != PASS else {}
     with transaction.atomic():
         community = lock_rows(Community.objects.filter(pk=actor.community_id)).get()
@@ -263,6 +311,7 @@ def community_update(*, actor: Membership, **fields) -> Community:
             community.full_clean()
             community.save(update_fields=changed)
             if "rules_version" in changed:
+                rules_version_record(community=community, summary=rules_summary)
                 Membership.objects.filter(pk=actor.pk).update(
                     rules_accepted_version=community.rules_version
                 )
@@ -428,6 +477,7 @@ def membership_approve(*, actor: Membership, target_id: str) -> Membership:
     if target.muted_at is not None:
         target.status = MembershipStatus.MUTED
         target.save(update_fields=["status"])
+    newcomer_welcome(membership=target)
     return target
 
 

@@ -67,6 +67,20 @@ def content_screen(*, texts: dict[str, str], user: User, scene: int = SCENE_FORU
     return verdict
 
 
+def content_screen_strict(*, texts: dict[str, str], user: User, scene: int = SCENE_FORUM) -> None:
+    """Screen short labels that cannot wait hidden in the queue (an announcement category's
+    name): risky refuses as :func:`content_screen` does, and "review" or an unreachable WeChat
+    refuse with 400 ``content_not_checked`` (change it or try again later), so nothing is
+    shown unchecked and nothing half-stored waits."""
+    verdict = content_screen(texts=texts, user=user, scene=scene)
+    if verdict != PASS:
+        raise DomainError(
+            _("This text could not be checked now. Please change it or try again later."),
+            code="content_not_checked",
+            field=next(iter(texts), None),
+        )
+
+
 def content_hold_for_review(
     *,
     verdict: str,

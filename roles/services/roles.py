@@ -29,7 +29,11 @@ SUGGESTED_ROLES: tuple[dict[str, Any], ...] = (
     {
         "name": "内容整理",
         "description": "整理并分享每日信息和群内精华，发起投票收集大家的意见。",
-        "capabilities": [Capability.CREATE_POLLS, Capability.MANAGE_SURVEYS],
+        "capabilities": [
+            Capability.CREATE_POLLS,
+            Capability.MANAGE_SURVEYS,
+            Capability.PUBLISH_CONTENT,
+        ],
         "max_holders": 2,
         "term_days": 90,
     },
@@ -47,7 +51,7 @@ SUGGESTED_ROLES: tuple[dict[str, Any], ...] = (
     {
         "name": "新人欢迎",
         "description": "审核入群申请，欢迎新成员并介绍群规。",
-        "capabilities": [Capability.APPROVE_JOINS],
+        "capabilities": [Capability.APPROVE_JOINS, Capability.WELCOME_NEWCOMERS],
         "max_holders": 2,
         "term_days": 90,
     },

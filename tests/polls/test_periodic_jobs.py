@@ -68,6 +68,11 @@ WALK = [
     ("notifications-sweep", 1, "lost message not yet 2 minutes old: left to its own task"),
     ("insights-flush", 2, "buffered activity counts flushed (nothing this walk checks changes)"),
     ("insights-daily", 2, "nobody inactive for 60 days, no detail past retention: no message"),
+    # Walked through their own deadlines in tests/community/test_rules_alive.py,
+    # tests/community/test_newcomers.py and tests/announcements/: here nothing of theirs is due.
+    ("rules-remind", 1, "no rules version is a week old: nobody reminded"),
+    ("newcomers-check-in", 1, "members joined minutes ago: no check-in yet"),
+    ("announcements-publish", 1, "no announcement scheduled: nobody notified"),
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("moderation-recheck", 6, "check switched off: the unchecked poll stays held, unscreened"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),

@@ -38,7 +38,7 @@ def test_a_new_community_starts_with_the_suggested_roles_it_may_edit_and_delete(
     roles = {r.name: r for r in Role.objects.filter(community=community)}
     assert set(roles) == {"内容整理", "活动策划", "新人欢迎", "秩序维护"}
     assert "manage_events" in roles["活动策划"].capabilities
-    assert roles["新人欢迎"].capabilities == ["approve_joins"]
+    assert roles["新人欢迎"].capabilities == ["approve_joins", "welcome_newcomers"]
     actor = community.memberships.get(user=owner)
     services.role_update(actor=actor, role_id=roles["内容整理"].pk, name="每日资讯")
     services.role_delete(actor=actor, role_id=roles["秩序维护"].pk)

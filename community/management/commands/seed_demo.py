@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from announcements.models import Category
 from community.models import Community, Membership, MembershipStatus, Tier, User
 from community.timezones import localize
 from events.models import Event
@@ -86,6 +87,8 @@ class Command(BaseCommand):
             self._demo_board(owner)  # the board of the demo event (created above)
         if not Role.objects.filter(community=community).exists():
             self._demo_roles(owner)
+        if not Category.objects.filter(community=community).exists():
+            self._demo_announcements(owner)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo community {community.name!r} (invite code {community.invite_code}) "
@@ -93,6 +96,32 @@ class Command(BaseCommand):
                 "moderator login moderator/moderator; dev sign-in: POST /api/v1/auth/dev "
                 '{"nickname": "小张"}.'
             )
+        )
+
+    def _demo_announcements(self, owner: Membership) -> None:
+        """The default categories, a pinned notice asking for a read confirmation and a
+        scheduled one (the content calendar shows both), through the services."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from announcements.services import announcement_create, categories_create_defaults
+
+        categories = {c.name: c for c in categories_create_defaults(community=owner.community)}
+        announcement_create(
+            actor=owner,
+            title="本周六香山徒步集合时间调整",
+            body="<p>集合时间改为 <strong>7:30</strong>，地点不变。请大家确认已读。</p>",
+            category_id=categories["活动通知"].pk,
+            pinned=True,
+            requires_confirmation=True,
+        )
+        announcement_create(
+            actor=owner,
+            title="冬季徒步装备清单",
+            body="<h2>必备</h2><ul><li>保暖外套</li><li>防滑手套</li></ul>",
+            category_id=categories["知识分享"].pk,
+            publish_at=timezone.now() + timedelta(days=2),
         )
 
     def _demo_roles(self, owner: Membership) -> None:

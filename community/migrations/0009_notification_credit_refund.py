@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0007_membership_muted_until'),
+        ('community', '0008_audit_membership_triggers'),
     ]
 
     operations = [
