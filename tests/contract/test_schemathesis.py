@@ -238,6 +238,9 @@ def _run_operation(operation, seed, base_url, path_strategies, failures, statuse
     return len(ran)
 
 
+# About 170 operations at 10 examples each: minutes on a quiet machine, more under load, so
+# this run has its own limit above the suite's 300 s.
+@pytest.mark.timeout(1200)
 def test_every_operation_conforms_to_the_contract(
     live_server, fake_wechat, configured_throttles, settings
 ):
