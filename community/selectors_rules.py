@@ -11,8 +11,11 @@ from community.services.newcomers import first_steps
 
 def rules_page(*, viewer: Membership) -> dict[str, Any]:
     """The community's rules as a page: its kind and purpose, the rules in sections, the
-    current version with its change summary and date, and whether the viewer accepted it.
-    One query (the membership and community are loaded)."""
+    current version with its change summary and date, whether the viewer accepted it, and the
+    community's warning rule in one sentence (moderation's escalation, part of the rules).
+    Two queries (the membership and community are loaded)."""
+    from moderation.selectors import warning_rule_of, warning_rule_text  # builds on the core
+
     community = viewer.community
     current = (
         RulesVersion.objects.filter(community_id=community.pk, version=community.rules_version)
@@ -31,6 +34,7 @@ def rules_page(*, viewer: Membership) -> dict[str, Any]:
         "accepted": viewer.rules_accepted_version >= community.rules_version,
         "sections": rules_sections(community.rules_text),
         "first_steps": first_steps(),
+        "warning_rule": warning_rule_text(warning_rule_of(community_id=community.pk)),
     }
 
 

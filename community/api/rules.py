@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -35,6 +36,12 @@ class RulesPageOut(serializers.Serializer):
     sections = RulesSectionOut(many=True)
     first_steps = serializers.ListField(
         child=serializers.CharField(), help_text="The three things a newcomer does first."
+    )
+    warning_rule = serializers.CharField(
+        help_text=gettext_lazy(
+            "The community's warning rule in one sentence (how many warnings within how many "
+            "days mute a member, and for how long), shown with the rules."
+        )
     )
 
 

@@ -75,3 +75,15 @@ def test_templates_per_kind_and_creation_with_a_kind(api_client, outsider):
     assert RulesVersion.objects.filter(community=community, version=1).exists()
     assert Membership.objects.get(community=community, user=owner).rules_accepted_version == 1
     assert community.announcement_categories.count() == 4
+
+
+def test_the_rules_page_states_the_warning_rule(community, make_member):
+    """Warnings escalate by the community's rule, and members read that rule with the rules."""
+    from moderation.models import WarningRule
+
+    _, member = make_member()
+    page = member.get(f"/api/v1/communities/{community.pk}/rules").json()
+    assert page["warning_rule"] == "30 天内累计 3 次警告将被禁言 7 天。"
+    WarningRule.objects.create(community=community, warnings=2, window_days=14, mute_days=3)
+    page = member.get(f"/api/v1/communities/{community.pk}/rules").json()
+    assert page["warning_rule"] == "14 天内累计 2 次警告将被禁言 3 天。"
