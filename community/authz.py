@@ -81,6 +81,7 @@ class Action(StrEnum):
     MANAGE_ANNOUNCEMENTS = "manage_announcements"  # write announcements, categories, reminders
     VIEW_CONTENT_CALENDAR = "view_content_calendar"  # scheduled and past posts with read rates
     VIEW_NEWCOMERS = "view_newcomers"  # the newcomers of the week (the welcome role)
+    VIEW_WEEKLY_DIGEST = "view_weekly_digest"  # the Monday digest (insights; admin tiers only)
 
 
 _MIN_TIER = {
@@ -111,6 +112,7 @@ _MIN_TIER = {
     Action.MANAGE_ANNOUNCEMENTS: Tier.ADMIN,
     Action.VIEW_CONTENT_CALENDAR: Tier.MODERATOR,
     Action.VIEW_NEWCOMERS: Tier.ADMIN,
+    Action.VIEW_WEEKLY_DIGEST: Tier.ADMIN,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
@@ -173,6 +175,7 @@ READ_ACTIONS = frozenset(
         Action.VIEW_MEMBER_TIMELINE,
         Action.VIEW_CONTENT_CALENDAR,
         Action.VIEW_NEWCOMERS,
+        Action.VIEW_WEEKLY_DIGEST,
     }
 )
 

@@ -1,6 +1,7 @@
 """The back office's home dashboard: per community the staff user moderates, what needs a
 moderator's eye today (open polls and their turnout, open surveys and their response rate,
-upcoming events and their seats, overdue tasks).
+upcoming events and their seats, overdue tasks) and the daily active members of the last 30
+days (a chart drawn with the bundled Chart.js).
 
 A selector: reads only, a fixed number of queries whatever the number of communities (one per
 kind of row), so the admin home stays fast for a platform superuser too."""
@@ -36,11 +37,19 @@ class CommunityDashboard:
     surveys: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     overdue_tasks: int = 0
+    #: Daily active members of the last 30 days, oldest first: ``{"day": "2026-11-02", ...}``.
+    activity: list[dict] = field(default_factory=list)
+
+    @property
+    def activity_script_id(self) -> str:
+        """The id of the ``json_script`` element holding :attr:`activity` on the page."""
+        return f"activity-{self.community.pk}"
 
 
 def dashboard_for(*, user: User, now: datetime | None = None) -> list[CommunityDashboard]:
     """The panels of every community ``user`` may manage in the admin, by name."""
     from events.models import Event
+    from insights.selectors import daily_active_series
     from polls.models import Poll, PollStatus
     from roles.models import Task
     from surveys.models import Survey, SurveyStatus
@@ -92,6 +101,11 @@ def dashboard_for(*, user: User, now: datetime | None = None) -> list[CommunityD
         )
         for row in overdue:
             panels[row["community_id"]].overdue_tasks = row["n"]
+        series = daily_active_series(communities=communities, now=now)
+        for community_id, rows in series.items():
+            panels[community_id].activity = [
+                {"day": row["day"].isoformat(), "active": row["active"]} for row in rows
+            ]
 
     for panel in panels.values():
         for row in panel.polls:

@@ -180,6 +180,17 @@ JOBS: tuple[Job, ...] = (
         ),
     ),
     Job(
+        name="insights-weekly-digest",
+        task="insights.tasks.insights_weekly_digest",
+        every=timedelta(hours=1),
+        longest_delay=timedelta(hours=1),
+        does=(
+            "On Mondays from 08:00 in each community's time zone, queues the weekly digest "
+            "(active members and trend, last week's participation, upcoming events, overdue "
+            "tasks, inactive candidates) to each admin, once per admin and ISO week."
+        ),
+    ),
+    Job(
         name="rules-remind",
         task="community.tasks.rules_remind",
         every=timedelta(hours=1),

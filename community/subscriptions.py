@@ -24,6 +24,7 @@ PURPOSES = {
     "rules_reminder": _("Reminds you to accept new group rules."),
     "newcomer_welcome": _("Welcomes you with the rules and your first steps."),
     "newcomer_check_in": _("Asks how your first week in the group is going."),
+    "weekly_digest": _("Sends the admins the community's weekly digest on Monday morning."),
 }
 
 #: Mini-program pages and the kinds of message to request there (at most 3: WeChat's limit).
@@ -32,6 +33,7 @@ PAGES = {
     "poll_create": ["poll_closed"],
     "announcement": ["announcement_published", "announcement_reminder"],
     "community_join": ["newcomer_welcome", "newcomer_check_in", "rules_reminder"],
+    "insights": ["weekly_digest"],
 }
 PAGE_CHOICES = [(page, page) for page in PAGES]
 #: ``wx.requestSubscribeMessage`` takes at most this many template ids per call.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from community.errors import NotFound
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from insights import figures, selectors
+from insights.digest import weekly_digest
 from insights.serializers import (
     CleanupListOut,
     DashboardOut,
@@ -26,6 +28,7 @@ from insights.serializers import (
     RemovalOut,
     TimelineOut,
     TopMembersOut,
+    WeeklyDigestOut,
 )
 from insights.services import inactive
 from insights.services.imports import messages_import
@@ -243,3 +246,26 @@ class RemovalView(APIView):
         data.is_valid(raise_exception=True)
         result = inactive.inactive_remove(actor=actor, **data.validated_data)
         return Response(RemovalOut(result).data)
+
+
+class WeeklyDigestView(APIView):
+    @extend_schema(
+        operation_id="getWeeklyDigest",
+        tags=TAGS,
+        summary=gettext_lazy("The weekly digest (admin tiers)"),
+        description=gettext_lazy(
+            "The figures of the Monday digest, as of now: active members of last week (Monday "
+            "to Sunday, the community's calendar) and the change against the week before, "
+            "participation of the polls, surveys and events created last week, events starting "
+            "in the next 7 days, open tasks past their due time and the inactive-member "
+            "candidates. The admins get it as a subscribe message (`weekly_digest`) on Mondays "
+            "from 08:00, once per week. Admin tiers only (403 `tier_too_low`)."
+        ),
+        parameters=[_COMMUNITY_ID],
+        responses={200: WeeklyDigestOut},
+    )
+    def get(self, request, community_id: str):
+        actor = require(request.user, community_id, Action.VIEW_WEEKLY_DIGEST)
+        data = weekly_digest(community=actor.community)
+        with community_time(actor.community):
+            return Response(WeeklyDigestOut(data).data)

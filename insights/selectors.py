@@ -8,7 +8,7 @@ the ``(community, day)`` index of member-days."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Q, Sum
@@ -35,6 +35,16 @@ def local_today(community: Community, now=None) -> date:
 
 def _present(community: Community):
     return Membership.objects.filter(community_id=community.pk, status__in=PRESENT)
+
+
+def present_count(community: Community) -> int:
+    """Members present (active or muted)."""
+    return _present(community).count()
+
+
+def distinct_active(community: Community, start: date, end: date) -> int:
+    """Members active on at least one day of ``[start, end]`` (local days)."""
+    return _distinct_users(community, start, end)
 
 
 def _distinct_users(community: Community, start: date, end: date) -> int:
@@ -97,21 +107,34 @@ def joins_per_week(*, community: Community, today: date, weeks: int = 12) -> lis
     return out
 
 
-def participation(*, community: Community, today: date, limit: int = 20) -> list[dict[str, Any]]:
-    """Participation rate of the latest polls, surveys and events: who took part over the
-    members present (a poll's own electorate when it recorded one), newest first."""
+def participation(
+    *,
+    community: Community,
+    today: date,
+    limit: int = 20,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Participation rate of the latest polls, surveys and events (those created in
+    ``[created_from, created_before)`` when given): who took part over the members present (a
+    poll's own electorate when it recorded one), newest first."""
     from events.models import Event, RegistrationStatus
     from polls.models import Poll
     from surveys.models import Survey
 
     members = _present(community).count()
+    created = Q()
+    if created_from is not None:
+        created &= Q(created_at__gte=created_from)
+    if created_before is not None:
+        created &= Q(created_at__lt=created_before)
 
     def rate(part: int, whole: int | None) -> float | None:
         return round(part / whole, 3) if whole else None
 
     rows: list[dict[str, Any]] = []
     for poll in (
-        Poll.objects.filter(community_id=community.pk)
+        Poll.objects.filter(created, community_id=community.pk)
         .order_by("-created_at")[:limit]
         .only("id", "title", "created_at", "voter_count", "eligible_count")
     ):
@@ -127,7 +150,7 @@ def participation(*, community: Community, today: date, limit: int = 20) -> list
             }
         )
     for survey in (
-        Survey.objects.filter(community_id=community.pk)
+        Survey.objects.filter(created, community_id=community.pk)
         .order_by("-created_at")[:limit]
         .only("id", "title", "created_at", "submitted_count")
     ):
@@ -142,7 +165,7 @@ def participation(*, community: Community, today: date, limit: int = 20) -> list
             }
         )
     events = (
-        Event.objects.filter(community_id=community.pk)
+        Event.objects.filter(created, community_id=community.pk)
         .order_by("-created_at")
         .annotate(
             people=Count(
@@ -326,3 +349,34 @@ def member_timeline(*, community: Community, user_id: str, today: date, days: in
 def admins_of(community: Community):
     """The admin tiers of a community (admins and the owner), present."""
     return _present(community).filter(tier__in=[Tier.ADMIN, Tier.OWNER])
+
+
+def daily_active_series(
+    *, communities: list[Community], now=None, days: int = 30
+) -> dict[str, list[dict[str, Any]]]:
+    """Daily active members of the last ``days`` days of each community (its own calendar,
+    up to its today), in one query whatever the number of communities: the admin home's
+    activity chart."""
+    todays = {c.pk: local_today(c, now) for c in communities}
+    if not todays:
+        return {}
+    start = min(todays.values()) - timedelta(days=days - 1)
+    counts: dict[str, dict[date, int]] = defaultdict(dict)
+    for community_id, day, n in (
+        MemberDay.objects.filter(community_id__in=list(todays), day__gte=start)
+        .values("community_id", "day")
+        .annotate(n=Count("user_id"))
+        .values_list("community_id", "day", "n")
+    ):
+        counts[community_id][day] = n
+    out = {}
+    for community_id, today in todays.items():
+        first = today - timedelta(days=days - 1)
+        out[community_id] = [
+            {
+                "day": first + timedelta(days=i),
+                "active": counts[community_id].get(first + timedelta(days=i), 0),
+            }
+            for i in range(days)
+        ]
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from insights.models import COUNTERS
@@ -159,4 +160,52 @@ class RemovalOut(serializers.Serializer):
     removed = serializers.ListField(child=serializers.CharField())
     skipped = serializers.ListField(
         child=serializers.CharField(), help_text="Not on the clean-up list (active meanwhile)."
+    )
+
+
+class DigestEventOut(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    capacity = serializers.IntegerField(allow_null=True, help_text=_("Null: no limit."))
+    seats_taken = serializers.IntegerField()
+
+
+class DigestTaskOut(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    due_at = serializers.DateTimeField()
+
+
+class WeeklyDigestOut(serializers.Serializer):
+    week = serializers.CharField(
+        help_text=_("The ISO week the digest is sent in (YYYY-Www); it reports on the week before.")
+    )
+    week_starts_on = serializers.DateField(help_text=_("Monday of the week reported on."))
+    week_ends_on = serializers.DateField(help_text=_("Sunday of the week reported on."))
+    members = serializers.IntegerField(help_text=_("Members present (active or muted)."))
+    active_members = serializers.IntegerField(
+        help_text=_("Members active on at least one day of the week reported on.")
+    )
+    active_members_before = serializers.IntegerField(
+        help_text=_("Members active in the week before it.")
+    )
+    active_change = serializers.IntegerField(
+        help_text=_("Active members of the week minus those of the week before.")
+    )
+    participation = ParticipationOut(
+        many=True, help_text=_("Polls, surveys and events created in the week, newest first.")
+    )
+    upcoming_events = DigestEventOut(
+        many=True, help_text=_("Events starting in the next 7 days (at most 10), soonest first.")
+    )
+    overdue_task_count = serializers.IntegerField(help_text=_("Open tasks past their due time."))
+    overdue_tasks = DigestTaskOut(
+        many=True, help_text=_("The longest overdue of them (at most 10).")
+    )
+    inactive_candidates = serializers.IntegerField(
+        help_text=_('Members asked "still here?" who have not answered yet.')
+    )
+    inactive_to_clean_up = serializers.IntegerField(
+        help_text=_("Of them, those past the grace period: on the clean-up list.")
     )

@@ -12,6 +12,11 @@ urlpatterns = [
         name="insights-figure-csv",
     ),
     path(
+        "communities/<str:community_id>/insights/weekly-digest",
+        api.WeeklyDigestView.as_view(),
+        name="insights-weekly-digest",
+    ),
+    path(
         "communities/<str:community_id>/insights/top-members",
         api.TopMembersView.as_view(),
         name="insights-top-members",

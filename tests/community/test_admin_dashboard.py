@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from community.dashboard import dashboard_for
+from community.timezones import community_zone
 from events.models import Event
+from insights.models import MemberDay
 from polls.models import Poll
 from roles.models import Board, Column, Task
 from surveys.models import Survey
@@ -105,9 +107,56 @@ def test_dashboard_queries_do_not_grow_with_communities():
     with CaptureQueriesContext(connection) as three:
         panels = dashboard_for(user=staff)
     assert len(panels) == 3 and all(p.polls and p.events for p in panels)
-    assert len(one) == len(three) == 6
+    assert len(one) == len(three) == 7  # one per kind of row, the activity series included
 
 
 def test_staff_without_communities_gets_an_empty_dashboard():
     staff = UserFactory(is_staff=True)
     assert dashboard_for(user=staff) == []
+
+
+def test_dashboard_draws_daily_active_members_of_30_days():
+    """The chart's data is on the page (one point per local day, oldest first, members active
+    that day) and its script is the bundled Chart.js, served from static files (no CDN)."""
+    from django.contrib.staticfiles.views import serve
+    from django.test import RequestFactory
+
+    hiking = CommunityFactory(name="徒步群")
+    staff = _moderator_of(hiking)
+    today = timezone.now().astimezone(community_zone(hiking)).date()
+    members = [MembershipFactory(community=hiking) for _ in range(3)]
+    for m in members:
+        MemberDay.objects.create(community=hiking, user_id=m.user_id, day=today, votes=1)
+    MemberDay.objects.create(
+        community=hiking, user_id=members[0].user_id, day=today - timedelta(days=29)
+    )
+    MemberDay.objects.create(  # 30 days ago: outside the chart
+        community=hiking, user_id=members[1].user_id, day=today - timedelta(days=30)
+    )
+    client = Client()
+    client.force_login(staff)
+
+    page = client.get("/admin/")
+    html = page.content.decode()
+
+    [panel] = page.context["dashboard"]
+    assert len(panel.activity) == 30
+    assert panel.activity[0] == {"day": (today - timedelta(days=29)).isoformat(), "active": 1}
+    assert panel.activity[-1] == {"day": today.isoformat(), "active": 3}
+    assert sum(p["active"] for p in panel.activity) == 4
+    assert f'<script id="activity-{hiking.pk}" type="application/json">' in html
+    assert f'{{"day": "{today.isoformat()}", "active": 3}}' in html
+    assert '<script src="/static/insights/chart.umd.js"></script>' in html
+    assert "每日活跃成员" in html
+    assert "cdn" not in html.lower()
+
+    response = serve(
+        RequestFactory().get("/static/insights/chart.umd.js"),
+        "insights/chart.umd.js",
+        insecure=True,
+    )
+    assert response.status_code == 200
+    script = b"".join(response.streaming_content)
+    assert (
+        script.startswith(b"/*!\n * Chart.js v4.") and b"Released under the MIT License" in script
+    )

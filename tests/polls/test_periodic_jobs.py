@@ -69,8 +69,10 @@ WALK = [
     ("insights-flush", 2, "buffered activity counts flushed (nothing this walk checks changes)"),
     ("insights-daily", 2, "nobody inactive for 60 days, no detail past retention: no message"),
     # Walked through their own deadlines in tests/community/test_rules_alive.py,
-    # tests/community/test_newcomers.py and tests/announcements/: here nothing of theirs is due.
+    # tests/community/test_newcomers.py, tests/announcements/ and tests/insights/test_digest.py:
+    # here nothing of theirs is due.
     ("rules-remind", 1, "no rules version is a week old: nobody reminded"),
+    ("insights-weekly-digest", 1, "no admin in this community: no digest, whatever the day"),
     ("newcomers-check-in", 1, "members joined minutes ago: no check-in yet"),
     ("announcements-publish", 1, "no announcement scheduled: nobody notified"),
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
