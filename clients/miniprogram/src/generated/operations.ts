@@ -87,6 +87,7 @@ export const OPERATIONS = {
   getTask: { method: "GET", path: "/api/v1/tasks/{task_id}", json: true, media: "application/json" },
   getTopMembers: { method: "GET", path: "/api/v1/communities/{community_id}/insights/top-members", json: true, media: "application/json" },
   getWarningRule: { method: "GET", path: "/api/v1/communities/{community_id}/warning-rule", json: true, media: "application/json" },
+  getWeeklyDigest: { method: "GET", path: "/api/v1/communities/{community_id}/insights/weekly-digest", json: true, media: "application/json" },
   importMessageCounts: { method: "POST", path: "/api/v1/communities/{community_id}/insights/message-counts", json: true, media: "application/json" },
   joinByInvite: { method: "POST", path: "/api/v1/communities/join/invite", json: true, media: "application/json" },
   joinByShareTicket: { method: "POST", path: "/api/v1/communities/join/share-ticket", json: true, media: "application/json" },

@@ -734,6 +734,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{community_id}/insights/weekly-digest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 社区周报（管理员）
+         * @description 周一周报的各项数据（以当前时刻计算）：上周（周一至周日，按社区所在时区）的活跃成员数及与前一周相比的变化，上周创建的投票、问卷和活动的参与情况，未来 7 天内开始的活动，已过截止时间的未完成任务，以及不活跃成员候选人数。管理员每周一 08:00 起会收到一条订阅消息（`weekly_digest`），每周一次。仅限管理员及以上等级（否则 403 `tier_too_low`）。
+         */
+        get: operations["getWeeklyDigest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{community_id}/invite-code/regenerate": {
         parameters: {
             query?: never;
@@ -12913,6 +12933,32 @@ export interface components {
             /** @description 微信昵称。 */
             nickname: string;
         };
+        DigestEventOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 向成员展示的标题。 */
+            title: string;
+            /**
+             * Format: date-time
+             * @description 开始时间（ISO 8601，带时区偏移）。
+             */
+            starts_at: string;
+            /** @description 为空表示不限人数。 */
+            capacity: number | null;
+            /** @description 已占名额（成员加同行人）。 */
+            seats_taken: number;
+        };
+        DigestTaskOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 向成员展示的标题。 */
+            title: string;
+            /**
+             * Format: date-time
+             * @description 到期时间（ISO 8601，带时区偏移）；null：无到期时间。
+             */
+            due_at: string;
+        };
         DoorCodeOut: {
             /** @description 要在现场显示为二维码的文本。 */
             code: string;
@@ -16773,6 +16819,88 @@ export interface components {
             errors: components["schemas"]["GetWarningRuleErrorResponse503ErrorComponent"][];
         };
         GetWarningRuleErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetWeeklyDigestClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetWeeklyDigestClientErrorResponse400ErrorComponent"][];
+        };
+        GetWeeklyDigestClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetWeeklyDigestErrorResponse400: components["schemas"]["GetWeeklyDigestClientErrorResponse400"];
+        GetWeeklyDigestErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetWeeklyDigestErrorResponse403ErrorComponent"][];
+        };
+        GetWeeklyDigestErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetWeeklyDigestErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetWeeklyDigestErrorResponse404ErrorComponent"][];
+        };
+        GetWeeklyDigestErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetWeeklyDigestErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetWeeklyDigestErrorResponse503ErrorComponent"][];
+        };
+        GetWeeklyDigestErrorResponse503ErrorComponent: {
             /**
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
@@ -26327,6 +26455,8 @@ export interface components {
             sections: components["schemas"]["RulesSectionOut"][];
             /** @description The three things a newcomer does first. */
             first_steps: string[];
+            /** @description 本群的警告规则（多少天内累计多少次警告将被禁言、禁言多久），与群规一同展示。 */
+            warning_rule: string;
         };
         RulesSectionOut: {
             /** @description Empty for the text before the first heading. */
@@ -32410,6 +32540,40 @@ export interface components {
             joins: number;
             left_since: number;
         };
+        WeeklyDigestOut: {
+            /** @description 周报发送所在的 ISO 周（YYYY-Www）；内容为上一周的情况。 */
+            week: string;
+            /**
+             * Format: date
+             * @description 所报告那一周的星期一。
+             */
+            week_starts_on: string;
+            /**
+             * Format: date
+             * @description 所报告那一周的星期日。
+             */
+            week_ends_on: string;
+            /** @description 在群成员（正常或禁言）。 */
+            members: number;
+            /** @description 所报告那一周内至少有一天活跃的成员数。 */
+            active_members: number;
+            /** @description 再前一周的活跃成员数。 */
+            active_members_before: number;
+            /** @description 该周活跃成员数减去前一周的活跃成员数。 */
+            active_change: number;
+            /** @description 该周创建的投票、问卷和活动，最新的在前。 */
+            participation: components["schemas"]["ParticipationOut"][];
+            /** @description 未来 7 天内开始的活动（最多 10 个），最早的在前。 */
+            upcoming_events: components["schemas"]["DigestEventOut"][];
+            /** @description 已过截止时间仍未完成的任务数。 */
+            overdue_task_count: number;
+            /** @description 其中逾期最久的任务（最多 10 个）。 */
+            overdue_tasks: components["schemas"]["DigestTaskOut"][];
+            /** @description 已被询问“还在吗？”但尚未回应的成员数。 */
+            inactive_candidates: number;
+            /** @description 其中已过宽限期、进入清理名单的成员数。 */
+            inactive_to_clean_up: number;
+        };
         WithdrawBallotClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -36484,6 +36648,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GetTopMembersErrorResponse503"];
+                };
+            };
+        };
+    };
+    getWeeklyDigest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeeklyDigestOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWeeklyDigestErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWeeklyDigestErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWeeklyDigestErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetWeeklyDigestErrorResponse503"];
                 };
             };
         };
@@ -43208,8 +43434,9 @@ export interface operations {
                  *     * `poll_create` - poll_create
                  *     * `announcement` - announcement
                  *     * `community_join` - community_join
+                 *     * `insights` - insights
                  */
-                page?: "poll" | "poll_create" | "announcement" | "community_join";
+                page?: "poll" | "poll_create" | "announcement" | "community_join" | "insights";
             };
             header?: never;
             path?: never;
