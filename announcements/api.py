@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -38,9 +40,15 @@ from community.timezones import community_time, localize
 
 TAGS = ["announcements"]
 _COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
-_ANNOUNCEMENT_ID = OpenApiParameter("announcement_id", str, OpenApiParameter.PATH)
-_CATEGORY_ID = OpenApiParameter("category_id", str, OpenApiParameter.PATH)
-MANAGERS = "Admin tiers and holders of the publish-content capability (403 `tier_too_low`)."
+_ANNOUNCEMENT_ID = OpenApiParameter(
+    "announcement_id", str, OpenApiParameter.PATH, description=gettext_lazy("Announcement id")
+)
+_CATEGORY_ID = OpenApiParameter(
+    "category_id", str, OpenApiParameter.PATH, description=gettext_lazy("Announcement category id")
+)
+MANAGERS = gettext_lazy(
+    "Admin tiers and holders of the publish-content capability (403 `tier_too_low`)."
+)
 BODY_EXAMPLE = OpenApiExample(
     "Announcement",
     request_only=True,
@@ -95,8 +103,10 @@ class CategoryListView(GenericAPIView):
     @extend_schema(
         operation_id="listAnnouncementCategories",
         tags=TAGS,
-        summary="Announcement categories",
-        description="In their order, with whether I follow each (members follow all by default).",
+        summary=gettext_lazy("Announcement categories"),
+        description=gettext_lazy(
+            "In their order, with whether I follow each (members follow all by default)."
+        ),
         parameters=[_COMMUNITY_ID],
         responses={200: CategoryOut(many=True)},
     )
@@ -108,8 +118,10 @@ class CategoryListView(GenericAPIView):
     @extend_schema(
         operation_id="createAnnouncementCategory",
         tags=TAGS,
-        summary="Add an announcement category",
-        description="409 `category_name_taken` for a name in use. " + MANAGERS,
+        summary=gettext_lazy("Add an announcement category"),
+        description=format_lazy(
+            "{}{}", gettext_lazy("409 `category_name_taken` for a name in use. "), MANAGERS
+        ),
         parameters=[_COMMUNITY_ID],
         request=CategoryIn,
         responses={201: CategoryOut},
@@ -130,7 +142,7 @@ class CategoryDetailView(GenericAPIView):
     @extend_schema(
         operation_id="updateAnnouncementCategory",
         tags=TAGS,
-        summary="Rename or move a category",
+        summary=gettext_lazy("Rename or move a category"),
         description=MANAGERS,
         parameters=[_CATEGORY_ID],
         request=CategoryUpdateIn,
@@ -150,8 +162,10 @@ class CategoryDetailView(GenericAPIView):
     @extend_schema(
         operation_id="deleteAnnouncementCategory",
         tags=TAGS,
-        summary="Delete a category",
-        description="Its announcements stay, without a category. " + MANAGERS,
+        summary=gettext_lazy("Delete a category"),
+        description=format_lazy(
+            "{}{}", gettext_lazy("Its announcements stay, without a category. "), MANAGERS
+        ),
         parameters=[_CATEGORY_ID],
         responses={204: None},
     )
@@ -168,8 +182,8 @@ class CategoryFollowView(GenericAPIView):
     @extend_schema(
         operation_id="followAnnouncementCategory",
         tags=TAGS,
-        summary="Follow a category",
-        description="Idempotent. Its announcements show in my list and notify me.",
+        summary=gettext_lazy("Follow a category"),
+        description=gettext_lazy("Idempotent. Its announcements show in my list and notify me."),
         parameters=[_CATEGORY_ID],
         request=None,
         responses={200: CategoryOut},
@@ -184,8 +198,10 @@ class CategoryFollowView(GenericAPIView):
     @extend_schema(
         operation_id="unfollowAnnouncementCategory",
         tags=TAGS,
-        summary="Unfollow a category",
-        description="Idempotent. Its announcements leave my list and stop notifying me.",
+        summary=gettext_lazy("Unfollow a category"),
+        description=gettext_lazy(
+            "Idempotent. Its announcements leave my list and stop notifying me."
+        ),
         parameters=[_CATEGORY_ID],
         responses={200: CategoryOut},
     )
@@ -205,8 +221,8 @@ class AnnouncementListView(GenericAPIView):
     @extend_schema(
         operation_id="listAnnouncements",
         tags=TAGS,
-        summary="Announcements",
-        description=(
+        summary=gettext_lazy("Announcements"),
+        description=gettext_lazy(
             "Published, unexpired announcements of the categories I follow (and those "
             "without a category), pinned first, then newest; with my read and confirmation "
             "state. Cursor-paginated."
@@ -228,11 +244,15 @@ class AnnouncementListView(GenericAPIView):
     @extend_schema(
         operation_id="createAnnouncement",
         tags=TAGS,
-        summary="Publish or schedule an announcement",
-        description=(
-            "A future `publish_at` schedules it. Title and text pass WeChat's content check "
-            "(400 `content_risky`; a review holds it for the moderators). Followers of its "
-            "category are notified once, when it is published. " + MANAGERS
+        summary=gettext_lazy("Publish or schedule an announcement"),
+        description=format_lazy(
+            "{}{}",
+            gettext_lazy(
+                "A future `publish_at` schedules it. Title and text pass WeChat's content check "
+                "(400 `content_risky`; a review holds it for the moderators). Followers of its "
+                "category are notified once, when it is published. "
+            ),
+            MANAGERS,
         ),
         parameters=[_COMMUNITY_ID],
         request=AnnouncementIn,
@@ -255,8 +275,8 @@ class AnnouncementDetailView(GenericAPIView):
     @extend_schema(
         operation_id="getAnnouncement",
         tags=TAGS,
-        summary="Read an announcement",
-        description="Opening it counts me as a reader (for the read rate).",
+        summary=gettext_lazy("Read an announcement"),
+        description=gettext_lazy("Opening it counts me as a reader (for the read rate)."),
         parameters=[_ANNOUNCEMENT_ID],
         responses={200: AnnouncementOut},
     )
@@ -267,8 +287,10 @@ class AnnouncementDetailView(GenericAPIView):
     @extend_schema(
         operation_id="updateAnnouncement",
         tags=TAGS,
-        summary="Edit an announcement",
-        description="Changed texts are screened again. " + MANAGERS,
+        summary=gettext_lazy("Edit an announcement"),
+        description=format_lazy(
+            "{}{}", gettext_lazy("Changed texts are screened again. "), MANAGERS
+        ),
         parameters=[_ANNOUNCEMENT_ID],
         request=AnnouncementUpdateIn,
         responses={200: AnnouncementOut},
@@ -286,7 +308,7 @@ class AnnouncementDetailView(GenericAPIView):
     @extend_schema(
         operation_id="deleteAnnouncement",
         tags=TAGS,
-        summary="Delete an announcement",
+        summary=gettext_lazy("Delete an announcement"),
         description=MANAGERS,
         parameters=[_ANNOUNCEMENT_ID],
         responses={204: None},
@@ -303,8 +325,8 @@ class ConfirmationView(APIView):
     @extend_schema(
         operation_id="confirmAnnouncementRead",
         tags=TAGS,
-        summary="Confirm I have read it",
-        description=(
+        summary=gettext_lazy("Confirm I have read it"),
+        description=gettext_lazy(
             "Idempotent: a second confirmation keeps the first time. 409 "
             "`confirmation_not_asked` when the announcement does not ask for it."
         ),
@@ -323,8 +345,12 @@ class ReadersView(APIView):
     @extend_schema(
         operation_id="listAnnouncementReaders",
         tags=TAGS,
-        summary="Who has and has not confirmed",
-        description="Counts and both lists of members (at most a group's 500). " + MANAGERS,
+        summary=gettext_lazy("Who has and has not confirmed"),
+        description=format_lazy(
+            "{}{}",
+            gettext_lazy("Counts and both lists of members (at most a group's 500). "),
+            MANAGERS,
+        ),
         parameters=[_ANNOUNCEMENT_ID],
         responses={200: ReadersOut},
     )
@@ -344,9 +370,11 @@ class ReminderView(APIView):
     @extend_schema(
         operation_id="remindAnnouncementReaders",
         tags=TAGS,
-        summary="Remind those who have not confirmed",
-        description=(
-            "Once per announcement: a second call answers 409 `already_reminded`. " + MANAGERS
+        summary=gettext_lazy("Remind those who have not confirmed"),
+        description=format_lazy(
+            "{}{}",
+            gettext_lazy("Once per announcement: a second call answers 409 `already_reminded`. "),
+            MANAGERS,
         ),
         parameters=[_ANNOUNCEMENT_ID],
         request=None,
@@ -362,8 +390,8 @@ class CalendarView(APIView):
     @extend_schema(
         operation_id="getContentCalendar",
         tags=TAGS,
-        summary="Content calendar",
-        description=(
+        summary=gettext_lazy("Content calendar"),
+        description=gettext_lazy(
             "Scheduled and past announcements by ISO week in the community's time zone, with "
             "read and confirmation rates. Moderator tiers and the publish-content capability."
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,7 +14,7 @@ class CategoryOut(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     position = serializers.IntegerField()
-    following = serializers.BooleanField(help_text="Whether I follow it (the default).")
+    following = serializers.BooleanField(help_text=_("Whether I follow it (the default)."))
 
 
 class CategoryIn(serializers.Serializer):
@@ -47,8 +48,8 @@ class AnnouncementOut(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     requires_confirmation = serializers.BooleanField()
     status = serializers.SerializerMethodField()
-    read = serializers.BooleanField(help_text="I have opened it.")
-    confirmed = serializers.BooleanField(help_text="I have confirmed reading it.")
+    read = serializers.BooleanField(help_text=_("I have opened it."))
+    confirmed = serializers.BooleanField(help_text=_("I have confirmed reading it."))
     created_at = serializers.DateTimeField()
 
     @extend_schema_field(serializers.ChoiceField(choices=AnnouncementStatus.choices))
@@ -59,15 +60,18 @@ class AnnouncementOut(serializers.Serializer):
 class AnnouncementIn(serializers.Serializer):
     title = serializers.CharField(max_length=TITLE_MAX)
     body = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="HTML; reduced to the safe subset."
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("HTML; reduced to the safe subset."),
     )
     category_id = serializers.CharField(required=False, allow_null=True, default=None)
     cover_url = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=500, help_text="https only."
+        required=False, allow_blank=True, default="", max_length=500, help_text=_("https only.")
     )
     pinned = serializers.BooleanField(required=False, default=False)
     publish_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="Empty: now."
+        required=False, allow_null=True, default=None, help_text=_("Empty: now.")
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     requires_confirmation = serializers.BooleanField(required=False, default=False)
@@ -85,11 +89,11 @@ class AnnouncementUpdateIn(serializers.Serializer):
 
 
 class AnnouncementListIn(serializers.Serializer):
-    category = serializers.CharField(required=False, help_text="Only this category.")
+    category = serializers.CharField(required=False, help_text=_("Only this category."))
 
 
 class ConfirmationOut(serializers.Serializer):
-    announcement_id = serializers.CharField()
+    announcement_id = serializers.CharField(help_text=_("Id of the announcement."))
     read_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField()
 
@@ -98,30 +102,43 @@ class ReaderOut(serializers.Serializer):
     membership_id = serializers.CharField()
     nickname = serializers.CharField()
     avatar_url = serializers.CharField()
-    read_at = serializers.DateTimeField(allow_null=True)
-    confirmed_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("When they first opened it (ISO 8601 with offset); null: not yet."),
+    )
+    confirmed_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When they confirmed (ISO 8601 with offset); null: not yet.")
+    )
 
 
 class ReadersOut(serializers.Serializer):
-    audience_count = serializers.IntegerField(help_text="Members following its category.")
-    read_count = serializers.IntegerField()
-    confirmed_count = serializers.IntegerField()
-    not_confirmed_count = serializers.IntegerField()
-    confirmed = ReaderOut(many=True)
-    not_confirmed = ReaderOut(many=True)
+    audience_count = serializers.IntegerField(help_text=_("Members following its category."))
+    read_count = serializers.IntegerField(help_text=_("Members who have opened it."))
+    confirmed_count = serializers.IntegerField(help_text=_("Members who have confirmed it."))
+    not_confirmed_count = serializers.IntegerField(
+        help_text=_("Members of the audience who have not confirmed.")
+    )
+    confirmed = ReaderOut(many=True, help_text=_("Who has confirmed."))
+    not_confirmed = ReaderOut(many=True, help_text=_("Who has not confirmed yet."))
 
 
 class ReminderOut(serializers.Serializer):
-    reminded_count = serializers.IntegerField(help_text="Members the reminder was queued for.")
+    reminded_count = serializers.IntegerField(help_text=_("Members the reminder was queued for."))
 
 
 class CalendarIn(serializers.Serializer):
     week = serializers.RegexField(
         r"^\d{4}-W\d{2}$",
         required=False,
-        help_text="ISO week to start from, e.g. 2026-W49 (default: this week).",
+        help_text=_("ISO week to start from, e.g. 2026-W49 (default: this week)."),
     )
-    weeks = serializers.IntegerField(min_value=1, max_value=12, required=False, default=4)
+    weeks = serializers.IntegerField(
+        min_value=1,
+        max_value=12,
+        required=False,
+        default=4,
+        help_text=_("Number of weeks, 1 to 12."),
+    )
 
 
 class CalendarPostOut(serializers.Serializer):
@@ -133,20 +150,26 @@ class CalendarPostOut(serializers.Serializer):
     expires_at = serializers.DateTimeField(source="announcement.expires_at", allow_null=True)
     status = serializers.ChoiceField(choices=AnnouncementStatus.choices)
     requires_confirmation = serializers.BooleanField(source="announcement.requires_confirmation")
-    read_count = serializers.IntegerField(source="announcement.read_count")
-    confirmed_count = serializers.IntegerField(source="announcement.confirmed_count")
-    read_rate = serializers.FloatField(help_text="Readers / active members, 0..1.")
+    read_count = serializers.IntegerField(
+        source="announcement.read_count", help_text=_("Members who have opened it.")
+    )
+    confirmed_count = serializers.IntegerField(
+        source="announcement.confirmed_count", help_text=_("Members who have confirmed it.")
+    )
+    read_rate = serializers.FloatField(help_text=_("Readers / active members, 0..1."))
     confirmed_rate = serializers.FloatField(
-        allow_null=True, help_text="Confirmations / active members; null when not asked."
+        allow_null=True, help_text=_("Confirmations / active members; null when not asked.")
     )
 
 
 class CalendarWeekOut(serializers.Serializer):
-    week = serializers.CharField(help_text="ISO week, e.g. 2026-W49.")
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
-    posts = CalendarPostOut(many=True)
+    week = serializers.CharField(help_text=_("ISO week, e.g. 2026-W49."))
+    starts_on = serializers.DateField(help_text=_("Its Monday (YYYY-MM-DD)."))
+    ends_on = serializers.DateField(help_text=_("Its Sunday (YYYY-MM-DD)."))
+    posts = CalendarPostOut(
+        many=True, help_text=_("Announcements published (or scheduled) in the week.")
+    )
 
 
 class CalendarOut(serializers.Serializer):
-    weeks = CalendarWeekOut(many=True, help_text="Every week of the range, empty ones too.")
+    weeks = CalendarWeekOut(many=True, help_text=_("Every week of the range, empty ones too."))

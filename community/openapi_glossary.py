@@ -292,6 +292,16 @@ FIELDS = {
     "secret_ballot": _("Secret polls: the terms of the secret ballot; null for named polls."),
     "case_status": _("State of the moderation case."),
     "done": _("Ticked."),
+    # announcements, rules page, insights
+    "category": _("Its announcement category; null: none."),
+    "category_id": _("Id of its announcement category; null: none."),
+    "pinned": _("Pinned: shown first in the list."),
+    "publish_at": _("When it is (or was) published (ISO 8601 with offset)."),
+    "requires_confirmation": _("Members are asked to confirm they have read it."),
+    "read_at": _("When I first opened it (ISO 8601 with offset)."),
+    "purpose": _("What the group is for (plain text); empty: not said."),
+    "sections": _("The rules in sections, in order (a line starting with `#` begins one)."),
+    "user_id": _("User id of the member (the same in every community)."),
 }
 
 #: Where a name means something narrower than in :data:`FIELDS`.
@@ -345,6 +355,7 @@ PARAMETERS = {
     "format": _("Response format (`ics`)."),
     "when": _("`upcoming` (default), `past` or `all`."),
     "status": _("Only items in this status."),
+    "weeks": _("Number of weeks, 1 to 12 (default 4)."),
 }
 
 #: Labels of enum values that have no translated label of their own.
@@ -405,6 +416,7 @@ ENUM_VALUES = {
     "authentication_failed": _("the token is invalid or expired"),
     "not_authenticated": _("no token sent"),
     "task_version_stale": _("the task changed since"),
+    "": _("empty: none"),
 }
 
 #: The enum drf-spectacular adds to a nullable enum field.

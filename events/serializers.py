@@ -134,7 +134,7 @@ class RegistrationRowOut(serializers.Serializer):
     status = _reg_status()
     guests = serializers.IntegerField()
     note = serializers.CharField(
-        source="shown_note", help_text='`""` while the note waits for moderation.'
+        source="shown_note", help_text=_('`""` while the note waits for moderation.')
     )
     signed_up_at = serializers.DateTimeField()
     checked_in = serializers.BooleanField()

@@ -6,6 +6,7 @@ when the admin allows it, and only above the community's floor k), one member's 
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -35,8 +36,10 @@ from insights.services.imports import messages_import
 
 TAGS = ["insights"]
 _COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
-ANALYSTS = "Admin tiers and holders of the view-analytics capability (403 `tier_too_low`)."
-CSV = OpenApiResponse(response=bytes, description="CSV file (UTF-8 with BOM)")
+ANALYSTS = gettext_lazy(
+    "Admin tiers and holders of the view-analytics capability (403 `tier_too_low`)."
+)
+CSV = OpenApiResponse(response=bytes, description=gettext_lazy("CSV file (UTF-8 with BOM)"))
 
 
 class CsvRenderer(BaseRenderer):
@@ -62,12 +65,16 @@ class DashboardView(APIView):
     @extend_schema(
         operation_id="getInsightsDashboard",
         tags=TAGS,
-        summary="The activity dashboard",
-        description=(
-            "Active members (DAU/WAU/MAU and their ratio, daily series of 30 days), joins per "
-            "week, participation of the latest polls, surveys and events, the weekday x hour "
-            "heatmap, member segments with their members, retention by join month and the "
-            "month's most active members, in the community's calendar. " + ANALYSTS
+        summary=gettext_lazy("The activity dashboard"),
+        description=format_lazy(
+            "{}{}",
+            gettext_lazy(
+                "Active members (DAU/WAU/MAU and their ratio, daily series of 30 days), joins per "
+                "week, participation of the latest polls, surveys and events, the weekday x hour "
+                "heatmap, member segments with their members, retention by join month and the "
+                "month's most active members, in the community's calendar. "
+            ),
+            ANALYSTS,
         ),
         parameters=[_COMMUNITY_ID],
         responses={200: DashboardOut},
@@ -95,11 +102,25 @@ class FigureCsvView(APIView):
     @extend_schema(
         operation_id="exportInsightsFigure",
         tags=TAGS,
-        summary="One dashboard figure as CSV",
-        description=("`figure`: " + ", ".join(f"`{f}`" for f in figures.FIGURES) + ". " + ANALYSTS),
+        summary=gettext_lazy("One dashboard figure as CSV"),
+        description=format_lazy(
+            "{}{}",
+            gettext_lazy("The figure to export, as the dashboard shows it. "),
+            ANALYSTS,
+        ),
         parameters=[
             _COMMUNITY_ID,
-            OpenApiParameter("figure", str, OpenApiParameter.PATH, enum=list(figures.FIGURES)),
+            OpenApiParameter(
+                "figure",
+                str,
+                OpenApiParameter.PATH,
+                enum=list(figures.FIGURES),
+                description=format_lazy(
+                    "{}{}",
+                    gettext_lazy("The figure: "),
+                    ", ".join(f"`{f}`" for f in figures.FIGURES),
+                ),
+            ),
         ],
         responses={(200, "text/csv"): CSV},
     )
@@ -118,8 +139,8 @@ class TopMembersView(APIView):
     @extend_schema(
         operation_id="getTopMembers",
         tags=TAGS,
-        summary="The month's most active members (for thanks)",
-        description=(
+        summary=gettext_lazy("The month's most active members (for thanks)"),
+        description=gettext_lazy(
             "Analysts always; other members only when the community shows it to them, and "
             "then only when at least k (the community's floor) members were active "
             "(`hidden` otherwise). 403 `tier_too_low` when not shown to members."
@@ -143,12 +164,20 @@ class TimelineView(APIView):
     @extend_schema(
         operation_id="getMemberTimeline",
         tags=TAGS,
-        summary="One member's activity timeline (admin tiers)",
-        description=(
+        summary=gettext_lazy("One member's activity timeline (admin tiers)"),
+        description=gettext_lazy(
             "Their member-days of the last 90 days, newest first, then rolled-up weeks and "
             "months. Admin tiers only (403 `tier_too_low`); 404 `member_not_found`."
         ),
-        parameters=[_COMMUNITY_ID, OpenApiParameter("user_id", str, OpenApiParameter.PATH)],
+        parameters=[
+            _COMMUNITY_ID,
+            OpenApiParameter(
+                "user_id",
+                str,
+                OpenApiParameter.PATH,
+                description=gettext_lazy("User id of the member (as in `user_id` of the lists)"),
+            ),
+        ],
         responses={200: TimelineOut},
     )
     def get(self, request, community_id: str, user_id: str):
@@ -168,12 +197,16 @@ class MessageCountsView(APIView):
     @extend_schema(
         operation_id="importMessageCounts",
         tags=TAGS,
-        summary="Import chat message counts from a CSV",
-        description=(
-            "Lines of `date, nickname or openid, messages` (a header line optional). All or "
-            "nothing: when a row names no member (or a nickname two members share), nothing "
-            "is written and `unmatched` lists those rows (`applied` false). 400 `invalid_csv` "
-            "for a malformed file. " + ANALYSTS
+        summary=gettext_lazy("Import chat message counts from a CSV"),
+        description=format_lazy(
+            "{}{}",
+            gettext_lazy(
+                "Lines of `date, nickname or openid, messages` (a header line optional). All or "
+                "nothing: when a row names no member (or a nickname two members share), nothing "
+                "is written and `unmatched` lists those rows (`applied` false). 400 `invalid_csv` "
+                "for a malformed file. "
+            ),
+            ANALYSTS,
         ),
         parameters=[_COMMUNITY_ID],
         request=MessageCountsIn,
@@ -198,9 +231,9 @@ class CleanupListView(APIView):
     @extend_schema(
         operation_id="listInactiveMembers",
         tags=TAGS,
-        summary="Inactive members to clean up (admin tiers)",
-        description=(
-            'Members asked "还在吗?" more than the grace period ago and still inactive, '
+        summary=gettext_lazy("Inactive members to clean up (admin tiers)"),
+        description=gettext_lazy(
+            'Members asked "still there?" more than the grace period ago and still inactive, '
             "longest inactive first, and the same as text with their nicknames (to remove "
             "them by hand in the WeChat group). Admin tiers only (403 `tier_too_low`)."
         ),
@@ -230,8 +263,8 @@ class RemovalView(APIView):
     @extend_schema(
         operation_id="removeInactiveMembers",
         tags=TAGS,
-        summary="Mark inactive members removed (admin tiers)",
-        description=(
+        summary=gettext_lazy("Mark inactive members removed (admin tiers)"),
+        description=gettext_lazy(
             "Each listed member of the clean-up list leaves the community (roles ended), the "
             "reason recorded; members not on the list are skipped. Reversible: they may come "
             "back by the share card or the invite code, history kept."

@@ -166,8 +166,8 @@ class MySanctionListView(GenericAPIView):
     @extend_schema(
         operation_id="listMySanctions",
         tags=TAGS,
-        summary="My warnings, mutes and hidden content",
-        description=(
+        summary=gettext_lazy("My warnings, mutes and hidden content"),
+        description=gettext_lazy(
             "Decisions about me, newest first, with their reason, the end of a mute, the mute "
             "a warning led to by the community's rule (`escalation`), and my appeal. Never "
             "who decided. Muted members see theirs too."
@@ -188,8 +188,8 @@ class AppealView(APIView):
     @extend_schema(
         operation_id="appealModerationDecision",
         tags=TAGS,
-        summary="Appeal a decision about me",
-        description=(
+        summary=gettext_lazy("Appeal a decision about me"),
+        description=gettext_lazy(
             "Once per case (409 `appeal_exists`); only decisions about me that sanction me "
             "(hide, warn, mute). The appeal waits in the moderation queue; another moderator "
             "of the same tier as the one who decided, or higher, upholds or overturns it, and "
@@ -214,8 +214,8 @@ class AppealDecisionView(APIView):
     @extend_schema(
         operation_id="decideAppeal",
         tags=TAGS,
-        summary="Decide an appeal",
-        description=(
+        summary=gettext_lazy("Decide an appeal"),
+        description=gettext_lazy(
             "`uphold` keeps the decision; `overturn` undoes it (content shown again, warning "
             "withdrawn and any mute it led to lifted, the case's mute ended). Decided by a "
             "moderator other than the one who decided the case, of the same tier or higher "
@@ -245,8 +245,8 @@ class WarningRuleView(APIView):
     @extend_schema(
         operation_id="getWarningRule",
         tags=TAGS,
-        summary="How warnings escalate here",
-        description=(
+        summary=gettext_lazy("How warnings escalate here"),
+        description=gettext_lazy(
             "The community's rule (default: 3 warnings within 30 days mute for 7 days) and "
             "its sentence for the group rules page. Every member."
         ),
@@ -260,8 +260,8 @@ class WarningRuleView(APIView):
     @extend_schema(
         operation_id="updateWarningRule",
         tags=TAGS,
-        summary="Change how warnings escalate",
-        description="The admin tiers. Applies to the next warning.",
+        summary=gettext_lazy("Change how warnings escalate"),
+        description=gettext_lazy("The admin tiers. Applies to the next warning."),
         parameters=[_COMMUNITY_ID],
         request=WarningRuleIn,
         responses={200: WarningRuleOut},
@@ -281,8 +281,8 @@ class AuditLogView(GenericAPIView):
     @extend_schema(
         operation_id="listAuditLog",
         tags=TAGS,
-        summary="The audit log",
-        description=(
+        summary=gettext_lazy("The audit log"),
+        description=gettext_lazy(
             "Every moderation decision, appeal, escalation, change of the warning rule, of a "
             "member's tier or status and of a role term: who, to whom, what, why, when; "
             "newest first. The admin tiers."

@@ -59,7 +59,7 @@ class CaseOut(serializers.Serializer):
     appeal_status = serializers.CharField(
         required=False,
         allow_null=True,
-        help_text="The status of the member's appeal (`open` waits in the queue); null: none.",
+        help_text=_("The status of the member's appeal (`open` waits in the queue); null: none."),
     )
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
@@ -79,18 +79,20 @@ class CaseListFilterIn(CaseFilterIn):
     appeal = serializers.ChoiceField(
         choices=AppealStatus.choices,
         required=False,
-        help_text="`open`: the cases whose appeal waits for a decision.",
+        help_text=_("`open`: the cases whose appeal waits for a decision."),
     )
 
 
 class EscalationOut(serializers.Serializer):
     """The community's rule muted me because this warning crossed its threshold."""
 
-    warnings = serializers.IntegerField()
-    window_days = serializers.IntegerField()
+    warnings = serializers.IntegerField(help_text=_("Warnings of the rule that led to the mute."))
+    window_days = serializers.IntegerField(help_text=_("Days the warnings were counted within."))
     mute_days = serializers.IntegerField()
     mute_until = serializers.DateTimeField(allow_null=True)
-    lifted = serializers.SerializerMethodField()
+    lifted = serializers.SerializerMethodField(
+        help_text=_("The mute was lifted early (an appeal overturned the warning).")
+    )
 
     def get_lifted(self, obj) -> bool:
         return obj.lifted_at is not None
@@ -107,14 +109,16 @@ class SanctionOut(serializers.Serializer):
     target_id = serializers.CharField()
     decided_at = serializers.DateTimeField()
     mute_until = serializers.DateTimeField(
-        allow_null=True, help_text="The end of a mute decided on this case."
+        allow_null=True, help_text=_("The end of a mute decided on this case.")
     )
     warning_withdrawn = serializers.SerializerMethodField(
-        help_text="A warning an appeal overturned: it no longer counts."
+        help_text=_("A warning an appeal overturned: it no longer counts.")
     )
-    escalation = serializers.SerializerMethodField()
+    escalation = serializers.SerializerMethodField(
+        help_text=_("The mute this warning led to by the community's rule; null: none.")
+    )
     appeal_status = serializers.SerializerMethodField(
-        help_text="Empty: not appealed; I may appeal once."
+        help_text=_("Empty: not appealed; I may appeal once.")
     )
 
     def _warning(self, obj):
@@ -140,31 +144,35 @@ class SanctionOut(serializers.Serializer):
 
 
 class AppealIn(serializers.Serializer):
-    text = serializers.CharField(max_length=1000)
+    text = serializers.CharField(
+        max_length=1000, help_text=_("Why the decision should be undone (plain text).")
+    )
 
 
 class AppealOut(serializers.Serializer):
     id = serializers.CharField()
     case_id = serializers.CharField()
-    text = serializers.CharField()
+    text = serializers.CharField(help_text=_("The member's appeal (plain text)."))
     status = serializers.ChoiceField(choices=AppealStatus.choices)
-    reply = serializers.CharField(help_text="The reason of the decision; empty while open.")
+    reply = serializers.CharField(help_text=_("The reason of the decision; empty while open."))
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
 class AppealDecisionIn(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=[("uphold", "uphold"), ("overturn", "overturn")])
+    decision = serializers.ChoiceField(
+        choices=[("uphold", _("uphold the decision")), ("overturn", _("overturn the decision"))]
+    )
     reason = serializers.CharField(max_length=1000)
 
 
 class WarningRuleOut(serializers.Serializer):
-    enabled = serializers.BooleanField()
-    warnings = serializers.IntegerField()
-    window_days = serializers.IntegerField()
+    enabled = serializers.BooleanField(help_text=_("Warnings escalate to a mute."))
+    warnings = serializers.IntegerField(help_text=_("Warnings that lead to a mute."))
+    window_days = serializers.IntegerField(help_text=_("Within this many days."))
     mute_days = serializers.IntegerField()
     text = serializers.SerializerMethodField(
-        help_text="The rule in one sentence, shown with the group rules."
+        help_text=_("The rule in one sentence, shown with the group rules.")
     )
 
     def get_text(self, obj) -> str:
@@ -172,9 +180,13 @@ class WarningRuleOut(serializers.Serializer):
 
 
 class WarningRuleIn(serializers.Serializer):
-    enabled = serializers.BooleanField(required=False)
-    warnings = serializers.IntegerField(required=False, min_value=1, max_value=20)
-    window_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
+    enabled = serializers.BooleanField(required=False, help_text=_("Warnings escalate to a mute."))
+    warnings = serializers.IntegerField(
+        required=False, min_value=1, max_value=20, help_text=_("Warnings that lead to a mute.")
+    )
+    window_days = serializers.IntegerField(
+        required=False, min_value=1, max_value=365, help_text=_("Within this many days.")
+    )
     mute_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
 
 
@@ -186,9 +198,16 @@ class AuditEntryOut(serializers.Serializer):
     """Who (`actor_id`, null: the clock or the community's rule), to whom, what, why, when."""
 
     id = serializers.CharField()
-    at = serializers.DateTimeField()
-    action = serializers.ChoiceField(choices=AuditAction.choices)
-    actor_id = serializers.CharField(allow_null=True)
-    subject_id = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField(help_text=_("When it happened (ISO 8601 with offset)."))
+    action = serializers.ChoiceField(choices=AuditAction.choices, help_text=_("What happened."))
+    actor_id = serializers.CharField(
+        allow_null=True,
+        help_text=_("User id of who did it; null: the clock or the community's rule."),
+    )
+    subject_id = serializers.CharField(
+        allow_null=True, help_text=_("User id of whom it concerned; null: nobody in particular.")
+    )
     reason = serializers.CharField()
-    details = serializers.DictField()
+    details = serializers.DictField(
+        help_text=_("What changed, by action (e.g. the tier before and after).")
+    )

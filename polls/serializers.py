@@ -381,7 +381,7 @@ class PollVoterOut(serializers.Serializer):
     user = UserOut(source="voter")
     choices = serializers.JSONField()
     reason = serializers.CharField(
-        source="shown_reason", help_text='`""` while the reason waits for moderation.'
+        source="shown_reason", help_text=_('`""` while the reason waits for moderation.')
     )
     voted_at = serializers.DateTimeField(source="created_at")
     updated_at = serializers.DateTimeField()

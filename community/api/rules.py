@@ -19,7 +19,9 @@ from community.timezones import community_time
 
 
 class RulesSectionOut(serializers.Serializer):
-    title = serializers.CharField(help_text="Empty for the text before the first heading.")
+    title = serializers.CharField(
+        help_text=gettext_lazy("Empty for the text before the first heading.")
+    )
     body = serializers.CharField()
 
 
@@ -27,15 +29,18 @@ class RulesPageOut(serializers.Serializer):
     community_id = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=CommunityKind.choices)
-    kind_label = serializers.CharField()
+    kind_label = serializers.CharField(help_text=gettext_lazy("The kind of group, in words."))
     purpose = serializers.CharField()
-    version = serializers.IntegerField(help_text="0: the community has no rules yet.")
-    summary = serializers.CharField(help_text="What changed in this version (may be empty).")
+    version = serializers.IntegerField(help_text=gettext_lazy("0: the community has no rules yet."))
+    summary = serializers.CharField(
+        help_text=gettext_lazy("What changed in this version (may be empty).")
+    )
     published_at = serializers.DateTimeField(allow_null=True)
-    accepted = serializers.BooleanField(help_text="I accepted this version.")
+    accepted = serializers.BooleanField(help_text=gettext_lazy("I accepted this version."))
     sections = RulesSectionOut(many=True)
     first_steps = serializers.ListField(
-        child=serializers.CharField(), help_text="The three things a newcomer does first."
+        child=serializers.CharField(),
+        help_text=gettext_lazy("The three things a newcomer does first."),
     )
     warning_rule = serializers.CharField(
         help_text=gettext_lazy(
@@ -57,15 +62,19 @@ class CommunityTemplateOut(serializers.Serializer):
     purpose = serializers.CharField()
     rules_text = serializers.CharField()
     sections = RulesSectionOut(many=True)
-    settings = TemplateSettingsOut()
+    settings = TemplateSettingsOut(
+        help_text=gettext_lazy("Settings applied with the kind when creating a community.")
+    )
 
 
 class CommunityTemplatesOut(serializers.Serializer):
-    templates = CommunityTemplateOut(many=True, help_text="One per kind: work, study, interest.")
+    templates = CommunityTemplateOut(
+        many=True, help_text=gettext_lazy("One per kind: work, study, interest.")
+    )
 
 
 class NewcomerOut(serializers.Serializer):
-    id = serializers.CharField(help_text="The membership id.")
+    id = serializers.CharField(help_text=gettext_lazy("The membership id."))
     user = UserOut()
     joined_at = serializers.DateTimeField()
     rules_accepted = serializers.SerializerMethodField()
@@ -78,8 +87,8 @@ class RulesPageView(APIView):
     @extend_schema(
         operation_id="getRulesPage",
         tags=["communities"],
-        summary="The group rules page",
-        description=(
+        summary=gettext_lazy("The group rules page"),
+        description=gettext_lazy(
             "The community's kind and purpose, the rules in sections (a rules line starting "
             'with "#" begins one), the current version with its change summary, whether I '
             "accepted it, and a newcomer's three first steps."
@@ -96,8 +105,10 @@ class CommunityTemplatesView(APIView):
     @extend_schema(
         operation_id="listCommunityTemplates",
         tags=["communities"],
-        summary="Suggested rules and settings per kind of group",
-        description="Work, study and interest groups; creating a community with a `kind` applies them.",
+        summary=gettext_lazy("Suggested rules and settings per kind of group"),
+        description=gettext_lazy(
+            "Work, study and interest groups; creating a community with a `kind` applies them."
+        ),
         responses={200: CommunityTemplatesOut},
     )
     def get(self, request):
@@ -111,8 +122,8 @@ class NewcomersView(GenericAPIView):
     @extend_schema(
         operation_id="listNewcomersOfTheWeek",
         tags=["members"],
-        summary="Newcomers of the week",
-        description=(
+        summary=gettext_lazy("Newcomers of the week"),
+        description=gettext_lazy(
             "Members who joined in the last seven days, newest first. Admin tiers and holders "
             "of the welcome-newcomers capability (403 `tier_too_low`)."
         ),

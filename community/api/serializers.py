@@ -111,7 +111,7 @@ class CommunityDetailOut(CommunityOut):
     )
     membership = serializers.SerializerMethodField()
     warning_rule_text = serializers.SerializerMethodField(
-        help_text="How warnings escalate here, one sentence to show with the group rules."
+        help_text=_("How warnings escalate here, one sentence to show with the group rules.")
     )
 
     class Meta(CommunityOut.Meta):
@@ -193,7 +193,7 @@ class CommunityUpdateIn(serializers.Serializer):
         required=False,
         allow_blank=True,
         multiline=True,
-        help_text="What changed, shown to members with a new rules version.",
+        help_text=_("What changed, shown to members with a new rules version."),
     )
     join_policy = serializers.ChoiceField(choices=JoinPolicy.choices, required=False)
     members_can_create_polls = serializers.BooleanField(required=False)

@@ -85,3 +85,27 @@ def test_announcements_are_screened(
     announcements_publish_due(now=later)
     announcements_publish_due(now=later)
     assert notified.count() == 1
+
+
+@pytest.mark.parametrize("suggest", ["risky", "review", None])
+def test_a_category_name_wechat_does_not_pass_is_refused_and_nothing_stored(
+    wechat_server, settings, community, make_member, suggest
+):
+    """A category is a label members filter by: it cannot wait hidden in the queue, so anything
+    but a pass refuses it (risky: ``content_risky``; review or WeChat down:
+    ``content_not_checked``), and no category is added."""
+    from announcements.models import Category
+
+    settings.WECHAT_CONTENT_CHECK = True
+    verdict(wechat_server, suggest)
+    _, admin_client = make_member(tier="admin")
+    before = Category.objects.filter(community=community).count()
+    response = admin_client.post(
+        f"/api/v1/communities/{community.pk}/announcement-categories",
+        {"name": "加微信领红包"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    code = response.json()["errors"][0]["code"]
+    assert code == ("content_risky" if suggest == "risky" else "content_not_checked")
+    assert Category.objects.filter(community=community).count() == before

@@ -245,6 +245,8 @@ def _admin_form(community, **changes) -> dict:
         "rules_text": community.rules_text,
         "time_zone": community.time_zone,
         "join_policy": community.join_policy,
+        "kind": community.kind,
+        "purpose": community.purpose,
     }
     if community.members_can_create_polls:
         data["members_can_create_polls"] = "on"

@@ -226,7 +226,7 @@ WALK: tuple[Write, ...] = (
     ),
     Write(
         "updateCommunity",
-        ("name", "description", "rules_text"),
+        ("name", "description", "purpose", "rules_text"),
         "community_texts",
         lambda ctx, field, text: ctx.admin_client.patch(
             f"/api/v1/communities/{ctx.admin.community_id}", {field: text}, format="json"
@@ -276,6 +276,30 @@ EXEMPT: dict[str, str] = {
     "reportContentOrMember.note": "read by the moderators in the queue only, never published",
     "decideModerationCase.reason": "a moderator's decision, told to the reporters only",
     "volunteerForRole.message": "read by the admins deciding the offer only, never published",
+    "appealModerationDecision.text": "read by the moderators deciding the appeal only",
+    "decideAppeal.reason": "a moderator's decision, told to the appealing member only",
+    "removeInactiveMembers.reason": "kept for the admin tiers with the removal, never published",
+    "importMessageCounts.csv": "chat message counts (dates, names, numbers), never published",
+    "createAnnouncement.cover_url": "an https image address, validated as a URL, not text",
+    "updateAnnouncement.cover_url": "an https image address, validated as a URL, not text",
+    "updateCommunity.rules_summary": (
+        "stored only with a new rules text, and screened with it in one check "
+        "(tests/community/test_rules_alive.py)"
+    ),
+    **{
+        f"{operation}.{field}": (
+            "screened and held like a poll (tests/announcements/test_screening.py)"
+        )
+        for operation in ("createAnnouncement", "updateAnnouncement")
+        for field in ("title", "body")
+    },
+    **{
+        f"{operation}.name": (
+            "a category label cannot wait hidden: risky, review and an unreachable WeChat "
+            "refuse it (tests/announcements/test_screening.py)"
+        )
+        for operation in ("createAnnouncementCategory", "updateAnnouncementCategory")
+    },
     **{
         f"{operation}.{field}": (
             "board editors' working texts (the admin tiers and holders of the manage-boards "

@@ -142,7 +142,8 @@ def test_the_vote_that_completes_a_batch_does_not_mix_in_its_request(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         for _ in range(3):
             vote(make_member()[1], poll, {"option_ids": [a]})
-    assert callbacks == []
+    # Only the activity counter (insights) runs after each vote; no mix task is queued.
+    assert [c for c in callbacks if "activity_record" not in c.__qualname__] == []
     assert BoxEntry.objects.filter(poll=poll).count() == 3
     _, reader = make_member()
     assert _results(reader, poll)["participant_count"] == 3  # the read mixed them

@@ -32,15 +32,15 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a category
-         * @description Its announcements stay, without a category. Admin tiers and holders of the publish-content capability (403 `tier_too_low`).
+         * 删除分类
+         * @description 其中的公告保留，变为无分类。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
          */
         delete: operations["deleteAnnouncementCategory"];
         options?: never;
         head?: never;
         /**
-         * Rename or move a category
-         * @description Admin tiers and holders of the publish-content capability (403 `tier_too_low`).
+         * 重命名或移动分类
+         * @description 管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
          */
         patch: operations["updateAnnouncementCategory"];
         trace?: never;
@@ -54,14 +54,14 @@ export interface paths {
         };
         get?: never;
         /**
-         * Follow a category
-         * @description Idempotent. Its announcements show in my list and notify me.
+         * 关注分类
+         * @description 幂等。该分类的公告会出现在我的列表中并通知我。
          */
         put: operations["followAnnouncementCategory"];
         post?: never;
         /**
-         * Unfollow a category
-         * @description Idempotent. Its announcements leave my list and stop notifying me.
+         * 取消关注分类
+         * @description 幂等。该分类的公告不再出现在我的列表中，也不再通知我。
          */
         delete: operations["unfollowAnnouncementCategory"];
         options?: never;
@@ -77,22 +77,22 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read an announcement
-         * @description Opening it counts me as a reader (for the read rate).
+         * 查看公告
+         * @description 打开即计为已读（用于计算阅读率）。
          */
         get: operations["getAnnouncement"];
         put?: never;
         post?: never;
         /**
-         * Delete an announcement
-         * @description Admin tiers and holders of the publish-content capability (403 `tier_too_low`).
+         * 删除公告
+         * @description 管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
          */
         delete: operations["deleteAnnouncement"];
         options?: never;
         head?: never;
         /**
-         * Edit an announcement
-         * @description Changed texts are screened again. Admin tiers and holders of the publish-content capability (403 `tier_too_low`).
+         * 编辑公告
+         * @description 修改过的文字会重新审核。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
          */
         patch: operations["updateAnnouncement"];
         trace?: never;
@@ -106,8 +106,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Confirm I have read it
-         * @description Idempotent: a second confirmation keeps the first time. 409 `confirmation_not_asked` when the announcement does not ask for it.
+         * 确认我已阅读
+         * @description 幂等：再次确认保留第一次的时间。公告未要求确认时返回 409 `confirmation_not_asked`。
          */
         put: operations["confirmAnnouncementRead"];
         post?: never;
@@ -125,8 +125,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Who has and has not confirmed
-         * @description Counts and both lists of members (at most a group's 500). Admin tiers and holders of the publish-content capability (403 `tier_too_low`).
+         * 谁已确认、谁未确认
+         * @description 人数统计以及两份成员名单（最多为一个群的 500 人）。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
          */
         get: operations["listAnnouncementReaders"];
         put?: never;
@@ -147,8 +147,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Remind those who have not confirmed
-         * @description Once per announcement: a second call answers 409 `already_reminded`. Admin tiers and holders of the publish-content capability (403 `tier_too_low`).
+         * 提醒尚未确认的成员
+         * @description 每条公告只能提醒一次：再次调用返回 409 `already_reminded`。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
          */
         post: operations["remindAnnouncementReaders"];
         delete?: never;
@@ -425,14 +425,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Announcement categories
-         * @description In their order, with whether I follow each (members follow all by default).
+         * 公告分类
+         * @description 按顺序列出，并标明我是否关注（成员默认关注全部分类）。
          */
         get: operations["listAnnouncementCategories"];
         put?: never;
         /**
-         * Add an announcement category
-         * @description 409 `category_name_taken` for a name in use. Admin tiers and holders of the publish-content capability (403 `tier_too_low`).
+         * 新增公告分类
+         * @description 名称已被使用时返回 409 `category_name_taken`。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
          */
         post: operations["createAnnouncementCategory"];
         delete?: never;
@@ -449,14 +449,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Announcements
-         * @description Published, unexpired announcements of the categories I follow (and those without a category), pinned first, then newest; with my read and confirmation state. Cursor-paginated.
+         * 公告
+         * @description 我关注的分类（以及无分类）中已发布且未过期的公告，置顶的在前，然后按最新排序；含我的已读和确认状态。游标分页。
          */
         get: operations["listAnnouncements"];
         put?: never;
         /**
-         * Publish or schedule an announcement
-         * @description A future `publish_at` schedules it. Title and text pass WeChat's content check (400 `content_risky`; a review holds it for the moderators). Followers of its category are notified once, when it is published. Admin tiers and holders of the publish-content capability (403 `tier_too_low`).
+         * 发布或定时发布公告
+         * @description `publish_at` 为将来时间时定时发布。标题和正文须通过微信内容安全检测（400 `content_risky`；需人工复核时交由版主处理）。发布时通知该分类的关注者一次。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
          */
         post: operations["createAnnouncement"];
         delete?: never;
@@ -473,8 +473,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The audit log
-         * @description Every moderation decision, appeal, escalation, change of the warning rule, of a member's tier or status and of a role term: who, to whom, what, why, when; newest first. The admin tiers.
+         * 审计日志
+         * @description 每一次审核决定、申诉、升级处罚、警告规则的修改、成员等级或状态的变更以及角色任期的变更：谁、对谁、做了什么、为什么、何时；最新的在前。管理员等级。
          */
         get: operations["listAuditLog"];
         put?: never;
@@ -538,8 +538,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Content calendar
-         * @description Scheduled and past announcements by ISO week in the community's time zone, with read and confirmation rates. Moderator tiers and the publish-content capability.
+         * 内容日历
+         * @description 按社区时区的 ISO 周列出已定时和已发布的公告，含阅读率和确认率。版主等级以及具有发布内容权限的角色担任者。
          */
         get: operations["getContentCalendar"];
         put?: never;
@@ -602,8 +602,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The activity dashboard
-         * @description Active members (DAU/WAU/MAU and their ratio, daily series of 30 days), joins per week, participation of the latest polls, surveys and events, the weekday x hour heatmap, member segments with their members, retention by join month and the month's most active members, in the community's calendar. Admin tiers and holders of the view-analytics capability (403 `tier_too_low`).
+         * 活跃度看板
+         * @description 活跃成员（DAU/WAU/MAU 及其比值、30 天的每日序列）、每周入群人数、最近投票、问卷和活动的参与情况、星期 × 小时热力图、成员分层及其成员、按入群月份的留存以及本月最活跃成员，均按社区的日历计算。管理员等级以及具有查看数据分析权限的角色担任者（403 `tier_too_low`）。
          */
         get: operations["getInsightsDashboard"];
         put?: never;
@@ -622,8 +622,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One dashboard figure as CSV
-         * @description `figure`: `active`, `joins`, `participation`, `heatmap`, `segments`, `retention`, `top-members`. Admin tiers and holders of the view-analytics capability (403 `tier_too_low`).
+         * 以 CSV 导出看板中的一项数据
+         * @description 要导出的数据项，与看板显示的一致。管理员等级以及具有查看数据分析权限的角色担任者（403 `tier_too_low`）。
          */
         get: operations["exportInsightsFigure"];
         put?: never;
@@ -642,8 +642,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Inactive members to clean up (admin tiers)
-         * @description Members asked "还在吗?" more than the grace period ago and still inactive, longest inactive first, and the same as text with their nicknames (to remove them by hand in the WeChat group). Admin tiers only (403 `tier_too_low`).
+         * 待清理的不活跃成员（管理员等级）
+         * @description 被询问“还在吗？”已超过宽限期且仍不活跃的成员，最久不活跃的在前，并附上含昵称的同一名单文本（用于在微信群中手动移除）。仅限管理员等级（403 `tier_too_low`）。
          */
         get: operations["listInactiveMembers"];
         put?: never;
@@ -664,8 +664,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Mark inactive members removed (admin tiers)
-         * @description Each listed member of the clean-up list leaves the community (roles ended), the reason recorded; members not on the list are skipped. Reversible: they may come back by the share card or the invite code, history kept.
+         * 将不活跃成员标记为已移除（管理员等级）
+         * @description 清理名单中被列出的每位成员都将离开社区（角色任期结束），并记录理由；不在名单上的成员会被跳过。可恢复：他们可以通过分享卡片或邀请码重新加入，历史记录保留。
          */
         post: operations["removeInactiveMembers"];
         delete?: never;
@@ -682,8 +682,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One member's activity timeline (admin tiers)
-         * @description Their member-days of the last 90 days, newest first, then rolled-up weeks and months. Admin tiers only (403 `tier_too_low`); 404 `member_not_found`.
+         * 某位成员的活跃时间线（管理员等级）
+         * @description 该成员最近 90 天的每日记录，最新的在前，然后是汇总后的周和月。仅限管理员等级（403 `tier_too_low`）；404 `member_not_found`。
          */
         get: operations["getMemberTimeline"];
         put?: never;
@@ -704,8 +704,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import chat message counts from a CSV
-         * @description Lines of `date, nickname or openid, messages` (a header line optional). All or nothing: when a row names no member (or a nickname two members share), nothing is written and `unmatched` lists those rows (`applied` false). 400 `invalid_csv` for a malformed file. Admin tiers and holders of the view-analytics capability (403 `tier_too_low`).
+         * 从 CSV 导入群聊发言数
+         * @description 每行为 `日期, 昵称或 openid, 发言数`（表头行可有可无）。全部成功或全部不写入：只要有一行对应不到成员（或昵称被两位成员共用），就不写入任何数据，并在 `unmatched` 中列出这些行（`applied` 为 false）。文件格式错误时返回 400 `invalid_csv`。管理员等级以及具有查看数据分析权限的角色担任者（403 `tier_too_low`）。
          */
         post: operations["importMessageCounts"];
         delete?: never;
@@ -722,8 +722,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The month's most active members (for thanks)
-         * @description Analysts always; other members only when the community shows it to them, and then only when at least k (the community's floor) members were active (`hidden` otherwise). 403 `tier_too_low` when not shown to members.
+         * 本月最活跃成员（用于致谢）
+         * @description 数据分析者总能查看；其他成员仅在社区向成员公开时可看，且仅当至少有 k（社区设定的下限）名成员活跃时显示（否则为 `hidden`）。未向成员公开时返回 403 `tier_too_low`。
          */
         get: operations["getTopMembers"];
         put?: never;
@@ -799,8 +799,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * My warnings, mutes and hidden content
-         * @description Decisions about me, newest first, with their reason, the end of a mute, the mute a warning led to by the community's rule (`escalation`), and my appeal. Never who decided. Muted members see theirs too.
+         * 我收到的警告、禁言和被隐藏的内容
+         * @description 关于我的处理决定，最新的在前，含理由、禁言结束时间、警告按社区规则升级导致的禁言（`escalation`）以及我的申诉。从不显示由谁决定。被禁言的成员也能看到自己的记录。
          */
         get: operations["listMySanctions"];
         put?: never;
@@ -940,7 +940,7 @@ export interface paths {
         };
         /**
          * 审核队列
-         * @description Cases newest first, with their number of reports and the status of their appeal (`?appeal=open`: appeals waiting for a decision). 版主等级以及具有内容审核权限的角色担任者（403 `tier_too_low`）。
+         * @description 案件，最新的在前，含各自的举报数和申诉状态（`?appeal=open`：等待裁决的申诉）。版主等级以及具有内容审核权限的角色担任者（403 `tier_too_low`）。
          */
         get: operations["listModerationCases"];
         put?: never;
@@ -959,8 +959,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Newcomers of the week
-         * @description Members who joined in the last seven days, newest first. Admin tiers and holders of the welcome-newcomers capability (403 `tier_too_low`).
+         * 本周新成员
+         * @description 最近七天入群的成员，最新的在前。管理员等级以及具有欢迎新成员权限的角色担任者（403 `tier_too_low`）。
          */
         get: operations["listNewcomersOfTheWeek"];
         put?: never;
@@ -1051,8 +1051,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The group rules page
-         * @description The community's kind and purpose, the rules in sections (a rules line starting with "#" begins one), the current version with its change summary, whether I accepted it, and a newcomer's three first steps.
+         * 群规页面
+         * @description 社区的类型和宗旨、分小节的群规（以“#”开头的一行开始一个小节）、当前版本及其变更说明、我是否已接受，以及新成员入门三件事。
          */
         get: operations["getRulesPage"];
         put?: never;
@@ -1131,13 +1131,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * How warnings escalate here
-         * @description The community's rule (default: 3 warnings within 30 days mute for 7 days) and its sentence for the group rules page. Every member.
+         * 本群警告的升级规则
+         * @description 社区的规则（默认：30 天内 3 次警告禁言 7 天）及其在群规页面上显示的一句话说明。所有成员可见。
          */
         get: operations["getWarningRule"];
         /**
-         * Change how warnings escalate
-         * @description The admin tiers. Applies to the next warning.
+         * 修改警告的升级规则
+         * @description 管理员等级。从下一次警告起生效。
          */
         put: operations["updateWarningRule"];
         post?: never;
@@ -1192,8 +1192,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Suggested rules and settings per kind of group
-         * @description Work, study and interest groups; creating a community with a `kind` applies them.
+         * 按群类型推荐的群规和设置
+         * @description 工作群、学习群和兴趣群；创建社区时指定 `kind` 即应用这些推荐。
          */
         get: operations["listCommunityTemplates"];
         put?: never;
@@ -1745,8 +1745,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Appeal a decision about me
-         * @description Once per case (409 `appeal_exists`); only decisions about me that sanction me (hide, warn, mute). The appeal waits in the moderation queue; another moderator of the same tier as the one who decided, or higher, upholds or overturns it, and I am told once.
+         * 对关于我的处理决定提出申诉
+         * @description 每个案件只能申诉一次（409 `appeal_exists`）；仅限对我有处罚的决定（隐藏、警告、禁言）。申诉进入审核队列，由与原决定者同级或更高级别的另一位版主维持或撤销，结果只通知我一次。
          */
         post: operations["appealModerationDecision"];
         delete?: never;
@@ -1765,8 +1765,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Decide an appeal
-         * @description `uphold` keeps the decision; `overturn` undoes it (content shown again, warning withdrawn and any mute it led to lifted, the case's mute ended). Decided by a moderator other than the one who decided the case, of the same tier or higher (403 `appeal_needs_another_moderator`); the owner's decisions go back to the owner. The member is told once.
+         * 裁决申诉
+         * @description `uphold` 维持原决定；`overturn` 撤销原决定（内容重新显示、警告撤回并解除其导致的禁言、结束该案件的禁言）。须由原决定者以外、同级或更高级别的版主裁决（403 `appeal_needs_another_moderator`）；群主的决定仍由群主裁决。结果只通知该成员一次。
          */
         post: operations["decideAppeal"];
         delete?: never;
@@ -2800,16 +2800,23 @@ export interface components {
         ActiveMembersOut: {
             /**
              * Format: date
-             * @description Today in the community's time zone.
+             * @description 社区时区的今天。
              */
             day: string;
-            /** @description Members present (active or muted). */
+            /** @description 在群成员（正常或禁言）。 */
             members: number;
+            /** @description 今天活跃的成员数（DAU）。 */
             dau: number;
+            /** @description 最近 7 天活跃的成员数（WAU）。 */
             wau: number;
+            /** @description 最近 30 天活跃的成员数（MAU）。 */
             mau: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description DAU / MAU，0..1，三位小数；null：30 天内无人活跃。
+             */
             dau_over_mau: number | null;
+            /** @description 最近 30 天每天的活跃成员数，最早的在前。 */
             series: components["schemas"]["DayActiveOut"][];
         };
         ActivityOut: {
@@ -3828,21 +3835,25 @@ export interface components {
             /** @description 向成员展示的标题。 */
             title: string;
             /**
-             * @description HTML; reduced to the safe subset.
+             * @description HTML；会被精简为安全子集。
              * @default
              */
             body?: string;
+            /** @description 所属公告分类的 ID；null：无分类。 */
             category_id?: string | null;
             /**
-             * @description https only.
+             * @description 仅限 https。
              * @default
              */
             cover_url?: string;
-            /** @default false */
+            /**
+             * @description 置顶：在列表中排在最前。
+             * @default false
+             */
             pinned?: boolean;
             /**
              * Format: date-time
-             * @description Empty: now.
+             * @description 为空：立即发布。
              */
             publish_at?: string | null;
             /**
@@ -3850,7 +3861,10 @@ export interface components {
              * @description 过期时间（ISO 8601，带时区偏移）。
              */
             expires_at?: string | null;
-            /** @default false */
+            /**
+             * @description 要求成员确认已阅读。
+             * @default false
+             */
             requires_confirmation?: boolean;
         };
         /**
@@ -3866,23 +3880,29 @@ export interface components {
             title: string;
             /** @description 评论内容（纯文本）。 */
             body: string;
+            /** @description 所属公告分类；null：无分类。 */
             category: components["schemas"]["CategoryBriefOut"] | null;
             /** @description 封面图片 URL；空：无。 */
             cover_url: string;
+            /** @description 置顶：在列表中排在最前。 */
             pinned: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description 发布时间（或定时发布时间）（ISO 8601，带时区偏移）。
+             */
             publish_at: string;
             /**
              * Format: date-time
              * @description 过期时间（ISO 8601，带时区偏移）。
              */
             expires_at: string | null;
+            /** @description 要求成员确认已阅读。 */
             requires_confirmation: boolean;
             /** @description 状态（取值见枚举说明）。 */
             readonly status: components["schemas"]["AnnouncementStatusEnum"];
-            /** @description I have opened it. */
+            /** @description 我已打开过。 */
             read: boolean;
-            /** @description I have confirmed reading it. */
+            /** @description 我已确认阅读。 */
             confirmed: boolean;
             /**
              * Format: date-time
@@ -3939,8 +3959,8 @@ export interface components {
             description: string;
         };
         /**
-         * @description * `uphold` - uphold
-         *     * `overturn` - overturn
+         * @description * `uphold` - 维持原决定
+         *     * `overturn` - 撤销原决定
          * @enum {string}
          */
         AppealDecisionInDecisionEnum: "uphold" | "overturn";
@@ -3951,6 +3971,7 @@ export interface components {
             reason: string;
         };
         AppealInRequest: {
+            /** @description 为什么应撤销该决定（纯文本）。 */
             text: string;
         };
         AppealModerationDecisionClientErrorResponse400: {
@@ -4170,10 +4191,11 @@ export interface components {
             id: string;
             /** @description 审核案件的 ID。 */
             case_id: string;
+            /** @description 成员的申诉内容（纯文本）。 */
             text: string;
             /** @description 状态（取值见枚举说明）。 */
             status: components["schemas"]["AppealStatusEnum"];
-            /** @description The reason of the decision; empty while open. */
+            /** @description 裁决的理由；未裁决时为空。 */
             reply: string;
             /**
              * Format: date-time
@@ -4800,7 +4822,7 @@ export interface components {
             status: components["schemas"]["RegistrationStatusEnum"];
             /** @description 同行人数（成员本人以外的人）。 */
             guests: number;
-            /** @description `""` while the note waits for moderation. */
+            /** @description 备注等待审核期间为 `""`。 */
             note: string;
             /**
              * Format: date-time
@@ -4839,13 +4861,35 @@ export interface components {
         AuditEntryOut: {
             /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
             id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description 发生时间（ISO 8601，带时区偏移）。
+             */
             at: string;
+            /**
+             * @description 发生了什么。
+             *
+             *     * `joined` - 加入
+             *     * `tier_changed` - 等级变更
+             *     * `status_changed` - 状态变更
+             *     * `role_assigned` - 任命角色
+             *     * `role_ended` - 角色任期结束
+             *     * `case_decided` - 案件处理
+             *     * `appeal_made` - 提出申诉
+             *     * `appeal_decided` - 申诉处理
+             *     * `warnings_escalated` - 警告累计升级为禁言
+             *     * `escalation_lifted` - 撤销累计禁言
+             *     * `rule_set` - 设定警告规则
+             *     * `rule_changed` - 修改警告规则
+             */
             action: components["schemas"]["AuditActionEnum"];
+            /** @description 操作者的用户 ID；null：由定时任务或社区规则触发。 */
             actor_id: string | null;
+            /** @description 所涉及成员的用户 ID；null：不涉及特定成员。 */
             subject_id: string | null;
             /** @description 给出的理由（纯文本）；空：无。 */
             reason: string;
+            /** @description 变更内容，因操作而异（例如变更前后的等级）。 */
             details: {
                 [key: string]: unknown;
             };
@@ -4974,7 +5018,7 @@ export interface components {
             attr: string | null;
         };
         /**
-         * @description * ``
+         * @description * `` - 空：无
          * @enum {unknown}
          */
         BlankEnum: "";
@@ -5123,7 +5167,7 @@ export interface components {
             url: string;
         };
         CalendarOut: {
-            /** @description Every week of the range, empty ones too. */
+            /** @description 范围内的每一周，包括没有公告的周。 */
             weeks: components["schemas"]["CalendarWeekOut"][];
         };
         CalendarPostOut: {
@@ -5131,9 +5175,14 @@ export interface components {
             id: string;
             /** @description 向成员展示的标题。 */
             title: string;
+            /** @description 所属公告分类；null：无分类。 */
             category: components["schemas"]["CategoryBriefOut"] | null;
+            /** @description 置顶：在列表中排在最前。 */
             pinned: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description 发布时间（或定时发布时间）（ISO 8601，带时区偏移）。
+             */
             publish_at: string;
             /**
              * Format: date-time
@@ -5142,27 +5191,37 @@ export interface components {
             expires_at: string | null;
             /** @description 状态（取值见枚举说明）。 */
             status: components["schemas"]["AnnouncementStatusEnum"];
+            /** @description 要求成员确认已阅读。 */
             requires_confirmation: boolean;
+            /** @description 已打开的成员数。 */
             read_count: number;
+            /** @description 已确认的成员数。 */
             confirmed_count: number;
             /**
              * Format: double
-             * @description Readers / active members, 0..1.
+             * @description 已读人数 / 活跃成员数，0..1。
              */
             read_rate: number;
             /**
              * Format: double
-             * @description Confirmations / active members; null when not asked.
+             * @description 确认人数 / 活跃成员数；未要求确认时为 null。
              */
             confirmed_rate: number | null;
         };
         CalendarWeekOut: {
-            /** @description ISO week, e.g. 2026-W49. */
+            /** @description ISO 周，例如 2026-W49。 */
             week: string;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description 该周的星期一（YYYY-MM-DD）。
+             */
             starts_on: string;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description 该周的星期日（YYYY-MM-DD）。
+             */
             ends_on: string;
+            /** @description 该周发布（或定时发布）的公告。 */
             posts: components["schemas"]["CalendarPostOut"][];
         };
         CancelEventClientErrorResponse400: {
@@ -5511,7 +5570,7 @@ export interface components {
             mute_until: string | null;
             /** @description 合并到该案件的举报数。 */
             report_count?: number;
-            /** @description The status of the member's appeal (`open` waits in the queue); null: none. */
+            /** @description 成员申诉的状态（`open` 表示在队列中等待）；null：没有申诉。 */
             appeal_status?: string | null;
             /**
              * Format: date-time
@@ -6121,7 +6180,7 @@ export interface components {
             name: string;
             /** @description 位置（顺序或立场，见结构定义）。 */
             position: number;
-            /** @description Whether I follow it (the default). */
+            /** @description 我是否关注它（默认关注）。 */
             following: boolean;
         };
         ChangeMemberTierClientErrorResponse400: {
@@ -7073,13 +7132,15 @@ export interface components {
             attr: string | null;
         };
         CleanupListOut: {
+            /** @description 最久不活跃的在前。 */
             members: components["schemas"]["CleanupMemberOut"][];
-            /** @description The list as text, nicknames to remove in WeChat. */
+            /** @description 名单的文本形式，列出要在微信中移除的昵称。 */
             text: string;
         };
         CleanupMemberOut: {
             /** @description 成员身份 ID。 */
             membership_id: string;
+            /** @description 成员的用户 ID（在所有社区中相同）。 */
             user_id: string;
             /** @description 微信昵称。 */
             nickname: string;
@@ -7090,7 +7151,7 @@ export interface components {
             last_active_at: string;
             /**
              * Format: date-time
-             * @description When the member was asked "还在吗?".
+             * @description 询问该成员“还在吗？”的时间。
              */
             asked_at: string;
         };
@@ -7221,9 +7282,14 @@ export interface components {
             attr: string | null;
         };
         CohortOut: {
-            /** Format: date */
+            /**
+             * Format: date
+             * @description 入群月份（该月第一天）。
+             */
             month: string;
+            /** @description 该月入群的成员数。 */
             joined: number;
+            /** @description 入群当月及之后每个月：其中活跃成员的比例，0..1；null：该月无人入群。 */
             active_share: (number | null)[];
         };
         ColumnInRequest: {
@@ -7587,7 +7653,7 @@ export interface components {
             readonly invite_code: string | null;
             /** @description 我在其中的成员身份；不是成员时为 null。 */
             readonly membership: components["schemas"]["MyMembershipOut"];
-            /** @description How warnings escalate here, one sentence to show with the group rules. */
+            /** @description 本群警告如何升级，用一句话与群规一起显示。 */
             readonly warning_rule_text: string;
         };
         /**
@@ -7662,14 +7728,17 @@ export interface components {
             kind: components["schemas"]["CommunityKindEnum"];
             /** @description 向成员展示的文字。 */
             label: string;
+            /** @description 群的宗旨（纯文本）；空：未填写。 */
             purpose: string;
             /** @description 成员需接受的群规（纯文本）；空：无。 */
             rules_text: string;
+            /** @description 按顺序分小节的群规（以 `#` 开头的一行开始一个小节）。 */
             sections: components["schemas"]["RulesSectionOut"][];
+            /** @description 创建社区时随类型一起应用的设置。 */
             settings: components["schemas"]["TemplateSettingsOut"];
         };
         CommunityTemplatesOut: {
-            /** @description One per kind: work, study, interest. */
+            /** @description 每种类型一个：工作、学习、兴趣。 */
             templates: components["schemas"]["CommunityTemplateOut"][];
         };
         /**
@@ -7819,8 +7888,12 @@ export interface components {
             attr: string | null;
         };
         ConfirmationOut: {
+            /** @description 公告的 ID。 */
             announcement_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description 我首次打开的时间（ISO 8601，带时区偏移）。
+             */
             read_at: string;
             /**
              * Format: date-time
@@ -11619,18 +11692,28 @@ export interface components {
             errors: components["schemas"]["CreateTaskError"][];
         };
         DashboardOut: {
+            /** @description 正常状态的成员数。 */
             active: components["schemas"]["ActiveMembersOut"];
+            /** @description 最近 12 周每周的入群人数，最早的在前。 */
             joins: components["schemas"]["WeekJoinsOut"][];
+            /** @description 最近的投票、问卷和活动的参与情况。 */
             participation: components["schemas"]["ParticipationOut"][];
-            /** @description Seven rows (Monday first) of 24 hourly action counts. */
+            /** @description 七行（星期一在前），每行为 24 个小时的操作次数。 */
             heatmap: number[][];
+            /** @description 每位在群成员归入一个分层。 */
             segments: components["schemas"]["SegmentsOut"];
+            /** @description 按入群月份划分的群组，最近 6 个月。 */
             retention: components["schemas"]["CohortOut"][];
+            /** @description 本月最活跃的成员。 */
             top_members: components["schemas"]["TopMemberOut"][];
         };
         DayActiveOut: {
-            /** Format: date */
+            /**
+             * Format: date
+             * @description 日期（YYYY-MM-DD，按社区的日历）。
+             */
             day: string;
+            /** @description 当天活跃的成员数。 */
             active: number;
         };
         DecideAppealClientErrorResponse400: {
@@ -13508,7 +13591,9 @@ export interface components {
         };
         /** @description The community's rule muted me because this warning crossed its threshold. */
         EscalationOut: {
+            /** @description 导致禁言的规则中的警告次数。 */
             warnings: number;
+            /** @description 统计警告的天数范围。 */
             window_days: number;
             /** @description 处理决定为 `mute` 时的禁言天数。 */
             mute_days: number;
@@ -13517,6 +13602,7 @@ export interface components {
              * @description 禁言截止时间（ISO 8601，带时区偏移）；null：未被禁言。
              */
             mute_until: string | null;
+            /** @description 禁言已提前解除（申诉撤销了该警告）。 */
             readonly lifted: boolean;
         };
         EventBoardInRequest: {
@@ -16914,8 +17000,8 @@ export interface components {
             attr: string | null;
         };
         /**
-         * @description * `week` - week
-         *     * `month` - month
+         * @description * `week` - 周
+         *     * `month` - 月
          * @enum {string}
          */
         GrainEnum: "week" | "month";
@@ -17149,10 +17235,13 @@ export interface components {
             errors: components["schemas"]["ImportMessageCountsError"][];
         };
         ImportReportOut: {
+            /** @description 读取的数据行数。 */
             rows: number;
-            /** @description False: some rows matched no member; nothing written. */
+            /** @description false：有些行对应不到成员；未写入任何数据。 */
             applied: boolean;
+            /** @description 所读取的行中统计的发言数。 */
             messages: number;
+            /** @description 没有唯一对应成员的行。 */
             unmatched: components["schemas"]["UnmatchedRowOut"][];
         };
         InviteJoinInRequest: {
@@ -21718,7 +21807,7 @@ export interface components {
          */
         MembershipStatusEnum: "active" | "pending" | "muted" | "banned" | "left";
         MessageCountsInRequest: {
-            /** @description The CSV text: date, nickname or openid, messages per line (a header optional). */
+            /** @description CSV 文本：每行为日期、昵称或 openid、发言数（表头可有可无）。 */
             csv: string;
         };
         /**
@@ -22367,7 +22456,7 @@ export interface components {
             slot_status: components["schemas"]["SlotStatusEnum"] | null;
         };
         NewcomerOut: {
-            /** @description The membership id. */
+            /** @description 成员资格 ID。 */
             id: string;
             /** @description 成员的公开资料（昵称和头像）。 */
             user: components["schemas"]["UserOut"];
@@ -22910,7 +22999,13 @@ export interface components {
             results: components["schemas"]["VolunteerOut"][];
         };
         ParticipationOut: {
-            /** @description 类型；决定哪些字段适用。 */
+            /**
+             * @description 类型：投票、问卷或活动。
+             *
+             *     * `poll` - 投票
+             *     * `survey` - 问卷
+             *     * `event` - 活动
+             */
             kind: components["schemas"]["ParticipationOutKindEnum"];
             /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
             id: string;
@@ -22921,14 +23016,18 @@ export interface components {
              * @description 创建时间（ISO 8601，带社群时区偏移）。
              */
             created_at: string;
+            /** @description 参与的成员数（投票、提交问卷、报名）。 */
             participants: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description 参与人数 / 在群成员数（投票则为其自身的选民人数），0..1；null：没有成员。
+             */
             rate: number | null;
         };
         /**
-         * @description * `poll` - poll
-         *     * `survey` - survey
-         *     * `event` - event
+         * @description * `poll` - 投票
+         *     * `survey` - 问卷
+         *     * `event` - 活动
          * @enum {string}
          */
         ParticipationOutKindEnum: "poll" | "survey" | "event";
@@ -22937,17 +23036,23 @@ export interface components {
             title?: string;
             /** @description 评论内容（纯文本）。 */
             body?: string;
+            /** @description 所属公告分类的 ID；null：无分类。 */
             category_id?: string | null;
             /** @description 封面图片 URL；空：无。 */
             cover_url?: string;
+            /** @description 置顶：在列表中排在最前。 */
             pinned?: boolean;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description 发布时间（或定时发布时间）（ISO 8601，带时区偏移）。
+             */
             publish_at?: string;
             /**
              * Format: date-time
              * @description 过期时间（ISO 8601，带时区偏移）。
              */
             expires_at?: string | null;
+            /** @description 要求成员确认已阅读。 */
             requires_confirmation?: boolean;
         };
         PatchedBoardUpdateInRequest: {
@@ -22996,10 +23101,11 @@ export interface components {
             description?: string;
             /** @description 类型；决定哪些字段适用。 */
             kind?: components["schemas"]["CommunityKindEnum"];
+            /** @description 群的宗旨（纯文本）；空：未填写。 */
             purpose?: string;
             /** @description 成员需接受的群规（纯文本）；空：无。 */
             rules_text?: string;
-            /** @description What changed, shown to members with a new rules version. */
+            /** @description 变更说明，随新版群规一起展示给成员。 */
             rules_summary?: string;
             /** @description 加入方式：开放、需审核或仅限邀请。 */
             join_policy?: components["schemas"]["JoinPolicyEnum"];
@@ -23621,7 +23727,7 @@ export interface components {
             user: components["schemas"]["UserOut"];
             /** @description 该成员选择的选项，按顺序。 */
             choices: unknown;
-            /** @description `""` while the reason waits for moderation. */
+            /** @description 理由等待审核期间为 `""`。 */
             reason: string;
             /**
              * Format: date-time
@@ -24103,21 +24209,29 @@ export interface components {
             nickname: string;
             /** @description 头像图片 URL；空：无头像。 */
             avatar_url: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description 首次打开的时间（ISO 8601，带时区偏移）；null：尚未打开。
+             */
             read_at: string | null;
             /**
              * Format: date-time
-             * @description 名额确认时间（ISO 8601，带时区偏移）；候补中为 null。
+             * @description 确认的时间（ISO 8601，带时区偏移）；null：尚未确认。
              */
             confirmed_at: string | null;
         };
         ReadersOut: {
-            /** @description Members following its category. */
+            /** @description 关注其分类的成员数。 */
             audience_count: number;
+            /** @description 已打开的成员数。 */
             read_count: number;
+            /** @description 已确认的成员数。 */
             confirmed_count: number;
+            /** @description 受众中尚未确认的成员数。 */
             not_confirmed_count: number;
+            /** @description 已确认的成员。 */
             confirmed: components["schemas"]["ReaderOut"][];
+            /** @description 尚未确认的成员。 */
             not_confirmed: components["schemas"]["ReaderOut"][];
         };
         RecordSubscriptionDecisionsClientErrorResponse400: {
@@ -24784,17 +24898,19 @@ export interface components {
             attr: string | null;
         };
         ReminderOut: {
-            /** @description Members the reminder was queued for. */
+            /** @description 已排队发送提醒的成员数。 */
             reminded_count: number;
         };
         RemovalInRequest: {
+            /** @description 要标记为已移除的成员资格 ID（1 到 200 个）。 */
             membership_ids: string[];
             /** @description 给出的理由（纯文本）；空：无。 */
             reason: string;
         };
         RemovalOut: {
+            /** @description 已标记为移除的成员资格 ID。 */
             removed: string[];
-            /** @description Not on the clean-up list (active meanwhile). */
+            /** @description 不在清理名单上（期间又活跃了）。 */
             skipped: string[];
         };
         RemoveEventOrganizerClientErrorResponse400: {
@@ -26439,27 +26555,30 @@ export interface components {
             name: string;
             /** @description 类型；决定哪些字段适用。 */
             kind: components["schemas"]["CommunityKindEnum"];
+            /** @description 群的类型（文字说明）。 */
             kind_label: string;
+            /** @description 群的宗旨（纯文本）；空：未填写。 */
             purpose: string;
-            /** @description 0: the community has no rules yet. */
+            /** @description 0：社区还没有群规。 */
             version: number;
-            /** @description What changed in this version (may be empty). */
+            /** @description 此版本的变更说明（可以为空）。 */
             summary: string;
             /**
              * Format: date-time
              * @description 公开时间（ISO 8601，带时区偏移）。
              */
             published_at: string | null;
-            /** @description I accepted this version. */
+            /** @description 我已接受此版本。 */
             accepted: boolean;
+            /** @description 按顺序分小节的群规（以 `#` 开头的一行开始一个小节）。 */
             sections: components["schemas"]["RulesSectionOut"][];
-            /** @description The three things a newcomer does first. */
+            /** @description 新成员首先要做的三件事。 */
             first_steps: string[];
             /** @description 本群的警告规则（多少天内累计多少次警告将被禁言、禁言多久），与群规一同展示。 */
             warning_rule: string;
         };
         RulesSectionOut: {
-            /** @description Empty for the text before the first heading. */
+            /** @description 第一个标题之前的文字此项为空。 */
             title: string;
             /** @description 评论内容（纯文本）。 */
             body: string;
@@ -26523,13 +26642,14 @@ export interface components {
             decided_at: string;
             /**
              * Format: date-time
-             * @description The end of a mute decided on this case.
+             * @description 本案件所定禁言的结束时间。
              */
             mute_until: string | null;
-            /** @description A warning an appeal overturned: it no longer counts. */
+            /** @description 被申诉撤销的警告：不再计数。 */
             readonly warning_withdrawn: boolean;
+            /** @description 这次警告按社区规则导致的禁言；null：没有。 */
             readonly escalation: components["schemas"]["EscalationOut"] | null;
-            /** @description Empty: not appealed; I may appeal once. */
+            /** @description 空：未申诉；我可以申诉一次。 */
             readonly appeal_status: components["schemas"]["AppealStatusEnum"] | components["schemas"]["BlankEnum"];
         };
         /**
@@ -26856,18 +26976,28 @@ export interface components {
         SegmentMemberOut: {
             /** @description 成员身份 ID。 */
             membership_id: string;
+            /** @description 成员的用户 ID（在所有社区中相同）。 */
             user_id: string;
             /** @description 微信昵称。 */
             nickname: string;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description 最后一次活跃的日期（YYYY-MM-DD，按社区的日历）。
+             */
             last_active_on: string;
+            /** @description 最近 30 天内的活跃天数。 */
             active_days_30: number;
         };
         SegmentsOut: {
+            /** @description 最近入群（在新成员天数之内）。 */
             new: components["schemas"]["SegmentMemberOut"][];
+            /** @description 最近 30 天内活跃天数达到核心成员标准。 */
             core: components["schemas"]["SegmentMemberOut"][];
+            /** @description 偶尔活跃，未达核心标准。 */
             casual: components["schemas"]["SegmentMemberOut"][];
+            /** @description 有一段时间未活跃，但尚未算作不活跃。 */
             dormant: components["schemas"]["SegmentMemberOut"][];
+            /** @description 最长时间未活跃。 */
             inactive: components["schemas"]["SegmentMemberOut"][];
         };
         SelfCheckInInRequest: {
@@ -28032,37 +28162,68 @@ export interface components {
             available: number;
         };
         TimelineDayOut: {
-            /** Format: date */
+            /**
+             * Format: date
+             * @description 日期（YYYY-MM-DD）。
+             */
             day: string;
+            /** @description 访问小程序的次数。 */
             visits: number;
+            /** @description 投票次数。 */
             votes: number;
-            /** @description 答案：题目（或时段）ID -> 答案。 */
+            /** @description 提交问卷的次数。 */
             answers: number;
+            /** @description 活动报名次数。 */
             signups: number;
+            /** @description 活动签到次数。 */
             checkins: number;
+            /** @description 完成的任务数。 */
             tasks_done: number;
+            /** @description 发表的评论数。 */
             comments: number;
+            /** @description 提交的举报数。 */
             reports: number;
+            /** @description 群聊发言数（导入的统计）。 */
             messages: number;
         };
         TimelineOut: {
+            /** @description 最近 90 天中有活跃的日子，最新的在前。 */
             days: components["schemas"]["TimelineDayOut"][];
+            /** @description 更早的活跃记录按周和月汇总，最新的在前。 */
             periods: components["schemas"]["TimelinePeriodOut"][];
         };
         TimelinePeriodOut: {
+            /**
+             * @description 汇总周期的长度。
+             *
+             *     * `week` - 周
+             *     * `month` - 月
+             */
             grain: components["schemas"]["GrainEnum"];
-            /** Format: date */
+            /**
+             * Format: date
+             * @description 周期的第一天（YYYY-MM-DD）。
+             */
             starts_on: string;
+            /** @description 该周期内的活跃天数。 */
             active_days: number;
+            /** @description 访问小程序的次数。 */
             visits: number;
+            /** @description 投票次数。 */
             votes: number;
-            /** @description 答案：题目（或时段）ID -> 答案。 */
+            /** @description 提交问卷的次数。 */
             answers: number;
+            /** @description 活动报名次数。 */
             signups: number;
+            /** @description 活动签到次数。 */
             checkins: number;
+            /** @description 完成的任务数。 */
             tasks_done: number;
+            /** @description 发表的评论数。 */
             comments: number;
+            /** @description 提交的举报数。 */
             reports: number;
+            /** @description 群聊发言数（导入的统计）。 */
             messages: number;
         };
         TokenOut: {
@@ -28077,15 +28238,19 @@ export interface components {
             user: components["schemas"]["UserOut"];
         };
         TopMemberOut: {
+            /** @description 成员的用户 ID（在所有社区中相同）。 */
             user_id: string;
             /** @description 微信昵称。 */
             nickname: string;
+            /** @description 本月的操作次数（不含访问）。 */
             actions: number;
+            /** @description 本月的活跃天数。 */
             active_days: number;
         };
         TopMembersOut: {
-            /** @description True when fewer members than the community's floor (k) were active: no names. */
+            /** @description 活跃成员少于社区设定的下限（k）时为 true：不显示名字。 */
             hidden: boolean;
+            /** @description 最活跃的在前；`hidden` 时为空。 */
             members: components["schemas"]["TopMemberOut"][];
         };
         UndoCheckInClientErrorResponse400: {
@@ -28330,6 +28495,7 @@ export interface components {
             attr: string | null;
         };
         UnmatchedRowOut: {
+            /** @description 在 CSV 中的行号，从 1 开始。 */
             line: number;
             /** @description 相关的成员。 */
             member: string;
@@ -32512,19 +32678,25 @@ export interface components {
             assignment_id: string | null;
         };
         WarningRuleInRequest: {
+            /** @description 警告会升级为禁言。 */
             enabled?: boolean;
+            /** @description 导致禁言的警告次数。 */
             warnings?: number;
+            /** @description 在这么多天之内。 */
             window_days?: number;
             /** @description 处理决定为 `mute` 时的禁言天数。 */
             mute_days?: number;
         };
         WarningRuleOut: {
+            /** @description 警告会升级为禁言。 */
             enabled: boolean;
+            /** @description 导致禁言的警告次数。 */
             warnings: number;
+            /** @description 在这么多天之内。 */
             window_days: number;
             /** @description 处理决定为 `mute` 时的禁言天数。 */
             mute_days: number;
-            /** @description The rule in one sentence, shown with the group rules. */
+            /** @description 用一句话说明规则，与群规一起显示。 */
             readonly text: string;
         };
         WeChatLoginInRequest: {
@@ -32534,10 +32706,12 @@ export interface components {
         WeekJoinsOut: {
             /**
              * Format: date
-             * @description The Monday the week starts on.
+             * @description 该周开始的星期一。
              */
             week: string;
+            /** @description 该周入群（或回归）的成员数。 */
             joins: number;
+            /** @description 其中之后已退出或被移除的成员数。 */
             left_since: number;
         };
         WeeklyDigestOut: {
@@ -33048,6 +33222,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告分类 ID */
                 category_id: string;
             };
             cookie?: never;
@@ -33132,6 +33307,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告分类 ID */
                 category_id: string;
             };
             cookie?: never;
@@ -33229,6 +33405,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告分类 ID */
                 category_id: string;
             };
             cookie?: never;
@@ -33298,6 +33475,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告分类 ID */
                 category_id: string;
             };
             cookie?: never;
@@ -33383,6 +33561,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告 ID */
                 announcement_id: string;
             };
             cookie?: never;
@@ -33452,6 +33631,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告 ID */
                 announcement_id: string;
             };
             cookie?: never;
@@ -33536,6 +33716,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告 ID */
                 announcement_id: string;
             };
             cookie?: never;
@@ -33625,6 +33806,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告 ID */
                 announcement_id: string;
             };
             cookie?: never;
@@ -33702,6 +33884,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告 ID */
                 announcement_id: string;
             };
             cookie?: never;
@@ -33763,6 +33946,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description 公告 ID */
                 announcement_id: string;
             };
             cookie?: never;
@@ -35298,7 +35482,7 @@ export interface operations {
     listAnnouncements: {
         parameters: {
             query?: {
-                /** @description Only this category. */
+                /** @description 仅限此分类。 */
                 category?: string;
                 /** @description 分页游标值 */
                 cursor?: string;
@@ -35851,8 +36035,9 @@ export interface operations {
     getContentCalendar: {
         parameters: {
             query?: {
-                /** @description ISO week to start from, e.g. 2026-W49 (default: this week). */
+                /** @description 起始的 ISO 周，例如 2026-W49（默认：本周）。 */
                 week?: string;
+                /** @description 周数，1 到 12。 */
                 weeks?: number;
             };
             header?: never;
@@ -36215,13 +36400,14 @@ export interface operations {
             path: {
                 /** @description 社群 ID */
                 community_id: string;
+                /** @description 数据项：`active`, `joins`, `participation`, `heatmap`, `segments`, `retention`, `top-members` */
                 figure: "active" | "heatmap" | "joins" | "participation" | "retention" | "segments" | "top-members";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description CSV file (UTF-8 with BOM) */
+            /** @description CSV 文件（UTF-8，带 BOM） */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -36444,6 +36630,7 @@ export interface operations {
             path: {
                 /** @description 社群 ID */
                 community_id: string;
+                /** @description 成员的用户 ID（即列表中的 `user_id`） */
                 user_id: string;
             };
             cookie?: never;
@@ -37430,7 +37617,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description `open`: the cases whose appeal waits for a decision.
+                 * @description `open`：申诉等待裁决的案件。
                  *
                  *     * `open` - 待处理
                  *     * `upheld` - 维持原处理
