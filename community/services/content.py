@@ -74,11 +74,17 @@ def content_screen_strict(*, texts: dict[str, str], user: User, scene: int = SCE
     shown unchecked and nothing half-stored waits."""
     verdict = content_screen(texts=texts, user=user, scene=scene)
     if verdict != PASS:
-        raise DomainError(
-            _("This text could not be checked now. Please change it or try again later."),
-            code="content_not_checked",
-            field=next(iter(texts), None),
-        )
+        raise content_not_checked(field=next(iter(texts), None))
+
+
+def content_not_checked(*, field: str | None) -> DomainError:
+    """The refusal for a text that cannot wait hidden in the moderation queue and was not
+    passed (WeChat wants a human look, or could not be reached): 400 ``content_not_checked``."""
+    return DomainError(
+        _("This text could not be checked now. Please change it or try again later."),
+        code="content_not_checked",
+        field=field,
+    )
 
 
 def content_hold_for_review(

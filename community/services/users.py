@@ -14,6 +14,7 @@ from community.services.content import (
     SCENE_PROFILE,
     content_change_passed,
     content_hold_for_review,
+    content_not_checked,
     content_screen,
 )
 from community.services.tokens import IssuedToken, token_issue
@@ -97,13 +98,7 @@ def user_update_profile(
                         fields={"nickname"},
                     )
             elif not community_ids:
-                raise DomainError(
-                    _(
-                        "This nickname could not be checked now. Please choose another one or try again later."
-                    ),
-                    code="content_not_checked",
-                    field="nickname",
-                )
+                raise content_not_checked(field="nickname")
             for community_id in community_ids if verdict != PASS else ():
                 content_hold_for_review(
                     verdict=verdict,
