@@ -14,7 +14,7 @@ Two shapes of holding:
 from __future__ import annotations
 
 from django.apps import apps
-from django.db.models import F
+from django.utils.module_loading import import_string
 
 from moderation.models import TargetKind
 
@@ -36,12 +36,17 @@ STORED: dict[str, tuple[str, tuple[str, ...], int]] = {
     TargetKind.ROLE: ("roles.Role", ("name", "description"), _FORUM),
 }
 
-#: kind -> (model label of the changed object, msgSecCheck scene)
-CHANGES: dict[str, tuple[str, int]] = {
-    TargetKind.NICKNAME: ("community.User", _PROFILE),
-    TargetKind.COMMUNITY_TEXTS: ("community.Community", _FORUM),
-    TargetKind.EVENT_TEXTS: ("events.Event", _FORUM),
-    TargetKind.ROLE_TEXTS: ("roles.Role", _FORUM),
+#: kind -> (model label of the changed object, msgSecCheck scene, the owning app's service
+#: that applies a released change, or None when writing the fields is all there is to it)
+CHANGES: dict[str, tuple[str, int, str | None]] = {
+    TargetKind.NICKNAME: ("community.User", _PROFILE, None),
+    TargetKind.COMMUNITY_TEXTS: (
+        "community.Community",
+        _FORUM,
+        "community.services.communities.community_texts_release",
+    ),
+    TargetKind.EVENT_TEXTS: ("events.Event", _FORUM, "events.services.events.event_texts_release"),
+    TargetKind.ROLE_TEXTS: ("roles.Role", _FORUM, "roles.services.roles.role_texts_release"),
 }
 
 
@@ -69,8 +74,7 @@ def screened_scene(target_kind: str) -> int:
 def release_apply(*, target_kind: str, target_id: str, pending: dict) -> None:
     """What releasing a hold does besides showing the target (inside the releasing
     transaction): a released option joins its poll's order (votes may name it from now on);
-    a released change is applied, and a new rules text asks every member to accept the rules
-    again, as an unheld change does."""
+    a released change is applied by its owning app as an unheld change would have been."""
     if target_kind == TargetKind.POLL_OPTION:
         from community.locking import lock_rows
         from polls.models import Option, Poll
@@ -83,8 +87,10 @@ def release_apply(*, target_kind: str, target_id: str, pending: dict) -> None:
         return
     if target_kind not in CHANGES or not pending:
         return
-    model = apps.get_model(CHANGES[target_kind][0])
-    values = dict(pending)
-    if target_kind == TargetKind.COMMUNITY_TEXTS and "rules_text" in values:
-        values["rules_version"] = F("rules_version") + 1
-    model.objects.filter(pk=target_id).update(**values)
+    label, _scene, applier = CHANGES[target_kind]
+    if applier is not None:
+        # The owning app applies its change as its own edit service would have: the rules
+        # version and its summary, an event's change-of-place notice, a role name's uniqueness.
+        import_string(applier)(target_id=target_id, pending=dict(pending))
+        return
+    apps.get_model(label).objects.filter(pk=target_id).update(**pending)

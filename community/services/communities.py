@@ -299,6 +299,8 @@ def community_update(*, actor: Membership, rules_summary: str = "", **fields) ->
         screened["rules_summary"] = rules_summary
     verdict = content_screen(texts=screened, user=actor.user)
     held = {name: fields.pop(name) for name in texts} if verdict != PASS else {}
+    if "rules_text" in held and rules_summary:
+        held["rules_summary"] = rules_summary  # recorded with the version when released
     with transaction.atomic():
         community = lock_rows(Community.objects.filter(pk=actor.community_id)).get()
         changed = [name for name, value in fields.items() if getattr(community, name) != value]
@@ -326,9 +328,33 @@ def community_update(*, actor: Membership, rules_summary: str = "", **fields) ->
                 **where,
             )
         elif texts:
-            content_change_passed(target_kind="community_texts", fields=set(texts), **where)
+            # A held rules text that is overtaken takes its held summary with it.
+            passed = set(texts) | ({"rules_summary"} if "rules_text" in texts else set())
+            content_change_passed(target_kind="community_texts", fields=passed, **where)
     actor.community = community
     return community
+
+
+def community_texts_release(*, target_id: str, pending: dict) -> None:
+    """Apply a held change of the community's texts once a moderator or WeChat's re-check
+    released it (inside the releasing transaction), as :func:`community_update` would have:
+    a new rules text bumps the version, is recorded in the history with the summary held
+    with it, and asks every member to accept the rules again."""
+    values = dict(pending)
+    summary = values.pop("rules_summary", "")
+    community = lock_rows(Community.objects.filter(pk=target_id)).first()
+    if community is None:
+        return
+    changed = [name for name, value in values.items() if getattr(community, name) != value]
+    for name in changed:
+        setattr(community, name, values[name])
+    if "rules_text" in changed:
+        community.rules_version += 1
+        changed.append("rules_version")
+    if changed:
+        community.save(update_fields=changed)
+    if "rules_version" in changed:
+        rules_version_record(community=community, summary=summary)
 
 
 def community_regenerate_invite(*, actor: Membership) -> Community:

@@ -287,7 +287,7 @@ def event_update(*, actor: Membership, event_id: str, **changes: Any) -> Event:
     fewer guests per member) frees seats for the line in the same transaction. New texts are
     screened first: risky refuses (400 ``content_risky``); "review" or WeChat unreachable
     hold them in the moderation queue (``event_texts``) while members see the old ones, until
-    a moderator or the re-check releases them (a held place is then applied unannounced)."""
+    a moderator or the re-check releases them (a released place is announced then)."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -355,6 +355,28 @@ def event_update(*, actor: Membership, event_id: str, **changes: Any) -> Event:
                 fields=set(texts),
             )
     return event
+
+
+def event_texts_release(*, target_id: str, pending: dict) -> None:
+    """Apply a held change of an event's texts once a moderator or WeChat's re-check released
+    it (inside the releasing transaction): a new place is announced to everyone registered
+    and waitlisted, as :func:`event_update` announces an unheld one. A cancelled event only
+    takes the texts."""
+    event = lock_rows(Event.objects.select_related("community").filter(pk=target_id)).first()
+    if event is None:
+        return
+    changed = {name for name, value in pending.items() if getattr(event, name) != value}
+    for name in changed:
+        setattr(event, name, pending[name])
+    announce = bool(changed & ANNOUNCED) and event.cancelled_at is None
+    if announce:
+        event.change_version += 1
+        changed.add("change_version")
+    if changed:
+        event.updated_at = timezone.now()
+        event.save(update_fields=sorted(changed | {"updated_at"}))
+    if announce:
+        notify_changed(event, _live_user_ids(event))
 
 
 def event_cancel(*, actor: Membership, event_id: str, reason: str = "") -> Event:

@@ -11,6 +11,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.errors import Conflict
 from community.locking import lock_rows
 from community.models import User
 from community.services.content import PASS, REVIEW, RISKY, UNCHECKED, content_verdict
@@ -137,11 +138,19 @@ def _record(*, hold: ContentHold, verdict: str, now: datetime) -> bool:
     if current is None or current.why != ContentHold.Why.UNCHECKED:
         return False  # a moderator decided meanwhile, or a parallel run recorded it
     if verdict == PASS:
-        content_release(
-            community_id=current.community_id,
-            target_kind=current.target_kind,
-            target_id=current.target_id,
-        )
+        try:
+            with transaction.atomic():
+                content_release(
+                    community_id=current.community_id,
+                    target_kind=current.target_kind,
+                    target_id=current.target_id,
+                )
+        except Conflict:
+            # The passed change no longer fits (a role name taken meanwhile): a moderator
+            # decides, as for a text WeChat wants reviewed.
+            current.why = ContentHold.Why.REVIEW
+            current.save(update_fields=["why"])
+            return True
         cases = Case.objects.filter(
             target_kind=current.target_kind, target_id=current.target_id, status=CaseStatus.OPEN
         )

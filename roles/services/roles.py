@@ -237,6 +237,23 @@ def role_update(*, actor: Membership, role_id: str, **fields: Any) -> Role:
         raise _name_taken() from exc
 
 
+def role_texts_release(*, target_id: str, pending: dict) -> None:
+    """Apply a held change of a role's name or description once a moderator or WeChat's
+    re-check released it (inside the releasing transaction). A name another role took while
+    this one waited is refused (409 ``role_name_taken``) and the change keeps waiting: the
+    moderator renames one of them first."""
+    role = lock_rows(Role.objects.filter(pk=target_id, deleted_at__isnull=True)).first()
+    if role is None:
+        return
+    for name, value in pending.items():
+        setattr(role, name, value)
+    try:
+        with transaction.atomic():
+            role.save(update_fields=list(pending))
+    except IntegrityError as exc:
+        raise _name_taken() from exc
+
+
 @transaction.atomic
 def role_delete(*, actor: Membership, role_id: str) -> None:
     """Delete a role: it disappears for members, its open terms end (``role_deleted``) and

@@ -261,3 +261,74 @@ def test_a_held_poll_reminds_nobody_until_released(review_mark, community, peopl
     assert poll_remind(poll_id=poll_id) == 0
     restore(people, "poll", poll_id)
     assert poll_remind(poll_id=poll_id) > 0  # control: released, non-voters are reminded
+
+
+def test_a_released_rules_text_is_a_new_version_with_its_held_summary(
+    review_mark, community, people
+):
+    from community.models import RulesVersion
+
+    author = people["author"][1]
+    before = Community.objects.get(pk=community.pk).rules_version
+    changed = author.patch(
+        f"/api/v1/communities/{community.pk}",
+        {"rules_text": f"不发广告，例如：{MARK}", "rules_summary": "新增广告条款"},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert Community.objects.get(pk=community.pk).rules_version == before
+    restore(people, "community_texts", community.pk)
+    community.refresh_from_db()
+    assert community.rules_version == before + 1
+    version = RulesVersion.objects.get(community=community, version=community.rules_version)
+    assert (version.text, version.summary) == (community.rules_text, "新增广告条款")
+    rules = people["member"][1].get(f"/api/v1/communities/{community.pk}/rules").json()
+    assert rules["version"] == community.rules_version
+
+
+def test_a_released_place_is_announced_to_the_registered(review_mark, community, people):
+    from community.models import Notification
+
+    author, member = people["author"][1], people["member"][1]
+    event = author.post(
+        f"/api/v1/communities/{community.pk}/events",
+        {"title": "周六爬山", "mode": "quick", "starts_at": closes(), "location_name": "北门"},
+        format="json",
+    ).json()
+    signed = member.put(f"/api/v1/events/{event['id']}/registration", {}, format="json")
+    assert signed.status_code in (200, 201), signed.content
+    changes = Notification.objects.filter(kind="event_changed", object_key__contains=event["id"])
+    moved = author.patch(
+        f"/api/v1/events/{event['id']}", {"location_name": f"{MARK}门口"}, format="json"
+    )
+    assert moved.status_code == 200, moved.content
+    assert member.get(f"/api/v1/events/{event['id']}").json()["location_name"] == "北门"
+    assert not changes.exists()
+    restore(people, "event_texts", event["id"])
+    assert member.get(f"/api/v1/events/{event['id']}").json()["location_name"] == f"{MARK}门口"
+    assert list(changes.values_list("recipient_id", flat=True)) == [people["member"][0].user_id]
+
+
+def test_a_released_role_name_taken_meanwhile_is_refused_and_keeps_waiting(
+    review_mark, community, people
+):
+    from roles.models import Role
+
+    author = people["author"][1]
+    roles = f"/api/v1/communities/{community.pk}/roles"
+    role_id = author.post(roles, {"name": "摄影"}, format="json").json()["id"]
+    renamed = author.patch(f"/api/v1/roles/{role_id}", {"name": f"{MARK}组"}, format="json")
+    assert renamed.status_code == 200, renamed.content
+    # While the new name waits, another role takes it.
+    Role.objects.create(community=community, name=f"{MARK}组")
+    case = Case.objects.get(target_kind="role_texts", target_id=role_id, status="open")
+    refused = people["moderator"][1].post(
+        f"/api/v1/moderation-cases/{case.pk}/decision",
+        {"decision": "restore", "reason": "没问题"},
+        format="json",
+    )
+    assert refused.status_code == 409, refused.content
+    assert refused.json()["errors"][0]["code"] == "role_name_taken"
+    assert Role.objects.get(pk=role_id).name == "摄影"
+    assert ContentHold.objects.filter(target_kind="role_texts", target_id=role_id).exists()
+    assert Case.objects.get(pk=case.pk).status == "open"
