@@ -418,7 +418,7 @@ class QuestionInlineFormSet(ServiceFormSet):
                 continue
             qid = form.instance.pk or f"new-{index}"
             choices, rows = [], []
-            for choice_id, label, is_other, is_row in form.planned_choices():
+            for choice_id, label, is_other, is_row, _correct in form.planned_choices():
                 target = rows if is_row else choices
                 target.append(
                     EngineChoice(choice_id or f"{qid}:{label}", label, is_other and not is_row)
