@@ -584,7 +584,7 @@ class QuizView(APIView):
         tags=QUIZ_TAGS,
         summary=gettext_lazy("Show or hide my name on the leaderboard"),
         description=gettext_lazy(
-            '`show_name: false` shows me as "anonymous player" (匿名玩家) on the leaderboard; '
+            '`show_name: false` shows me as "anonymous player" on the leaderboard; '
             "allowed at any time after starting. 404 `quiz_not_started` before I started or "
             "submitted the quiz; 404 `not_a_quiz`."
         ),
@@ -673,7 +673,7 @@ class QuizLeaderboardView(GenericAPIView):
         description=gettext_lazy(
             "Submitted entries by score, equal scores ordered by submission time (earlier "
             "first), each with its place (`rank`), the member's nickname or \"anonymous "
-            'player" (匿名玩家) unless they chose to show it, and `is_me`. My own rank is in '
+            'player" unless they chose to show it, and `is_me`. My own rank is in '
             "getMyQuizEntry. Cursor-paginated. Readable when results are due for me, else 403 "
             "`quiz_results_not_due`; 404 `not_a_quiz`."
         ),

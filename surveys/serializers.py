@@ -170,7 +170,7 @@ class QuizSettingsOut(serializers.Serializer):
         choices=QuizResults.choices,
         help_text=_("When the correct answers, explanations and leaderboard are shown."),
     )
-    max_score = serializers.IntegerField()
+    max_score = serializers.IntegerField(help_text=_("Points for answering everything right."))
     question_points = serializers.DictField(
         child=serializers.IntegerField(), help_text=_("Question id -> points for a correct answer.")
     )
@@ -313,26 +313,34 @@ class QuizEntryOut(serializers.Serializer):
         allow_null=True,
         help_text=_("Submit before this; null without a time limit or before starting."),
     )
-    time_limit_seconds = serializers.IntegerField(allow_null=True)
-    show_name = serializers.BooleanField()
-    submitted_at = serializers.DateTimeField(allow_null=True)
+    time_limit_seconds = serializers.IntegerField(
+        allow_null=True, help_text=_("The quiz's time limit in seconds; null: no limit.")
+    )
+    show_name = serializers.BooleanField(
+        help_text=_('Whether the leaderboard shows my name (else "anonymous player").')
+    )
+    submitted_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When I submitted; null: not yet.")
+    )
     results_due = serializers.BooleanField(
         help_text=_("Whether I may see the results, the correct answers and the leaderboard.")
     )
     score = serializers.IntegerField(allow_null=True, help_text=_("Null until results are due."))
-    max_score = serializers.IntegerField()
+    max_score = serializers.IntegerField(help_text=_("Points for answering everything right."))
     rank = serializers.IntegerField(
         allow_null=True, help_text=_("My place on the leaderboard; null until results are due.")
     )
 
 
 class QuizQuestionResultOut(serializers.Serializer):
-    question_id = serializers.CharField()
-    title = serializers.CharField()
+    question_id = serializers.CharField(help_text=_("The question."))
+    title = serializers.CharField(help_text=_("The question's text."))
     type = SurveyEnumField(
-        component_name="QuestionTypeEnum", choices=[t.value for t in QuestionType]
+        component_name="QuestionTypeEnum",
+        choices=[t.value for t in QuestionType],
+        help_text=_("The question's type."),
     )
-    points = serializers.IntegerField()
+    points = serializers.IntegerField(help_text=_("Points for a correct answer; 0: not scored."))
     earned = serializers.IntegerField(help_text=_("Points I earned (0 when I did not submit)."))
     is_correct = serializers.BooleanField(allow_null=True, help_text=_("Null: not scored."))
     my_answer = serializers.JSONField(allow_null=True, help_text=_("As I submitted it."))
@@ -342,15 +350,21 @@ class QuizQuestionResultOut(serializers.Serializer):
     accepted_answers = serializers.ListField(
         child=serializers.CharField(), help_text=_("Number and short text: accepted answers.")
     )
-    explanation = serializers.CharField()
+    explanation = serializers.CharField(
+        help_text=_("Why the answer is right (plain text); empty: none.")
+    )
 
 
 class QuizResultOut(serializers.Serializer):
     score = serializers.IntegerField(allow_null=True, help_text=_("Null when I did not submit."))
-    max_score = serializers.IntegerField()
-    rank = serializers.IntegerField(allow_null=True)
-    submitted_at = serializers.DateTimeField(allow_null=True)
-    questions = QuizQuestionResultOut(many=True)
+    max_score = serializers.IntegerField(help_text=_("Points for answering everything right."))
+    rank = serializers.IntegerField(
+        allow_null=True, help_text=_("My place on the leaderboard; null when I did not submit.")
+    )
+    submitted_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When I submitted; null: not yet.")
+    )
+    questions = QuizQuestionResultOut(many=True, help_text=_("Every question, in order."))
 
 
 class QuizLeaderboardRowOut(serializers.Serializer):
@@ -360,6 +374,6 @@ class QuizLeaderboardRowOut(serializers.Serializer):
     name = serializers.CharField(
         help_text=_('The member\'s nickname, or "anonymous player" unless they chose to show it.')
     )
-    score = serializers.IntegerField()
-    submitted_at = serializers.DateTimeField()
-    is_me = serializers.BooleanField()
+    score = serializers.IntegerField(help_text=_("Points scored."))
+    submitted_at = serializers.DateTimeField(help_text=_("When the quiz was submitted."))
+    is_me = serializers.BooleanField(help_text=_("This row is mine."))

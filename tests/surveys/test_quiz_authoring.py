@@ -134,7 +134,7 @@ def test_admin_authors_a_quiz_with_chinese_labels(community, staff):
     with translation.override("zh-hans"):
         page = staff.get(reverse("admin:surveys_survey_add"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     text = page.content.decode()
-    for label in ("测验模式", "测验限时(秒)", "测验结果公布时间", "分值", "正确答案", "解析"):
+    for label in ("测验模式", "测验限时（秒）", "测验结果公布时间", "分值", "正确答案", "解析"):
         assert label in text, label
     data = {
         "community": community.pk,
