@@ -9,14 +9,16 @@ rolled-back savepoint (``surveys.forms.service_refusal``), so a refusal is a for
 
 from __future__ import annotations
 
+import csv
 import json
 
 from adminsortable2.admin import SortableAdminBase, SortableStackedInline, SortableTabularInline
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +27,7 @@ from django.views.decorators.http import require_POST
 from community.admin import CommunityScopedAdmin
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
+from community.timezones import community_time
 from surveys import services
 from surveys.definition import definition_for
 from surveys.forms import (
@@ -52,6 +55,7 @@ from surveys.models import (
     SurveyStatus,
 )
 from surveys.reports import CROSSTAB_KINDS, crosstab, survey_report
+from surveys.selectors import quiz_leaderboard
 
 
 class _ScopedInline:
@@ -121,6 +125,18 @@ class QuestionInline(_ScopedInline, SortableStackedInline):
                     "scale_labels_text",
                     "rows_text",
                 ],
+            },
+        ),
+        (
+            _("Quiz"),
+            {
+                "classes": ["collapse"],
+                "description": _(
+                    "Quiz mode only: points for a correct answer, the accepted answers of number "
+                    "and short text questions (choice questions mark theirs with *), and the "
+                    "explanation shown with the results."
+                ),
+                "fields": ["quiz_points", "quiz_answer", "quiz_explanation"],
             },
         ),
     ]
@@ -226,6 +242,16 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
                 ]
             },
         ),
+        (
+            _("Quiz"),
+            {
+                "fields": ["quiz_mode", ("quiz_time_limit", "quiz_results")],
+                "description": _(
+                    "A quiz is a named survey answered once: set the points and correct answers "
+                    "on each question. The leaderboard is a CSV linked next to the report."
+                ),
+            },
+        ),
         (_("Status"), {"fields": [("status", "published_at", "submitted_count", "version")]}),
     ]
 
@@ -257,17 +283,19 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
 
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs)
-                if "min_group_size" in self.fields:  # left out: keep it as it is (or default)
-                    self.fields["min_group_size"].required = False
+                for name in _KEPT_WHEN_LEFT_OUT:  # left out: keep it as it is (or default)
+                    if name in self.fields:
+                        self.fields[name].required = False
 
             def clean(self):
                 data = super().clean()
-                if "min_group_size" in data and data["min_group_size"] is None:
-                    data["min_group_size"] = (
-                        obj.min_group_size
-                        if obj is not None
-                        else Survey._meta.get_field("min_group_size").default
-                    )
+                for name in _KEPT_WHEN_LEFT_OUT:
+                    if name in data and data[name] in (None, ""):
+                        data[name] = (
+                            getattr(obj, name)
+                            if obj is not None
+                            else Survey._meta.get_field(name).default
+                        )
                 if self.errors:
                     return data
                 community = obj.community if obj is not None else data.get("community")
@@ -333,6 +361,16 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
             [
                 (reverse("admin:surveys_survey_preview", args=[obj.pk]), gettext("Preview")),
                 (reverse("admin:surveys_survey_report", args=[obj.pk]), gettext("Report")),
+                *(
+                    [
+                        (
+                            reverse("admin:surveys_survey_leaderboard", args=[obj.pk]),
+                            gettext("Leaderboard (CSV)"),
+                        )
+                    ]
+                    if obj.quiz_mode
+                    else []
+                ),
             ],
         )
 
@@ -395,6 +433,11 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
                 "<str:survey_id>/export/<str:format>/",
                 wrap(require_POST(self.export_view)),
                 name="surveys_survey_export",
+            ),
+            path(
+                "<str:survey_id>/leaderboard.csv",
+                wrap(self.leaderboard_view),
+                name="surveys_survey_leaderboard",
             ),
             path(
                 "<str:survey_id>/exports/<str:export_id>/download/",
@@ -534,6 +577,48 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
             self.message_user(request, gettext("The export has started."), messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:surveys_survey_report", args=[survey.pk]))
 
+    def leaderboard_view(self, request, survey_id: str):
+        """The quiz's whole leaderboard as CSV for the survey's moderators, with the members'
+        real nicknames and membership ids (to hand out prizes, or check a draw's entrants)
+        whatever they chose to show to other members."""
+        survey = self._visible_survey(request, survey_id)
+        if not survey.quiz_mode:
+            raise Http404
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="leaderboard-{survey.pk}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        response.write("\ufeff")  # Excel opens UTF-8 (Chinese names) only with a BOM
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                gettext("rank"),
+                gettext("member"),
+                gettext("membership id"),
+                gettext("score"),
+                gettext("maximum score"),
+                gettext("started at"),
+                gettext("submitted at"),
+                gettext("seconds taken"),
+                gettext("name shown on the leaderboard"),
+            ]
+        )
+        with community_time(survey.community):
+            for rank, entry in enumerate(quiz_leaderboard(survey=survey).iterator(), start=1):
+                writer.writerow(
+                    [
+                        rank,
+                        entry.membership.user.nickname,
+                        entry.membership_id,
+                        entry.score,
+                        entry.max_score,
+                        timezone.localtime(entry.started_at).isoformat(),
+                        timezone.localtime(entry.submitted_at).isoformat(),
+                        int((entry.submitted_at - entry.started_at).total_seconds()),
+                        gettext("yes") if entry.show_name else gettext("no"),
+                    ]
+                )
+        return response
+
     def download_view(self, request, survey_id: str, export_id: str):
         """The only way an export file leaves the server: streamed to a moderator of the
         survey's community (the storage has no URL), never cached on the way."""
@@ -548,6 +633,10 @@ class SurveyAdmin(SortableAdminBase, CommunityScopedAdmin):
         response = FileResponse(handle, as_attachment=True, filename=name)
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+#: Survey settings with a default that a form may leave out (an older form, a script).
+_KEPT_WHEN_LEFT_OUT = ("min_group_size", "quiz_results")
 
 
 def _settings(form, *, changed_only: bool) -> dict:
@@ -581,7 +670,7 @@ class ChoiceInline(_ScopedInline, SortableTabularInline):
     model = Choice
     formset = ChoiceInlineFormSet
     extra = 0
-    fields = ["label", "is_other", "is_row", "order"]
+    fields = ["label", "is_other", "is_row", "is_correct", "order"]
 
 
 @admin.register(Question)

@@ -22,11 +22,28 @@ from surveys import services
 from surveys.definition import definition_for, extra_fields
 from surveys.engine import shuffled_choices, visible_question_ids
 from surveys.models import ResponseStatus, Survey
+from surveys.quiz import answer_key_for
 from surveys.reports import survey_report
-from surveys.selectors import my_status, open_surveys, open_surveys_of_user, survey_for_member
+from surveys.selectors import (
+    my_status,
+    open_surveys,
+    open_surveys_of_user,
+    quiz_entry_of,
+    quiz_leaderboard_for,
+    quiz_my_result,
+    quiz_my_status,
+    quiz_rank,
+    quiz_require_results,
+    survey_for_member,
+)
 from surveys.serializers import (
     AnswersIn,
     DraftOut,
+    QuizEntryOut,
+    QuizLeaderboardRowOut,
+    QuizNameIn,
+    QuizResultOut,
+    QuizStartIn,
     ResultsOut,
     SubmitIn,
     SubmittedOut,
@@ -124,6 +141,7 @@ def _card(survey: Survey, status_value: str) -> dict:
         "allow_multiple_responses": survey.allow_multiple_responses,
         "allow_edit_after_submit": survey.allow_edit_after_submit,
         "publish_results": survey.publish_results,
+        "quiz_mode": survey.quiz_mode,
         "my_status": status_value,
     }
 
@@ -255,9 +273,21 @@ class SurveyDetailView(APIView):
                 for p in definition.pages
             ],
             "questions": questions,
+            "quiz": _quiz_settings(survey) if survey.quiz_mode else None,
         }
         with community_time(survey.community):
             return Response(SurveyDetailOut(body).data)
+
+
+def _quiz_settings(survey: Survey) -> dict:
+    """A quiz's rules for the detail: points per question, never the correct answers."""
+    key = answer_key_for(survey)
+    return {
+        "time_limit_seconds": survey.quiz_time_limit,
+        "results": survey.quiz_results,
+        "max_score": key.max_score,
+        "question_points": {item.question_id: item.points for item in key.items},
+    }
 
 
 def _typed_answers(survey: Survey, answers: dict) -> dict:
@@ -482,13 +512,20 @@ class ResultsView(APIView):
             gettext_lazy(
                 "Counts and percentages per choice, mean/median and distribution of numbers and "
                 "scales, NPS. Text answers are never published. 403 `results_not_published` "
-                "unless the survey publishes its results."
+                "unless the survey publishes its results; a quiz's only once its results are due "
+                "(else 403 `quiz_results_not_due`)."
             )
         ),
         responses={200: ResultsOut},
     )
     def get(self, request, survey_id: str):
-        survey, _membership = survey_for_member(user=request.user, survey_id=survey_id)
+        survey, membership = survey_for_member(user=request.user, survey_id=survey_id)
+        if survey.quiz_mode:  # the breakdown would hint at the answers before they are due
+            quiz_require_results(
+                survey=survey,
+                membership=membership,
+                entry=quiz_entry_of(survey=survey, membership=membership),
+            )
         if not survey.publish_results:
             raise Forbidden(
                 _("The results of this survey are not published."), code="results_not_published"
@@ -516,3 +553,149 @@ class ResultsView(APIView):
             ],
         }
         return Response(ResultsOut(body).data)
+
+
+# --- quizzes --------------------------------------------------------------------------------
+QUIZ_TAGS = ["quizzes"]
+
+
+class QuizView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="getMyQuizEntry",
+        tags=QUIZ_TAGS,
+        summary=gettext_lazy("My go at a quiz"),
+        description=gettext_lazy(
+            "Whether I started the quiz (the server's clock), my deadline when it has a time "
+            "limit, whether my name shows on the leaderboard, and - once results are due - my "
+            "score and my rank. 404 `not_a_quiz` for a survey that is not a quiz."
+        ),
+        responses={200: QuizEntryOut},
+    )
+    def get(self, request, survey_id: str):
+        survey, membership = survey_for_member(user=request.user, survey_id=survey_id)
+        body = quiz_my_status(survey=survey, membership=membership)
+        with community_time(survey.community):
+            return Response(QuizEntryOut(body).data)
+
+    @extend_schema(
+        operation_id="setQuizNameVisibility",
+        tags=QUIZ_TAGS,
+        summary=gettext_lazy("Show or hide my name on the leaderboard"),
+        description=gettext_lazy(
+            '`show_name: false` shows me as "anonymous player" on the leaderboard; '
+            "allowed at any time after starting. 404 `quiz_not_started` before I started or "
+            "submitted the quiz; 404 `not_a_quiz`."
+        ),
+        request=QuizNameIn,
+        responses={200: QuizEntryOut},
+    )
+    def patch(self, request, survey_id: str):
+        survey, membership = survey_for_member(user=request.user, survey_id=survey_id)
+        data = QuizNameIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.quiz_set_name_visibility(
+            membership=membership, survey=survey, show_name=data.validated_data["show_name"]
+        )
+        body = quiz_my_status(survey=survey, membership=membership, entry=entry)
+        with community_time(survey.community):
+            return Response(QuizEntryOut(body).data)
+
+
+class QuizStartView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="startQuiz",
+        tags=QUIZ_TAGS,
+        summary=gettext_lazy("Start a quiz"),
+        description=gettext_lazy(
+            "Records when I started, by the server's clock; a time limit counts from here and "
+            "a submission after `deadline` (plus a few seconds' grace) is refused with 409 "
+            "`quiz_time_up`. Idempotent: calling it again never restarts the clock (it only "
+            "applies `show_name` when sent). A quiz with a time limit must be started before "
+            "submitting (else 409 `quiz_not_started`). 409 `survey_closed` / `survey_full` / "
+            "`survey_not_open` for a first start; 403 when muted or the group rules are not "
+            "accepted; 404 `not_a_quiz`."
+        ),
+        request=QuizStartIn,
+        responses={200: QuizEntryOut},
+    )
+    def post(self, request, survey_id: str):
+        survey, membership = survey_for_member(
+            user=request.user, survey_id=survey_id, action=Action.PARTICIPATE
+        )
+        data = QuizStartIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.quiz_start(
+            membership=membership, survey=survey, show_name=data.validated_data.get("show_name")
+        )
+        body = quiz_my_status(survey=survey, membership=membership, entry=entry)
+        with community_time(survey.community):
+            return Response(QuizEntryOut(body).data)
+
+
+class QuizResultView(APIView):
+    @extend_schema(
+        operation_id="getMyQuizResult",
+        tags=QUIZ_TAGS,
+        summary=gettext_lazy("My quiz result with the correct answers"),
+        description=gettext_lazy(
+            "Per question: points, my answer, whether it was right, the correct choices or "
+            "accepted answers, and the explanation; my score and rank. Shown once results are "
+            "due: right after I submit when the quiz shows results after submitting, else "
+            "when it closes (then also to members who did not take part, with a null score). "
+            "Before that 403 `quiz_results_not_due`: the correct answers never leave the "
+            "server early. 404 `not_a_quiz`."
+        ),
+        responses={200: QuizResultOut},
+    )
+    def get(self, request, survey_id: str):
+        survey, membership = survey_for_member(user=request.user, survey_id=survey_id)
+        body = quiz_my_result(survey=survey, membership=membership)
+        for question in body["questions"]:
+            if question["type"] == "number":
+                question["my_answer"] = _number(question["my_answer"])
+        with community_time(survey.community):
+            return Response(QuizResultOut(body).data)
+
+
+class QuizLeaderboardView(GenericAPIView):
+    serializer_class = QuizLeaderboardRowOut
+    #: Best score first, earlier submission first among equals (the index's order).
+    pagination_class = cursor_pagination("-score", "submitted_at", "id")
+
+    @extend_schema(
+        operation_id="listQuizLeaderboard",
+        tags=QUIZ_TAGS,
+        summary=gettext_lazy("Quiz leaderboard"),
+        description=gettext_lazy(
+            "Submitted entries by score, equal scores ordered by submission time (earlier "
+            "first), each with its place (`rank`), the member's nickname or \"anonymous "
+            'player" unless they chose to show it, and `is_me`. My own rank is in '
+            "getMyQuizEntry. Cursor-paginated. Readable when results are due for me, else 403 "
+            "`quiz_results_not_due`; 404 `not_a_quiz`."
+        ),
+        responses={200: QuizLeaderboardRowOut(many=True)},
+    )
+    def get(self, request, survey_id: str):
+        survey, membership = survey_for_member(user=request.user, survey_id=survey_id)
+        page = self.paginate_queryset(quiz_leaderboard_for(survey=survey, membership=membership))
+        first = quiz_rank(entry=page[0]) if page else 1
+        anonymous = _("anonymous player")
+        rows = [
+            {
+                "rank": first + offset,
+                "name": (entry.membership.user.nickname or anonymous)
+                if entry.show_name
+                else anonymous,
+                "score": entry.score,
+                "submitted_at": entry.submitted_at,
+                "is_me": entry.membership_id == membership.pk,
+            }
+            for offset, entry in enumerate(page)
+        ]
+        with community_time(survey.community):
+            data = QuizLeaderboardRowOut(rows, many=True).data
+        return self.get_paginated_response(data)

@@ -38,6 +38,8 @@ from surveys.services import (
 )
 
 OTHER_PREFIX = "+"
+#: Marks a quiz question's correct choice ("*北京", "*+其他").
+CORRECT_PREFIX = "*"
 
 
 def parse_lines(text: str) -> list[tuple[str, bool]]:
@@ -55,8 +57,25 @@ def parse_lines(text: str) -> list[tuple[str, bool]]:
     return result
 
 
+def parse_choice_lines(text: str) -> list[tuple[str, bool, bool]]:
+    """``(label, is_other, is_correct)`` per non-empty line: :func:`parse_lines`, where a line
+    may also start with ``*`` to mark a correct choice of a quiz question."""
+    result = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        is_correct = line.startswith(CORRECT_PREFIX)
+        if is_correct:
+            line = line[1:]
+        result += [(label, is_other, is_correct) for label, is_other in parse_lines(line)]
+    return result
+
+
 def _lines(choices) -> str:
-    return "\n".join(f"{OTHER_PREFIX}{c.label}" if c.is_other else c.label for c in choices)
+    return "\n".join(
+        (CORRECT_PREFIX if getattr(c, "is_correct", False) and not c.is_row else "")
+        + (f"{OTHER_PREFIX}{c.label}" if c.is_other else c.label)
+        for c in choices
+    )
 
 
 class ConditionField(forms.CharField):
@@ -99,7 +118,10 @@ class QuestionInlineForm(forms.ModelForm):
         label=_("Choices"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 30}),
-        help_text=_("One per line. Start a line with + for an 'other' choice with a text field."),
+        help_text=_(
+            "One per line. Start a line with + for an 'other' choice with a text field. Quiz: "
+            "start the correct choice's line with *."
+        ),
     )
     rows_text = forms.CharField(
         label=_("Matrix rows"),
@@ -149,11 +171,19 @@ class QuestionInlineForm(forms.ModelForm):
             "scale_max",
             "scale_labels_text",
             "order",
+            "quiz_points",
+            "quiz_answer",
+            "quiz_explanation",
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            "quiz_answer": forms.Textarea(attrs={"rows": 2, "cols": 30}),
+            "quiz_explanation": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["quiz_points"].required = False  # left out (not a quiz): 0
         if self.instance.pk:
             all_choices = list(self.instance.choices.all())
             self.fields["choices_text"].initial = _lines(c for c in all_choices if not c.is_row)
@@ -162,6 +192,8 @@ class QuestionInlineForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if "quiz_points" in data and data["quiz_points"] is None:
+            data["quiz_points"] = self.instance.quiz_points or 0
         data["scale_labels"] = [label for label, _o in parse_lines(data.get("scale_labels_text"))]
         self.instance.scale_labels = data["scale_labels"]
         return data
@@ -176,11 +208,15 @@ class QuestionInlineForm(forms.ModelForm):
             for choice in existing:
                 if choice.is_row == is_row:
                     pool.setdefault(choice.label, []).append(choice)
-            for label, is_other in parse_lines(self.cleaned_data.get(field, "")):
+            for label, is_other, is_correct in parse_choice_lines(self.cleaned_data.get(field, "")):
                 match = pool.get(label)
                 plan.append(
                     ChoiceSpec(
-                        match.pop(0).id if match else None, label, is_other and not is_row, is_row
+                        match.pop(0).id if match else None,
+                        label,
+                        is_other and not is_row,
+                        is_row,
+                        is_correct and not is_row,
                     )
                 )
         return plan
@@ -382,7 +418,7 @@ class QuestionInlineFormSet(ServiceFormSet):
                 continue
             qid = form.instance.pk or f"new-{index}"
             choices, rows = [], []
-            for choice_id, label, is_other, is_row in form.planned_choices():
+            for choice_id, label, is_other, is_row, _correct in form.planned_choices():
                 target = rows if is_row else choices
                 target.append(
                     EngineChoice(choice_id or f"{qid}:{label}", label, is_other and not is_row)
@@ -441,6 +477,7 @@ class ChoiceInlineFormSet(_ActingFormSet):
                 form.cleaned_data.get("label") or "",
                 bool(form.cleaned_data.get("is_other")),
                 bool(form.cleaned_data.get("is_row")),
+                bool(form.cleaned_data.get("is_correct")),
             )
             for form in kept
         ]

@@ -33,6 +33,8 @@ QUESTION_TYPE_FIELDS: dict[str, frozenset[QuestionType]] = {
     "scale_max": frozenset({QuestionType.RATING}),
     "scale_labels_text": frozenset({QuestionType.LIKERT, QuestionType.MATRIX}),
     "rows_text": frozenset({QuestionType.MATRIX}),
+    # quiz mode: accepted answers are written for these types; choice questions mark theirs
+    "quiz_answer": frozenset({QuestionType.NUMBER, QuestionType.SHORT_TEXT}),
 }
 
 #: Types whose rule value is a number (the builder offers a number input and writes a number).

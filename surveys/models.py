@@ -46,6 +46,13 @@ class SurveyState(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class QuizResults(models.TextChoices):
+    """When a quiz member sees the correct answers, the explanations and the leaderboard."""
+
+    AFTER_SUBMIT = "after_submit", _("After submitting")
+    AFTER_CLOSE = "after_close", _("After the quiz closes")
+
+
 class Survey(models.Model):
     """A feedback survey of one community.
 
@@ -113,6 +120,30 @@ class Survey(models.Model):
         ),
     )
     thank_you_text = models.TextField(_("thank-you text"), blank=True, default="")
+    quiz_mode = models.BooleanField(
+        _("quiz mode"),
+        default=False,
+        help_text=_(
+            "Questions have correct answers and points; members get a score and a leaderboard. "
+            "Named surveys only, one response per member, no editing after submitting."
+        ),
+    )
+    quiz_time_limit = models.PositiveIntegerField(
+        _("quiz time limit (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional: seconds from starting the quiz to submitting it; late submissions are "
+            "refused."
+        ),
+    )
+    quiz_results = models.CharField(
+        _("quiz results shown"),
+        max_length=16,
+        choices=QuizResults.choices,
+        default=QuizResults.AFTER_SUBMIT,
+        help_text=_("When members see the correct answers, explanations and leaderboard."),
+    )
     submitted_count = models.PositiveIntegerField(_("submitted responses"), default=0)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -140,6 +171,19 @@ class Survey(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(min_group_size__gte=2), name="survey_min_group_size_at_least_2"
+            ),
+            models.CheckConstraint(
+                condition=Q(quiz_mode=False)
+                | (
+                    Q(anonymous=False)
+                    & Q(allow_multiple_responses=False)
+                    & Q(allow_edit_after_submit=False)
+                ),
+                name="survey_quiz_named_single_final",
+            ),
+            models.CheckConstraint(
+                condition=Q(quiz_time_limit__isnull=True) | Q(quiz_time_limit__gte=10),
+                name="survey_quiz_time_limit_min",
             ),
         ]
         indexes = [models.Index(fields=["community", "status", "closes_at"])]
@@ -267,6 +311,27 @@ class Question(_SurveyPart):
     scale_labels = models.JSONField(_("scale labels"), default=list, blank=True)
     shuffle_choices = models.BooleanField(_("shuffle choices per respondent"), default=False)
     condition = models.JSONField(_("display condition"), null=True, blank=True)
+    # Quiz mode: never part of the engine definition, so no member-facing endpoint can send
+    # them by accident (``surveys.quiz`` reads them into the answer key).
+    quiz_points = models.PositiveSmallIntegerField(
+        _("points"), default=0, help_text=_("Quiz mode: points for a correct answer.")
+    )
+    quiz_answer = models.TextField(
+        _("correct answer"),
+        blank=True,
+        default="",
+        help_text=_(
+            "Quiz mode, number and short text questions: the accepted answers, one per line "
+            "(text is compared ignoring case and spaces at the ends). Choice questions mark "
+            "their correct choices instead."
+        ),
+    )
+    quiz_explanation = models.TextField(
+        _("explanation"),
+        blank=True,
+        default="",
+        help_text=_("Quiz mode: shown with the correct answer once results are due."),
+    )
 
     class Meta:
         verbose_name = _("question")
@@ -288,6 +353,7 @@ class Choice(_SurveyPart):
     label = models.CharField(_("label"), max_length=200)
     is_other = models.BooleanField(_("other (with text)"), default=False)
     is_row = models.BooleanField(_("matrix row"), default=False)
+    is_correct = models.BooleanField(_("correct (quiz)"), default=False)
 
     class Meta:
         verbose_name = _("choice")
@@ -545,6 +611,59 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id}/{self.question_id}"
+
+
+class QuizEntry(models.Model):
+    """A member's go at a quiz (a survey in quiz mode): when they started it (the server's
+    clock: the time limit counts from here), whether their name shows on the leaderboard,
+    and -- written in the submission's transaction -- their score and submission time.
+
+    The leaderboard is one ordered read of the partial index ``quiz_entry_board`` (score
+    descending, earlier submission first); the selector ``quiz_qualifiers`` reads the same
+    index for "at least N points". Identified by membership, like the rest of a community's
+    objects, so a draw can take the ids as they are."""
+
+    id = PublicIdField()
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="quiz_entries")
+    membership = models.ForeignKey(
+        "community.Membership",
+        on_delete=models.CASCADE,
+        related_name="quiz_entries",
+        verbose_name=_("member"),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    show_name = models.BooleanField(_("name shown on the leaderboard"), default=False)
+    score = models.PositiveIntegerField(_("score"), null=True, blank=True)
+    max_score = models.PositiveIntegerField(_("maximum score"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quiz entry")
+        verbose_name_plural = _("quiz entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "survey", "membership"], name="quiz_entry_one_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True) | Q(score__isnull=False),
+                name="quiz_entry_submitted_has_score",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                F("community"),
+                F("survey"),
+                F("score").desc(),
+                F("submitted_at"),
+                F("id"),
+                condition=Q(submitted_at__isnull=False),
+                name="quiz_entry_board",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} @ {self.survey_id}"
 
 
 class Export(ExportBase):

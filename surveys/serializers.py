@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from community.text import normalize_text
 from surveys.engine import Operator, QuestionType
-from surveys.models import SurveyState
+from surveys.models import QuizResults, SurveyState
 from surveys.openapi import SurveyEnumField
 
 MY_STATUS_CHOICES = [
@@ -152,13 +152,35 @@ class SurveyCardOut(serializers.Serializer):
     allow_multiple_responses = serializers.BooleanField()
     allow_edit_after_submit = serializers.BooleanField()
     publish_results = serializers.BooleanField()
+    quiz_mode = serializers.BooleanField(
+        help_text=_("A quiz: scored answers, a leaderboard, maybe a time limit (see `quiz`).")
+    )
     my_status = SurveyEnumField(component_name="SurveyMyStatusEnum", choices=MY_STATUS_CHOICES)
+
+
+class QuizSettingsOut(serializers.Serializer):
+    """How a quiz is played. The correct answers are never part of the survey detail."""
+
+    time_limit_seconds = serializers.IntegerField(
+        allow_null=True,
+        help_text=_("Seconds from starting (startQuiz) to submitting; null: no limit."),
+    )
+    results = SurveyEnumField(
+        component_name="QuizResultsEnum",
+        choices=QuizResults.choices,
+        help_text=_("When the correct answers, explanations and leaderboard are shown."),
+    )
+    max_score = serializers.IntegerField(help_text=_("Points for answering everything right."))
+    question_points = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_("Question id -> points for a correct answer.")
+    )
 
 
 class SurveyDetailOut(SurveyCardOut):
     thank_you_text = serializers.CharField()
     pages = PageOut(many=True)
     questions = QuestionOut(many=True)
+    quiz = QuizSettingsOut(allow_null=True, help_text=_("Quiz mode only; null otherwise."))
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -262,3 +284,96 @@ class ResultsOut(serializers.Serializer):
         help_text=_("How many members took part (submitted responses counted).")
     )
     questions = QuestionResultOut(many=True)
+
+
+# --- quizzes --------------------------------------------------------------------------------
+class QuizStartIn(serializers.Serializer):
+    show_name = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            'Show my name on the leaderboard (else "anonymous player"). Omitted: unchanged '
+            "(not shown when starting)."
+        ),
+    )
+
+
+class QuizNameIn(serializers.Serializer):
+    show_name = serializers.BooleanField(
+        help_text=_('Show my name on the leaderboard (else "anonymous player").')
+    )
+
+
+class QuizEntryOut(serializers.Serializer):
+    """My go at a quiz."""
+
+    started_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When I started (server clock); null: not started.")
+    )
+    deadline = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("Submit before this; null without a time limit or before starting."),
+    )
+    time_limit_seconds = serializers.IntegerField(
+        allow_null=True, help_text=_("The quiz's time limit in seconds; null: no limit.")
+    )
+    show_name = serializers.BooleanField(
+        help_text=_('Whether the leaderboard shows my name (else "anonymous player").')
+    )
+    submitted_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When I submitted; null: not yet.")
+    )
+    results_due = serializers.BooleanField(
+        help_text=_("Whether I may see the results, the correct answers and the leaderboard.")
+    )
+    score = serializers.IntegerField(allow_null=True, help_text=_("Null until results are due."))
+    max_score = serializers.IntegerField(help_text=_("Points for answering everything right."))
+    rank = serializers.IntegerField(
+        allow_null=True, help_text=_("My place on the leaderboard; null until results are due.")
+    )
+
+
+class QuizQuestionResultOut(serializers.Serializer):
+    question_id = serializers.CharField(help_text=_("The question."))
+    title = serializers.CharField(help_text=_("The question's text."))
+    type = SurveyEnumField(
+        component_name="QuestionTypeEnum",
+        choices=[t.value for t in QuestionType],
+        help_text=_("The question's type."),
+    )
+    points = serializers.IntegerField(help_text=_("Points for a correct answer; 0: not scored."))
+    earned = serializers.IntegerField(help_text=_("Points I earned (0 when I did not submit)."))
+    is_correct = serializers.BooleanField(allow_null=True, help_text=_("Null: not scored."))
+    my_answer = serializers.JSONField(allow_null=True, help_text=_("As I submitted it."))
+    correct_choice_ids = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Choice questions: the correct choices.")
+    )
+    accepted_answers = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Number and short text: accepted answers.")
+    )
+    explanation = serializers.CharField(
+        help_text=_("Why the answer is right (plain text); empty: none.")
+    )
+
+
+class QuizResultOut(serializers.Serializer):
+    score = serializers.IntegerField(allow_null=True, help_text=_("Null when I did not submit."))
+    max_score = serializers.IntegerField(help_text=_("Points for answering everything right."))
+    rank = serializers.IntegerField(
+        allow_null=True, help_text=_("My place on the leaderboard; null when I did not submit.")
+    )
+    submitted_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When I submitted; null: not yet.")
+    )
+    questions = QuizQuestionResultOut(many=True, help_text=_("Every question, in order."))
+
+
+class QuizLeaderboardRowOut(serializers.Serializer):
+    rank = serializers.IntegerField(
+        help_text=_("1 = best; equal scores: earlier submission first.")
+    )
+    name = serializers.CharField(
+        help_text=_('The member\'s nickname, or "anonymous player" unless they chose to show it.')
+    )
+    score = serializers.IntegerField(help_text=_("Points scored."))
+    submitted_at = serializers.DateTimeField(help_text=_("When the quiz was submitted."))
+    is_me = serializers.BooleanField(help_text=_("This row is mine."))

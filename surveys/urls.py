@@ -16,4 +16,12 @@ urlpatterns = [
     path("surveys/<str:survey_id>/submit", api.SubmitView.as_view(), name="survey-submit"),
     path("surveys/<str:survey_id>/response", api.MyResponseView.as_view(), name="survey-response"),
     path("surveys/<str:survey_id>/results", api.ResultsView.as_view(), name="survey-results"),
+    path("surveys/<str:survey_id>/quiz", api.QuizView.as_view(), name="survey-quiz"),
+    path("surveys/<str:survey_id>/quiz/start", api.QuizStartView.as_view(), name="quiz-start"),
+    path("surveys/<str:survey_id>/quiz/result", api.QuizResultView.as_view(), name="quiz-result"),
+    path(
+        "surveys/<str:survey_id>/quiz/leaderboard",
+        api.QuizLeaderboardView.as_view(),
+        name="quiz-leaderboard",
+    ),
 ]

@@ -1,7 +1,7 @@
 """Every write of the surveys app, one keyword-only function per use case, split by concern:
 ``authoring`` (the definition: survey settings, pages, questions, choices), ``lifecycle``
-(publish, close, duplicate), ``responses`` (submissions, edits), ``drafts`` (saving a draft), ``mixing`` (the box of anonymous surveys)
-and ``exports``.
+(publish, close, duplicate), ``responses`` (submissions, edits), ``drafts`` (saving a draft), ``mixing`` (the box of anonymous surveys),
+``quiz`` (quiz mode: start, name on the leaderboard, scoring) and ``exports``.
 
 ``from surveys import services; services.x`` and ``from surveys.services import x`` both work.
 Lock order (always): the member's participation row, then their response row, then the survey
@@ -34,6 +34,12 @@ from surveys.services.lifecycle import (
     survey_publish,
 )
 from surveys.services.mixing import survey_responses_mix, survey_responses_mix_due
+from surveys.services.quiz import (
+    quiz_check,
+    quiz_deadline,
+    quiz_set_name_visibility,
+    quiz_start,
+)
 from surveys.services.responses import (
     ResponseResult,
     response_edit,
@@ -59,6 +65,10 @@ __all__ = [
     "survey_update",
     "DefinitionInvalid",
     "ResponseResult",
+    "quiz_check",
+    "quiz_deadline",
+    "quiz_set_name_visibility",
+    "quiz_start",
     "export_file",
     "export_request",
     "exports_sweep",

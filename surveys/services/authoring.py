@@ -44,6 +44,9 @@ SURVEY_FIELDS = (
     "anonymous",
     "publish_results",
     "min_group_size",
+    "quiz_mode",
+    "quiz_time_limit",
+    "quiz_results",
 )
 PAGE_FIELDS = ("title", "description", "condition", "order")
 #: A question's configuration columns (``page`` may be a ``Page`` or its id).
@@ -68,7 +71,13 @@ QUESTION_FIELDS = (
     "shuffle_choices",
     "condition",
     "order",
+    "quiz_points",
+    "quiz_answer",
+    "quiz_explanation",
 )
+#: A quiz question's fields that decide scores: fixed once answers were scored (scores are
+#: stored at submission; changing the key would silently leave them wrong).
+QUIZ_KEY_FIELDS = ("quiz_points", "quiz_answer")
 
 
 class ChoiceSpec(NamedTuple):
@@ -79,6 +88,7 @@ class ChoiceSpec(NamedTuple):
     label: str
     is_other: bool = False
     is_row: bool = False
+    is_correct: bool = False
 
 
 # --- shared checks --------------------------------------------------------------------------
@@ -159,8 +169,15 @@ def _check_settings(survey: Survey, *, previous: Survey | None) -> None:
             code="group_too_small",
             field="min_group_size",
         )
+    _check_quiz_settings(survey)
     if previous is None:
         return
+    if survey.quiz_mode != previous.quiz_mode:
+        _refuse_after_submissions(
+            previous,
+            _("Quiz mode cannot change once responses have been submitted."),
+            field="quiz_mode",
+        )
     if survey.min_group_size < previous.min_group_size and previous.status != SurveyStatus.DRAFT:
         raise DomainError(
             _(
@@ -189,6 +206,34 @@ def _check_settings(survey: Survey, *, previous: Survey | None) -> None:
                 "have been submitted."
             ),
             field="allow_multiple_responses",
+        )
+
+
+def _check_quiz_settings(survey: Survey) -> None:
+    """A quiz is named (a leaderboard and a draw need to know who scored; an anonymous
+    survey's responses are unlinkable by design), answered once and final (results may show
+    right after submitting, so editing afterwards would let members copy the key)."""
+    if survey.quiz_time_limit is not None and survey.quiz_time_limit < 10:
+        raise DomainError(
+            _("A quiz time limit must be at least 10 seconds."),
+            code="quiz_time_limit_too_short",
+            field="quiz_time_limit",
+        )
+    if not survey.quiz_mode:
+        return
+    if survey.anonymous:
+        raise DomainError(
+            _("A quiz cannot be anonymous: its scores and leaderboard belong to members."),
+            code="quiz_needs_named_survey",
+            field="anonymous",
+        )
+    if survey.allow_multiple_responses or survey.allow_edit_after_submit:
+        raise DomainError(
+            _("A quiz is answered once: it allows neither several responses nor editing."),
+            code="quiz_answered_once",
+            field="allow_edit_after_submit"
+            if survey.allow_edit_after_submit
+            else "allow_multiple_responses",
         )
 
 
@@ -344,6 +389,15 @@ def question_update(
         )
         values = _clean_question_fields(survey, changes)
         changed = [name for name, value in values.items() if getattr(question, name) != value]
+        if survey.quiz_mode and set(QUIZ_KEY_FIELDS) & set(changed):
+            _refuse_after_submissions(
+                survey,
+                _(
+                    "The correct answers and points of a quiz cannot change once answers "
+                    "have been scored."
+                ),
+                field=next(name for name in QUIZ_KEY_FIELDS if name in changed),
+            )
         if "type" in changed:
             _refuse_after_submissions(
                 survey,
@@ -391,6 +445,19 @@ def _sync_choices(survey: Survey, question: Question, wanted: list[ChoiceSpec]) 
         )
     removed = [c for choice_id, c in existing.items() if choice_id not in kept]
     retyped = [spec for spec in wanted if spec.id and existing[spec.id].is_row != spec.is_row]
+    rekeyed = survey.quiz_mode and (
+        any(spec.is_correct for spec in wanted if spec.id is None)
+        or any(spec.id and existing[spec.id].is_correct != spec.is_correct for spec in wanted)
+    )
+    if rekeyed:
+        _refuse_after_submissions(
+            survey,
+            _(
+                "The correct answers and points of a quiz cannot change once answers "
+                "have been scored."
+            ),
+            field="choices",
+        )
     if removed or retyped:
         _refuse_after_submissions(
             survey,
@@ -404,6 +471,7 @@ def _sync_choices(survey: Survey, question: Question, wanted: list[ChoiceSpec]) 
     for order, spec in enumerate(wanted, start=1):
         label = (spec.label or "").strip()[:200]
         is_other = spec.is_other and not spec.is_row
+        is_correct = spec.is_correct and not spec.is_row
         if not label:
             raise DomainError(
                 _("Every choice needs a label."), code="label_required", field="choices"
@@ -417,6 +485,7 @@ def _sync_choices(survey: Survey, question: Question, wanted: list[ChoiceSpec]) 
                 label=label,
                 is_other=is_other,
                 is_row=spec.is_row,
+                is_correct=is_correct,
             )
             changed = True
             continue
@@ -426,6 +495,7 @@ def _sync_choices(survey: Survey, question: Question, wanted: list[ChoiceSpec]) 
             "label": label,
             "is_other": is_other,
             "is_row": spec.is_row,
+            "is_correct": is_correct,
         }
         fields = [name for name, value in wanted_values.items() if getattr(choice, name) != value]
         if fields:

@@ -26,6 +26,7 @@ from surveys.models import (
 )
 from surveys.services.common import DefinitionInvalid
 from surveys.services.mixing import queue_mix
+from surveys.services.quiz import quiz_check
 
 
 # --- authoring (admin) ----------------------------------------------------------------------
@@ -51,6 +52,8 @@ def survey_publish(*, actor: Membership, survey_id: str) -> Survey:
             raise DomainError(_("Add at least one question first."), code="no_questions")
         if errors:
             raise DefinitionInvalid(errors)
+        if survey.quiz_mode:
+            quiz_check(survey=survey)
         survey.status = SurveyStatus.PUBLISHED
         survey.published_at = survey.published_at or timezone.now()
         if survey.closes_at and survey.closes_at <= timezone.now():

@@ -51,6 +51,7 @@ from surveys.services.mixing import (
     response_waiting,
     sealed_response,
 )
+from surveys.services.quiz import quiz_score_submission
 
 
 # --- responses (API) -----------------------------------------------------------------------
@@ -213,6 +214,10 @@ def response_submit(
     with _atomic_answers():
         participation = _locked_participation(survey=survey, user=user)
         _refuse_second_response(survey, participation)
+        if survey.quiz_mode:  # a column of the loaded row: no query for other surveys
+            quiz_score_submission(
+                survey=survey, membership=membership, values=result.values, now=now
+            )
         sealed = None
         rows: list[AnswerRow] = []
         if survey.anonymous:

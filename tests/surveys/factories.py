@@ -95,3 +95,64 @@ def with_condition(survey: Survey) -> Survey:
     Survey.objects.filter(pk=survey.pk).update(version=F("version") + 1)
     survey.refresh_from_db(fields=["version"])
     return survey
+
+
+def make_quiz(community, **fields) -> Survey:
+    """A published quiz worth 7 points: ``capital`` (single choice, 北京 correct, 2 points),
+    ``primes`` (multiple choice, 2 and 3 correct, 3 points), ``answer`` (number, 42.5, 1 point),
+    ``city`` (short text, "Hangzhou" or 杭州, 1 point) and an unscored rating ``feel``."""
+    survey = make_survey(
+        community,
+        [
+            {
+                "key": "capital",
+                "type": "single_choice",
+                "title": "中国的首都?",
+                "required": True,
+                "choices": [{"label": "北京", "is_correct": True}, "上海"],
+                "quiz_points": 2,
+                "quiz_explanation": "EXPLAIN-CAPITAL 北京是首都",
+            },
+            {
+                "key": "primes",
+                "type": "multiple_choice",
+                "title": "哪些是质数?",
+                "choices": [
+                    {"label": "2", "is_correct": True},
+                    {"label": "3", "is_correct": True},
+                    "4",
+                ],
+                "quiz_points": 3,
+                "quiz_explanation": "EXPLAIN-PRIMES",
+            },
+            {
+                "key": "answer",
+                "type": "number",
+                "title": "答案是?",
+                "quiz_points": 1,
+                "quiz_answer": "42.5",
+            },
+            {
+                "key": "city",
+                "type": "short_text",
+                "title": "西湖在哪个城市?",
+                "quiz_points": 1,
+                "quiz_answer": "Hangzhou\n杭州",
+            },
+            {"key": "feel", "type": "rating", "title": "好玩吗?"},
+        ],
+        quiz_mode=True,
+        **fields,
+    )
+    return survey
+
+
+def quiz_answers(survey: Survey, *, capital="北京", primes=("2", "3"), answer=42.5, city="杭州"):
+    """Answers to :func:`make_quiz` (all right by default: 7 points)."""
+    return {
+        survey.q["capital"].id: {"choice": survey.c["capital"][capital].id},
+        survey.q["primes"].id: {"choices": [survey.c["primes"][p].id for p in primes]},
+        survey.q["answer"].id: answer,
+        survey.q["city"].id: city,
+        survey.q["feel"].id: 5,
+    }
