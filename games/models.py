@@ -108,6 +108,11 @@ class Draw(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def status(self) -> str:
+        """The status now (computed from the clock)."""
+        return self.status_at(timezone.now())
+
     def status_at(self, now: datetime) -> str:
         if self.drawn_at is not None:
             return DrawStatus.DRAWN

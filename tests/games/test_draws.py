@@ -22,7 +22,7 @@ def _members(make_member, n):
     return [make_member() for _ in range(n)]
 
 
-def test_members_draw_end_to_end(community, admin, make_member, soon):
+def test_members_draw_end_to_end(community, admin, make_member, soon, tmp_path):
     admin_m, admin_c = admin
     members = _members(make_member, 6)
     created = create_draw(admin_c, community, soon)
@@ -62,10 +62,10 @@ def test_members_draw_end_to_end(community, admin, make_member, soon):
     # notified once each
     assert Notification.objects.filter(kind="draw_won").count() == 4
     # the command recomputes the same winners
-    path = f"/tmp/draw-{created['id']}.json"
+    path = tmp_path / "draw.json"
     with open(path, "w") as handle:
         json.dump(publication, handle)
-    call_command("draw_verify", file=path)
+    call_command("draw_verify", file=str(path))
 
 
 def test_join_source_and_claim(community, admin, make_member, soon):
@@ -187,7 +187,7 @@ def test_sources_and_exclusions(community, admin, make_member, soon):
     assert event is None or Registration  # events feed draws through the same table
 
 
-def test_verify_detects_tampering(community, admin, make_member, soon):
+def test_verify_detects_tampering(community, admin, make_member, soon, tmp_path):
     _admin_m, admin_c = admin
     _members(make_member, 6)
     created = create_draw(admin_c, community, soon)
@@ -211,11 +211,11 @@ def test_verify_detects_tampering(community, admin, make_member, soon):
     assert (
         "round 1: the seed does not match its commitment" in verify_publication(tampered).problems
     )
-    path = f"/tmp/draw-bad-{created['id']}.json"
+    path = tmp_path / "bad.json"
     with open(path, "w") as handle:
         json.dump(tampered, handle)
     with pytest.raises(SystemExit) as exited:
-        call_command("draw_verify", file=path)
+        call_command("draw_verify", file=str(path))
     assert exited.value.code == 1
 
 
