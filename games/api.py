@@ -141,7 +141,9 @@ class DrawListView(GenericAPIView):
         return Response(_detail(actor, draw), status=status.HTTP_201_CREATED)
 
 
-class DrawDetailView(APIView):
+class DrawDetailView(GenericAPIView):
+    serializer_class = DrawOut
+
     @extend_schema(
         operation_id="getDraw",
         tags=TAGS,
@@ -159,7 +161,8 @@ class DrawDetailView(APIView):
         return Response(_detail(viewer, draw))
 
 
-class DrawEntryView(APIView):
+class DrawEntryView(GenericAPIView):
+    serializer_class = DrawOut
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
@@ -193,7 +196,8 @@ class DrawEntryView(APIView):
         return Response(_detail(viewer, draw))
 
 
-class DrawNowView(APIView):
+class DrawNowView(GenericAPIView):
+    serializer_class = DrawOut
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
@@ -219,7 +223,8 @@ class DrawNowView(APIView):
         return Response(_detail(viewer, draw))
 
 
-class ClaimView(APIView):
+class ClaimView(GenericAPIView):
+    serializer_class = ClaimOut
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
@@ -241,7 +246,9 @@ class ClaimView(APIView):
             return Response(ClaimOut(winner).data)
 
 
-class PublicationView(APIView):
+class PublicationView(GenericAPIView):
+    serializer_class = PublicationOut
+
     @extend_schema(
         operation_id="getDrawPublication",
         tags=TAGS,
