@@ -285,7 +285,9 @@ EXEMPT: dict[str, str] = {
         "screened strictly like a category name: risky, review and an unreachable WeChat refuse "
         "it (tests/games/test_screening.py)"
     ),
-    "createDraw.prizes.name": ("screened strictly with the title (tests/games/test_screening.py)"),
+    "createDraw.prizes[].name": (
+        "screened strictly with the title (tests/games/test_screening.py)"
+    ),
     "createDraw.source_id": "the id of a poll, survey or event, not text",
     "createDraw.excluded_member_ids": "membership ids, not text",
     "updateAnnouncement.cover_url": "an https image address, validated as a URL, not text",
