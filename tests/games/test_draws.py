@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from community.models import Notification
+from community.schedule import JOBS
 from games import services
 from games.models import Draw, DrawRound, Entry, Winner
 from games.verify import commitment_of, entries_hash, verify_publication
@@ -139,9 +140,11 @@ def test_sweep_draws_after_close_and_notifies_once(community, admin, make_member
     _admin_m, admin_c = admin
     _members(make_member, 4)
     created = create_draw(admin_c, community, soon)
-    assert services.draws_sweep(now=soon - timedelta(minutes=1)) == {"drawn": 0, "forfeited": 0}
-    assert services.draws_sweep(now=soon) == {"drawn": 1, "forfeited": 0}
-    assert services.draws_sweep(now=soon + timedelta(minutes=1)) == {"drawn": 0, "forfeited": 0}
+    job = next(job for job in JOBS if job.name == "draws-sweep")  # as beat runs it (eager)
+    assert job.delay(now=soon - timedelta(minutes=1)).get() == {"drawn": 0, "forfeited": 0}
+    assert admin_c.get(f"/api/v1/draws/{created['id']}").json()["status"] == "open"
+    assert job.delay(now=soon).get() == {"drawn": 1, "forfeited": 0}
+    assert job.delay(now=soon + timedelta(minutes=1)).get() == {"drawn": 0, "forfeited": 0}
     assert Notification.objects.filter(kind="draw_won").count() == 4
     assert Entry.objects.filter(draw_id=created["id"]).count() == 4
     assert Draw.objects.get(pk=created["id"]).status_at(soon) == "drawn"
