@@ -24,12 +24,9 @@ class PrizeIn(serializers.Serializer):
 
 class DrawIn(serializers.Serializer):
     title = MemberTextField(max_length=TITLE_MAX)
-    prizes = PrizeIn(
-        many=True,
-        min_length=1,
-        max_length=10,
-        help_text=_("The prizes, first prize first (drawn in this order)."),
-    )
+    # 1 to 10 prizes: counted by the service (400 ``required`` / ``max_length`` on ``prizes``),
+    # one place for the API and the admin.
+    prizes = PrizeIn(many=True, help_text=_("The prizes, first prize first (drawn in this order)."))
     closes_at = serializers.DateTimeField(help_text=_("When entries close."))
     source = serializers.ChoiceField(
         choices=DrawSource.choices, default=DrawSource.MEMBERS, help_text=_("Who may enter.")
