@@ -288,8 +288,6 @@ EXEMPT: dict[str, str] = {
     "createDraw.prizes[].name": (
         "screened strictly with the title (tests/games/test_screening.py)"
     ),
-    "createDraw.source_id": "the id of a poll, survey or event, not text",
-    "createDraw.excluded_member_ids": "membership ids, not text",
     "updateAnnouncement.cover_url": "an https image address, validated as a URL, not text",
     "updateCommunity.rules_summary": (
         "stored only with a new rules text, and screened with it in one check "
