@@ -215,7 +215,11 @@ def draw_join(*, actor: Membership, draw_id: str) -> Draw:
 def draw_leave(*, actor: Membership, draw_id: str) -> Draw:
     """Take back my "join" while entries are open. Idempotent."""
     draw = _joinable(actor, draw_id)
-    DrawJoin.objects.filter(
-        community_id=draw.community_id, draw_id=draw.pk, user_id=actor.user_id
-    ).delete()
+    with transaction.atomic():
+        locked = lock_rows(Draw.objects.filter(pk=draw.pk)).first()  # as a join: not mid-freeze
+        if locked is None or locked.status_at(timezone.now()) != DrawStatus.OPEN:
+            raise Conflict(_("Entries to this draw are closed."), code="draw_closed")
+        DrawJoin.objects.filter(
+            community_id=draw.community_id, draw_id=draw.pk, user_id=actor.user_id
+        ).delete()
     return draw

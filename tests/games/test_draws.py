@@ -151,7 +151,6 @@ def test_sweep_draws_after_close_and_notifies_once(community, admin, make_member
 
 
 def test_sources_and_exclusions(community, admin, make_member, soon):
-    from events.models import Event, Registration
     from polls.models import Ballot, Participation, Poll
 
     admin_m, admin_c = admin
@@ -186,8 +185,44 @@ def test_sources_and_exclusions(community, admin, make_member, soon):
     draw3 = create_draw(admin_c, community, soon, exclude_recent_winners_days=30)
     out3 = admin_c.post(f"/api/v1/draws/{draw3['id']}/draw").json()
     assert out3["entry_count"] == 5 - 2  # the two who just won
-    event = Event.objects.filter(community=community).first()
-    assert event is None or Registration  # events feed draws through the same table
+
+
+def test_event_and_survey_sources(community, admin, make_member, soon):
+    from events import services as event_services
+    from events.models import Registration
+    from events.services.checkin import checkin_by_hand
+    from surveys.models import Survey
+
+    admin_m, admin_c = admin
+    members = _members(make_member, 3)
+    event = event_services.event_create(
+        actor=admin_m, title="周六爬山", starts_at=soon + timedelta(days=1), capacity=2
+    )
+    for membership, _client in members:
+        event_services.registration_put(actor=membership, event_id=event.pk)
+    confirmed = create_draw(admin_c, community, soon, source="event_confirmed", source_id=event.pk)
+    assert admin_c.post(f"/api/v1/draws/{confirmed['id']}/draw").json()["entry_count"] == 2
+    checked = create_draw(admin_c, community, soon, source="event_checked_in", source_id=event.pk)
+    assert admin_c.post(f"/api/v1/draws/{checked['id']}/draw").json()["errors"][0]["code"] == (
+        "draw_no_entries"
+    )
+    first = Registration.objects.filter(event=event, status="confirmed").order_by("signed_up_at")[0]
+    checkin_by_hand(actor=admin_m, event=event, registration_id=first.pk, now=event.starts_at)
+    checked = create_draw(admin_c, community, soon, source="event_checked_in", source_id=event.pk)
+    assert admin_c.post(f"/api/v1/draws/{checked['id']}/draw").json()["entry_count"] == 1
+    anonymous = Survey.objects.create(community=community, title="匿名", anonymous=True)
+    refused = admin_c.post(
+        f"/api/v1/communities/{community.pk}/draws",
+        {
+            "title": "问卷抽奖",
+            "prizes": [{"name": "奖", "quantity": 1}],
+            "closes_at": soon.isoformat(),
+            "source": "survey_respondents",
+            "source_id": anonymous.pk,
+        },
+        format="json",
+    )
+    assert refused.json()["errors"][0]["code"] == "survey_anonymous"
 
 
 def test_verify_detects_tampering(community, admin, make_member, soon, tmp_path):
