@@ -82,6 +82,8 @@ class Action(StrEnum):
     VIEW_CONTENT_CALENDAR = "view_content_calendar"  # scheduled and past posts with read rates
     VIEW_NEWCOMERS = "view_newcomers"  # the newcomers of the week (the welcome role)
     VIEW_WEEKLY_DIGEST = "view_weekly_digest"  # the Monday digest (insights; admin tiers only)
+    CREATE_DRAW = "create_draw"  # start a lucky draw (admin tiers; the manage-events role)
+    MANAGE_DRAW = "manage_draw"  # draw now, see the named entry list, export it (its organizer)
 
 
 _MIN_TIER = {
@@ -113,6 +115,8 @@ _MIN_TIER = {
     Action.VIEW_CONTENT_CALENDAR: Tier.MODERATOR,
     Action.VIEW_NEWCOMERS: Tier.ADMIN,
     Action.VIEW_WEEKLY_DIGEST: Tier.ADMIN,
+    Action.CREATE_DRAW: Tier.ADMIN,
+    Action.MANAGE_DRAW: Tier.ADMIN,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
@@ -128,6 +132,9 @@ CAPABILITY_ACTIONS: dict[Capability, frozenset[Action]] = {
             Action.CREATE_QUICK_EVENT,
             Action.MANAGE_EVENT,
             Action.SEE_EVENT_ATTENDEES,
+            # lucky draws are run at events: the event planners run them too
+            Action.CREATE_DRAW,
+            Action.MANAGE_DRAW,
         }
     ),
     Capability.MANAGE_BOARDS: frozenset(
@@ -212,6 +219,11 @@ def event_attendees_visible(membership: Membership, obj: Any) -> bool:
     return obj.mode == "quick" or bool(obj.attendees_visible)
 
 
+def is_draw_organizer(membership: Membership, obj: Any) -> bool:
+    """The member created the lucky draw."""
+    return obj.organizer_id is not None and obj.organizer_id == membership.user_id
+
+
 # Who may do an object action below its tier floor: any rule that holds lets them.
 _OBJECT_RULES: dict[Action, tuple[ObjectRule, ...]] = {
     Action.MOVE_TASK: (is_assignee,),
@@ -222,6 +234,7 @@ _OBJECT_RULES: dict[Action, tuple[ObjectRule, ...]] = {
     Action.SEE_POLL_VOTERS: (poll_voters_visible,),
     Action.MANAGE_EVENT: (is_organizer,),
     Action.SEE_EVENT_ATTENDEES: (is_organizer, event_attendees_visible),
+    Action.MANAGE_DRAW: (is_draw_organizer,),
 }
 
 

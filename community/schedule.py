@@ -221,6 +221,17 @@ JOBS: tuple[Job, ...] = (
             "computed from the clock), once per member and announcement."
         ),
     ),
+    Job(
+        name="draws-sweep",
+        task="games.tasks.draws_sweep",
+        every=timedelta(minutes=1),
+        longest_delay=timedelta(minutes=1),
+        does=(
+            "Draws the lucky draws past their closing time that no organizer has drawn (entry "
+            "list frozen, round 1 drawn, winners told once through the outbox) and redraws, "
+            "in a new round with its own commitment, the prizes not claimed in their window."
+        ),
+    ),
 )
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "moderation.apps.ModerationConfig",
     "insights.apps.InsightsConfig",
     "announcements.apps.AnnouncementsConfig",
+    "games.apps.GamesConfig",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,8 @@ SPECTACULAR_SETTINGS = {
         "ModerationDecisionEnum": "moderation.models.Decision",
         "ModerationTargetKindEnum": "moderation.models.TargetKind",
         "AnnouncementStatusEnum": "announcements.models.AnnouncementStatus",
+        "DrawStatusEnum": "games.models.DrawStatus",
+        "DrawSourceEnum": "games.models.DrawSource",
         "CommunityKindEnum": "community.models.CommunityKind",
         "ReportReasonEnum": "moderation.models.ReportReason",
         "AppealStatusEnum": "moderation.models.AppealStatus",
@@ -336,6 +339,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "surveys", "description": "Feedback surveys"},
         {"name": "moderation", "description": "Reports and the moderation queue"},
         {"name": "announcements", "description": "Announcements, categories, read confirmation"},
+        {"name": "draws", "description": "Verifiable lucky draws"},
     ],
 }
 

@@ -25,6 +25,9 @@ PURPOSES = {
     "newcomer_welcome": _("Welcomes you with the rules and your first steps."),
     "newcomer_check_in": _("Asks how your first week in the group is going."),
     "weekly_digest": _("Sends the admins the community's weekly digest on Monday morning."),
+    "draw_won": _(
+        "Tells you when you win a prize in a lucky draw, and how long you have to claim it."
+    ),
 }
 
 #: Mini-program pages and the kinds of message to request there (at most 3: WeChat's limit).
@@ -34,6 +37,7 @@ PAGES = {
     "announcement": ["announcement_published", "announcement_reminder"],
     "community_join": ["newcomer_welcome", "newcomer_check_in", "rules_reminder"],
     "insights": ["weekly_digest"],
+    "draw": ["draw_won"],
 }
 PAGE_CHOICES = [(page, page) for page in PAGES]
 #: ``wx.requestSubscribeMessage`` takes at most this many template ids per call.

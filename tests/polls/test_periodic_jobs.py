@@ -75,6 +75,8 @@ WALK = [
     ("insights-weekly-digest", 1, "no admin in this community: no digest, whatever the day"),
     ("newcomers-check-in", 1, "members joined minutes ago: no check-in yet"),
     ("announcements-publish", 1, "no announcement scheduled: nobody notified"),
+    # tests/games/test_draws.py walks draws-sweep through closes_at and a claim deadline
+    ("draws-sweep", 1, "no lucky draw in this community: nothing drawn, nobody notified"),
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("moderation-recheck", 6, "check switched off: the unchecked poll stays held, unscreened"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
