@@ -550,6 +550,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{community_id}/draws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 抽奖
+         * @description 本社区的抽奖，最新的在前，含我是否参加及我中的奖品。游标分页。
+         */
+        get: operations["listDraws"];
+        put?: never;
+        /**
+         * 发起抽奖
+         * @description 第 1 轮的承诺立即公布。参与者可以是：全部正常成员、某投票的投票者、某具名问卷的答卷人、某活动的已确认或已签到参加者，或主动参加的成员。400 `survey_anonymous`、`source_not_found`、`member_not_found`、`closes_in_past`。管理员及以上，以及拥有"管理活动"能力的成员（403 `tier_too_low`）。
+         */
+        post: operations["createDraw"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{community_id}/events": {
         parameters: {
             query?: never;
@@ -1196,6 +1220,150 @@ export interface paths {
          * @description 工作群、学习群和兴趣群；创建社区时指定 `kind` 即应用这些推荐。
          */
         get: operations["listCommunityTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/draws/{draw_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 抽奖详情
+         * @description 奖品、每轮的承诺（开奖后含种子）、按参与号列出的结果，以及我的状态：我的参与号、是否在名单中、我的奖品及领奖截止时间。状态由时间计算得出。
+         */
+        get: operations["getDraw"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/draws/{draw_id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 领取我的奖品
+         * @description 幂等，须在领奖截止前；之后该奖品会在新一轮中重新抽取。409 `no_prize_to_claim`、`claim_window_passed`。
+         */
+        post: operations["claimDrawPrize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/draws/{draw_id}/draw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 立即开奖
+         * @description 截止报名、冻结参与名单并抽取第 1 轮；公开种子，中奖者各收到一次通知。不点此按钮时，报名截止后会自动开奖。409 `draw_already_drawn`、`draw_no_entries`。抽奖发起人、管理员及以上，以及拥有"管理活动"能力的成员（403 `tier_too_low`）。
+         */
+        post: operations["drawNow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/draws/{draw_id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 实名参与名单
+         * @description 每个参与号对应的成员及所中奖品。名单冻结前返回 409 `draw_not_drawn`。抽奖发起人、管理员及以上，以及拥有"管理活动"能力的成员（403 `tier_too_low`）。
+         */
+        get: operations["listDrawEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/draws/{draw_id}/entries.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 实名参与名单（CSV）
+         * @description 名单冻结前返回 409 `draw_not_drawn`。抽奖发起人、管理员及以上，以及拥有"管理活动"能力的成员（403 `tier_too_low`）。
+         */
+        get: operations["exportDrawEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/draws/{draw_id}/entry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 参加抽奖
+         * @description 幂等，仅在报名开放时，适用于需主动参加的抽奖（409 `draw_not_joinable`、`draw_closed`）。
+         */
+        put: operations["joinDraw"];
+        post?: never;
+        /**
+         * 退出抽奖
+         * @description 幂等，仅在报名开放时。
+         */
+        delete: operations["leaveDraw"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/draws/{draw_id}/publication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 抽奖公示（用于复算）
+         * @description 一份完整文档，不分页：冻结的参与名单、奖品，以及每轮的承诺、种子、名额、排除项和中奖者。可用 `manage.py draw_verify --file` 或 games/verify.py 复算。 抽奖程序 wxc-draw/v1：承诺 = SHA-256(种子)；参与名单为按升序排列的参与号，其哈希为以换行连接的参与号的 SHA-256；每个未被排除的参与号得分为 HMAC-SHA256(密钥 = 种子，消息 = 参与号)；按得分升序排名，依奖品顺序填满该轮名额。第 1 轮抽取全部奖品；之后每轮重抽上一轮未领取的奖品，并排除之前所有中奖者。
+         */
+        get: operations["getDrawPublication"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2324,6 +2492,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/surveys/{survey_id}/quiz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的测验状态
+         * @description 我是否已开始测验（服务器时钟）、限时测验的截止时间、排行榜上是否显示我的名字，以及结果公布后我的得分和名次。不是测验的问卷返回 404 `not_a_quiz`。
+         */
+        get: operations["getMyQuizEntry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * 在排行榜上显示或隐藏我的名字
+         * @description `show_name: false` 时我在排行榜上显示为“匿名玩家”；开始后随时可改。尚未开始或提交测验时返回 404 `quiz_not_started`;404 `not_a_quiz`。
+         */
+        patch: operations["setQuizNameVisibility"];
+        trace?: never;
+    };
+    "/api/v1/surveys/{survey_id}/quiz/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 测验排行榜
+         * @description 已提交的成绩按分数排序，同分按提交时间（先提交者在前），每条带名次（`rank`）、成员昵称（成员未选择显示时为“匿名玩家”）和 `is_me`。我自己的名次见 getMyQuizEntry。游标分页。结果对我公布后可读，否则 403 `quiz_results_not_due`;404 `not_a_quiz`。
+         */
+        get: operations["listQuizLeaderboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/surveys/{survey_id}/quiz/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的测验结果及正确答案
+         * @description 每道题：分值、我的答案、是否正确、正确选项或可接受的答案，以及解析；我的得分和名次。结果公布时间到后才显示：测验设为“提交后”公布时，我提交后立即可见；否则在测验结束时可见（届时未参加的成员也可查看，得分为 null）。在此之前返回 403 `quiz_results_not_due`：正确答案绝不会提前离开服务器。404 `not_a_quiz`。
+         */
+        get: operations["getMyQuizResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/surveys/{survey_id}/quiz/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 开始测验
+         * @description 按服务器时钟记录我开始的时间；限时从此刻起算，晚于 `deadline`（另有几秒宽限）的提交会被拒绝，返回 409 `quiz_time_up`。幂等：再次调用不会重新计时（只在传入 `show_name` 时更新它）。限时测验必须先开始再提交（否则 409 `quiz_not_started`）。首次开始时可能返回 409 `survey_closed` / `survey_full` / `survey_not_open`；被禁言或未接受群规时返回 403;404 `not_a_quiz`。
+         */
+        post: operations["startQuiz"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/surveys/{survey_id}/response": {
         parameters: {
             query?: never;
@@ -2375,7 +2627,7 @@ export interface paths {
         };
         /**
          * 汇总结果
-         * @description 每个选项的计数和百分比，数字和量表题的平均数/中位数和分布，NPS。文本答案从不公开。问卷未公开结果时返回 403 `results_not_published`。
+         * @description 每个选项的人数和百分比，数字和量表题的平均数/中位数和分布，NPS。文本答案从不公开。问卷未公开结果时返回 403 `results_not_published`；测验只在结果公布时间到后可见（否则 403 `quiz_results_not_due`）。
          */
         get: operations["getSurveyResults"];
         put?: never;
@@ -7010,6 +7262,141 @@ export interface components {
             /** @description 平局时有多个；为空：无人投票。 */
             winners: string[];
         };
+        ClaimDrawPrizeClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ClaimDrawPrizeClientErrorResponse400ErrorComponent"][];
+        };
+        ClaimDrawPrizeClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ClaimDrawPrizeErrorResponse400: components["schemas"]["ClaimDrawPrizeClientErrorResponse400"];
+        ClaimDrawPrizeErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ClaimDrawPrizeErrorResponse403ErrorComponent"][];
+        };
+        ClaimDrawPrizeErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ClaimDrawPrizeErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ClaimDrawPrizeErrorResponse404ErrorComponent"][];
+        };
+        ClaimDrawPrizeErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_found` - draw_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "draw_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ClaimDrawPrizeErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ClaimDrawPrizeErrorResponse409ErrorComponent"][];
+        };
+        ClaimDrawPrizeErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `claim_window_passed` - claim_window_passed
+             *     * `no_prize_to_claim` - no_prize_to_claim
+             * @enum {string}
+             */
+            code: "claim_window_passed" | "no_prize_to_claim";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ClaimDrawPrizeErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ClaimDrawPrizeErrorResponse429ErrorComponent"][];
+        };
+        ClaimDrawPrizeErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ClaimDrawPrizeErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ClaimDrawPrizeErrorResponse503ErrorComponent"][];
+        };
+        ClaimDrawPrizeErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ClaimOut: {
+            prize: components["schemas"]["PrizeOut"];
+            /**
+             * Format: date-time
+             * @description 请在此时间前领奖。
+             */
+            claim_deadline: string;
+            /**
+             * Format: date-time
+             * @description 我领奖的时间。
+             */
+            claimed_at: string;
+        };
         ClaimTaskSlotClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -8982,6 +9369,503 @@ export interface components {
             detail: string;
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
+        };
+        CreateDrawClaimHoursErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `claim_hours` - claim_hours (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "claim_hours";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateDrawClientErrorResponse400ErrorComponent"][];
+        };
+        CreateDrawClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateDrawClosesAtErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `closes_at` - closes_at (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "closes_at";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `closes_in_past` - closes_in_past
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `date` - date
+             *     * `invalid` - invalid
+             *     * `make_aware` - make_aware
+             *     * `null` - null
+             *     * `overflow` - overflow
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "closes_in_past" | "content_not_checked" | "content_risky" | "date" | "invalid" | "make_aware" | "null" | "overflow" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawError: components["schemas"]["CreateDrawNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawTitleErrorComponent"] | components["schemas"]["CreateDrawPrizesNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXNameErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXQuantityErrorComponent"] | components["schemas"]["CreateDrawClosesAtErrorComponent"] | components["schemas"]["CreateDrawSourceErrorComponent"] | components["schemas"]["CreateDrawSourceIdErrorComponent"] | components["schemas"]["CreateDrawClaimHoursErrorComponent"] | components["schemas"]["CreateDrawExcludeOrganizerErrorComponent"] | components["schemas"]["CreateDrawExcludeRecentWinnersDaysErrorComponent"] | components["schemas"]["CreateDrawExcludedMemberIdsErrorComponent"] | components["schemas"]["CreateDrawExcludedMemberIdsINDEXErrorComponent"] | components["schemas"]["CreateDrawPrizesErrorComponent"];
+        CreateDrawErrorResponse400: components["schemas"]["CreateDrawValidationError"] | components["schemas"]["CreateDrawClientErrorResponse400"];
+        CreateDrawErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateDrawErrorResponse403ErrorComponent"][];
+        };
+        CreateDrawErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateDrawErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateDrawErrorResponse404ErrorComponent"][];
+        };
+        CreateDrawErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateDrawErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateDrawErrorResponse413ErrorComponent"][];
+        };
+        CreateDrawErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateDrawErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateDrawErrorResponse415ErrorComponent"][];
+        };
+        CreateDrawErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateDrawErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateDrawErrorResponse429ErrorComponent"][];
+        };
+        CreateDrawErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateDrawErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateDrawErrorResponse503ErrorComponent"][];
+        };
+        CreateDrawErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
+             * @enum {string}
+             */
+            code: "database_unavailable" | "wechat_not_configured";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateDrawExcludeOrganizerErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `exclude_organizer` - exclude_organizer (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "exclude_organizer";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawExcludeRecentWinnersDaysErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `exclude_recent_winners_days` - exclude_recent_winners_days (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "exclude_recent_winners_days";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawExcludedMemberIdsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `excluded_member_ids` - excluded_member_ids (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "excluded_member_ids";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `max_length` - max_length
+             *     * `member_not_found` - member_not_found
+             *     * `not_a_list` - not_a_list
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "max_length" | "member_not_found" | "not_a_list" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawExcludedMemberIdsINDEXErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 `excluded_member_ids.INDEX`: ^excluded_member_ids\.[0-9]+$ (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "excluded_member_ids.INDEX";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawPrizesErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `prizes` - prizes (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "prizes";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawPrizesINDEXNameErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 `prizes.INDEX.name`: ^prizes\.[0-9]+\.name$ (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "prizes.INDEX.name";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawPrizesINDEXNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 `prizes.INDEX.non_field_errors`: ^prizes\.[0-9]+\.non_field_errors$ (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "prizes.INDEX.non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawPrizesINDEXQuantityErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 `prizes.INDEX.quantity`: ^prizes\.[0-9]+\.quantity$ (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "prizes.INDEX.quantity";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_value" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawPrizesNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `prizes.non_field_errors` - prizes.non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "prizes.non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `not_a_list` - not_a_list
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "not_a_list" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawSourceErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `source` - source (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "source";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid_choice" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawSourceIdErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `source_id` - source_id (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "source_id";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `source_id_not_expected` - source_id_not_expected
+             *     * `source_not_found` - source_not_found
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "source_id_not_expected" | "source_not_found" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawTitleErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `title` - title (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "title";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateDrawError"][];
         };
         CreateEventAttendeesVisibleErrorComponent: {
             /**
@@ -13218,6 +14102,265 @@ export interface components {
             /** @description 仅匿名问卷，且仅在刚创建新答卷时返回：请保存，并以 X-Response-Token 发送以继续、提交或修改。只显示一次。 */
             response_token: string | null;
         };
+        /** @description A draw in the list. */
+        DrawCardOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 向成员展示的标题。 */
+            title: string;
+            /** @description 状态（取值见枚举说明）。 */
+            status: components["schemas"]["DrawStatusEnum"];
+            /**
+             * @description 谁可以参与。
+             *
+             *     * `members` - 全部正常成员
+             *     * `poll_voters` - 某投票的投票者
+             *     * `survey_respondents` - 某具名问卷的答卷人
+             *     * `event_confirmed` - 某活动的已确认参加者
+             *     * `event_checked_in` - 某活动的已签到参加者
+             *     * `joined` - 主动参加抽奖的成员
+             */
+            source: components["schemas"]["DrawSourceEnum"];
+            /**
+             * Format: date-time
+             * @description 报名截止时间。
+             */
+            closes_at: string;
+            /** @description 我已点击"参加抽奖"。 */
+            joined: boolean;
+            /** @description 我中的奖品（如有）。 */
+            my_prize_name: string | null;
+        };
+        DrawInRequest: {
+            /** @description 向成员展示的标题。 */
+            title: string;
+            /** @description 奖品列表，一等奖在前（按此顺序抽取）。 */
+            prizes: components["schemas"]["PrizeInRequest"][];
+            /**
+             * Format: date-time
+             * @description 报名截止时间。
+             */
+            closes_at: string;
+            /**
+             * @description 谁可以参与。
+             *
+             *     * `members` - 全部正常成员
+             *     * `poll_voters` - 某投票的投票者
+             *     * `survey_respondents` - 某具名问卷的答卷人
+             *     * `event_confirmed` - 某活动的已确认参加者
+             *     * `event_checked_in` - 某活动的已签到参加者
+             *     * `joined` - 主动参加抽奖的成员
+             * @default members
+             */
+            source?: components["schemas"]["DrawSourceEnum"];
+            /**
+             * @description 参与者来源的投票、问卷或活动 id（这几种来源时填写）。
+             * @default
+             */
+            source_id?: string;
+            /**
+             * @description 中奖者领奖的小时数，超时后重新抽取。
+             * @default 72
+             */
+            claim_hours?: number;
+            /**
+             * @description 发起人不参与抽奖。
+             * @default true
+             */
+            exclude_organizer?: boolean;
+            /**
+             * @description 排除最近若干天内在本社区中过奖的成员（0：不排除）。
+             * @default 0
+             */
+            exclude_recent_winners_days?: number;
+            /** @description 不参与抽奖的成员（成员关系 id）。 */
+            excluded_member_ids?: string[];
+        };
+        DrawNowClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DrawNowClientErrorResponse400ErrorComponent"][];
+        };
+        DrawNowClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DrawNowErrorResponse400: components["schemas"]["DrawNowClientErrorResponse400"];
+        DrawNowErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DrawNowErrorResponse403ErrorComponent"][];
+        };
+        DrawNowErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DrawNowErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DrawNowErrorResponse404ErrorComponent"][];
+        };
+        DrawNowErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_found` - draw_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "draw_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DrawNowErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DrawNowErrorResponse409ErrorComponent"][];
+        };
+        DrawNowErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_already_drawn` - draw_already_drawn
+             *     * `draw_no_entries` - draw_no_entries
+             * @enum {string}
+             */
+            code: "draw_already_drawn" | "draw_no_entries";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DrawNowErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DrawNowErrorResponse429ErrorComponent"][];
+        };
+        DrawNowErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DrawNowErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DrawNowErrorResponse503ErrorComponent"][];
+        };
+        DrawNowErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        /** @description A draw as its page shows it. */
+        DrawOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 向成员展示的标题。 */
+            title: string;
+            /** @description 状态（取值见枚举说明）。 */
+            status: components["schemas"]["DrawStatusEnum"];
+            /**
+             * @description 谁可以参与。
+             *
+             *     * `members` - 全部正常成员
+             *     * `poll_voters` - 某投票的投票者
+             *     * `survey_respondents` - 某具名问卷的答卷人
+             *     * `event_confirmed` - 某活动的已确认参加者
+             *     * `event_checked_in` - 某活动的已签到参加者
+             *     * `joined` - 主动参加抽奖的成员
+             */
+            source: components["schemas"]["DrawSourceEnum"];
+            /** @description 参与者来源的投票、问卷或活动 id（这几种来源时填写）。 */
+            source_id: string;
+            /**
+             * Format: date-time
+             * @description 报名截止时间。
+             */
+            closes_at: string;
+            /** @description 中奖者领奖的小时数，超时后重新抽取。 */
+            claim_hours: number;
+            prizes: components["schemas"]["PrizeOut"][];
+            /** @description 下一轮待抽取的承诺（无待抽轮次时为 null）。 */
+            commitment: string | null;
+            /** @description 每一轮及其承诺和种子。 */
+            rounds: components["schemas"]["RoundOut"][];
+            /** @description 冻结名单中的参与数。 */
+            readonly entry_count: number | null;
+            /** @description 冻结参与名单的 SHA-256（截止前为 null）。 */
+            readonly entries_hash: string | null;
+            /** @description 按化名参与号列出的中奖结果。 */
+            results: components["schemas"]["ResultOut"][];
+            me: components["schemas"]["MyDrawOut"];
+            /**
+             * Format: date-time
+             * @description 创建时间（ISO 8601，带社群时区偏移）。
+             */
+            created_at: string;
+        };
+        /**
+         * @description * `members` - 全部正常成员
+         *     * `poll_voters` - 某投票的投票者
+         *     * `survey_respondents` - 某具名问卷的答卷人
+         *     * `event_confirmed` - 某活动的已确认参加者
+         *     * `event_checked_in` - 某活动的已签到参加者
+         *     * `joined` - 主动参加抽奖的成员
+         * @enum {string}
+         */
+        DrawSourceEnum: "members" | "poll_voters" | "survey_respondents" | "event_confirmed" | "event_checked_in" | "joined";
+        /**
+         * @description * `open` - 报名中
+         *     * `closed` - 已截止，待开奖
+         *     * `drawn` - 已开奖
+         * @enum {string}
+         */
+        DrawStatusEnum: "open" | "closed" | "drawn";
         EditMyResponseAnswersErrorComponent: {
             /**
              * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
@@ -13569,6 +14712,20 @@ export interface components {
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
         };
+        EntryRowOut: {
+            /** @description 该参与的化名 id。 */
+            entry_id: string;
+            /** @description 成员（成员关系 id）。 */
+            member_id: string | null;
+            /** @description 微信昵称。 */
+            nickname: string;
+            /** @description 所中奖品（如有）。 */
+            prize_name: string | null;
+            /** @description 抽中它的轮次。 */
+            round: number | null;
+            /** @description 领奖状态。 */
+            readonly status: string | null;
+        };
         Error401: {
             /** @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。 */
             code: components["schemas"]["ErrorCode401Enum"];
@@ -13879,6 +15036,108 @@ export interface components {
          * @enum {string}
          */
         EventStatusEnum: "upcoming" | "open" | "signup_closed" | "ongoing" | "ended" | "cancelled";
+        ExportDrawEntriesClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportDrawEntriesClientErrorResponse400ErrorComponent"][];
+        };
+        ExportDrawEntriesClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ExportDrawEntriesErrorResponse400: components["schemas"]["ExportDrawEntriesClientErrorResponse400"];
+        ExportDrawEntriesErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportDrawEntriesErrorResponse403ErrorComponent"][];
+        };
+        ExportDrawEntriesErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ExportDrawEntriesErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportDrawEntriesErrorResponse404ErrorComponent"][];
+        };
+        ExportDrawEntriesErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_found` - draw_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "draw_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ExportDrawEntriesErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportDrawEntriesErrorResponse409ErrorComponent"][];
+        };
+        ExportDrawEntriesErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_drawn` - draw_not_drawn
+             * @enum {string}
+             */
+            code: "draw_not_drawn";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ExportDrawEntriesErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportDrawEntriesErrorResponse503ErrorComponent"][];
+        };
+        ExportDrawEntriesErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
         ExportInsightsFigureClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -14584,6 +15843,172 @@ export interface components {
             code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
+        };
+        GetDrawClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetDrawClientErrorResponse400ErrorComponent"][];
+        };
+        GetDrawClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetDrawErrorResponse400: components["schemas"]["GetDrawClientErrorResponse400"];
+        GetDrawErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetDrawErrorResponse403ErrorComponent"][];
+        };
+        GetDrawErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetDrawErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetDrawErrorResponse404ErrorComponent"][];
+        };
+        GetDrawErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_found` - draw_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "draw_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetDrawErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetDrawErrorResponse503ErrorComponent"][];
+        };
+        GetDrawErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetDrawPublicationClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetDrawPublicationClientErrorResponse400ErrorComponent"][];
+        };
+        GetDrawPublicationClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetDrawPublicationErrorResponse400: components["schemas"]["GetDrawPublicationClientErrorResponse400"];
+        GetDrawPublicationErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetDrawPublicationErrorResponse403ErrorComponent"][];
+        };
+        GetDrawPublicationErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetDrawPublicationErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetDrawPublicationErrorResponse404ErrorComponent"][];
+        };
+        GetDrawPublicationErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_found` - draw_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "draw_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetDrawPublicationErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetDrawPublicationErrorResponse503ErrorComponent"][];
+        };
+        GetDrawPublicationErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
         };
         GetEventClientErrorResponse400: {
             /**
@@ -15449,6 +16874,192 @@ export interface components {
             errors: components["schemas"]["GetMyProfileErrorResponse503ErrorComponent"][];
         };
         GetMyProfileErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizEntryClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizEntryClientErrorResponse400ErrorComponent"][];
+        };
+        GetMyQuizEntryClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizEntryErrorResponse400: components["schemas"]["GetMyQuizEntryClientErrorResponse400"];
+        GetMyQuizEntryErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizEntryErrorResponse403ErrorComponent"][];
+        };
+        GetMyQuizEntryErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizEntryErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizEntryErrorResponse404ErrorComponent"][];
+        };
+        GetMyQuizEntryErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_a_quiz` - not_a_quiz
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_a_quiz" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizEntryErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizEntryErrorResponse429ErrorComponent"][];
+        };
+        GetMyQuizEntryErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizEntryErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizEntryErrorResponse503ErrorComponent"][];
+        };
+        GetMyQuizEntryErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizResultClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizResultClientErrorResponse400ErrorComponent"][];
+        };
+        GetMyQuizResultClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizResultErrorResponse400: components["schemas"]["GetMyQuizResultClientErrorResponse400"];
+        GetMyQuizResultErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizResultErrorResponse403ErrorComponent"][];
+        };
+        GetMyQuizResultErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `quiz_results_not_due` - quiz_results_not_due
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "quiz_results_not_due" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizResultErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizResultErrorResponse404ErrorComponent"][];
+        };
+        GetMyQuizResultErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_a_quiz` - not_a_quiz
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_a_quiz" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetMyQuizResultErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetMyQuizResultErrorResponse503ErrorComponent"][];
+        };
+        GetMyQuizResultErrorResponse503ErrorComponent: {
             /**
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
@@ -16584,12 +18195,13 @@ export interface components {
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
              *     * `muted` - muted
+             *     * `quiz_results_not_due` - quiz_results_not_due
              *     * `results_not_published` - results_not_published
              *     * `rules_not_accepted` - rules_not_accepted
              *     * `tier_too_low` - tier_too_low
              * @enum {string}
              */
-            code: "muted" | "results_not_published" | "rules_not_accepted" | "tier_too_low";
+            code: "muted" | "quiz_results_not_due" | "results_not_published" | "rules_not_accepted" | "tier_too_low";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
@@ -16605,10 +18217,11 @@ export interface components {
             /**
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
+             *     * `not_a_quiz` - not_a_quiz
              *     * `not_found` - not_found
              * @enum {string}
              */
-            code: "not_found";
+            code: "not_a_quiz" | "not_found";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
@@ -17705,6 +19318,128 @@ export interface components {
             /** @description 每个问题一项；校验错误可能列出多项。 */
             errors: components["schemas"]["JoinByShareTicketError"][];
         };
+        JoinDrawClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["JoinDrawClientErrorResponse400ErrorComponent"][];
+        };
+        JoinDrawClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        JoinDrawErrorResponse400: components["schemas"]["JoinDrawClientErrorResponse400"];
+        JoinDrawErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["JoinDrawErrorResponse403ErrorComponent"][];
+        };
+        JoinDrawErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        JoinDrawErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["JoinDrawErrorResponse404ErrorComponent"][];
+        };
+        JoinDrawErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_found` - draw_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "draw_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        JoinDrawErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["JoinDrawErrorResponse409ErrorComponent"][];
+        };
+        JoinDrawErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_closed` - draw_closed
+             *     * `draw_not_joinable` - draw_not_joinable
+             * @enum {string}
+             */
+            code: "draw_closed" | "draw_not_joinable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        JoinDrawErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["JoinDrawErrorResponse429ErrorComponent"][];
+        };
+        JoinDrawErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        JoinDrawErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["JoinDrawErrorResponse503ErrorComponent"][];
+        };
+        JoinDrawErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
         JoinEventCommunityFromShareClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -18055,6 +19790,166 @@ export interface components {
             errors: components["schemas"]["LeaveCommunityErrorResponse503ErrorComponent"][];
         };
         LeaveCommunityErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        LeaveDrawClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["LeaveDrawClientErrorResponse400ErrorComponent"][];
+        };
+        LeaveDrawClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        LeaveDrawErrorResponse400: components["schemas"]["LeaveDrawClientErrorResponse400"];
+        LeaveDrawErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["LeaveDrawErrorResponse403ErrorComponent"][];
+        };
+        LeaveDrawErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        LeaveDrawErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["LeaveDrawErrorResponse404ErrorComponent"][];
+        };
+        LeaveDrawErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_found` - draw_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "draw_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        LeaveDrawErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["LeaveDrawErrorResponse409ErrorComponent"][];
+        };
+        LeaveDrawErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_closed` - draw_closed
+             *     * `draw_not_joinable` - draw_not_joinable
+             * @enum {string}
+             */
+            code: "draw_closed" | "draw_not_joinable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        LeaveDrawErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["LeaveDrawErrorResponse413ErrorComponent"][];
+        };
+        LeaveDrawErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        LeaveDrawErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["LeaveDrawErrorResponse415ErrorComponent"][];
+        };
+        LeaveDrawErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        LeaveDrawErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["LeaveDrawErrorResponse429ErrorComponent"][];
+        };
+        LeaveDrawErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        LeaveDrawErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["LeaveDrawErrorResponse503ErrorComponent"][];
+        };
+        LeaveDrawErrorResponse503ErrorComponent: {
             /**
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
@@ -18847,6 +20742,209 @@ export interface components {
             errors: components["schemas"]["ListCommunityTemplatesErrorResponse503ErrorComponent"][];
         };
         ListCommunityTemplatesErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawEntriesClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawEntriesClientErrorResponse400ErrorComponent"][];
+        };
+        ListDrawEntriesClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawEntriesErrorResponse400: components["schemas"]["ListDrawEntriesClientErrorResponse400"];
+        ListDrawEntriesErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawEntriesErrorResponse403ErrorComponent"][];
+        };
+        ListDrawEntriesErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawEntriesErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawEntriesErrorResponse404ErrorComponent"][];
+        };
+        ListDrawEntriesErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_found` - draw_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "draw_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawEntriesErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawEntriesErrorResponse409ErrorComponent"][];
+        };
+        ListDrawEntriesErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `draw_not_drawn` - draw_not_drawn
+             * @enum {string}
+             */
+            code: "draw_not_drawn";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawEntriesErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawEntriesErrorResponse503ErrorComponent"][];
+        };
+        ListDrawEntriesErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawsClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawsClientErrorResponse400ErrorComponent"][];
+        };
+        ListDrawsClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawsErrorResponse400: components["schemas"]["ListDrawsClientErrorResponse400"];
+        ListDrawsErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawsErrorResponse403ErrorComponent"][];
+        };
+        ListDrawsErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawsErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawsErrorResponse404ErrorComponent"][];
+        };
+        ListDrawsErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawsErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawsErrorResponse429ErrorComponent"][];
+        };
+        ListDrawsErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListDrawsErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListDrawsErrorResponse503ErrorComponent"][];
+        };
+        ListDrawsErrorResponse503ErrorComponent: {
             /**
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
@@ -20589,6 +22687,90 @@ export interface components {
             /** @description 每个问题一项；校验错误可能列出多项。 */
             errors: components["schemas"]["ListPollsError"][];
         };
+        ListQuizLeaderboardClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListQuizLeaderboardClientErrorResponse400ErrorComponent"][];
+        };
+        ListQuizLeaderboardClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListQuizLeaderboardErrorResponse400: components["schemas"]["ListQuizLeaderboardClientErrorResponse400"];
+        ListQuizLeaderboardErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListQuizLeaderboardErrorResponse403ErrorComponent"][];
+        };
+        ListQuizLeaderboardErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `quiz_results_not_due` - quiz_results_not_due
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "quiz_results_not_due" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListQuizLeaderboardErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListQuizLeaderboardErrorResponse404ErrorComponent"][];
+        };
+        ListQuizLeaderboardErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_a_quiz` - not_a_quiz
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_a_quiz" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListQuizLeaderboardErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListQuizLeaderboardErrorResponse503ErrorComponent"][];
+        };
+        ListQuizLeaderboardErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
         ListRoleAssignmentsClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -22298,6 +24480,28 @@ export interface components {
             /** @description 我在其中的成员身份；不是成员时为 null。 */
             membership: components["schemas"]["MyMembershipOut"];
         };
+        MyDrawOut: {
+            /** @description 我的参与号（化名 id）：可在公布的名单中找到。 */
+            entry_id: string;
+            /** @description 我在名单中（截止前：按目前情况我会在名单中）。 */
+            entered: boolean;
+            /** @description 我已点击"参加抽奖"。 */
+            joined: boolean;
+            /** @description 我中的奖品（如有）。 */
+            prize: components["schemas"]["PrizeOut"] | null;
+            /**
+             * Format: date-time
+             * @description 请在此时间前领奖。
+             */
+            claim_deadline: string | null;
+            /**
+             * Format: date-time
+             * @description 我领奖的时间。
+             */
+            claimed_at: string | null;
+            /** @description 我中奖但未按时领取：该奖品已重新抽取。 */
+            forfeited: boolean;
+        };
         /**
          * @description * `none` - 未报名
          *     * `pending` - 等待审核
@@ -22726,6 +24930,38 @@ export interface components {
             /** @description 本页的条目。 */
             results: components["schemas"]["CommentOut"][];
         };
+        PaginatedDrawCardOutList: {
+            /**
+             * Format: uri
+             * @description 下一页的 URL（原样请求）；最后一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description 上一页的 URL；第一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            /** @description 本页的条目。 */
+            results: components["schemas"]["DrawCardOut"][];
+        };
+        PaginatedEntryRowOutList: {
+            /**
+             * Format: uri
+             * @description 下一页的 URL（原样请求）；最后一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description 上一页的 URL；第一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            /** @description 本页的条目。 */
+            results: components["schemas"]["EntryRowOut"][];
+        };
         PaginatedEventCardOutList: {
             /**
              * Format: uri
@@ -22918,6 +25154,22 @@ export interface components {
             /** @description 本页的条目。 */
             results: components["schemas"]["PollVoterOut"][];
         };
+        PaginatedQuizLeaderboardRowOutList: {
+            /**
+             * Format: uri
+             * @description 下一页的 URL（原样请求）；最后一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description 上一页的 URL；第一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            /** @description 本页的条目。 */
+            results: components["schemas"]["QuizLeaderboardRowOut"][];
+        };
         PaginatedReportOutList: {
             /**
              * Format: uri
@@ -22997,6 +25249,11 @@ export interface components {
             previous: string | null;
             /** @description 本页的条目。 */
             results: components["schemas"]["VolunteerOut"][];
+        };
+        PairOut: {
+            prize_id: string;
+            /** @description 中奖参与号（化名 id）。 */
+            entry_id: string;
         };
         ParticipationOut: {
             /**
@@ -23198,6 +25455,10 @@ export interface components {
             nickname?: string;
             /** @description 头像图片 URL；空：无头像。 */
             avatar_url?: string;
+        };
+        PatchedQuizNameInRequest: {
+            /** @description 在排行榜上显示我的名字（否则显示“匿名玩家”）。 */
+            show_name?: boolean;
         };
         PatchedRoleUpdateInRequest: {
             /** @description 向成员展示的名称。 */
@@ -23759,6 +26020,22 @@ export interface components {
          * @enum {string}
          */
         PositionEnum: "agree" | "abstain" | "disagree" | "block";
+        PrizeInRequest: {
+            /** @description 奖品名称。 */
+            name: string;
+            /** @description 该奖品的抽取数量。 */
+            quantity: number;
+        };
+        PrizeOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 奖品名称。 */
+            name: string;
+            /** @description 该奖品的抽取数量。 */
+            quantity: number;
+            /** @description 1 表示一等奖，依次类推。 */
+            position: number;
+        };
         ProposalBallotInRequest: {
             /** @description 匿名投票：首次投票得到的回执，用于替换选票。首次投票时可发送自己生成的随机回执（≥ 32 个字符），使请求可以安全重试。 */
             receipt?: string;
@@ -23824,6 +26101,21 @@ export interface components {
             blocked: boolean;
             /** @description 提案的表决结果。 */
             outcome: components["schemas"]["OutcomeEnum"];
+        };
+        /** @description Everything needed to recompute the draw (procedure ``wxc-draw/v1``). */
+        PublicationOut: {
+            /** @description 抽奖程序的名称和版本。 */
+            procedure: string;
+            draw_id: string;
+            /** @description 向成员展示的标题。 */
+            title: string;
+            /** @description 冻结的参与名单，升序（截止前为空）。 */
+            entries: string[];
+            /** @description 冻结参与名单的 SHA-256（截止前为 null）。 */
+            entries_hash: string | null;
+            prizes: components["schemas"]["PrizeOut"][];
+            /** @description 每一轮及其承诺和种子。 */
+            rounds: components["schemas"]["PublishedRoundOut"][];
         };
         PublishBallotBoxClientErrorResponse400: {
             /**
@@ -23981,6 +26273,32 @@ export interface components {
             /** @description 排序投票：另一种计票；其他类型为 null。 */
             alternative: Omit<components["schemas"]["PollResult"], "kind"> | null;
         };
+        PublishedRoundOut: {
+            /** @description 轮次：1，之后每次重抽加一轮。 */
+            number: number;
+            /** @description 该轮种子的 SHA-256（十六进制），在抽取前公布。 */
+            commitment: string;
+            /**
+             * Format: date-time
+             * @description 承诺公布的时间。
+             */
+            committed_at: string;
+            /** @description 种子，在该轮抽取时公开。 */
+            seed: string | null;
+            /**
+             * Format: date-time
+             * @description 该轮抽取的时间。
+             */
+            drawn_at: string | null;
+            /** @description 该轮抽取的奖品，按奖品顺序。 */
+            slots: components["schemas"]["SlotOut"][];
+            /** @description 跳过的参与号：之前各轮的中奖者。 */
+            excluded: string[];
+            /** @description 该轮中奖者，按名额顺序。 */
+            winners: components["schemas"]["PairOut"][];
+            /** @description 未按时领奖的中奖者。 */
+            forfeited: components["schemas"]["PairOut"][];
+        };
         /** @description One question; the fields a type does not use are null (or empty lists). */
         QuestionOut: {
             /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
@@ -24094,6 +26412,111 @@ export interface components {
          * @enum {string}
          */
         QuestionTypeEnum: "single_choice" | "multiple_choice" | "dropdown" | "short_text" | "long_text" | "number" | "date" | "rating" | "nps" | "likert" | "matrix" | "ranking";
+        /** @description My go at a quiz. */
+        QuizEntryOut: {
+            /**
+             * Format: date-time
+             * @description 我开始的时间（服务器时钟）；null：尚未开始。
+             */
+            started_at: string | null;
+            /**
+             * Format: date-time
+             * @description 请在此时间前提交；不限时或尚未开始时为 null。
+             */
+            deadline: string | null;
+            /** @description 测验限时（秒）；null：不限时。 */
+            time_limit_seconds: number | null;
+            /** @description 排行榜是否显示我的名字（否则显示“匿名玩家”）。 */
+            show_name: boolean;
+            /**
+             * Format: date-time
+             * @description 我提交的时间；null：尚未提交。
+             */
+            submitted_at: string | null;
+            /** @description 我是否可以查看结果、正确答案和排行榜。 */
+            results_due: boolean;
+            /** @description 结果公布前为 null。 */
+            score: number | null;
+            /** @description 全部答对的总分。 */
+            max_score: number;
+            /** @description 我在排行榜上的名次；结果公布前为 null。 */
+            rank: number | null;
+        };
+        QuizLeaderboardRowOut: {
+            /** @description 1 = 最好；同分时先提交者在前。 */
+            rank: number;
+            /** @description 成员的昵称；成员未选择显示时为“匿名玩家”。 */
+            name: string;
+            /** @description 得分。 */
+            score: number;
+            /**
+             * Format: date-time
+             * @description 提交测验的时间。
+             */
+            submitted_at: string;
+            /** @description 这一行是我。 */
+            is_me: boolean;
+        };
+        QuizQuestionResultOut: {
+            /** @description 题目。 */
+            question_id: string;
+            /** @description 题目文字。 */
+            title: string;
+            /** @description 题型。 */
+            type: components["schemas"]["QuestionTypeEnum"];
+            /** @description 答对的分值；0：不计分。 */
+            points: number;
+            /** @description 我获得的分数（未提交时为 0）。 */
+            earned: number;
+            /** @description null：不计分。 */
+            is_correct: boolean | null;
+            /** @description 我提交时的答案。 */
+            my_answer: unknown;
+            /** @description 选择题：正确选项。 */
+            correct_choice_ids: string[];
+            /** @description 数字题和简答题：可接受的答案。 */
+            accepted_answers: string[];
+            /** @description 答案解析（纯文本）；空：无。 */
+            explanation: string;
+        };
+        QuizResultOut: {
+            /** @description 我未提交时为 null。 */
+            score: number | null;
+            /** @description 全部答对的总分。 */
+            max_score: number;
+            /** @description 我在排行榜上的名次；我未提交时为 null。 */
+            rank: number | null;
+            /**
+             * Format: date-time
+             * @description 我提交的时间；null：尚未提交。
+             */
+            submitted_at: string | null;
+            /** @description 按顺序列出的每道题。 */
+            questions: components["schemas"]["QuizQuestionResultOut"][];
+        };
+        /**
+         * @description * `after_submit` - 提交后
+         *     * `after_close` - 测验结束后
+         * @enum {string}
+         */
+        QuizResultsEnum: "after_submit" | "after_close";
+        /** @description How a quiz is played. The correct answers are never part of the survey detail. */
+        QuizSettingsOut: {
+            /** @description 从开始（startQuiz）到提交的秒数；null：不限时。 */
+            time_limit_seconds: number | null;
+            /** @description 何时显示正确答案、解析和排行榜。 */
+            results: components["schemas"]["QuizResultsEnum"];
+            /** @description 全部答对的总分。 */
+            max_score: number;
+            /** @description 题目 id -> 答对的分值。 */
+            question_points: {
+                [key: string]: number;
+            };
+        };
+        QuizStartInRequest: {
+            /** @description 在排行榜上显示我的名字（否则显示“匿名玩家”）。省略：保持不变（开始时默认不显示）。 */
+            show_name?: boolean;
+        };
         RankedBallotInRequest: {
             /** @description 匿名投票：首次投票得到的回执，用于替换选票。首次投票时可发送自己生成的随机回执（≥ 32 个字符），使请求可以安全重试。 */
             receipt?: string;
@@ -26202,6 +28625,30 @@ export interface components {
              */
             mean_rank: number | null;
         };
+        ResultOut: {
+            /** @description 抽中它的轮次。 */
+            round: number;
+            prize_id: string;
+            /** @description 奖品名称。 */
+            prize_name: string;
+            /** @description 中奖参与号（化名 id）。 */
+            entry_id: string;
+            /**
+             * @description 领奖状态。
+             *
+             *     * `unclaimed` - 尚未领取
+             *     * `claimed` - 已领取
+             *     * `forfeited` - 未按时领取，已重新抽取
+             */
+            status: components["schemas"]["ResultOutStatusEnum"];
+        };
+        /**
+         * @description * `unclaimed` - 尚未领取
+         *     * `claimed` - 已领取
+         *     * `forfeited` - 未按时领取，已重新抽取
+         * @enum {string}
+         */
+        ResultOutStatusEnum: "unclaimed" | "claimed" | "forfeited";
         ResultPointOut: {
             /**
              * Format: double
@@ -26533,6 +28980,24 @@ export interface components {
             detail: string;
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
+        };
+        RoundOut: {
+            /** @description 轮次：1，之后每次重抽加一轮。 */
+            number: number;
+            /** @description 该轮种子的 SHA-256（十六进制），在抽取前公布。 */
+            commitment: string;
+            /** @description 种子，在该轮抽取时公开。 */
+            seed: string | null;
+            /**
+             * Format: date-time
+             * @description 承诺公布的时间。
+             */
+            committed_at: string;
+            /**
+             * Format: date-time
+             * @description 该轮抽取的时间。
+             */
+            drawn_at: string | null;
         };
         RowOut: {
             /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
@@ -27011,6 +29476,196 @@ export interface components {
          * @enum {string}
          */
         ServerErrorEnum: "server_error";
+        SetQuizNameVisibilityClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetQuizNameVisibilityClientErrorResponse400ErrorComponent"][];
+        };
+        SetQuizNameVisibilityClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetQuizNameVisibilityError: components["schemas"]["SetQuizNameVisibilityNonFieldErrorsErrorComponent"] | components["schemas"]["SetQuizNameVisibilityShowNameErrorComponent"];
+        SetQuizNameVisibilityErrorResponse400: components["schemas"]["SetQuizNameVisibilityValidationError"] | components["schemas"]["SetQuizNameVisibilityClientErrorResponse400"];
+        SetQuizNameVisibilityErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetQuizNameVisibilityErrorResponse403ErrorComponent"][];
+        };
+        SetQuizNameVisibilityErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetQuizNameVisibilityErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetQuizNameVisibilityErrorResponse404ErrorComponent"][];
+        };
+        SetQuizNameVisibilityErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_a_quiz` - not_a_quiz
+             *     * `not_found` - not_found
+             *     * `quiz_not_started` - quiz_not_started
+             * @enum {string}
+             */
+            code: "not_a_quiz" | "not_found" | "quiz_not_started";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetQuizNameVisibilityErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetQuizNameVisibilityErrorResponse413ErrorComponent"][];
+        };
+        SetQuizNameVisibilityErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetQuizNameVisibilityErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetQuizNameVisibilityErrorResponse415ErrorComponent"][];
+        };
+        SetQuizNameVisibilityErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetQuizNameVisibilityErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetQuizNameVisibilityErrorResponse429ErrorComponent"][];
+        };
+        SetQuizNameVisibilityErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetQuizNameVisibilityErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetQuizNameVisibilityErrorResponse503ErrorComponent"][];
+        };
+        SetQuizNameVisibilityErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetQuizNameVisibilityNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        SetQuizNameVisibilityShowNameErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `show_name` - show_name (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "show_name";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        SetQuizNameVisibilityValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetQuizNameVisibilityError"][];
+        };
         ShareTicketJoinInRequest: {
             /** @description wx.getGroupEnterInfo / wx.getShareInfo 返回的 `encryptedData`。 */
             encrypted_data: string;
@@ -27384,12 +30039,226 @@ export interface components {
              */
             confirmed_at: string | null;
         };
+        SlotOut: {
+            prize_id: string;
+            /** @description 该轮抽取此奖品的数量。 */
+            count: number;
+        };
         /**
          * @description * `confirmed` - 已确认
          *     * `waitlisted` - 候补中
          * @enum {string}
          */
         SlotStatusEnum: "confirmed" | "waitlisted";
+        StartQuizClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizClientErrorResponse400ErrorComponent"][];
+        };
+        StartQuizClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        StartQuizError: components["schemas"]["StartQuizNonFieldErrorsErrorComponent"] | components["schemas"]["StartQuizShowNameErrorComponent"];
+        StartQuizErrorResponse400: components["schemas"]["StartQuizValidationError"] | components["schemas"]["StartQuizClientErrorResponse400"];
+        StartQuizErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizErrorResponse403ErrorComponent"][];
+        };
+        StartQuizErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        StartQuizErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizErrorResponse404ErrorComponent"][];
+        };
+        StartQuizErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_a_quiz` - not_a_quiz
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_a_quiz" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        StartQuizErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizErrorResponse409ErrorComponent"][];
+        };
+        StartQuizErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `survey_closed` - survey_closed
+             *     * `survey_full` - survey_full
+             *     * `survey_not_open` - survey_not_open
+             * @enum {string}
+             */
+            code: "survey_closed" | "survey_full" | "survey_not_open";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        StartQuizErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizErrorResponse413ErrorComponent"][];
+        };
+        StartQuizErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        StartQuizErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizErrorResponse415ErrorComponent"][];
+        };
+        StartQuizErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        StartQuizErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizErrorResponse429ErrorComponent"][];
+        };
+        StartQuizErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        StartQuizErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizErrorResponse503ErrorComponent"][];
+        };
+        StartQuizErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        StartQuizNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        StartQuizShowNameErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `show_name` - show_name (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "show_name";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        StartQuizValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["StartQuizError"][];
+        };
         /** @description Omit ``answers`` (or send ``null``) to submit the stored draft. */
         SubmitInRequest: {
             /** @description 题目 ID -> 答案。省略或 null：提交已保存的草稿。 */
@@ -27508,13 +30377,15 @@ export interface components {
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
              *     * `already_submitted` - already_submitted
+             *     * `quiz_not_started` - quiz_not_started
+             *     * `quiz_time_up` - quiz_time_up
              *     * `survey_changed` - survey_changed
              *     * `survey_closed` - survey_closed
              *     * `survey_full` - survey_full
              *     * `survey_not_open` - survey_not_open
              * @enum {string}
              */
-            code: "already_submitted" | "survey_changed" | "survey_closed" | "survey_full" | "survey_not_open";
+            code: "already_submitted" | "quiz_not_started" | "quiz_time_up" | "survey_changed" | "survey_closed" | "survey_full" | "survey_not_open";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
@@ -27720,6 +30591,8 @@ export interface components {
             allow_edit_after_submit: boolean;
             /** @description 成员可以查看汇总结果。 */
             publish_results: boolean;
+            /** @description 测验：答案计分、有排行榜，可能限时（见 `quiz`）。 */
+            quiz_mode: boolean;
             /** @description 我的状态：`not_started`、`draft` 或 `submitted`。 */
             my_status: components["schemas"]["SurveyMyStatusEnum"];
         };
@@ -27753,6 +30626,8 @@ export interface components {
             allow_edit_after_submit: boolean;
             /** @description 成员可以查看汇总结果。 */
             publish_results: boolean;
+            /** @description 测验：答案计分、有排行榜，可能限时（见 `quiz`）。 */
+            quiz_mode: boolean;
             /** @description 我的状态：`not_started`、`draft` 或 `submitted`。 */
             my_status: components["schemas"]["SurveyMyStatusEnum"];
             /** @description 提交后显示。 */
@@ -27761,6 +30636,8 @@ export interface components {
             pages: components["schemas"]["PageOut"][];
             /** @description 题目，按显示顺序。 */
             questions: components["schemas"]["QuestionOut"][];
+            /** @description 仅测验模式；否则为 null。 */
+            quiz: components["schemas"]["QuizSettingsOut"] | null;
         };
         /**
          * @description * `not_started` - 未开始
@@ -36099,6 +38976,171 @@ export interface operations {
             };
         };
     };
+    listDraws: {
+        parameters: {
+            query?: {
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDrawCardOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawsErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawsErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawsErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawsErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawsErrorResponse503"];
+                };
+            };
+        };
+    };
+    createDraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DrawInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateDrawErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateDrawErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateDrawErrorResponse404"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateDrawErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateDrawErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateDrawErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateDrawErrorResponse503"];
+                };
+            };
+        };
+    };
     listEvents: {
         parameters: {
             query?: {
@@ -38938,6 +41980,613 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListCommunityTemplatesErrorResponse503"];
+                };
+            };
+        };
+    };
+    getDraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 抽奖 id */
+                draw_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDrawErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDrawErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDrawErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDrawErrorResponse503"];
+                };
+            };
+        };
+    };
+    claimDrawPrize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 抽奖 id */
+                draw_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimDrawPrizeErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimDrawPrizeErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimDrawPrizeErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimDrawPrizeErrorResponse409"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimDrawPrizeErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimDrawPrizeErrorResponse503"];
+                };
+            };
+        };
+    };
+    drawNow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 抽奖 id */
+                draw_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawNowErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawNowErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawNowErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawNowErrorResponse409"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawNowErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawNowErrorResponse503"];
+                };
+            };
+        };
+    };
+    listDrawEntries: {
+        parameters: {
+            query?: {
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 抽奖 id */
+                draw_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedEntryRowOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawEntriesErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawEntriesErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawEntriesErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawEntriesErrorResponse409"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListDrawEntriesErrorResponse503"];
+                };
+            };
+        };
+    };
+    exportDrawEntries: {
+        parameters: {
+            query?: {
+                /** @description 响应格式（`ics`）。 */
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                /** @description 抽奖 id */
+                draw_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV 文件（UTF-8，带 BOM） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDrawEntriesErrorResponse400"];
+                    "text/csv": components["schemas"]["ExportDrawEntriesErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                    "text/csv": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDrawEntriesErrorResponse403"];
+                    "text/csv": components["schemas"]["ExportDrawEntriesErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDrawEntriesErrorResponse404"];
+                    "text/csv": components["schemas"]["ExportDrawEntriesErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDrawEntriesErrorResponse409"];
+                    "text/csv": components["schemas"]["ExportDrawEntriesErrorResponse409"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDrawEntriesErrorResponse503"];
+                    "text/csv": components["schemas"]["ExportDrawEntriesErrorResponse503"];
+                };
+            };
+        };
+    };
+    joinDraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 抽奖 id */
+                draw_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinDrawErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinDrawErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinDrawErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinDrawErrorResponse409"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinDrawErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinDrawErrorResponse503"];
+                };
+            };
+        };
+    };
+    leaveDraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 抽奖 id */
+                draw_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveDrawErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveDrawErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveDrawErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveDrawErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveDrawErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveDrawErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveDrawErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaveDrawErrorResponse503"];
+                };
+            };
+        };
+    };
+    getDrawPublication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 抽奖 id */
+                draw_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicationOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDrawPublicationErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDrawPublicationErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDrawPublicationErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDrawPublicationErrorResponse503"];
                 };
             };
         };
@@ -43622,8 +47271,9 @@ export interface operations {
                  *     * `announcement` - announcement
                  *     * `community_join` - community_join
                  *     * `insights` - insights
+                 *     * `draw` - draw
                  */
-                page?: "poll" | "poll_create" | "announcement" | "community_join" | "insights";
+                page?: "poll" | "poll_create" | "announcement" | "community_join" | "insights" | "draw";
             };
             header?: never;
             path?: never;
@@ -44048,6 +47698,393 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SaveMyDraftErrorResponse503"];
+                };
+            };
+        };
+    };
+    getMyQuizEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 问卷 ID */
+                survey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuizEntryOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizEntryErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizEntryErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizEntryErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizEntryErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizEntryErrorResponse503"];
+                };
+            };
+        };
+    };
+    setQuizNameVisibility: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 问卷 ID */
+                survey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedQuizNameInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuizEntryOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetQuizNameVisibilityErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetQuizNameVisibilityErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetQuizNameVisibilityErrorResponse404"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetQuizNameVisibilityErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetQuizNameVisibilityErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetQuizNameVisibilityErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetQuizNameVisibilityErrorResponse503"];
+                };
+            };
+        };
+    };
+    listQuizLeaderboard: {
+        parameters: {
+            query?: {
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 问卷 ID */
+                survey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedQuizLeaderboardRowOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListQuizLeaderboardErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListQuizLeaderboardErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListQuizLeaderboardErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListQuizLeaderboardErrorResponse503"];
+                };
+            };
+        };
+    };
+    getMyQuizResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 问卷 ID */
+                survey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuizResultOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizResultErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizResultErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizResultErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetMyQuizResultErrorResponse503"];
+                };
+            };
+        };
+    };
+    startQuiz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 问卷 ID */
+                survey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["QuizStartInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuizEntryOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartQuizErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartQuizErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartQuizErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartQuizErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartQuizErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartQuizErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartQuizErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartQuizErrorResponse503"];
                 };
             };
         };
