@@ -7385,6 +7385,7 @@ export interface components {
             attr: string | null;
         };
         ClaimOut: {
+            /** @description 我中的奖品。 */
             prize: components["schemas"]["PrizeOut"];
             /**
              * Format: date-time
@@ -14326,6 +14327,7 @@ export interface components {
             closes_at: string;
             /** @description 中奖者领奖的小时数，超时后重新抽取。 */
             claim_hours: number;
+            /** @description 奖品列表，一等奖在前。 */
             prizes: components["schemas"]["PrizeOut"][];
             /** @description 下一轮待抽取的承诺（无待抽轮次时为 null）。 */
             commitment: string | null;
@@ -14337,6 +14339,7 @@ export interface components {
             readonly entries_hash: string | null;
             /** @description 按化名参与号列出的中奖结果。 */
             results: components["schemas"]["ResultOut"][];
+            /** @description 我在本抽奖中的状态。 */
             me: components["schemas"]["MyDrawOut"];
             /**
              * Format: date-time
@@ -25251,6 +25254,7 @@ export interface components {
             results: components["schemas"]["VolunteerOut"][];
         };
         PairOut: {
+            /** @description 奖品 id。 */
             prize_id: string;
             /** @description 中奖参与号（化名 id）。 */
             entry_id: string;
@@ -26106,6 +26110,7 @@ export interface components {
         PublicationOut: {
             /** @description 抽奖程序的名称和版本。 */
             procedure: string;
+            /** @description 抽奖 id */
             draw_id: string;
             /** @description 向成员展示的标题。 */
             title: string;
@@ -26113,6 +26118,7 @@ export interface components {
             entries: string[];
             /** @description 冻结参与名单的 SHA-256（截止前为 null）。 */
             entries_hash: string | null;
+            /** @description 奖品列表，一等奖在前。 */
             prizes: components["schemas"]["PrizeOut"][];
             /** @description 每一轮及其承诺和种子。 */
             rounds: components["schemas"]["PublishedRoundOut"][];
@@ -28628,6 +28634,7 @@ export interface components {
         ResultOut: {
             /** @description 抽中它的轮次。 */
             round: number;
+            /** @description 奖品 id。 */
             prize_id: string;
             /** @description 奖品名称。 */
             prize_name: string;
@@ -30040,6 +30047,7 @@ export interface components {
             confirmed_at: string | null;
         };
         SlotOut: {
+            /** @description 奖品 id。 */
             prize_id: string;
             /** @description 该轮抽取此奖品的数量。 */
             count: number;
