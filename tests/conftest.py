@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -22,6 +23,19 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=user).raw}")
     return client
+
+
+@pytest.fixture(scope="session")
+def generated_openapi(tmp_path_factory) -> str:
+    """The contract as ``manage.py spectacular --lang zh-hans --validate --fail-on-warn`` makes
+    it from the code now (text), generated once per run for every test that reads it."""
+    from django.core.management import call_command
+
+    out = tmp_path_factory.mktemp("schema") / "openapi.yaml"
+    call_command(
+        "spectacular", "--lang", "zh-hans", "--file", str(out), "--validate", "--fail-on-warn"
+    )
+    return out.read_text()
 
 
 @pytest.fixture
@@ -58,8 +72,20 @@ def outsider(db):
 
 
 # --- a real Celery worker on Redis ---------------------------------------------------------------
-def _redis_url() -> str:
-    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+def redis_test_url() -> str:
+    """The Redis database of this test process: ``TEST_REDIS_URL`` (default db 15). Under
+    pytest-xdist worker ``gwN`` takes the database N below it (gw0 the one named, gw1 the one
+    under it...), so parallel workers never flush or read each other's broker and keys."""
+    url = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url.geturl()
+    db = int(url.path.strip("/") or 0) - int(worker[2:])
+    if db < 0:
+        raise RuntimeError(
+            f"TEST_REDIS_URL {url.geturl()} leaves no Redis database for xdist worker {worker}"
+        )
+    return url._replace(path=f"/{db}").geturl()
 
 
 def _drop_celery_connections(celery_app) -> None:
@@ -126,7 +152,7 @@ def celery_workers(transactional_db):
     db = connection.settings_dict
     if connection.vendor != "postgresql":
         pytest.skip("the real-worker test needs PostgreSQL (set DATABASE_URL)")
-    broker = _redis_url()
+    broker = redis_test_url()
     try:
         redis.Redis.from_url(broker).flushdb()
     except redis.exceptions.ConnectionError:

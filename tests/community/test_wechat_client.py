@@ -35,6 +35,7 @@ from community.wechat.errors import (
     ERRCODE_TIMEOUT,
     TOKEN_ERRCODES,
 )
+from tests.conftest import redis_test_url
 from tests.waiting import wait_for
 from tests.wechat_fake import WECHAT_TEST_ACCESS_TOKEN, wechat_json
 
@@ -42,7 +43,6 @@ APPID = "wx-test-appid"
 SECRET = "test-app-secret"
 LOGIN_CODE = "login-code-5f1c2a"
 SESSION_KEY = base64.b64encode(b"0123456789abcdef").decode()
-REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 def requests_to(server, path: str) -> list[Request]:
@@ -292,7 +292,7 @@ def test_token_rejected_twice_is_an_error(wechat_server):
 
 
 def _redis_cache(prefix: str) -> RedisCache:
-    return RedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
+    return RedisCache(redis_test_url(), {"KEY_PREFIX": prefix})
 
 
 @pytest.fixture(params=["locmem", "redis"])
@@ -305,9 +305,11 @@ def shared_cache_factory(request):
     import redis
 
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
+        redis.Redis.from_url(redis_test_url(), socket_connect_timeout=0.5).ping()
     except redis.RedisError as exc:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({type(exc).__name__}); start it")
+        pytest.skip(
+            f"Redis is not reachable at {redis_test_url()} ({type(exc).__name__}); start it"
+        )
     prefix = f"wechat-test-{uuid.uuid4().hex}"
     keys = [f"wechat:access_token:{APPID}", f"wechat:access_token:{APPID}:lock"]
     _redis_cache(prefix).delete_many(keys)

@@ -18,10 +18,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
-import yaml
 from django.core.management import call_command
 
-from tests.contract.schema import load_schema
+from tests.contract.schema import load_schema, load_yaml
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 #: WeChat words with no English equivalent that the English texts use as names (glossed there).
@@ -127,7 +126,7 @@ def _report(problems: list[str]) -> str:
 def english(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("schema") / "openapi.en.yaml"
     call_command("spectacular", "--lang", "en", "--file", str(out))
-    return yaml.safe_load(out.read_text())
+    return load_yaml(out.read_text())
 
 
 def test_every_operation_parameter_and_property_is_described():

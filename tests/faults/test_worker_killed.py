@@ -15,7 +15,7 @@ from django.db import transaction
 from werkzeug import Request, Response
 
 from community.services.notifications import notification_enqueue
-from tests.conftest import _redis_url
+from tests.conftest import redis_test_url
 from tests.factories import CommunityFactory, MembershipFactory
 from tests.waiting import stays, wait_for
 from tests.wechat_fake import wechat_json
@@ -80,7 +80,7 @@ def test_killed_worker_every_notification_received_exactly_once(
     )
     # The killed worker's unacknowledged task is handed out again after the visibility timeout:
     # wait until the broker holds no task, queued or unacknowledged (all ran to the end).
-    broker = redis.Redis.from_url(_redis_url())
+    broker = redis.Redis.from_url(redis_test_url())
     wait_for(
         lambda: broker.hlen("unacked") == 0 and broker.llen("celery") == 0,
         timeout=60,

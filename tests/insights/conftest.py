@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.test import override_settings
 
 from insights.models import MemberDay
 from insights.recording import BUFFER_KEY, FLUSHING_KEY, buffer_client
+from tests.conftest import redis_test_url
 
 
 @pytest.fixture
 def redis_buffer():
     """The activity buffer on the test Redis (emptied before and after)."""
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    with override_settings(INSIGHTS_REDIS_URL=url):
+    with override_settings(INSIGHTS_REDIS_URL=redis_test_url()):
         client = buffer_client()
         client.delete(BUFFER_KEY, FLUSHING_KEY)
         yield client

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
@@ -33,6 +32,7 @@ from roles.models import Role
 from roles.models.boards import TaskComment
 from roles.services import boards as board_services
 from roles.services import tasks_edit
+from tests.contract.schema import load_schema
 from tests.wechat_fake import wechat_json
 
 pytestmark = pytest.mark.django_db
@@ -356,7 +356,7 @@ def _free_text_fields(schema: dict, components: dict, prefix: str = "") -> set[s
 
 
 def write_operation_texts() -> set[str]:
-    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    spec = load_schema()
     components = spec["components"]["schemas"]
     found = set()
     for operations in spec["paths"].values():

@@ -5,7 +5,9 @@ scripts/test does) they skip and say why."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,22 @@ def sdk_installed(node) -> Path:
             "clients/miniprogram has no node_modules: run `npm ci` there (scripts/test does)"
         )
     return SDK
+
+
+@pytest.fixture(scope="session")
+def sdk_test_build(sdk_installed) -> Path:
+    """``tsc -p tsconfig.test.json`` (strict, noUncheckedIndexedAccess: it extends
+    tsconfig.json) once per run, for every test that runs the compiled Node tests; returns the
+    output directory (``dist-test``, or ``dist-test/<worker>`` under pytest-xdist so parallel
+    workers never write over each other's files). A type error fails every test using it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    out = SDK / "dist-test" / worker if worker else SDK / "dist-test"
+    build = subprocess.run(
+        ["npx", "--no-install", "tsc", "-p", "tsconfig.test.json", "--outDir", str(out)],
+        cwd=SDK,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert build.returncode == 0, "tsc -p tsconfig.test.json:\n" + build.stdout + build.stderr
+    return out

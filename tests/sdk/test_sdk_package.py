@@ -30,34 +30,27 @@ def test_generated_types_are_current_with_openapi_yaml(sdk_installed, node, tmp_
     )
 
 
-def test_sdk_type_checks_under_tsc_strict(sdk_installed):
+def test_sdk_type_checks_under_tsc_strict(sdk_installed, sdk_test_build):
     """`npx tsc --noEmit --strict -p clients/miniprogram` (also noUncheckedIndexedAccess) passes for the
-    SDK and its flow test: a contract change that breaks the hand-written layer fails here."""
-    for project in ("tsconfig.json", "tsconfig.test.json"):
-        done = subprocess.run(
-            ["npx", "--no-install", "tsc", "--noEmit", "--strict", "-p", project],
-            cwd=SDK,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, f"{project}:\n{done.stdout}{done.stderr}"
-
-
-def test_sdk_request_layer_in_node(sdk_installed, node):
-    """clients/miniprogram/test/client.test.ts under node's test runner: GET/PUT/DELETE retried
-    after 503 and network errors while POST is not, one silent re-login shared by concurrent 401s,
-    typed error codes, and the wx.request / wx.login adapters."""
-    build = subprocess.run(
-        ["npx", "--no-install", "tsc", "-p", "tsconfig.test.json"],
+    SDK, and the strict build of tsconfig.test.json (``sdk_test_build``, shared with the Node
+    tests) for the SDK with its flow test: a contract change that breaks the hand-written layer
+    fails here."""
+    done = subprocess.run(
+        ["npx", "--no-install", "tsc", "--noEmit", "--strict", "-p", "tsconfig.json"],
         cwd=SDK,
         capture_output=True,
         text=True,
         timeout=600,
     )
-    assert build.returncode == 0, build.stdout + build.stderr
+    assert done.returncode == 0, f"tsconfig.json:\n{done.stdout}{done.stderr}"
+
+
+def test_sdk_request_layer_in_node(sdk_test_build, node):
+    """clients/miniprogram/test/client.test.ts under node's test runner: GET/PUT/DELETE retried
+    after 503 and network errors while POST is not, one silent re-login shared by concurrent 401s,
+    typed error codes, and the wx.request / wx.login adapters."""
     done = subprocess.run(
-        [node, "--test", "dist-test/test/client.test.js"],
+        [node, "--test", str(sdk_test_build / "test" / "client.test.js")],
         cwd=SDK,
         capture_output=True,
         text=True,
