@@ -25,6 +25,7 @@ PURPOSES = {
     "newcomer_welcome": _("Welcomes you with the rules and your first steps."),
     "newcomer_check_in": _("Asks how your first week in the group is going."),
     "weekly_digest": _("Sends the admins the community's weekly digest on Monday morning."),
+    "export_ready": _("Tells you when an export you asked for is ready to download."),
 }
 
 #: Mini-program pages and the kinds of message to request there (at most 3: WeChat's limit).
