@@ -154,7 +154,12 @@ def test_worker_killed_mid_send_and_mid_export(cluster_db, settings):
         outbox = Notification.objects.filter(community=community)
         wait_until(
             lambda: (
-                list(outbox.exclude(status="sent").values_list("status", flat=True)) == ["sending"]
+                list(
+                    outbox.filter(status__in=["pending", "sending"]).values_list(
+                        "status", flat=True
+                    )
+                )
+                == ["sending"]
             ),
             timeout=60,
             what="every other message sent",
