@@ -259,7 +259,19 @@ class MembershipAdmin(CommunityScopedAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(CommunityScopedAdmin):
-    list_display = ["kind", "object_key", "recipient", "community", "status", "attempts", "sent_at"]
+    """Read-only outbox. Filter by status ``unknown`` for the messages whose worker died during
+    the WeChat call: perhaps delivered, never resent, their consent credit spent."""
+
+    list_display = [
+        "kind",
+        "object_key",
+        "recipient",
+        "community",
+        "status",
+        "attempts",
+        "sent_at",
+        "last_error",
+    ]
     list_filter = ["status", "kind"]
     search_fields = ["recipient__nickname", "object_key"]
     list_select_related = ["recipient", "community"]

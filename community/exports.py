@@ -13,13 +13,22 @@ and the final one are conditional on it, so a run that lost its lease to a newer
 at its next progress write and never marks the export done (:class:`ExportSuperseded`).
 :func:`exports_sweep` (the ``exports-sweep`` job) re-queues silent exports of every kind,
 fails them after ``EXPORT_MAX_ATTEMPTS`` and deletes files past ``EXPORT_RETENTION_DAYS``.
+
+Finished once. A worker killed mid-export (SIGKILL) leaves the export ``running``; past the
+lease it runs again as a new attempt and finishes. Whatever the kills, an export ends with one
+file and one "ready" message: each attempt writes to its own name (an HMAC of the export and
+the attempt number: unguessable, yet known to later attempts), the attempt that finishes
+deletes the files earlier attempts may have left in storage (killed between storing the file
+and marking the export done), and the ``done`` mark and the requester's ``export_ready``
+message (the outbox, dedupe key per export) commit together.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
-import secrets
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -130,9 +139,40 @@ def _progress(export: ExportBase, done: int) -> None:
         raise ExportSuperseded(export.pk)
 
 
-def file_name(export: ExportBase) -> str:
-    """A random, unguessable file name (the subject and the time are in the row, not here)."""
-    return f"{secrets.token_urlsafe(24)}.{export.format}"
+#: The kind of the outbox message telling the requester an export is ready.
+NOTIFY_EXPORT_READY = "export_ready"
+
+
+def file_name(export: ExportBase, attempt: int | None = None) -> str:
+    """The file name of one attempt of ``export`` (its current one by default): unguessable
+    without the secret key (an HMAC of the export and the attempt), so a later attempt can
+    find and delete what an earlier, killed one stored. The subject and time are in the row."""
+    attempt = export.attempts if attempt is None else attempt
+    message = f"{export._meta.label_lower}:{export.pk}:{attempt}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return f"{digest[:32]}.{export.format}"
+
+
+def stored_name(export: ExportBase, attempt: int | None = None) -> str:
+    """Where the storage keeps the file of that attempt (the kind's ``upload_to`` applied)."""
+    return export.file.field.generate_filename(export, file_name(export, attempt))
+
+
+def _notify_ready(export: ExportBase) -> None:
+    """Queue the requester's "your export is ready" message (inside the transaction that marks
+    the export done: both or neither). Once per export whatever the attempts (dedupe key)."""
+    if not export.requested_by_id:
+        return
+    from community.services.notifications import notification_enqueue_many
+
+    key = f"{export._meta.label_lower}:{export.pk}"
+    notification_enqueue_many(
+        community_id=export.community_id,
+        recipient_ids=[export.requested_by_id],
+        kind=NOTIFY_EXPORT_READY,
+        object_key=key[:80],
+        data={"thing1": str(export._meta.verbose_name)[:20], "number2": str(export.rows_done)},
+    )
 
 
 def safe_text(value: str) -> str:
@@ -179,18 +219,26 @@ def write_table(
                     _progress(export, done)
             workbook.save(tmp)
         tmp.seek(0)
+        storage = export.file.storage
+        storage.delete(stored_name(export))  # this attempt's name: never renamed aside
         export.file.save(file_name(export), File(tmp), save=False)
-    finished = _mine(export).update(
-        file=export.file.name,
-        rows_done=done,
-        rows_total=max(total, done),
-        status=ExportStatus.DONE,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
-    )
+    with transaction.atomic():
+        finished = _mine(export).update(
+            file=export.file.name,
+            rows_done=done,
+            rows_total=max(total, done),
+            status=ExportStatus.DONE,
+            finished_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+        )
+        if finished:
+            export.rows_done = done
+            _notify_ready(export)
     if not finished:  # superseded while writing the file: the newer attempt's file counts
         export.file.delete(save=False)
         raise ExportSuperseded(export.pk)
+    for attempt in range(1, export.attempts):  # files of earlier attempts killed after storing
+        storage.delete(stored_name(export, attempt))
 
 
 def _lease() -> timedelta:
@@ -203,8 +251,8 @@ def export_run(
     """Claim the export and write its file with ``write`` (which ends in :func:`write_table`).
 
     Safe to run twice: the worker claims a pending export (or a running one whose worker fell
-    silent past the lease) under a row lock, so two deliveries of one message do not write at
-    once, and a finished export is left alone. A storage error (``OSError``) puts the export
+    silent past the lease, as a new attempt) under a row lock, so two deliveries of one message
+    do not write at once, and a finished export is left alone. A storage error (``OSError``) puts the export
     back to pending for the task's retry; any other error fails it."""
     now = timezone.now()
     with transaction.atomic():
@@ -216,10 +264,12 @@ def export_run(
         ).first()
         if export is None:
             return "skipped"
+        if export.status == ExportStatus.RUNNING:  # its worker died: take over as a new attempt
+            export.attempts += 1
         export.status = ExportStatus.RUNNING
         export.rows_done = 0
         export.heartbeat_at = now
-        export.save(update_fields=["status", "rows_done", "heartbeat_at"])
+        export.save(update_fields=["status", "rows_done", "heartbeat_at", "attempts"])
     mine = model.objects.filter(pk=export_id, attempts=export.attempts)
     try:
         write(export)

@@ -111,7 +111,8 @@ JOBS: tuple[Job, ...] = (
         longest_delay=timedelta(minutes=7),
         does=(
             "Re-dispatches outbox messages still pending two minutes after they were queued "
-            "(their task was lost, e.g. the broker was down at commit)."
+            "(their task was lost, e.g. the broker was down at commit), and records 'unknown' "
+            "the messages a dead worker left 'sending' past the 5-minute lease (never resent)."
         ),
     ),
     Job(

@@ -28,6 +28,7 @@ PURPOSES = {
     "draw_won": _(
         "Tells you when you win a prize in a lucky draw, and how long you have to claim it."
     ),
+    "export_ready": _("Tells you when an export you asked for is ready to download."),
 }
 
 #: Mini-program pages and the kinds of message to request there (at most 3: WeChat's limit).

@@ -10,6 +10,7 @@ from community.schedule import MAX_TASK_DELAY, job_now
 from community.services.notifications import (
     MAX_ATTEMPTS,
     notification_send,
+    notifications_expire_claims,
     notifications_pending_ids,
 )
 from community.wechat import WeChatError
@@ -27,12 +28,15 @@ def send_notification(self, notification_id: int) -> str:
 
 
 @shared_task
-def notifications_sweep(now: str | None = None) -> int:
-    """Periodic safety net: re-dispatch pending notifications whose task was lost."""
-    ids = notifications_pending_ids(now=job_now(now))
+def notifications_sweep(now: str | None = None) -> dict[str, int]:
+    """Periodic safety net: record ``unknown`` the claims of workers that died mid-send (never
+    resent), and re-dispatch pending notifications whose task was lost."""
+    at = job_now(now)
+    unknown = notifications_expire_claims(now=at)
+    ids = notifications_pending_ids(now=at)
     for notification_id in ids:
         send_notification.delay(notification_id)
-    return len(ids)
+    return {"redispatched": len(ids), "unknown": unknown}
 
 
 @shared_task(acks_late=True)

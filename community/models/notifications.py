@@ -17,6 +17,7 @@ class NotificationStatus(models.TextChoices):
     FAILED = "failed", pgettext_lazy("notification status", "Failed")
     SKIPPED = "skipped", _("Skipped (no template configured)")
     NO_CREDIT = "no_credit", _("Skipped (the member has not subscribed)")
+    UNKNOWN = "unknown", _("Outcome unknown (perhaps delivered; never resent)")
 
 
 def default_dedupe_key(kind: str, object_key: str) -> str:
@@ -34,14 +35,17 @@ class Notification(models.Model):
 
     A Celery task sends pending rows through ``subscribeMessage.send``: it *claims* the row
     (``sending`` with ``claimed_at``) and commits, calls WeChat outside any transaction, then
-    records the outcome. A claim older than the lease (the worker died mid-call) is picked up
-    again by the sweep. A member who has not subscribed (WeChat 43101) is recorded as
-    ``refused`` and never retried.
+    records the outcome. ``subscribeMessage.send`` has no idempotency key, so a send whose
+    outcome was never learnt (the worker died mid-call: its claim outlived the lease; or the
+    answer timed out after the request went out) is recorded ``unknown`` and never sent again:
+    the member gets at most one message per dedupe key, perhaps none. A member who has not
+    subscribed (WeChat 43101) is recorded as ``refused`` and never retried.
 
     A message of a one-time template spends one of the member's consent credits when first
     claimed; when the send finally fails (``failed`` after the retries, or ``refused``), the
     credit is given back, once: ``credit_refunded_at`` is set by the same guarded statement
-    that decides the refund."""
+    that decides the refund. An ``unknown`` message keeps its credit spent: it may have been
+    delivered, and a credit is never given for more messages than the member accepted."""
 
     community = models.ForeignKey(
         "community.Community", on_delete=models.CASCADE, related_name="notifications"

@@ -1,5 +1,13 @@
 """The notification outbox: enqueue once per dedupe key, send through WeChat subscribe
-messages without holding a transaction during the HTTP call."""
+messages without holding a transaction during the HTTP call.
+
+The guarantee is *at most one message per dedupe key*, not exactly one. ``subscribeMessage.send``
+takes no idempotency key, so when a send may have reached WeChat but its answer never arrived
+(the worker was killed mid-call, or the answer timed out after the request went out) nobody can
+tell whether the member got it. Such a message is recorded ``unknown`` and never sent again;
+only a send WeChat certainly did not process (no connection was made, or "system busy") is
+retried. ``unknown`` messages keep their consent credit spent (they may have been delivered),
+are counted by the sweep (a warning in the log) and listed in the admin (status filter)."""
 
 from __future__ import annotations
 
@@ -9,7 +17,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from community.locking import lock_rows
@@ -27,10 +34,12 @@ logger = logging.getLogger(__name__)
 # WeChat errcode when the member has not subscribed to (or has refused) the template.
 ERRCODE_REFUSED = 43101
 MAX_ATTEMPTS = 5
-#: How long a claim keeps other workers away. Far longer than one send can take (timeout x
+#: How long a claim may stay ``sending``. Far longer than one send can take (timeout x
 #: (retries + 1) plus backoff, seconds by default), so only a claim of a worker that died
-#: mid-call expires; the sweep then sends the row again.
+#: mid-call expires; the sweep then records the row ``unknown`` (it is never sent again).
 SEND_LEASE = timedelta(minutes=5)
+#: ``last_error`` of a message whose worker died during the call.
+LEASE_EXPIRED = "the worker stopped during the WeChat call: outcome unknown, not resent"
 #: Rows per INSERT of ``notification_enqueue_many`` (a community has at most ~500 members).
 BULK_ROWS = 500
 
@@ -136,16 +145,16 @@ def notification_enqueue_many(
 
 
 def _claim(notification_id: int, now: datetime) -> tuple[Notification | None, str, str]:
-    """Mark the row ``sending`` (counting the attempt) and commit, so no other worker sends it
-    while this one calls WeChat. Returns the row with the recipient's openid and the template
-    id, or (None, "", "") when the row is not ours to send (sent, in another worker's hands,
-    or taken by a parallel claim). A row that cannot be sent is recorded ``skipped`` here."""
-    claimable = Q(status=NotificationStatus.PENDING) | Q(
-        status=NotificationStatus.SENDING, claimed_at__lt=now - SEND_LEASE
-    )
+    """Mark a ``pending`` row ``sending`` (counting the attempt) and commit, so no other worker
+    sends it while this one calls WeChat. Returns the row with the recipient's openid and the
+    template id, or (None, "", "") when the row is not ours to send (sent, in another worker's
+    hands, taken by a parallel claim, or left ``sending`` by a worker that died: that one is
+    never claimed again, see :func:`notifications_expire_claims`). A row that cannot be sent
+    is recorded ``skipped`` here."""
     with transaction.atomic():
         notification = lock_rows(
-            Notification.objects.filter(claimable, pk=notification_id), skip_locked=True
+            Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING),
+            skip_locked=True,
         ).first()
         if notification is None:
             return None, "", ""
@@ -182,13 +191,13 @@ def _claim(notification_id: int, now: datetime) -> tuple[Notification | None, st
 
 def _record(notification: Notification, **outcome) -> bool:
     """Store the outcome of this worker's send, in its own short statement, only while the row
-    is still under this worker's claim (a claim that expired and was taken over is left to
-    the new holder)."""
+    is still under this worker's claim. A claim the sweep already recorded ``unknown`` (this
+    worker outlived the lease, which a live worker never does) gets the outcome learnt late."""
     for name, value in outcome.items():
         setattr(notification, name, value)
     recorded = Notification.objects.filter(
         pk=notification.pk,
-        status=NotificationStatus.SENDING,
+        status__in=[NotificationStatus.SENDING, NotificationStatus.UNKNOWN],
         claimed_at=notification.claimed_at,
     ).update(**outcome)
     if not recorded:
@@ -199,22 +208,27 @@ def _record(notification: Notification, **outcome) -> bool:
 
 
 def notification_send(*, notification_id: int) -> str:
-    """Send one pending notification and record the outcome; safe to run twice.
+    """Send one pending notification and record the outcome; safe to run twice, and never
+    sends a message twice.
 
     Claim, commit, call, record: the row is claimed in a short transaction (``sending``, with
     the claim time), WeChat is called with no transaction open and no row locked, and the
-    outcome (``sent``, ``refused``, ``failed``, or back to ``pending`` for a retry) is written
-    in a new statement. A second call while the row is claimed or after it was sent does not
-    call WeChat (returns ``not_pending``); a claim older than :data:`SEND_LEASE` (the worker
-    died) is taken over. Returns the resulting status. Raises ``WeChatError`` for a transient
-    failure that the caller should retry (the attempt is counted)."""
+    outcome is written in a new statement: ``sent``; ``refused`` (43101) or ``failed`` (WeChat
+    answered an error, or never got the request after the retries: the credit is given back);
+    ``unknown`` when the request may have reached WeChat but no answer came (a read timeout,
+    a dropped connection, HTTP 5xx: never resent, the credit stays spent); or back to
+    ``pending`` for a retry when WeChat certainly did not process it (no connection, "system
+    busy"). A second call while the row is claimed, after its outcome, or after its worker
+    died mid-call does not call WeChat (returns ``not_pending``). Returns the resulting
+    status. Raises ``WeChatError`` for a failure the caller should retry (attempt counted)."""
+    client = get_client()  # not configured: raise before claiming, the row stays pending
     notification, openid, template_id = _claim(notification_id, timezone.now())
     if notification is None:
         return "not_pending"
     if notification.status != NotificationStatus.SENDING:
         return notification.status
     try:
-        get_client().send_subscribe_message(
+        client.send_subscribe_message(
             openid=openid,
             template_id=template_id,
             data=notification.data,
@@ -224,6 +238,8 @@ def notification_send(*, notification_id: int) -> str:
     except WeChatError as exc:
         if exc.errcode == ERRCODE_REFUSED:
             status = NotificationStatus.REFUSED
+        elif exc.transient and not exc.request_unsent:
+            status = NotificationStatus.UNKNOWN  # it may have been sent: never again
         elif not exc.transient or notification.attempts >= MAX_ATTEMPTS:
             status = NotificationStatus.FAILED
         else:
@@ -233,7 +249,9 @@ def notification_send(*, notification_id: int) -> str:
         )
         if status == NotificationStatus.PENDING:
             raise
-        if recorded:
+        if status == NotificationStatus.UNKNOWN:
+            logger.warning("notification %s: outcome unknown (%s)", notification.pk, exc.errmsg)
+        elif recorded:
             # WeChat did not deliver it: the member's consent was not used.
             notification_refund_credit(notification_id=notification.pk)
         return status
@@ -273,18 +291,31 @@ def notification_refund_credit(*, notification_id: int) -> bool:
     return True
 
 
+def notifications_expire_claims(*, now: datetime | None = None) -> int:
+    """Record ``unknown`` every claim older than :data:`SEND_LEASE`: its worker died (SIGKILL,
+    OOM, a lost host) between claiming and recording, perhaps after WeChat got the message,
+    which cannot be asked. It is never sent again (at most one message per dedupe key) and its
+    consent credit stays spent. One guarded ``UPDATE``: two sweeps at once count each row once.
+    Returns how many were recorded ``unknown`` now (logged as a warning)."""
+    now = now or timezone.now()
+    expired = Notification.objects.filter(
+        status=NotificationStatus.SENDING, claimed_at__lt=now - SEND_LEASE
+    ).update(status=NotificationStatus.UNKNOWN, last_error=LEASE_EXPIRED)
+    if expired:
+        logger.warning("%d notification(s) left sending by a dead worker: outcome unknown", expired)
+    return expired
+
+
 def notifications_pending_ids(
     *, older_than_seconds: int = 120, limit: int = 500, now: datetime | None = None
 ) -> list[int]:
     """Notifications whose task may have been lost (for the periodic sweep): pending ones
-    older than ``older_than_seconds`` and claims older than the lease (the worker died)."""
+    older than ``older_than_seconds``. A claim left by a dead worker is not one of them (it is
+    recorded ``unknown`` by :func:`notifications_expire_claims`, never sent again)."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=older_than_seconds)
-    stale = Q(status=NotificationStatus.PENDING, created_at__lt=cutoff) | Q(
-        status=NotificationStatus.SENDING, claimed_at__lt=now - SEND_LEASE
-    )
     return list(
-        Notification.objects.filter(stale)
+        Notification.objects.filter(status=NotificationStatus.PENDING, created_at__lt=cutoff)
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -72,8 +72,14 @@ def test_storm_survives_an_app_node_killed_and_restarted(cluster_db, settings):
             thread.join(timeout=60)
     statuses = votes.statuses()
     failed = {s: n for s, n in statuses.items() if not 200 <= s < 300}
+    how = Counter(  # how the votes failed: status and error code, or the exception's name
+        f"{status} {code}".strip()
+        for voter in votes.voters
+        for _option, status, code in voter.answers
+        if not 200 <= status < 300
+    )
     print(
-        f"\nvotes: {sum(statuses.values())} requests, {dict(statuses)}; "
+        f"\nvotes: {sum(statuses.values())} requests, {dict(statuses)} (failures: {dict(how)}); "
         f"sign-ups: {dict(Counter(s for _, s in signup_answers))}; kill after {killed_at} votes"
     )
     # Only the requests in flight on app1 when it died may fail (one per storm thread at most,

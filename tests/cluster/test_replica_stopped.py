@@ -49,7 +49,12 @@ def test_lagging_reads_fall_back_to_the_primary_when_the_replica_stops(cluster_d
             timeout=30,
         )
         assert response.status_code == 200, response.text
-    Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    # Closed a second ago. It opened when created, and on a quick run that was less than a
+    # second ago: move the opening back too (closes_at > opens_at is a database constraint).
+    now = timezone.now()
+    Poll.objects.filter(pk=poll.pk).update(
+        opens_at=now - timedelta(minutes=1), closes_at=now - timedelta(seconds=1)
+    )
     connection.close()
 
     def results() -> list[int]:

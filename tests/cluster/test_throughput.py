@@ -37,6 +37,7 @@ def drive(url: str, tokens: list[str]) -> tuple[int, int]:
     """(2xx answers, other answers) of CLIENTS clients reading ``url`` for SECONDS."""
     ok = [0] * CLIENTS
     bad = [0] * CLIENTS
+    how: list[str] = []
     stop = time.monotonic() + SECONDS
 
     def run(i: int) -> None:
@@ -44,18 +45,23 @@ def drive(url: str, tokens: list[str]) -> tuple[int, int]:
             while time.monotonic() < stop:
                 try:
                     status = c.get(url).status_code
-                except httpx.HTTPError:  # no answer: counted as a failure
+                except httpx.HTTPError as exc:  # no answer: counted as a failure
                     status = 0
+                    how.append(type(exc).__name__)
                 if status == 200:
                     ok[i] += 1
                 else:
                     bad[i] += 1
+                    if status:
+                        how.append(str(status))
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if how:
+        print(f"\nfailed reads of {url}: {how}")
     return sum(ok), sum(bad)
 
 

@@ -7,15 +7,12 @@ import json
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
-from django.utils import timezone
 
 from community.models import Notification, User
 from community.services.notifications import (
-    SEND_LEASE,
     notification_enqueue,
     notification_enqueue_many,
     notification_send,
-    notifications_pending_ids,
 )
 from tests.waiting import stays, wait_for
 from tests.wechat_fake import wechat_json
@@ -208,29 +205,6 @@ def test_wechat_is_called_with_no_transaction_open_and_nothing_locked(wechat_ser
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == ("sent", 1)
     assert notification_send(notification_id=notification.pk) == "not_pending"
-    assert sends(wechat_server) == 1
-
-
-def test_a_claim_left_by_a_dead_worker_is_sent_again_after_the_lease(member, wechat_server):
-    membership, _client = member
-    wechat_server.expect_request(SEND, method="POST").respond_with_json(
-        {"errcode": 0, "errmsg": "ok"}
-    )
-    now = timezone.now()
-    common = {"community": membership.community, "recipient": membership.user, "kind": "test"}
-    stale = Notification.objects.create(
-        **common, object_key="a", status="sending", attempts=1, claimed_at=now - SEND_LEASE * 2
-    )
-    live = Notification.objects.create(
-        **common, object_key="b", status="sending", attempts=1, claimed_at=now
-    )
-    swept = notifications_pending_ids()
-    assert stale.pk in swept and live.pk not in swept
-    assert notification_send(notification_id=live.pk) == "not_pending"  # in another's hands
-    assert sends(wechat_server) == 0
-    assert notification_send(notification_id=stale.pk) == "sent"
-    stale.refresh_from_db()
-    assert (stale.status, stale.attempts) == ("sent", 2)
     assert sends(wechat_server) == 1
 
 
