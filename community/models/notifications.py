@@ -42,9 +42,10 @@ class Notification(models.Model):
     subscribed (WeChat 43101) is recorded as ``refused`` and never retried.
 
     A message of a one-time template spends one of the member's consent credits when first
-    claimed; when the send finally fails (``failed`` after the retries, or ``refused``), the
-    credit is given back, once: ``credit_refunded_at`` is set by the same guarded statement
-    that decides the refund. An ``unknown`` message keeps its credit spent: it may have been
+    claimed; when the send finally fails (``failed`` after the retries), the credit is given
+    back, once: ``credit_refunded_at`` is set by the same guarded statement that decides the
+    refund. A ``refused`` message gives nothing back: WeChat says the member holds no consent
+    for the template, so the credits counted for it were stale and are cleared. An ``unknown`` message keeps its credit spent: it may have been
     delivered, and a credit is never given for more messages than the member accepted."""
 
     community = models.ForeignKey(

@@ -25,6 +25,7 @@ from community.models.notifications import default_dedupe_key
 from community.services.subscriptions import (
     subscription_credit_consume,
     subscription_credit_refund,
+    subscription_credits_clear,
 )
 from community.subscriptions import template_for
 from community.wechat import WeChatError, get_client
@@ -251,6 +252,11 @@ def notification_send(*, notification_id: int) -> str:
             raise
         if status == NotificationStatus.UNKNOWN:
             logger.warning("notification %s: outcome unknown (%s)", notification.pk, exc.errmsg)
+        elif status == NotificationStatus.REFUSED and recorded:
+            # WeChat holds no consent of this member for this template: the credits we
+            # counted are stale (spent elsewhere, or never given), so none comes back and the
+            # rest are cleared until the member accepts again.
+            subscription_credits_clear(user_id=notification.recipient_id, template_id=template_id)
         elif recorded:
             # WeChat did not deliver it: the member's consent was not used.
             notification_refund_credit(notification_id=notification.pk)
@@ -262,11 +268,12 @@ def notification_send(*, notification_id: int) -> str:
 
 def notification_refund_credit(*, notification_id: int) -> bool:
     """Give back the consent credit a message took, when its send finally failed (``failed``
-    after the retries, or ``refused``: WeChat did not deliver it). Exactly once per message,
+    after the retries: WeChat did not deliver it and the consent is still there; not
+    ``refused``, where WeChat says there is no consent to give back). Exactly once per message,
     however often (or in parallel) this runs: one guarded ``UPDATE`` marks the refund
     (``credit_refunded_at``), and only the statement that marked it adds the credit, in the
     same transaction. False when there is nothing (more) to give back."""
-    final = [NotificationStatus.FAILED, NotificationStatus.REFUSED]
+    final = [NotificationStatus.FAILED]
     with transaction.atomic():
         row = (
             Notification.objects.filter(

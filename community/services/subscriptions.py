@@ -73,3 +73,12 @@ def subscription_credit_refund(*, user_id: int, template_id: str) -> bool:
         .exclude(last_decision=SubscriptionDecision.BAN)
         .update(credits=F("credits") + 1)
     )
+
+
+def subscription_credits_clear(*, user_id: int, template_id: str) -> int:
+    """WeChat refused a message of ``template_id`` (43101: the member has no subscription for
+    it): the credits counted for it are stale, so they go to zero until the member accepts
+    again. The member's last decision is kept (they did not turn the template off)."""
+    return SubscriptionCredit.objects.filter(
+        user_id=user_id, template_id=template_id, credits__gt=0
+    ).update(credits=0)

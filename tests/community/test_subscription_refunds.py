@@ -59,16 +59,22 @@ def _wechat_answers(wechat_server, errcode: int, errmsg: str) -> None:
 
 
 @pytest.mark.django_db
-def test_a_message_the_member_refused_gives_the_credit_back(member, wechat_server):
+def test_a_message_the_member_refused_clears_the_stale_credits(member, wechat_server):
+    """43101: WeChat holds no consent of the member for this template. The credit the
+    message took is not given back, and the ones we still counted were stale: cleared, so
+    the next message waits for the member to accept again instead of failing the same way."""
     membership, _client = member
-    _accept(membership.user)
+    _accept(membership.user, times=3)
     _wechat_answers(wechat_server, 43101, "user refuse to accept the msg")
     notification = _notify(membership)
     assert notification_send(notification_id=notification.pk) == "refused"
     notification.refresh_from_db()
     assert notification.credit_template_id == "tmpl-closed"
-    assert notification.credit_refunded_at is not None
-    assert _credits(membership.user) == 1
+    assert notification.credit_refunded_at is None
+    assert _credits(membership.user) == 0
+    row = SubscriptionCredit.objects.get(user=membership.user, template_id="tmpl-closed")
+    assert row.last_decision == "accept"  # the member did not turn the template off
+    assert notification_refund_credit(notification_id=notification.pk) is False
 
 
 @pytest.mark.django_db
@@ -110,9 +116,9 @@ def test_a_long_term_template_took_no_credit_and_gets_none(member, wechat_server
 def test_a_retried_refund_gives_back_once(member, wechat_server):
     membership, _client = member
     _accept(membership.user)
-    _wechat_answers(wechat_server, 43101, "user refuse to accept the msg")
+    _wechat_answers(wechat_server, 40003, "invalid openid")  # final, not a refusal
     notification = _notify(membership)
-    assert notification_send(notification_id=notification.pk) == "refused"
+    assert notification_send(notification_id=notification.pk) == "failed"
     assert notification_refund_credit(notification_id=notification.pk) is False
     assert notification_refund_credit(notification_id=notification.pk) is False
     assert _credits(membership.user) == 1
@@ -125,7 +131,7 @@ def test_no_refund_after_the_member_turned_the_template_off(member):
     notification = _notify(membership)
     # a final failure whose credit was taken; the member turned the template off meanwhile
     Notification.objects.filter(pk=notification.pk).update(
-        status="refused", credit_template_id="tmpl-closed", attempts=1
+        status="failed", credit_template_id="tmpl-closed", attempts=1
     )
     client.post("/api/v1/subscriptions", {"results": {"tmpl-closed": "ban"}}, format="json")
     assert notification_refund_credit(notification_id=notification.pk) is True  # handled
