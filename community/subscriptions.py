@@ -25,6 +25,8 @@ PURPOSES = {
     "newcomer_welcome": _("Welcomes you with the rules and your first steps."),
     "newcomer_check_in": _("Asks how your first week in the group is going."),
     "weekly_digest": _("Sends the admins the community's weekly digest on Monday morning."),
+    "still_here": _('Asks "still there?" when you have not been around for a long time.'),
+    "welcome_back": _("Welcomes you back when you return to a group you were removed from."),
 }
 
 #: Mini-program pages and the kinds of message to request there (at most 3: WeChat's limit).
@@ -34,6 +36,7 @@ PAGES = {
     "announcement": ["announcement_published", "announcement_reminder"],
     "community_join": ["newcomer_welcome", "newcomer_check_in", "rules_reminder"],
     "insights": ["weekly_digest"],
+    "community": ["still_here", "welcome_back"],
 }
 PAGE_CHOICES = [(page, page) for page in PAGES]
 #: ``wx.requestSubscribeMessage`` takes at most this many template ids per call.

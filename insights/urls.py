@@ -41,4 +41,9 @@ urlpatterns = [
         api.RemovalView.as_view(),
         name="insights-inactive-removals",
     ),
+    path(
+        "communities/<str:community_id>/insights/still-here",
+        api.StillHereView.as_view(),
+        name="insights-still-here",
+    ),
 ]

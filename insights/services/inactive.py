@@ -12,6 +12,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.audit import audit_context
 from community.authz import Action, ensure
 from community.errors import DomainError
 from community.models import Community, Membership, MembershipStatus, Tier
@@ -104,7 +105,7 @@ def inactive_rounds_run(*, now: datetime | None = None) -> dict[str, int]:
                             "thing1": community.name[:20],
                             "thing2": _("Still here? Open the group to say hi."),
                         },
-                        page=f"pages/community/index?id={community.pk}",
+                        page=f"pages/insights/still-here?id={community.pk}",
                     )
             except IntegrityError:
                 continue  # a parallel run opened this member's round first
@@ -171,10 +172,110 @@ def inactive_remove(
         if round_ is None:
             result.skipped.append(membership_id)
             continue
-        with transaction.atomic():
+        # The audit log's status change names the admin and carries the reason.
+        with transaction.atomic(), audit_context(actor=actor, reason=reason):
             membership_remove(actor=actor, target_id=membership_id, reason=reason)
             InactiveRound.objects.filter(pk=round_.pk).update(
                 removed_at=now, removed_by_id=actor.user_id, reason=reason
             )
         result.removed.append(membership_id)
     return result
+
+
+WELCOME_BACK = "welcome_back"
+
+
+def inactive_member_returned(*, membership: Membership) -> InactiveRound | None:
+    """A member removed by the clean-up came back (share card or invite code; the join
+    service calls this inside its transaction, the membership row locked): their history was
+    kept, the round records the return, and they get one "welcome back" message (outbox key
+    per round, so once). None when their last leaving was not an inactive clean-up."""
+    round_ = (
+        InactiveRound.objects.filter(
+            community_id=membership.community_id,
+            membership_id=membership.pk,
+            removed_at__isnull=False,
+            returned_at__isnull=True,
+        )
+        .order_by("-removed_at")
+        .first()
+    )
+    if round_ is None:
+        return None
+    round_.returned_at = timezone.now()
+    round_.save(update_fields=["returned_at"])
+    notification_enqueue(
+        community=membership.community,
+        recipient=membership.user,
+        kind=WELCOME_BACK,
+        object_key=f"inactive:{membership.pk}",
+        dedupe_key=f"{WELCOME_BACK}:{round_.pk}",
+        data={
+            "thing1": membership.community.name[:20],
+            "thing2": _("Welcome back! Your history is still here."),
+        },
+        page=f"pages/insights/still-here?id={membership.community_id}",
+    )
+    return round_
+
+
+@dataclass
+class StillHere:
+    """What the "still there?" page shows a member: an open question, or a welcome back."""
+
+    asked: bool
+    asked_at: datetime | None
+    welcome_back: bool
+
+
+#: A member who came back sees the welcome on the page this long.
+WELCOME_DAYS = 7
+
+
+def still_here_state(*, membership: Membership, now: datetime | None = None) -> StillHere:
+    """The member's own "still there?" state (the in-app page behind the subscribe message,
+    for members who gave no consent for it)."""
+    now = now or timezone.now()
+    open_round = (
+        InactiveRound.objects.filter(
+            community_id=membership.community_id,
+            membership_id=membership.pk,
+            cleared_at__isnull=True,
+            removed_at__isnull=True,
+            membership__last_active_at__lte=F("last_active_at"),
+        )
+        .only("started_at")
+        .first()
+    )
+    returned = InactiveRound.objects.filter(
+        community_id=membership.community_id,
+        membership_id=membership.pk,
+        returned_at__gte=now - timedelta(days=WELCOME_DAYS),
+    ).exists()
+    return StillHere(
+        asked=open_round is not None,
+        asked_at=open_round.started_at if open_round else None,
+        welcome_back=returned,
+    )
+
+
+def still_here_confirm(*, membership: Membership, now: datetime | None = None) -> StillHere:
+    """ "I'm here": counts as a visit and closes the member's open round at once (any activity
+    would, at the next daily run; the tap says so now). Idempotent."""
+    from insights.recording import activity_record
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        Membership.objects.filter(pk=membership.pk, last_active_at__lt=now).update(
+            last_active_at=now
+        )
+        InactiveRound.objects.filter(
+            community_id=membership.community_id,
+            membership_id=membership.pk,
+            cleared_at__isnull=True,
+            removed_at__isnull=True,
+        ).update(cleared_at=now)
+        activity_record(
+            community_id=membership.community_id, user_id=membership.user_id, kind="visit"
+        )
+    return still_here_state(membership=membership, now=now)
