@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from community.authz import Action, ensure
 from community.errors import DomainError
 from community.models import Community, Membership, MembershipStatus, Tier
 from community.services.communities import membership_remove
-from community.services.notifications import notification_enqueue
+from community.services.notifications import notification_enqueue, notification_enqueue_many
 from community.text import member_text
 from insights.models import InactiveRound, InsightsSettings, ProtectedMember
 
@@ -81,36 +81,57 @@ def inactive_rounds_run(*, now: datetime | None = None) -> dict[str, int]:
     rules = _rules([c.pk for c in communities])
     opened = 0
     for community in communities:
-        for member in (
-            inactive_candidates(community=community, rules=rules[community.pk], now=now)
-            .select_related("user")
-            .iterator(chunk_size=2000)
-        ):
-            try:
-                with transaction.atomic():
-                    round_ = InactiveRound.objects.create(
-                        community_id=community.pk,
-                        membership_id=member.pk,
-                        user_id=member.user_id,
-                        started_at=now,
-                        last_active_at=member.last_active_at,
-                    )
-                    notification_enqueue(
-                        community=community,
-                        recipient=member.user,
-                        kind=KIND,
-                        object_key=f"inactive:{member.pk}",
-                        dedupe_key=f"{KIND}:{round_.pk}",
-                        data={
-                            "thing1": community.name[:20],
-                            "thing2": _("Still here? Open the group to say hi."),
-                        },
-                        page=f"pages/insights/still-here?id={community.pk}",
-                    )
-            except IntegrityError:
-                continue  # a parallel run opened this member's round first
-            opened += 1
+        candidates = inactive_candidates(
+            community=community, rules=rules[community.pk], now=now
+        ).values_list("pk", "user_id", "last_active_at")
+        batch: list[tuple[str, str, datetime]] = []
+        for row in candidates.iterator(chunk_size=ROUND_BATCH):
+            batch.append(row)
+            if len(batch) == ROUND_BATCH:
+                opened += _rounds_open(community, batch, now)
+                batch = []
+        if batch:
+            opened += _rounds_open(community, batch, now)
     return {"cleared": cleared, "opened": opened}
+
+
+#: Rounds opened (and messages queued) per statement.
+ROUND_BATCH = 500
+
+
+def _rounds_open(community: Community, batch: list[tuple[str, str, datetime]], now) -> int:
+    """Open a round for each ``(membership id, user id, last active)`` and queue their "还在吗?"
+    (outbox key per round), in one transaction of two statements: a member whose round a
+    parallel run opened first is skipped by ``ON CONFLICT DO NOTHING`` on the one-open-round
+    constraint, and gets no second message."""
+    table = InactiveRound._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, %s, %s, '')"] * len(batch))
+    params: list = []
+    for membership_id, user_id, last_active_at in batch:
+        params += [community.pk, membership_id, user_id, now, last_active_at]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (community_id, membership_id, user_id, started_at, "  # noqa: S608
+                f"last_active_at, reason) VALUES {rows} ON CONFLICT DO NOTHING "
+                "RETURNING id, user_id",
+                params,
+            )
+            opened = cursor.fetchall()
+        if opened:
+            notification_enqueue_many(
+                community_id=community.pk,
+                recipient_ids=[user_id for _id, user_id in opened],
+                kind=KIND,
+                object_key="inactive",
+                dedupe_keys={user_id: f"{KIND}:{round_id}" for round_id, user_id in opened},
+                data={
+                    "thing1": community.name[:20],
+                    "thing2": _("Still here? Open the group to say hi."),
+                },
+                page=f"pages/insights/still-here?id={community.pk}",
+            )
+    return len(opened)
 
 
 def cleanup_list(*, actor: Membership, now: datetime | None = None):

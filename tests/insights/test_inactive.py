@@ -115,9 +115,7 @@ def test_cleanup_list_and_removal_over_http(community, make_member):
 
 
 def _welcomes(membership) -> int:
-    return Notification.objects.filter(
-        recipient_id=membership.user_id, kind="welcome_back"
-    ).count()
+    return Notification.objects.filter(recipient_id=membership.user_id, kind="welcome_back").count()
 
 
 def test_a_removed_member_who_returns_is_welcomed_back_once_with_the_reason_audited(
