@@ -186,6 +186,39 @@ class TimelineView(APIView):
         return Response(TimelineOut(data).data)
 
 
+class TimelineCsvView(APIView):
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        operation_id="exportMemberTimeline",
+        tags=TAGS,
+        summary=gettext_lazy("One member's activity timeline as CSV (admin tiers)"),
+        description=gettext_lazy(
+            "Their member-days of the last 90 days, newest first, one line per day. Admin "
+            "tiers only (403 `tier_too_low`); 404 `member_not_found`."
+        ),
+        parameters=[
+            _COMMUNITY_ID,
+            OpenApiParameter(
+                "user_id",
+                str,
+                OpenApiParameter.PATH,
+                description=gettext_lazy("User id of the member (as in `user_id` of the lists)"),
+            ),
+        ],
+        responses={(200, "text/csv"): CSV},
+    )
+    def get(self, request, community_id: str, user_id: str):
+        actor = require(request.user, community_id, Action.VIEW_MEMBER_TIMELINE)
+        community = actor.community
+        if not community.memberships.filter(user_id=user_id).exists():
+            raise NotFound(_("Member not found."), code="member_not_found")
+        text = figures.timeline_csv(
+            community=community, user_id=user_id, today=selectors.local_today(community)
+        )
+        return _csv_response(text, "timeline.csv")
+
+
 class MessageCountsView(APIView):
     throttle_classes = [WriteThrottle]
 

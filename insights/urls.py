@@ -27,6 +27,11 @@ urlpatterns = [
         name="insights-timeline",
     ),
     path(
+        "communities/<str:community_id>/insights/members/<str:user_id>/timeline.csv",
+        api.TimelineCsvView.as_view(),
+        name="insights-timeline-csv",
+    ),
+    path(
         "communities/<str:community_id>/insights/message-counts",
         api.MessageCountsView.as_view(),
         name="insights-message-counts",

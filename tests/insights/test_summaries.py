@@ -236,3 +236,20 @@ def test_the_admin_saves_the_settings_through_the_service(community, staff):
     rules = InsightsSettings.objects.get(community=community)
     assert (rules.inactive_after_days, rules.members_see_top) == (30, True)
     assert MembershipStatus.ACTIVE  # the admin's membership stays untouched
+
+
+def test_one_members_timeline_exports_as_csv_for_the_admin_tiers_only(community, busy, make_member):
+    today, members, _idle = busy
+    _admin, admin_client = make_member(tier=Tier.ADMIN)
+    _moderator, mod_client = make_member(tier=Tier.MODERATOR)
+    url = f"/api/v1/communities/{community.pk}/insights/members/{members[2].user_id}/timeline.csv"
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 3 and lines[1].startswith(str(today))
+    assert mod_client.get(url).json()["errors"][0]["code"] == "tier_too_low"
+    stranger = MembershipFactory().user_id
+    missing = f"/api/v1/communities/{community.pk}/insights/members/{stranger}/timeline.csv"
+    assert admin_client.get(missing).status_code == 404
+    other = MembershipFactory(tier=Tier.OWNER).community
+    assert admin_client.get(f"/api/v1/communities/{other.pk}/insights").status_code == 404
