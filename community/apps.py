@@ -13,7 +13,16 @@ class CommunityConfig(AppConfig):
 
 
 #: The apps whose models the back office shows.
-OUR_APPS = ("community", "polls", "surveys", "events", "roles", "announcements", "games")
+OUR_APPS = (
+    "community",
+    "polls",
+    "surveys",
+    "events",
+    "roles",
+    "announcements",
+    "games",
+    "insights",
+)
 
 
 def translate_derived_names() -> None:

@@ -29,6 +29,8 @@ PURPOSES = {
         "Tells you when you win a prize in a lucky draw, and how long you have to claim it."
     ),
     "export_ready": _("Tells you when an export you asked for is ready to download."),
+    "still_here": _('Asks "still there?" when you have not been around for a long time.'),
+    "welcome_back": _("Welcomes you back when you return to a group you were removed from."),
 }
 
 #: Mini-program pages and the kinds of message to request there (at most 3: WeChat's limit).
@@ -39,6 +41,7 @@ PAGES = {
     "community_join": ["newcomer_welcome", "newcomer_check_in", "rules_reminder"],
     "insights": ["weekly_digest"],
     "draw": ["draw_won"],
+    "community": ["still_here", "welcome_back"],
 }
 PAGE_CHOICES = [(page, page) for page in PAGES]
 #: ``wx.requestSubscribeMessage`` takes at most this many template ids per call.

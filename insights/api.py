@@ -27,6 +27,7 @@ from insights.serializers import (
     MessageCountsIn,
     RemovalIn,
     RemovalOut,
+    StillHereOut,
     TimelineOut,
     TopMembersOut,
     WeeklyDigestOut,
@@ -71,8 +72,11 @@ class DashboardView(APIView):
             gettext_lazy(
                 "Active members (DAU/WAU/MAU and their ratio, daily series of 30 days), joins per "
                 "week, participation of the latest polls, surveys and events, the weekday x hour "
-                "heatmap, member segments with their members, retention by join month and the "
-                "month's most active members, in the community's calendar. "
+                "heatmap, member segments (counts over 30 days, and up to 20 members of each; the "
+                "segments export lists them all), retention by join month and the month's most "
+                "active members, in the community's calendar. The figures come from the summary "
+                "the hourly job computes (`as_of`), or are counted on the spot before it first "
+                "ran. "
             ),
             ANALYSTS,
         ),
@@ -82,16 +86,7 @@ class DashboardView(APIView):
     def get(self, request, community_id: str):
         actor = require(request.user, community_id, Action.VIEW_ANALYTICS)
         community = actor.community
-        today = selectors.local_today(community)
-        data = {
-            "active": selectors.active_members(community=community, today=today),
-            "joins": selectors.joins_per_week(community=community, today=today),
-            "participation": selectors.participation(community=community, today=today),
-            "heatmap": selectors.heatmap(community=community, today=today),
-            "segments": selectors.member_segments(community=community, today=today),
-            "retention": selectors.retention(community=community, today=today),
-            "top_members": selectors.top_members(community=community, today=today),
-        }
+        data = selectors.dashboard(community=community, today=selectors.local_today(community))
         with community_time(community):
             return Response(DashboardOut(data).data)
 
@@ -189,6 +184,39 @@ class TimelineView(APIView):
             community=community, user_id=user_id, today=selectors.local_today(community)
         )
         return Response(TimelineOut(data).data)
+
+
+class TimelineCsvView(APIView):
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        operation_id="exportMemberTimeline",
+        tags=TAGS,
+        summary=gettext_lazy("One member's activity timeline as CSV (admin tiers)"),
+        description=gettext_lazy(
+            "Their member-days of the last 90 days, newest first, one line per day. Admin "
+            "tiers only (403 `tier_too_low`); 404 `member_not_found`."
+        ),
+        parameters=[
+            _COMMUNITY_ID,
+            OpenApiParameter(
+                "user_id",
+                str,
+                OpenApiParameter.PATH,
+                description=gettext_lazy("User id of the member (as in `user_id` of the lists)"),
+            ),
+        ],
+        responses={(200, "text/csv"): CSV},
+    )
+    def get(self, request, community_id: str, user_id: str):
+        actor = require(request.user, community_id, Action.VIEW_MEMBER_TIMELINE)
+        community = actor.community
+        if not community.memberships.filter(user_id=user_id).exists():
+            raise NotFound(_("Member not found."), code="member_not_found")
+        text = figures.timeline_csv(
+            community=community, user_id=user_id, today=selectors.local_today(community)
+        )
+        return _csv_response(text, "timeline.csv")
 
 
 class MessageCountsView(APIView):
@@ -302,3 +330,39 @@ class WeeklyDigestView(APIView):
         data = weekly_digest(community=actor.community)
         with community_time(actor.community):
             return Response(WeeklyDigestOut(data).data)
+
+
+class StillHereView(APIView):
+    throttle_classes = [WriteThrottle]
+
+    @extend_schema(
+        operation_id="getStillHere",
+        tags=TAGS,
+        summary=gettext_lazy('My "still there?" question'),
+        description=gettext_lazy(
+            'The in-app page of the "still there?" message (`still_here`), for members who '
+            "gave no consent for the subscribe message too: whether I was asked and have not "
+            "answered, and whether I came back after a clean-up (`welcome_back`). Any member."
+        ),
+        parameters=[_COMMUNITY_ID],
+        responses={200: StillHereOut},
+    )
+    def get(self, request, community_id: str):
+        membership = visible_membership(request.user, community_id)
+        return Response(StillHereOut(inactive.still_here_state(membership=membership)).data)
+
+    @extend_schema(
+        operation_id="confirmStillHere",
+        tags=TAGS,
+        summary=gettext_lazy("I'm here"),
+        description=gettext_lazy(
+            'Answers "still there?": counts as activity and takes me off the inactive-member '
+            "list at once. Safe to repeat. Any member."
+        ),
+        parameters=[_COMMUNITY_ID],
+        request=None,
+        responses={200: StillHereOut},
+    )
+    def post(self, request, community_id: str):
+        membership = visible_membership(request.user, community_id)
+        return Response(StillHereOut(inactive.still_here_confirm(membership=membership)).data)

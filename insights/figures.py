@@ -20,13 +20,15 @@ Table = tuple[list[str], list[list[Any]]]
 
 def _active(community: Community, today: date) -> Table:
     data = selectors.active_members(community=community, today=today)
-    return [_("day"), _("active members")], [[r["day"], r["active"]] for r in data["series"]]
+    return [_("day"), _("active members"), "WAU", "MAU"], [
+        [r["day"], r["active"], r["wau"], r["mau"]] for r in data["series"]
+    ]
 
 
 def _joins(community: Community, today: date) -> Table:
     rows = selectors.joins_per_week(community=community, today=today)
-    return [_("week"), _("joins"), _("left since")], [
-        [r["week"], r["joins"], r["left_since"]] for r in rows
+    return [_("week"), _("joins"), _("leaves"), _("left since")], [
+        [r["week"], r["joins"], r["leaves"], r["left_since"]] for r in rows
     ]
 
 
@@ -53,6 +55,13 @@ def _segments(community: Community, today: date) -> Table:
     ]
 
 
+def _segment_counts(community: Community, today: date) -> Table:
+    data = selectors.segment_counts(community=community, today=today)
+    return [_("day"), *selectors.SEGMENTS], [
+        [r["day"], *(r[s] for s in selectors.SEGMENTS)] for r in data["series"]
+    ]
+
+
 def _retention(community: Community, today: date) -> Table:
     rows = selectors.retention(community=community, today=today)
     width = max((len(r["active_share"]) for r in rows), default=0)
@@ -74,6 +83,7 @@ FIGURES: dict[str, Callable[[Community, date], Table]] = {
     "participation": _participation,
     "heatmap": _heatmap,
     "segments": _segments,
+    "segment-counts": _segment_counts,
     "retention": _retention,
     "top-members": _top,
 }

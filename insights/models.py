@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Community
@@ -219,6 +219,12 @@ class InactiveRound(models.Model):
         verbose_name=_("removed by"),
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+    returned_at = models.DateTimeField(
+        _("came back at"),
+        null=True,
+        blank=True,
+        help_text=_("A removed member came back by share card or invite code: welcomed back."),
+    )
 
     class Meta:
         verbose_name = _("inactive-member round")
@@ -233,3 +239,110 @@ class InactiveRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.community_id} {self.started_at:%Y-%m-%d}"
+
+
+class Segment(models.TextChoices):
+    """The segments of the dashboard, by the community's thresholds (``InsightsSettings``)."""
+
+    NEW = "new", _("New")
+    CORE = "core", _("Core")
+    CASUAL = "casual", _("Casual")
+    DORMANT = "dormant", _("Dormant")
+    INACTIVE = "inactive", _("Inactive")
+
+
+class CommunityDay(models.Model):
+    """One day of a community's headline figures, written by the ``insights-daily`` job
+    (``insights.services.summaries``) so the dashboard reads a few rows whatever the size of
+    the community: active members of the day (DAU), of the 7 and 30 days ending on it (WAU,
+    MAU), members present, and the segment counts and most active members of the month as
+    they were when the row was computed (``null`` segment counts: the day was computed after
+    it ended, when its segments could no longer be known). Today's row is recomputed at each
+    run; a finished day is computed once more after it ends, then kept."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    members = models.PositiveIntegerField(_("members present"), default=0)
+    dau = models.PositiveIntegerField(_("active that day"), default=0)
+    wau = models.PositiveIntegerField(_("active in the 7 days"), default=0)
+    mau = models.PositiveIntegerField(_("active in the 30 days"), default=0)
+    new = models.PositiveIntegerField(_("new"), null=True, blank=True)
+    core = models.PositiveIntegerField(_("core"), null=True, blank=True)
+    casual = models.PositiveIntegerField(_("casual"), null=True, blank=True)
+    dormant = models.PositiveIntegerField(_("dormant"), null=True, blank=True)
+    inactive = models.PositiveIntegerField(_("inactive"), null=True, blank=True)
+    top_members = models.JSONField(_("most active of the month"), default=list, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("community day")
+        verbose_name_plural = _("community days")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "day"], name="communityday_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.day}"
+
+
+class MemberSummary(models.Model):
+    """A present member's segment as of the last ``insights-daily`` run, with the figures it
+    follows from: the dashboard's members per segment and the segment export read these rows
+    (an index per segment) instead of classifying every member on each request."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(
+        "community.Membership", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    segment = models.CharField(_("segment"), max_length=10, choices=Segment.choices)
+    active_days_30 = models.PositiveIntegerField(_("active days (30)"), default=0)
+    last_active_on = models.DateField(_("last active on"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("member segment")
+        verbose_name_plural = _("member segments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "user"], name="membersummary_one_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(segment__in=["new", "core", "casual", "dormant", "inactive"]),
+                name="membersummary_segment_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["community", "segment", "last_active_on"], name="membersummary_segment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.community_id} {self.segment}"
+
+
+class CohortMonth(models.Model):
+    """Retention by join month, written by the ``insights-daily`` job: of the members who
+    joined in ``cohort`` (its first day), how many were active in ``month``. The running
+    month is recomputed at each run, a finished month once more, then kept."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    cohort = models.DateField(_("join month"))
+    month = models.DateField(_("month"))
+    joined = models.PositiveIntegerField(_("joined"), default=0)
+    active = models.PositiveIntegerField(_("active"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("cohort month")
+        verbose_name_plural = _("cohort months")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "cohort", "month"], name="cohortmonth_one_per_month"
+            ),
+            models.CheckConstraint(condition=Q(month__gte=F("cohort")), name="cohortmonth_after"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.cohort} {self.month}"

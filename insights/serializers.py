@@ -11,10 +11,22 @@ from insights.models import COUNTERS
 class DayActiveOut(serializers.Serializer):
     day = serializers.DateField(help_text=_("The day (YYYY-MM-DD, the community's calendar)."))
     active = serializers.IntegerField(help_text=_("Members active that day."))
+    wau = serializers.IntegerField(
+        allow_null=True,
+        help_text=_("Members active in the 7 days ending that day; null: not summarised."),
+    )
+    mau = serializers.IntegerField(
+        allow_null=True,
+        help_text=_("Members active in the 30 days ending that day; null: not summarised."),
+    )
 
 
 class ActiveMembersOut(serializers.Serializer):
     day = serializers.DateField(help_text=_("Today in the community's time zone."))
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("When the hourly summary these figures come from was computed; null: now."),
+    )
     members = serializers.IntegerField(help_text=_("Members present (active or muted)."))
     dau = serializers.IntegerField(help_text=_("Members active today (DAU)."))
     wau = serializers.IntegerField(help_text=_("Members active in the last 7 days (WAU)."))
@@ -31,6 +43,9 @@ class ActiveMembersOut(serializers.Serializer):
 class WeekJoinsOut(serializers.Serializer):
     week = serializers.DateField(help_text=_("The Monday the week starts on."))
     joins = serializers.IntegerField(help_text=_("Members who joined (or came back) that week."))
+    leaves = serializers.IntegerField(
+        help_text=_("Members who left, were removed or banned that week.")
+    )
     left_since = serializers.IntegerField(
         help_text=_("Of them, members who have left or been removed since.")
     )
@@ -75,6 +90,35 @@ class SegmentsOut(serializers.Serializer):
     inactive = SegmentMemberOut(many=True, help_text=_("Not active for the longest."))
 
 
+def _segment_count_fields(nullable: bool) -> dict:
+    return {
+        name: serializers.IntegerField(
+            allow_null=nullable, help_text=_("Members in the segment; null: not recorded.")
+        )
+        for name in ("new", "core", "casual", "dormant", "inactive")
+    }
+
+
+SegmentCountsDayOut = type(
+    "SegmentCountsDayOut",
+    (serializers.Serializer,),
+    {
+        "day": serializers.DateField(help_text=_("The day (YYYY-MM-DD).")),
+        **_segment_count_fields(True),
+    },
+)
+SegmentCountsNowOut = type(
+    "SegmentCountsNowOut", (serializers.Serializer,), _segment_count_fields(False)
+)
+
+
+class SegmentCountsOut(serializers.Serializer):
+    today = SegmentCountsNowOut(help_text=_("Members per segment today."))
+    series = SegmentCountsDayOut(
+        many=True, help_text=_("Members per segment, the last 30 days, oldest first.")
+    )
+
+
 class CohortOut(serializers.Serializer):
     month = serializers.DateField(help_text=_("The join month (its first day)."))
     joined = serializers.IntegerField(help_text=_("Members who joined that month."))
@@ -95,7 +139,9 @@ class TopMemberOut(serializers.Serializer):
 
 class DashboardOut(serializers.Serializer):
     active = ActiveMembersOut(help_text=_("Active members."))
-    joins = WeekJoinsOut(many=True, help_text=_("Joins per week, the last 12 weeks, oldest first."))
+    joins = WeekJoinsOut(
+        many=True, help_text=_("Joins and leaves per week, the last 12 weeks, oldest first.")
+    )
     participation = ParticipationOut(
         many=True, help_text=_("Participation of the latest polls, surveys and events.")
     )
@@ -103,7 +149,10 @@ class DashboardOut(serializers.Serializer):
         child=serializers.ListField(child=serializers.IntegerField()),
         help_text=_("Seven rows (Monday first) of 24 hourly action counts."),
     )
-    segments = SegmentsOut(help_text=_("Every present member in one segment."))
+    segments = SegmentsOut(
+        help_text=_("Up to 20 members of each segment (the segments export lists them all).")
+    )
+    segment_counts = SegmentCountsOut(help_text=_("Members per segment, today and over time."))
     retention = CohortOut(many=True, help_text=_("Cohorts by join month, the last 6 months."))
     top_members = TopMemberOut(many=True, help_text=_("The month's most active members."))
 
@@ -264,4 +313,16 @@ class WeeklyDigestOut(serializers.Serializer):
     )
     inactive_to_clean_up = serializers.IntegerField(
         help_text=_("Of them, those past the grace period: on the clean-up list.")
+    )
+
+
+class StillHereOut(serializers.Serializer):
+    asked = serializers.BooleanField(
+        help_text=_('True: the member was asked "still there?" and has not answered yet.')
+    )
+    asked_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When they were asked; null when not asked.")
+    )
+    welcome_back = serializers.BooleanField(
+        help_text=_("True: the member came back within the last 7 days after a clean-up.")
     )

@@ -11,6 +11,7 @@ from insights.recording import activity_flush
 from insights.services.digest import weekly_digests_send
 from insights.services.inactive import inactive_rounds_run
 from insights.services.rollups import activity_rollup
+from insights.services.summaries import summaries_run
 
 
 @shared_task(acks_late=True)
@@ -27,10 +28,12 @@ def insights_flush(now: str | None = None) -> int:
     retry_backoff_max=300,
 )
 def insights_daily(now: str | None = None) -> dict:
-    """Periodic: roll-ups and inactive-member rounds (each idempotent)."""
+    """Periodic: roll-ups, inactive-member rounds and the dashboard summaries (each
+    idempotent)."""
     weeks, months = activity_rollup(now=job_now(now))
     rounds = inactive_rounds_run(now=job_now(now))
-    return {"weeks": weeks, "months": months, **rounds}
+    summaries = summaries_run(now=job_now(now))
+    return {"weeks": weeks, "months": months, **rounds, "summaries": summaries}
 
 
 @shared_task(

@@ -27,6 +27,11 @@ urlpatterns = [
         name="insights-timeline",
     ),
     path(
+        "communities/<str:community_id>/insights/members/<str:user_id>/timeline.csv",
+        api.TimelineCsvView.as_view(),
+        name="insights-timeline-csv",
+    ),
+    path(
         "communities/<str:community_id>/insights/message-counts",
         api.MessageCountsView.as_view(),
         name="insights-message-counts",
@@ -40,5 +45,10 @@ urlpatterns = [
         "communities/<str:community_id>/insights/inactive-members/removals",
         api.RemovalView.as_view(),
         name="insights-inactive-removals",
+    ),
+    path(
+        "communities/<str:community_id>/insights/still-here",
+        api.StillHereView.as_view(),
+        name="insights-still-here",
     ),
 ]

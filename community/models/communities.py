@@ -139,6 +139,15 @@ class Membership(models.Model):
     )
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
     last_active_at = models.DateTimeField(_("last active at"), default=timezone.now)
+    left_at = models.DateTimeField(
+        _("left at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the member last left, was removed or banned (kept when they come back: the "
+            "dashboard's leaves per week)."
+        ),
+    )
     rules_accepted_version = models.PositiveIntegerField(_("rules accepted (version)"), default=0)
     muted_at = models.DateTimeField(_("muted since"), null=True, blank=True)
     muted_until = models.DateTimeField(
@@ -168,7 +177,16 @@ class Membership(models.Model):
                 name="membership_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["community", "status", "tier"])]
+        indexes = [
+            models.Index(fields=["community", "status", "tier"]),
+            # joins and leaves per week (insights)
+            models.Index(fields=["community", "joined_at"], name="membership_joined"),
+            models.Index(
+                fields=["community", "left_at"],
+                name="membership_left",
+                condition=Q(left_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.community}"

@@ -97,6 +97,9 @@ def _join_as(*, community: Community, user: User, via_group: bool) -> Membership
         membership.joined_at = now
         membership.last_active_at = now  # coming back is activity (the inactive rule restarts)
         membership.save(update_fields=["status", "tier", "joined_at", "last_active_at"])
+        from insights.services.inactive import inactive_member_returned  # builds on the core
+
+        inactive_member_returned(membership=membership)
     # Once per membership: a member who comes back is not welcomed a second time.
     newcomer_welcome(membership=membership)
     return membership
@@ -207,7 +210,7 @@ def community_leave(*, membership: Membership) -> None:
         left = (
             Membership.objects.filter(pk=membership.pk, status__in=LEAVABLE_STATUSES)
             .exclude(tier=Tier.OWNER)
-            .update(status=MembershipStatus.LEFT, tier=Tier.MEMBER)
+            .update(status=MembershipStatus.LEFT, tier=Tier.MEMBER, left_at=timezone.now())
         )
         if left:
             _end_roles(membership)
@@ -572,6 +575,8 @@ def membership_ban(*, actor: Membership, target_id: str) -> Membership:
         status=MembershipStatus.BANNED,
         allowed_from={MembershipStatus.ACTIVE, MembershipStatus.MUTED, MembershipStatus.PENDING},
     )
+    target.left_at = timezone.now()
+    target.save(update_fields=["left_at"])
     _end_roles(target)
     tokens_revoke_all(user=target.user)
     return target
@@ -604,7 +609,8 @@ def membership_remove(*, actor: Membership, target_id: str, reason: str) -> Memb
         action=Action.MANAGE_INACTIVE,
     )
     target.tier = Tier.MEMBER
-    target.save(update_fields=["tier"])
+    target.left_at = timezone.now()
+    target.save(update_fields=["tier", "left_at"])
     _end_roles(target)
     return target
 

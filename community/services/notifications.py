@@ -98,11 +98,13 @@ def notification_enqueue_many(
     data: dict[str, str],
     page: str = "",
     dedupe_key: str | None = None,
+    dedupe_keys: dict | None = None,
 ) -> list[int]:
     """Queue the same message for many members in one ``INSERT ... ON CONFLICT DO NOTHING``
     (per 500 recipients): members who already have a message with this dedupe key are skipped
-    without a savepoint or a lock per row. Returns the ids of the rows queued now; they are
-    sent after the surrounding transaction commits."""
+    without a savepoint or a lock per row. ``dedupe_keys`` (recipient id -> key) gives each
+    recipient a key of their own (e.g. per round). Returns the ids of the rows queued now;
+    they are sent after the surrounding transaction commits."""
     recipient_ids = sorted(set(recipient_ids))  # one insert order for everyone: no deadlocks
     if not recipient_ids:
         return []
@@ -131,6 +133,8 @@ def notification_enqueue_many(
         params: list = []
         for recipient_id in chunk:
             values = {**shared, "recipient": recipient_id}
+            if dedupe_keys and recipient_id in dedupe_keys:
+                values["dedupe_key"] = dedupe_keys[recipient_id]
             params += [field.get_db_prep_save(values[field.name], connection) for field in fields]
         sql = (
             # identifiers come from model meta, values are parameters

@@ -33,6 +33,9 @@ HOT_TABLE_INDEXES = {
             "btree (community_id) WHERE ((tier)::text = 'owner'::text)"
         ),
         "membership_one_per_user_and_community": "btree (community_id, user_id)",
+        # joins and leaves per week (insights.selectors.joins_per_week, cohort_members)
+        "membership_joined": "btree (community_id, joined_at)",
+        "membership_left": "btree (community_id, left_at) WHERE (left_at IS NOT NULL)",
     },
     "community_authtoken": {
         "community_authtoken_pkey": "btree (id)",

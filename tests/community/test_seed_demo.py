@@ -17,7 +17,12 @@ def test_seed_demo_is_idempotent_and_usable_through_the_api():
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
     community = Community.objects.get(invite_code="DEMO2026")
-    assert community.memberships.count() == 7
+    assert community.memberships.count() == 7 + 24  # and 24 members of the generated activity
+    from insights.models import CommunityDay, MemberDay
+
+    days = MemberDay.objects.filter(community=community).values_list("day", flat=True)
+    assert (max(days) - min(days)).days >= 50  # two months of activity, once (idempotent)
+    assert CommunityDay.objects.filter(community=community).exists()  # the dashboard's summary
     client = client_for(User.objects.get(username="dev_小张"))
     polls = client.get(f"/api/v1/communities/{community.pk}/polls").json()["results"]
     assert {p["title"] for p in polls} == {"这周末去哪里爬山？", "集合时间"}

@@ -39,7 +39,9 @@ def test_admins_read_the_dashboard_in_a_fixed_number_of_queries(
     _admin, client = make_member(tier=Tier.ADMIN)
     today, members, idle = activity
     url = f"/api/v1/communities/{members[0].community_id}/insights"
-    with django_assert_max_num_queries(20):
+    # Before the summary job first ran, the figures are counted on the spot (more queries;
+    # test_summaries pins the summarised path).
+    with django_assert_max_num_queries(30):
         body = client.get(url).json()
     active = body["active"]
     assert (active["dau"], active["wau"], active["mau"]) == (4, 4, 4)

@@ -112,3 +112,76 @@ def test_cleanup_list_and_removal_over_http(community, make_member):
         ).status_code
         == 403
     )
+
+
+def _welcomes(membership) -> int:
+    return Notification.objects.filter(recipient_id=membership.user_id, kind="welcome_back").count()
+
+
+def test_a_removed_member_who_returns_is_welcomed_back_once_with_the_reason_audited(
+    community, make_member
+):
+    from community.services.communities import community_leave
+    from moderation.models import AuditEntry
+
+    admin, _client = make_member(tier=Tier.ADMIN)
+    gone = _idle(community, days=70)
+    MemberDay.objects.create(
+        community=community, user_id=gone.user_id, day=timezone.now().date(), votes=2
+    )
+    t0 = timezone.now() - timedelta(days=8)
+    insights_daily(now=t0.isoformat())
+    inactive_remove(actor=admin, membership_ids=[gone.pk], reason="长期未活动")
+    gone.refresh_from_db()
+    assert gone.left_at is not None
+    audit = AuditEntry.objects.filter(
+        community_id=community.pk, subject_id=gone.user_id, action="status_changed"
+    ).get()
+    assert (audit.reason, audit.actor_id) == ("长期未活动", admin.user_id)
+    assert _welcomes(gone) == 0
+
+    back = community_join_by_invite(user=gone.user, invite_code=community.invite_code)
+    assert _welcomes(gone) == 1
+    assert InactiveRound.objects.get(membership=gone).returned_at is not None
+    assert MemberDay.objects.get(user_id=gone.user_id).votes == 2  # history kept
+    from tests.conftest import client_for
+
+    page = client_for(gone.user).get(f"/api/v1/communities/{community.pk}/insights/still-here")
+    assert page.json() == {"asked": False, "asked_at": None, "welcome_back": True}
+
+    # Leaving by themselves and coming back again: no second welcome.
+    community_leave(membership=back)
+    community_join_by_invite(user=gone.user, invite_code=community.invite_code)
+    assert _welcomes(gone) == 1
+
+
+def test_a_member_who_left_by_themselves_gets_no_welcome_back(community):
+    from community.services.communities import community_leave
+
+    member = MembershipFactory(community=community)
+    community_leave(membership=member)
+    community_join_by_invite(user=member.user, invite_code=community.invite_code)
+    assert _welcomes(member) == 0
+
+
+def test_still_here_has_a_purpose_a_page_and_an_in_app_answer(community, make_member):
+    from community.subscriptions import PAGES, PURPOSES
+    from tests.conftest import client_for
+
+    assert "still_here" in PURPOSES and "welcome_back" in PURPOSES
+    assert any("still_here" in kinds for kinds in PAGES.values())
+    admin, _client = make_member(tier=Tier.ADMIN)
+    idle = _idle(community)
+    insights_daily()
+    note = Notification.objects.get(recipient_id=idle.user_id, kind="still_here")
+    assert note.page.startswith("pages/insights/still-here")
+    client = client_for(idle.user)
+    url = f"/api/v1/communities/{community.pk}/insights/still-here"
+    asked = client.get(url).json()
+    assert asked["asked"] is True and asked["asked_at"]
+    assert client.post(url).json()["asked"] is False
+    assert InactiveRound.objects.get(membership=idle).cleared_at is not None
+    assert client.post(url).status_code == 200  # safe to repeat
+    assert list(cleanup_list(actor=admin, now=timezone.now() + timedelta(days=30))) == []
+    other = MembershipFactory(tier=Tier.OWNER).community
+    assert client.get(f"/api/v1/communities/{other.pk}/insights/still-here").status_code == 404

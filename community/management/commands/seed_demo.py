@@ -89,6 +89,10 @@ class Command(BaseCommand):
             self._demo_roles(owner)
         if not Category.objects.filter(community=community).exists():
             self._demo_announcements(owner)
+        from insights.models import MemberDay
+
+        if not MemberDay.objects.filter(community=community).exists():
+            self._demo_activity(owner)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo community {community.name!r} (invite code {community.invite_code}) "
@@ -97,6 +101,78 @@ class Command(BaseCommand):
                 '{"nickname": "小张"}.'
             )
         )
+
+    def _demo_activity(self, owner: Membership) -> None:
+        """Two months of generated activity (a fixed seed: the same every time) for the
+        dashboard to show something on the first run: 24 more members joined over the two
+        months, each with a habit (core, casual, fading, gone quiet), their member-days and
+        the hourly counters (evenings and weekend mornings), then the summaries the hourly
+        job would write."""
+        import random
+
+        from insights.models import HourActivity, MemberDay
+        from insights.selectors import local_today
+        from insights.services.summaries import community_summary_refresh
+
+        community = owner.community
+        rng = random.Random(2026)
+        now = timezone.now()
+        today = local_today(community, now)
+        days = 60
+        names = "阿杰 小雨 大伟 思思 老周 晓峰 佳佳 阿强 小美 子涵 浩然 欣怡"
+        for i, name in enumerate((names + " " + names).split()[:24]):
+            user, _ = User.objects.get_or_create(
+                username=f"dev_demo{i:02d}", defaults={"nickname": f"{name}{i // 12 or ''}"}
+            )
+            Membership.objects.get_or_create(
+                community=community,
+                user=user,
+                defaults={
+                    "joined_at": now - timedelta(days=rng.randrange(1, days + 20)),
+                    "rules_accepted_version": community.rules_version,
+                },
+            )
+        members = list(
+            Membership.objects.filter(community=community, status=MembershipStatus.ACTIVE)
+        )
+        rows, hours, last = [], {}, {}
+        for m in members:
+            habit = rng.choice([0.7, 0.35, 0.15, 0.05])  # chance of a visit on a given day
+            fading = rng.random() < 0.25  # stops coming in the second month
+            joined = localize(m.joined_at, community).date()
+            for back in range(days):
+                day = today - timedelta(days=back)
+                if day < joined or (fading and back < 30) or rng.random() > habit:
+                    continue
+                votes, answers = rng.random() < 0.3, rng.random() < 0.1
+                rows.append(
+                    MemberDay(
+                        community=community,
+                        user_id=m.user_id,
+                        day=day,
+                        visits=rng.randint(1, 4),
+                        votes=int(votes),
+                        answers=int(answers),
+                        signups=int(rng.random() < 0.05),
+                        comments=rng.randint(0, 2),
+                        messages=rng.randint(0, 30),
+                    )
+                )
+                hour = rng.choice(
+                    [8, 9, 12, 19, 20, 21, 22] if day.weekday() < 5 else [9, 10, 15, 20]
+                )
+                hours[(day, hour)] = hours.get((day, hour), 0) + 1 + votes + answers
+                last[m.pk] = max(last.get(m.pk, day), day)
+        MemberDay.objects.bulk_create(rows, batch_size=500)
+        HourActivity.objects.bulk_create(
+            HourActivity(community=community, day=d, hour=h, actions=n)
+            for (d, h), n in hours.items()
+        )
+        for m in members:
+            if m.pk in last:
+                at = now - timedelta(days=(today - last[m.pk]).days)
+                Membership.objects.filter(pk=m.pk).update(last_active_at=at)
+        community_summary_refresh(community=community, now=now)
 
     def _demo_announcements(self, owner: Membership) -> None:
         """The default categories, a pinned notice asking for a read confirmation and a
