@@ -627,7 +627,7 @@ export interface paths {
         };
         /**
          * 活跃度看板
-         * @description 活跃成员（DAU/WAU/MAU 及其比值、30 天的每日序列）、每周入群人数、最近投票、问卷和活动的参与情况、星期 × 小时热力图、成员分层及其成员、按入群月份的留存以及本月最活跃成员，均按社区的日历计算。管理员等级以及具有查看数据分析权限的角色担任者（403 `tier_too_low`）。
+         * @description 活跃成员（日活/周活/月活及其比值，30 天的每日序列）、每周加入与退出、最近投票、问卷和活动的参与率、星期 × 小时热力图、成员分群（30 天内的人数变化，每群最多 20 名成员；分群导出列出全部）、按加入月份的留存，以及本月最活跃成员，按社区的日历计算。数据来自每小时任务计算的汇总（`as_of`），任务首次运行前则当场统计。管理员等级以及具有查看数据分析权限的角色担任者（403 `tier_too_low`）。
          */
         get: operations["getInsightsDashboard"];
         put?: never;
@@ -718,6 +718,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{community_id}/insights/members/{user_id}/timeline.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 单个成员的活跃时间线 CSV（管理员及以上）
+         * @description 该成员最近 90 天的每日活跃记录，最新的在前，每天一行。仅限管理员及以上（403 `tier_too_low`）；404 `member_not_found`。
+         */
+        get: operations["exportMemberTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{community_id}/insights/message-counts": {
         parameters: {
             query?: never;
@@ -732,6 +752,30 @@ export interface paths {
          * @description 每行为 `日期, 昵称或 openid, 发言数`（表头行可有可无）。全部成功或全部不写入：只要有一行对应不到成员（或昵称被两位成员共用），就不写入任何数据，并在 `unmatched` 中列出这些行（`applied` 为 false）。文件格式错误时返回 400 `invalid_csv`。管理员等级以及具有查看数据分析权限的角色担任者（403 `tier_too_low`）。
          */
         post: operations["importMessageCounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/insights/still-here": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的“还在吗？”提问
+         * @description “还在吗？”消息（`still_here`）的小程序内页面，未授权订阅消息的成员也可看到：我是否被问过且尚未回答，以及我是否在清理后回来（`welcome_back`）。任何成员可用。
+         */
+        get: operations["getStillHere"];
+        put?: never;
+        /**
+         * 我在
+         * @description 回答“还在吗？”：计为一次活跃，并立即把我移出不活跃成员名单。可重复调用。任何成员可用。
+         */
+        post: operations["confirmStillHere"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3055,6 +3099,11 @@ export interface components {
              * @description 社区时区的今天。
              */
             day: string;
+            /**
+             * Format: date-time
+             * @description 这些数据所依据的每小时汇总的计算时间；null：当场计算。
+             */
+            as_of: string | null;
             /** @description 在群成员（正常或禁言）。 */
             members: number;
             /** @description 今天活跃的成员数（DAU）。 */
@@ -8275,6 +8324,86 @@ export interface components {
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
         };
+        ConfirmStillHereClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ConfirmStillHereClientErrorResponse400ErrorComponent"][];
+        };
+        ConfirmStillHereClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ConfirmStillHereErrorResponse400: components["schemas"]["ConfirmStillHereClientErrorResponse400"];
+        ConfirmStillHereErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ConfirmStillHereErrorResponse404ErrorComponent"][];
+        };
+        ConfirmStillHereErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ConfirmStillHereErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ConfirmStillHereErrorResponse429ErrorComponent"][];
+        };
+        ConfirmStillHereErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ConfirmStillHereErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ConfirmStillHereErrorResponse503ErrorComponent"][];
+        };
+        ConfirmStillHereErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
         ConfirmationOut: {
             /** @description 公告的 ID。 */
             announcement_id: string;
@@ -12579,14 +12708,16 @@ export interface components {
         DashboardOut: {
             /** @description 正常状态的成员数。 */
             active: components["schemas"]["ActiveMembersOut"];
-            /** @description 最近 12 周每周的入群人数，最早的在前。 */
+            /** @description 最近 12 周每周的加入与退出，按时间从早到晚。 */
             joins: components["schemas"]["WeekJoinsOut"][];
             /** @description 最近的投票、问卷和活动的参与情况。 */
             participation: components["schemas"]["ParticipationOut"][];
             /** @description 七行（星期一在前），每行为 24 个小时的操作次数。 */
             heatmap: number[][];
-            /** @description 每位在群成员归入一个分层。 */
+            /** @description 每个分群最多 20 名成员（分群导出列出全部）。 */
             segments: components["schemas"]["SegmentsOut"];
+            /** @description 各分群的成员数：今天及随时间的变化。 */
+            segment_counts: components["schemas"]["SegmentCountsOut"];
             /** @description 按入群月份划分的群组，最近 6 个月。 */
             retention: components["schemas"]["CohortOut"][];
             /** @description 本月最活跃的成员。 */
@@ -12600,6 +12731,10 @@ export interface components {
             day: string;
             /** @description 当天活跃的成员数。 */
             active: number;
+            /** @description 截至当天 7 天内活跃的成员数；null：未汇总。 */
+            wau: number | null;
+            /** @description 截至当天 30 天内活跃的成员数；null：未汇总。 */
+            mau: number | null;
         };
         DecideAppealClientErrorResponse400: {
             /**
@@ -15212,6 +15347,89 @@ export interface components {
             errors: components["schemas"]["ExportInsightsFigureErrorResponse503ErrorComponent"][];
         };
         ExportInsightsFigureErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ExportMemberTimelineClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportMemberTimelineClientErrorResponse400ErrorComponent"][];
+        };
+        ExportMemberTimelineClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ExportMemberTimelineErrorResponse400: components["schemas"]["ExportMemberTimelineClientErrorResponse400"];
+        ExportMemberTimelineErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportMemberTimelineErrorResponse403ErrorComponent"][];
+        };
+        ExportMemberTimelineErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ExportMemberTimelineErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportMemberTimelineErrorResponse404ErrorComponent"][];
+        };
+        ExportMemberTimelineErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `member_not_found` - member_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "member_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ExportMemberTimelineErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ExportMemberTimelineErrorResponse503ErrorComponent"][];
+        };
+        ExportMemberTimelineErrorResponse503ErrorComponent: {
             /**
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
@@ -18077,6 +18295,86 @@ export interface components {
              * @enum {string}
              */
             code: "database_unavailable" | "wechat_busy" | "wechat_error" | "wechat_not_configured";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetStillHereClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetStillHereClientErrorResponse400ErrorComponent"][];
+        };
+        GetStillHereClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetStillHereErrorResponse400: components["schemas"]["GetStillHereClientErrorResponse400"];
+        GetStillHereErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetStillHereErrorResponse404ErrorComponent"][];
+        };
+        GetStillHereErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetStillHereErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetStillHereErrorResponse429ErrorComponent"][];
+        };
+        GetStillHereErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetStillHereErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetStillHereErrorResponse503ErrorComponent"][];
+        };
+        GetStillHereErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
@@ -29445,6 +29743,41 @@ export interface components {
          * @enum {string}
          */
         SecretLiveResultsEnum: "in_steps" | "after_close";
+        SegmentCountsDayOut: {
+            /**
+             * Format: date
+             * @description 日期（YYYY-MM-DD）。
+             */
+            day: string;
+            /** @description 该分群的成员数；null：未记录。 */
+            new: number | null;
+            /** @description 该分群的成员数；null：未记录。 */
+            core: number | null;
+            /** @description 该分群的成员数；null：未记录。 */
+            casual: number | null;
+            /** @description 该分群的成员数；null：未记录。 */
+            dormant: number | null;
+            /** @description 该分群的成员数；null：未记录。 */
+            inactive: number | null;
+        };
+        SegmentCountsNowOut: {
+            /** @description 该分群的成员数；null：未记录。 */
+            new: number;
+            /** @description 该分群的成员数；null：未记录。 */
+            core: number;
+            /** @description 该分群的成员数；null：未记录。 */
+            casual: number;
+            /** @description 该分群的成员数；null：未记录。 */
+            dormant: number;
+            /** @description 该分群的成员数；null：未记录。 */
+            inactive: number;
+        };
+        SegmentCountsOut: {
+            /** @description 今天各分群的成员数。 */
+            today: components["schemas"]["SegmentCountsNowOut"];
+            /** @description 最近 30 天各分群的成员数，按时间从早到晚。 */
+            series: components["schemas"]["SegmentCountsDayOut"][];
+        };
         SegmentMemberOut: {
             /** @description 成员身份 ID。 */
             membership_id: string;
@@ -30266,6 +30599,17 @@ export interface components {
             type: "validation_error";
             /** @description 每个问题一项；校验错误可能列出多项。 */
             errors: components["schemas"]["StartQuizError"][];
+        };
+        StillHereOut: {
+            /** @description true：已问过该成员“还在吗？”，尚未回答。 */
+            asked: boolean;
+            /**
+             * Format: date-time
+             * @description 提问时间；未提问时为 null。
+             */
+            asked_at: string | null;
+            /** @description true：该成员在清理后于最近 7 天内回来。 */
+            welcome_back: boolean;
         };
         /** @description Omit ``answers`` (or send ``null``) to submit the stored draft. */
         SubmitInRequest: {
@@ -35596,6 +35940,8 @@ export interface components {
             week: string;
             /** @description 该周入群（或回归）的成员数。 */
             joins: number;
+            /** @description 当周退出、被移出或被封禁的成员数。 */
+            leaves: number;
             /** @description 其中之后已退出或被移除的成员数。 */
             left_since: number;
         };
@@ -39450,8 +39796,8 @@ export interface operations {
             path: {
                 /** @description 社群 ID */
                 community_id: string;
-                /** @description 数据项：`active`, `joins`, `participation`, `heatmap`, `segments`, `retention`, `top-members` */
-                figure: "active" | "heatmap" | "joins" | "participation" | "retention" | "segments" | "top-members";
+                /** @description 数据项：`active`, `joins`, `participation`, `heatmap`, `segments`, `segment-counts`, `retention`, `top-members` */
+                figure: "active" | "heatmap" | "joins" | "participation" | "retention" | "segment-counts" | "segments" | "top-members";
             };
             cookie?: never;
         };
@@ -39737,6 +40083,79 @@ export interface operations {
             };
         };
     };
+    exportMemberTimeline: {
+        parameters: {
+            query?: {
+                /** @description 响应格式（`ics`）。 */
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+                /** @description 成员的用户 ID（即列表中的 `user_id`） */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV 文件（UTF-8，带 BOM） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportMemberTimelineErrorResponse400"];
+                    "text/csv": components["schemas"]["ExportMemberTimelineErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                    "text/csv": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportMemberTimelineErrorResponse403"];
+                    "text/csv": components["schemas"]["ExportMemberTimelineErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportMemberTimelineErrorResponse404"];
+                    "text/csv": components["schemas"]["ExportMemberTimelineErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportMemberTimelineErrorResponse503"];
+                    "text/csv": components["schemas"]["ExportMemberTimelineErrorResponse503"];
+                };
+            };
+        };
+    };
     importMessageCounts: {
         parameters: {
             query?: never;
@@ -39823,6 +40242,130 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportMessageCountsErrorResponse503"];
+                };
+            };
+        };
+    };
+    getStillHere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StillHereOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetStillHereErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetStillHereErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetStillHereErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetStillHereErrorResponse503"];
+                };
+            };
+        };
+    };
+    confirmStillHere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StillHereOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmStillHereErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmStillHereErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmStillHereErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmStillHereErrorResponse503"];
                 };
             };
         };
@@ -47280,8 +47823,9 @@ export interface operations {
                  *     * `community_join` - community_join
                  *     * `insights` - insights
                  *     * `draw` - draw
+                 *     * `community` - community
                  */
-                page?: "poll" | "poll_create" | "announcement" | "community_join" | "insights" | "draw";
+                page?: "poll" | "poll_create" | "announcement" | "community_join" | "insights" | "draw" | "community";
             };
             header?: never;
             path?: never;
