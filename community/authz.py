@@ -82,6 +82,8 @@ class Action(StrEnum):
     VIEW_CONTENT_CALENDAR = "view_content_calendar"  # scheduled and past posts with read rates
     VIEW_NEWCOMERS = "view_newcomers"  # the newcomers of the week (the welcome role)
     VIEW_WEEKLY_DIGEST = "view_weekly_digest"  # the Monday digest (insights; admin tiers only)
+    MANAGE_FAQ = "manage_faq"  # write the assistant's FAQ entries and keyword rules
+    VIEW_ASSISTANT_STATS = "view_assistant_stats"  # the assistant's statistics (top, unanswered)
 
 
 _MIN_TIER = {
@@ -113,6 +115,8 @@ _MIN_TIER = {
     Action.VIEW_CONTENT_CALENDAR: Tier.MODERATOR,
     Action.VIEW_NEWCOMERS: Tier.ADMIN,
     Action.VIEW_WEEKLY_DIGEST: Tier.ADMIN,
+    Action.MANAGE_FAQ: Tier.ADMIN,
+    Action.VIEW_ASSISTANT_STATS: Tier.ADMIN,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
@@ -136,7 +140,12 @@ CAPABILITY_ACTIONS: dict[Capability, frozenset[Action]] = {
     Capability.MODERATE_CONTENT: frozenset({Action.MODERATE_CONTENT}),
     Capability.VIEW_ANALYTICS: frozenset({Action.VIEW_ANALYTICS}),
     Capability.PUBLISH_CONTENT: frozenset(
-        {Action.MANAGE_ANNOUNCEMENTS, Action.VIEW_CONTENT_CALENDAR}
+        {
+            Action.MANAGE_ANNOUNCEMENTS,
+            Action.VIEW_CONTENT_CALENDAR,
+            Action.MANAGE_FAQ,
+            Action.VIEW_ASSISTANT_STATS,
+        }
     ),
     Capability.WELCOME_NEWCOMERS: frozenset({Action.VIEW_NEWCOMERS}),
 }
@@ -176,6 +185,7 @@ READ_ACTIONS = frozenset(
         Action.VIEW_CONTENT_CALENDAR,
         Action.VIEW_NEWCOMERS,
         Action.VIEW_WEEKLY_DIGEST,
+        Action.VIEW_ASSISTANT_STATS,
     }
 )
 
