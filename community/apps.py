@@ -13,7 +13,7 @@ class CommunityConfig(AppConfig):
 
 
 #: The apps whose models the back office shows.
-OUR_APPS = ("community", "polls", "surveys", "events", "roles", "announcements")
+OUR_APPS = ("community", "polls", "surveys", "events", "roles", "announcements", "assistant")
 
 
 def translate_derived_names() -> None:

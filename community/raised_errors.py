@@ -40,6 +40,7 @@ PROJECT_PACKAGES = frozenset(
         "moderation",
         "insights",
         "announcements",
+        "assistant",
     }
 )
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "moderation.apps.ModerationConfig",
     "insights.apps.InsightsConfig",
     "announcements.apps.AnnouncementsConfig",
+    "assistant.apps.AssistantConfig",
 ]
 
 MIDDLEWARE = [
