@@ -89,7 +89,9 @@ def rules(*, membership: Membership) -> LiveAnswer:
     page = rules_page(viewer=membership)
     if not page["version"]:
         return LiveAnswer(_("This group has no written rules yet."), pagepath)
-    lines = [_("Group rules of %(name)s, version %(v)d") % {"name": community.name, "v": page["version"]}]
+    lines = [
+        _("Group rules of %(name)s, version %(v)d") % {"name": community.name, "v": page["version"]}
+    ]
     if page["published_at"]:
         lines.append(_("Updated: %(when)s") % {"when": _when(page["published_at"], community)})
     if page["summary"]:

@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("moderation.urls")),
     path("", include("insights.urls")),
     path("", include("announcements.urls")),
+    path("", include("assistant.urls_faq")),
 ]
 
 urlpatterns = [
