@@ -302,6 +302,30 @@ EXEMPT: dict[str, str] = {
     },
     **{
         f"{operation}.{field}": (
+            "staff texts that go out to members at once (FAQ writers: admin tiers and the "
+            "publish-content role): screened strictly, risky, review and an unreachable WeChat "
+            "refuse them (tests/assistant/test_faq_screening.py)"
+        )
+        for operation, fields in {
+            "createFaqEntry": ("question", "answer", "category"),
+            "updateFaqEntry": ("question", "answer", "category"),
+            "createKeywordRule": ("reply_text", "reply_title"),
+            "updateKeywordRule": ("reply_text", "reply_title"),
+        }.items()
+        for field in fields
+    },
+    **{
+        f"{operation}.{field}": why
+        for operation in ("createKeywordRule", "updateKeywordRule")
+        for field, why in {
+            "pattern": "a keyword rule's pattern, matched against messages, never shown to members",
+            "reply_page_path": "a mini-program page path, not text",
+            "reply_url": "an https address, validated, not text",
+            "reply_media_id": "a WeChat media id, not text",
+        }.items()
+    },
+    **{
+        f"{operation}.{field}": (
             "board editors' working texts (the admin tiers and holders of the manage-boards "
             "role), shown on the board to its team; not in issue 12's list (follow-up)"
         )
