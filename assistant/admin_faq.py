@@ -42,6 +42,11 @@ class _ServiceForm(forms.ModelForm):
     """Saving runs the service in ``clean``, so a refusal (content check, pattern, permission)
     is a form error and nothing is stored."""
 
+    def _post_clean(self):
+        """The service validated and saved the row in ``clean`` (its constraints included:
+        409 ``faq_question_taken``); the model form's own checks would find the row just
+        saved, so they are skipped."""
+
     def run(self, data, create, update):
         community = data.get("community") or self.instance.community
         actor = admin_actor(self.request.user, community)
