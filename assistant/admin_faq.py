@@ -78,7 +78,7 @@ class KeywordsField(forms.CharField):
 
 class FaqEntryForm(_ServiceForm):
     keywords = KeywordsField(
-        label=_("keywords"), required=False, help_text=_("Separated by commas.")
+        label=_("Keywords"), required=False, help_text=_("Separated by commas.")
     )
 
     def clean(self):

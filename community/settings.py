@@ -309,6 +309,9 @@ SPECTACULAR_SETTINGS = {
         "ReportReasonEnum": "moderation.models.ReportReason",
         "AppealStatusEnum": "moderation.models.AppealStatus",
         "AuditActionEnum": "moderation.models.AuditAction",
+        "FaqStatusEnum": "assistant.models.FaqStatus",
+        "KeywordMatchKindEnum": "assistant.models.MatchKind",
+        "KeywordReplyKindEnum": "assistant.models.RuleReplyKind",
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",
@@ -337,6 +340,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "surveys", "description": "Feedback surveys"},
         {"name": "moderation", "description": "Reports and the moderation queue"},
         {"name": "announcements", "description": "Announcements, categories, read confirmation"},
+        {"name": "assistant", "description": "The FAQ, keyword rules and assistant statistics"},
     ],
 }
 
