@@ -19,7 +19,7 @@ from assistant import selectors_faq, selectors_stats, services
 from assistant.models import FaqEntry, KeywordRule
 from assistant.serializers_faq import (
     AssistantStatsOut,
-    FaqCategoryOut,
+    FaqCategoriesOut,
     FaqEntryIn,
     FaqEntryOut,
     FaqEntryUpdateIn,
@@ -225,7 +225,7 @@ class FaqFeedbackView(GenericAPIView):
 
 
 class FaqCategoriesView(GenericAPIView):
-    serializer_class = FaqCategoryOut
+    serializer_class = FaqCategoriesOut
     pagination_class = None
 
     @extend_schema(
@@ -238,11 +238,12 @@ class FaqCategoriesView(GenericAPIView):
             "community has a handful."
         ),
         parameters=[_COMMUNITY_ID],
-        responses={200: FaqCategoryOut(many=True)},
+        responses={200: FaqCategoriesOut},
     )
     def get(self, request, community_id: str):
         viewer = require(request.user, community_id, Action.VIEW)
-        return Response(FaqCategoryOut(selectors_faq.faq_categories(viewer=viewer), many=True).data)
+        categories = selectors_faq.faq_categories(viewer=viewer)
+        return Response(FaqCategoriesOut({"categories": categories}).data)
 
 
 class KeywordRuleListView(GenericAPIView):

@@ -132,6 +132,10 @@ class FaqCategoryOut(serializers.Serializer):
     count = serializers.IntegerField(help_text=_("Published entries in it."))
 
 
+class FaqCategoriesOut(serializers.Serializer):
+    categories = FaqCategoryOut(many=True, help_text=_("Categories in alphabetical order."))
+
+
 class KeywordRuleOut(serializers.Serializer):
     """A keyword rule with its reply."""
 

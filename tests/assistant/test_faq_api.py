@@ -103,7 +103,9 @@ def test_member_list_search_category_and_drafts(community, admin, member):
     assert "草稿问题" in listed(client, community)
     assert listed(client, community, status="draft") == ["草稿问题"]
     categories = member_client.get(f"/api/v1/communities/{community.pk}/faq-categories").json()
-    assert categories == [{"category": "", "count": 1}, {"category": "活动", "count": 2}]
+    assert categories == {
+        "categories": [{"category": "", "count": 1}, {"category": "活动", "count": 2}]
+    }
 
 
 def test_list_is_cursor_paginated_with_a_fixed_query_count(

@@ -321,7 +321,6 @@ EXEMPT: dict[str, str] = {
             "pattern": "a keyword rule's pattern, matched against messages, never shown to members",
             "reply_page_path": "a mini-program page path, not text",
             "reply_url": "an https address, validated, not text",
-            "reply_media_id": "a WeChat media id, not text",
         }.items()
     },
     **{
