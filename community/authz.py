@@ -82,6 +82,7 @@ class Action(StrEnum):
     VIEW_CONTENT_CALENDAR = "view_content_calendar"  # scheduled and past posts with read rates
     VIEW_NEWCOMERS = "view_newcomers"  # the newcomers of the week (the welcome role)
     VIEW_WEEKLY_DIGEST = "view_weekly_digest"  # the Monday digest (insights; admin tiers only)
+    ANSWER_CONVERSATIONS = "answer_conversations"  # the assistant's hand-over queue
 
 
 _MIN_TIER = {
@@ -113,6 +114,7 @@ _MIN_TIER = {
     Action.VIEW_CONTENT_CALENDAR: Tier.MODERATOR,
     Action.VIEW_NEWCOMERS: Tier.ADMIN,
     Action.VIEW_WEEKLY_DIGEST: Tier.ADMIN,
+    Action.ANSWER_CONVERSATIONS: Tier.MODERATOR,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
