@@ -19,7 +19,7 @@ from assistant.models import (
     ReplyKind,
     ReplyStatus,
 )
-from assistant.services.replies import _queue_reply, reply_send
+from assistant.services.replies import _queue_reply, _queue_sends, reply_send
 from community.authz import Action, ensure
 from community.errors import Conflict, DomainError, NotFound
 from community.locking import lock_rows
@@ -52,14 +52,20 @@ def _conversation(actor: Membership, conversation_id: str) -> Conversation:
 
 
 def conversation_reply(
-    *, actor: Membership, conversation_id: str, text: str, now: datetime | None = None
+    *,
+    actor: Membership,
+    conversation_id: str,
+    text: str,
+    now: datetime | None = None,
+    send_now: bool = True,
 ) -> OutboundReply:
     """A moderator answers a member (text). Refused with 409 ``window_expired`` when the 48
     hours since the member's last message have passed (by our clock, or WeChat's 45015 when
     sending); the reply is then kept as ``window_expired``. The conversation becomes
     ``answered`` (assigned to the moderator if nobody was) and its waiting messages
     ``answered_human``. The reply is sent at once, after commit; when WeChat is down it stays
-    ``pending`` and the sweep sends it later. Call outside a transaction."""
+    ``pending`` and the sweep sends it later. Call outside a transaction; inside one (the
+    admin's form), pass ``send_now=False``: a task sends it after commit."""
     ensure(actor, Action.ANSWER_CONVERSATIONS)
     now = now or timezone.now()
     text = (text or "").strip()
@@ -101,6 +107,11 @@ def conversation_reply(
         if conversation.assigned_to_id is None:
             conversation.assigned_to = actor.user
         conversation.save(update_fields=["state", "assigned_to"])
+        if not send_now:
+            reply_id = reply.pk
+            transaction.on_commit(lambda: _queue_sends([reply_id]))
+    if not send_now:
+        return reply
     reply = reply_send(reply_id=reply.pk)
     if reply.status == ReplyStatus.WINDOW_EXPIRED:
         raise _window_expired()
