@@ -136,7 +136,9 @@ class ConversationAdmin(CommunityScopedAdmin):
         )
 
     def save_related(self, request, form, formsets, change):
-        """Messages and replies are read-only here."""
+        """Messages and replies are read-only here: nothing of them is saved."""
+        for formset in formsets:  # read by the change message
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     @admin.action(description=_("Close the selected conversations"))
     def close_conversations(self, request, queryset):
