@@ -117,7 +117,10 @@ class ConversationAdmin(CommunityScopedAdmin):
 
     @admin.display(description=_("WeChat accepts replies until"))
     def window_ends(self, obj: Conversation):
-        return obj.window_ends_at()
+        return obj.window_ends_at() if obj.last_member_message_at else None
+
+    def has_add_permission(self, request) -> bool:
+        return False  # conversations start when a member writes, never in the back office
 
     def save_model(self, request, obj, form, change):
         """The reply goes through ``conversation_reply`` (sent by a task after the admin's
