@@ -114,6 +114,11 @@ class Conversation(models.Model):
         verbose_name=_("assigned moderator"),
     )
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    #: When the member last opened the chat from this community's contact button (WeChat's
+    #: ``user_enter_tempsession`` event with its ``SessionFrom``), and from which page:
+    #: messages that follow (they carry no ``SessionFrom``) go to that community.
+    entered_at = models.DateTimeField(_("chat opened from here at"), null=True, blank=True)
+    page = models.CharField(_("page"), max_length=200, blank=True, default="")
     last_member_message_at = models.DateTimeField(_("last message of the member"))
     handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
     handover_notice_at = models.DateTimeField(_("hand-over notice sent at"), null=True, blank=True)
@@ -133,7 +138,11 @@ class Conversation(models.Model):
                 name="conversation_state_valid",
             ),
         ]
-        indexes = [models.Index(fields=["community", "state", "last_member_message_at"])]
+        indexes = [
+            models.Index(fields=["community", "state", "last_member_message_at"]),
+            # Which community a member's next message goes to: where they entered last.
+            models.Index(fields=["openid_hash", "-entered_at"], name="conversation_entered"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.community_id} / {self.id}"

@@ -84,6 +84,7 @@ class Action(StrEnum):
     VIEW_WEEKLY_DIGEST = "view_weekly_digest"  # the Monday digest (insights; admin tiers only)
     MANAGE_FAQ = "manage_faq"  # write the assistant's FAQ entries and keyword rules
     VIEW_ASSISTANT_STATS = "view_assistant_stats"  # the assistant's statistics (top, unanswered)
+    ANSWER_CONVERSATIONS = "answer_conversations"  # the assistant's hand-over queue
 
 
 _MIN_TIER = {
@@ -117,6 +118,7 @@ _MIN_TIER = {
     Action.VIEW_WEEKLY_DIGEST: Tier.ADMIN,
     Action.MANAGE_FAQ: Tier.ADMIN,
     Action.VIEW_ASSISTANT_STATS: Tier.ADMIN,
+    Action.ANSWER_CONVERSATIONS: Tier.MODERATOR,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor

@@ -1,7 +1,6 @@
-"""Services of the assistant app: every write and every permission check.
-
-``faq`` and ``rules`` hold the FAQ entries, the members' "was this helpful?" votes and the
-keyword rules (the admin tiers and holders of the publish-content capability write them)."""
+"""The assistant's services: receiving pushes (``inbound``), answering and sending
+(``replies``), the moderators' queue (``queue``), the FAQ entries and members' votes
+(``faq``) and the keyword rules (``rules``)."""
 
 from assistant.services.faq import (
     faq_entry_create,
@@ -11,6 +10,9 @@ from assistant.services.faq import (
     faq_feedback_set,
     faq_mark_served,
 )
+from assistant.services.inbound import message_receive, session_from_parse
+from assistant.services.queue import conversation_close, conversation_reply
+from assistant.services.replies import assistant_sweep, message_answer, reply_send
 from assistant.services.rules import (
     keyword_rule_create,
     keyword_rule_delete,
@@ -19,6 +21,9 @@ from assistant.services.rules import (
 )
 
 __all__ = [
+    "assistant_sweep",
+    "conversation_close",
+    "conversation_reply",
     "faq_entry_create",
     "faq_entry_delete",
     "faq_entry_get",
@@ -29,4 +34,8 @@ __all__ = [
     "keyword_rule_delete",
     "keyword_rule_get",
     "keyword_rule_update",
+    "message_answer",
+    "message_receive",
+    "reply_send",
+    "session_from_parse",
 ]

@@ -280,6 +280,11 @@ EXEMPT: dict[str, str] = {
     "decideAppeal.reason": "a moderator's decision, told to the appealing member only",
     "removeInactiveMembers.reason": "kept for the admin tiers with the removal, never published",
     "importMessageCounts.csv": "chat message counts (dates, names, numbers), never published",
+    "replyToConversation.text": (
+        "a moderator's private answer to one member in WeChat's customer-service chat (WeChat "
+        "checks customer-service messages itself), never published; the member's own messages "
+        "are screened when pushed (tests/assistant/test_push.py)"
+    ),
     "createAnnouncement.cover_url": "an https image address, validated as a URL, not text",
     "updateAnnouncement.cover_url": "an https image address, validated as a URL, not text",
     "updateCommunity.rules_summary": (
