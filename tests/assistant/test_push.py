@@ -66,11 +66,11 @@ def _capture(django_capture_on_commit_callbacks, call):
 def test_a_message_is_stored_and_answered_end_to_end(
     fmt, settings, push_client, member, wechat, django_capture_on_commit_callbacks
 ):
-    """Nothing matches in the placeholder answering: the member is told a person will answer,
-    and the conversation waits in the moderators' queue."""
+    """Nothing matches (no rule, FAQ entry or live trigger): the member is told a person will
+    answer, and the conversation waits in the moderators' queue."""
     settings.WECHAT_PUSH_FORMAT = fmt
     membership, _client = member
-    fields = text_push(membership.user, "下次活动什么时候？")
+    fields = text_push(membership.user, "停车场在哪里？")
     response = _capture(
         django_capture_on_commit_callbacks, lambda: wechat_push(push_client, fields)
     )
@@ -78,11 +78,11 @@ def test_a_message_is_stored_and_answered_end_to_end(
     message = InboundMessage.objects.get()
     assert message.community_id == membership.community_id
     assert message.member_id == membership.pk
-    assert message.content == "下次活动什么时候？"
+    assert message.content == "停车场在哪里？"
     assert message.wechat_msg_id == fields["MsgId"]
     assert message.status == MessageStatus.HANDED_OVER
     assert message.screening == "pass"
-    assert wechat.checks == ["下次活动什么时候？"]
+    assert wechat.checks == ["停车场在哪里？"]
     conversation = message.conversation
     assert conversation.state == ConversationState.WAITING_FOR_HUMAN
     assert wechat.cs.sent == [
