@@ -30,7 +30,9 @@ EDITABLE = frozenset({"question", "answer", "keywords", "category", "status"})
 
 def _keywords(values: Any) -> list[str]:
     """The keywords in their normal form, without duplicates (compared as :func:`text_key`);
-    each must keep a letter or digit (punctuation alone matches nothing)."""
+    each must keep a letter or digit (punctuation alone matches nothing). Refusals name
+    ``keywords`` (the serializer names ``keywords.<index>`` for what it refuses itself; the
+    contract keeps the two apart)."""
     if not isinstance(values, list | tuple):
         raise DomainError(_("Keywords must be a list of texts."), code="invalid", field="keywords")
     if len(values) > KEYWORDS_MAX:
@@ -39,17 +41,17 @@ def _keywords(values: Any) -> list[str]:
         )
     out: list[str] = []
     seen: set[str] = set()
-    for index, value in enumerate(values):
+    for value in values:
         if not isinstance(value, str):
             raise DomainError(
-                _("Keywords must be a list of texts."), code="invalid", field=f"keywords.{index}"
+                _("Keywords must be a list of texts."), code="invalid", field="keywords"
             )
-        keyword = member_text(value, field=f"keywords.{index}", max_length=KEYWORD_MAX)
+        keyword = member_text(value, field="keywords", max_length=KEYWORD_MAX)
         if not matching.normalize(keyword):
             raise DomainError(
                 _("A keyword needs at least one letter or digit."),
                 code="keyword_empty",
-                field=f"keywords.{index}",
+                field="keywords",
             )
         if text_key(keyword) not in seen:
             seen.add(text_key(keyword))
