@@ -22,6 +22,7 @@ OUR_APPS = (
     "announcements",
     "games",
     "insights",
+    "assistant",
 )
 
 

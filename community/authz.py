@@ -84,6 +84,9 @@ class Action(StrEnum):
     VIEW_WEEKLY_DIGEST = "view_weekly_digest"  # the Monday digest (insights; admin tiers only)
     CREATE_DRAW = "create_draw"  # start a lucky draw (admin tiers; the manage-events role)
     MANAGE_DRAW = "manage_draw"  # draw now, see the named entry list, export it (its organizer)
+    MANAGE_FAQ = "manage_faq"  # write the assistant's FAQ entries and keyword rules
+    VIEW_ASSISTANT_STATS = "view_assistant_stats"  # the assistant's statistics (top, unanswered)
+    ANSWER_CONVERSATIONS = "answer_conversations"  # the assistant's hand-over queue
 
 
 _MIN_TIER = {
@@ -117,6 +120,9 @@ _MIN_TIER = {
     Action.VIEW_WEEKLY_DIGEST: Tier.ADMIN,
     Action.CREATE_DRAW: Tier.ADMIN,
     Action.MANAGE_DRAW: Tier.ADMIN,
+    Action.MANAGE_FAQ: Tier.ADMIN,
+    Action.VIEW_ASSISTANT_STATS: Tier.ADMIN,
+    Action.ANSWER_CONVERSATIONS: Tier.MODERATOR,
 }
 
 #: What each role capability opens, in this one place. A capability only lifts the tier floor
@@ -143,7 +149,12 @@ CAPABILITY_ACTIONS: dict[Capability, frozenset[Action]] = {
     Capability.MODERATE_CONTENT: frozenset({Action.MODERATE_CONTENT}),
     Capability.VIEW_ANALYTICS: frozenset({Action.VIEW_ANALYTICS}),
     Capability.PUBLISH_CONTENT: frozenset(
-        {Action.MANAGE_ANNOUNCEMENTS, Action.VIEW_CONTENT_CALENDAR}
+        {
+            Action.MANAGE_ANNOUNCEMENTS,
+            Action.VIEW_CONTENT_CALENDAR,
+            Action.MANAGE_FAQ,
+            Action.VIEW_ASSISTANT_STATS,
+        }
     ),
     Capability.WELCOME_NEWCOMERS: frozenset({Action.VIEW_NEWCOMERS}),
 }
@@ -183,6 +194,7 @@ READ_ACTIONS = frozenset(
         Action.VIEW_CONTENT_CALENDAR,
         Action.VIEW_NEWCOMERS,
         Action.VIEW_WEEKLY_DIGEST,
+        Action.VIEW_ASSISTANT_STATS,
     }
 )
 

@@ -41,6 +41,7 @@ PROJECT_PACKAGES = frozenset(
         "insights",
         "announcements",
         "games",
+        "assistant",
     }
 )
 

@@ -233,6 +233,18 @@ JOBS: tuple[Job, ...] = (
             "in a new round with its own commitment, the prizes not claimed in their window."
         ),
     ),
+    Job(
+        name="assistant-sweep",
+        task="assistant.tasks.assistant_sweep",
+        every=timedelta(minutes=5),
+        longest_delay=timedelta(minutes=10),
+        does=(
+            "Answers the customer-service messages stored while the workers or WeChat were "
+            "down (still unanswered two minutes after they arrived) and sends the replies "
+            "left pending; a reply whose worker died while sending is marked failed (never "
+            "sent twice)."
+        ),
+    ),
 )
 
 

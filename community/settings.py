@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "insights.apps.InsightsConfig",
     "announcements.apps.AnnouncementsConfig",
     "games.apps.GamesConfig",
+    "assistant.apps.AssistantConfig",
 ]
 
 MIDDLEWARE = [
@@ -311,6 +312,9 @@ SPECTACULAR_SETTINGS = {
         "ReportReasonEnum": "moderation.models.ReportReason",
         "AppealStatusEnum": "moderation.models.AppealStatus",
         "AuditActionEnum": "moderation.models.AuditAction",
+        "FaqStatusEnum": "assistant.models.FaqStatus",
+        "KeywordMatchKindEnum": "assistant.models.MatchKind",
+        "KeywordReplyKindEnum": "assistant.models.RuleReplyKind",
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",
@@ -340,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "moderation", "description": "Reports and the moderation queue"},
         {"name": "announcements", "description": "Announcements, categories, read confirmation"},
         {"name": "draws", "description": "Verifiable lucky draws"},
+        {
+            "name": "assistant",
+            "description": "Customer-service messages, the hand-over queue, the FAQ, keyword rules and statistics",
+        },
     ],
 }
 
@@ -355,6 +363,22 @@ WECHAT_CONTENT_CHECK = env_bool("WECHAT_CONTENT_CHECK", bool(WECHAT_APPID))
 WECHAT_TEMPLATES = env_json("WECHAT_TEMPLATES", {})
 # "developer", "trial" or "formal": which mini-program build a notification opens.
 WECHAT_MINIPROGRAM_STATE = env_str("WECHAT_MINIPROGRAM_STATE", "formal")
+# The assistant's message push (assistant/push.py): the Token and EncodingAESKey set in the
+# mini-program's 消息推送 configuration (safe mode), and its data format ("json" or "xml").
+# No default in production: unset, the push endpoint answers 503 and nothing is received. With
+# DEBUG a development pair is used (never the one of a real mini-program).
+WECHAT_PUSH_TOKEN = env_str("WECHAT_PUSH_TOKEN", "dev-push-token" if DEBUG else "")
+WECHAT_PUSH_AES_KEY = env_str(
+    "WECHAT_PUSH_AES_KEY", "devPushKeyOnly0123456789abcdefghijklmnopqrs" if DEBUG else ""
+)
+WECHAT_PUSH_FORMAT = env_str("WECHAT_PUSH_FORMAT", "json")
+# The cover image (a permanent media id) of mini-program-page replies; without one they are
+# sent as a text with a link that opens the page.
+ASSISTANT_THUMB_MEDIA_ID = env_str("ASSISTANT_THUMB_MEDIA_ID", "")
+if WECHAT_PUSH_FORMAT not in ("json", "xml"):
+    raise ImproperlyConfigured("WECHAT_PUSH_FORMAT must be 'json' or 'xml'.")
+if WECHAT_PUSH_AES_KEY and len(WECHAT_PUSH_AES_KEY) != 43:
+    raise ImproperlyConfigured("WECHAT_PUSH_AES_KEY must be the 43-character EncodingAESKey.")
 # The development login (POST /api/v1/auth/dev) answers only when DEBUG is on.
 DEV_LOGIN_ENABLED = DEBUG
 

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from assistant.views import push as wechat_push
 from community.api.root import ApiIndexView, ApiNotFoundView, favicon, site_root
 from community.health import LiveView, ReadyView
 
@@ -19,6 +20,8 @@ api_v1 = [
     path("", include("insights.urls")),
     path("", include("announcements.urls")),
     path("", include("games.urls")),
+    path("", include("assistant.urls_faq")),
+    path("", include("assistant.urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +35,8 @@ urlpatterns = [
     ),
     re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view(), name="api-not-found"),
     # For the load balancer (community/health.py); plain HTTP, any Accept (format=json too).
+    # WeChat's message push for the assistant (not the API: WeChat calls it, plain text).
+    path("wechat/push", wechat_push, name="wechat-push"),
     path("health/live", LiveView.as_view(), name="health-live"),
     path("health/ready", ReadyView.as_view(), name="health-ready"),
     path("i18n/", include("django.conf.urls.i18n")),  # the admin's language switch

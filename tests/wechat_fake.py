@@ -75,3 +75,69 @@ def wechat_server(httpserver, settings):
     finally:
         get_client().invalidate_access_token()
         server_log.setLevel(server_log_level)
+
+
+# --- the assistant: WeChat pushing members' messages, customerServiceMessage.send -------------
+
+CUSTOMER_SERVICE_SEND = "/cgi-bin/message/custom/send"
+
+
+class CustomerService:
+    """The fake ``customerServiceMessage.send``: records every message it accepts
+    (``sent``: the JSON bodies) and answers with the errcodes queued in ``fail_with`` first
+    (an int is a WeChat errcode, ``"http500"`` an HTTP 500), then ``{"errcode": 0}``."""
+
+    def __init__(self, server):
+        self.sent: list[dict] = []
+        self.fail_with: list[int | str] = []
+        self.calls = 0
+        server.expect_request(CUSTOMER_SERVICE_SEND, method="POST").respond_with_handler(
+            self._handle
+        )
+
+    def _handle(self, request: Request) -> Response:
+        self.calls += 1
+        if request.args.get("access_token") != WECHAT_TEST_ACCESS_TOKEN:
+            return wechat_json({"errcode": 40001, "errmsg": "invalid credential"})
+        if self.fail_with:
+            failure = self.fail_with.pop(0)
+            if failure == "http500":
+                return Response("busy", status=500)
+            return wechat_json({"errcode": failure, "errmsg": f"error {failure}"})
+        self.sent.append(json.loads(request.get_data()))
+        return wechat_json({"errcode": 0, "errmsg": "ok"})
+
+    def texts(self) -> list[str]:
+        return [body["text"]["content"] for body in self.sent if body.get("msgtype") == "text"]
+
+
+def wechat_push(client, fields: dict, *, fmt: str | None = None, tamper: str = ""):
+    """POST ``fields`` to our ``/wechat/push`` as WeChat does in safe mode: encrypted with the
+    settings' EncodingAESKey for their appid and signed with their token. ``tamper``:
+    "signature" (a wrong msg_signature), "body" (another ciphertext than the one signed),
+    "plain" (no encryption, as the plain mode would send)."""
+    import secrets
+    import time
+
+    from django.conf import settings
+
+    from assistant.push import configured_crypto, seal_push
+
+    fmt = fmt or settings.WECHAT_PUSH_FORMAT
+    crypto = configured_crypto()
+    timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**9))
+    query, body = seal_push(crypto=crypto, fields=fields, fmt=fmt, timestamp=timestamp, nonce=nonce)
+    if tamper == "signature":
+        query["msg_signature"] = "0" * 40
+    elif tamper == "body":
+        _other, body = seal_push(
+            crypto=crypto, fields=fields, fmt=fmt, timestamp=timestamp, nonce=nonce
+        )
+    elif tamper == "plain":
+        query.pop("encrypt_type")
+        query.pop("msg_signature")
+        body = json.dumps(fields).encode()
+    from urllib.parse import urlencode
+
+    content_type = "application/json" if fmt == "json" else "text/xml"
+    return client.post(f"/wechat/push?{urlencode(query)}", data=body, content_type=content_type)

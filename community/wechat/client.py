@@ -74,6 +74,13 @@ QRCODE_SCENE_MAX = 32
 _QRCODE_SCENE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]+$")
 MINIPROGRAM_STATES = ("developer", "trial", "formal")
 MESSAGE_LANGS = ("zh_CN", "en_US", "zh_HK", "zh_TW")
+#: customerServiceMessage.send: per ``msgtype``, the payload fields required and optional.
+CUSTOMER_SERVICE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "text": (("content",), ()),
+    "image": (("media_id",), ()),
+    "link": (("title", "url"), ("description", "thumb_url")),
+    "miniprogrampage": (("title", "pagepath", "thumb_media_id"), ()),
+}
 
 
 class SecScene(enum.IntEnum):
@@ -364,6 +371,32 @@ class WeChatClient:
         self._call_with_token(
             "POST", "/cgi-bin/message/subscribe/send", body=body, idempotent=False
         )
+
+    def send_customer_service_message(
+        self, *, openid: str, kind: str, payload: Mapping[str, Any]
+    ) -> None:
+        """Send a customer-service message to a member who wrote to us in the last 48 hours
+        (``POST /cgi-bin/message/custom/send``, customerServiceMessage.send).
+
+        ``kind`` is the ``msgtype``: "text" (payload ``content``), "image" (``media_id``),
+        "link" (``title``, ``description``, ``url``, ``thumb_url``) or "miniprogrampage"
+        (``title``, ``pagepath``, ``thumb_media_id``). Raises :class:`WeChatError` 45015 when
+        the 48-hour window has closed, 45047 when too many messages followed the member's last
+        one, 40003 for an openid not of this mini-program. Not retried when WeChat may have
+        sent it."""
+        fields = CUSTOMER_SERVICE_FIELDS.get(kind)
+        if fields is None:
+            raise ValueError(f"kind must be one of {sorted(CUSTOMER_SERVICE_FIELDS)}")
+        missing = [name for name in fields[0] if not payload.get(name)]
+        if missing:
+            raise ValueError(f"a {kind} message needs {', '.join(missing)}")
+        allowed = fields[0] + fields[1]
+        body = {
+            "touser": openid,
+            "msgtype": kind,
+            kind: {name: str(payload[name]) for name in allowed if payload.get(name)},
+        }
+        self._call_with_token("POST", "/cgi-bin/message/custom/send", body=body, idempotent=False)
 
     def get_unlimited_qrcode(
         self,

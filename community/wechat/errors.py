@@ -32,6 +32,10 @@ ERRCODE_CODE_USED = 40163
 ERRCODE_HIGH_RISK_USER = 40226  # the WeChat account is restricted (login blocked)
 ERRCODE_MINUTE_QUOTA = 45011  # API minute-quota reached
 ERRCODE_NOT_SUBSCRIBED = 43101  # the member has not (or no longer) subscribed to the template
+ERRCODE_INVALID_OPENID = 40003  # the openid is not a user of this mini-program
+# customerServiceMessage.send: the 48 hours after the member's last message have passed.
+ERRCODE_REPLY_WINDOW = 45015
+ERRCODE_REPLY_LIMIT = 45047  # too many customer-service messages since the member's last one
 
 #: errcodes meaning "the access token is not valid": refresh it once and retry the call.
 TOKEN_ERRCODES = frozenset(

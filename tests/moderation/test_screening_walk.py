@@ -280,6 +280,11 @@ EXEMPT: dict[str, str] = {
     "decideAppeal.reason": "a moderator's decision, told to the appealing member only",
     "removeInactiveMembers.reason": "kept for the admin tiers with the removal, never published",
     "importMessageCounts.csv": "chat message counts (dates, names, numbers), never published",
+    "replyToConversation.text": (
+        "a moderator's private answer to one member in WeChat's customer-service chat (WeChat "
+        "checks customer-service messages itself), never published; the member's own messages "
+        "are screened when pushed (tests/assistant/test_push.py)"
+    ),
     "createAnnouncement.cover_url": "an https image address, validated as a URL, not text",
     "createDraw.title": (
         "screened strictly like a category name: risky, review and an unreachable WeChat refuse "
@@ -306,6 +311,29 @@ EXEMPT: dict[str, str] = {
             "refuse it (tests/announcements/test_screening.py)"
         )
         for operation in ("createAnnouncementCategory", "updateAnnouncementCategory")
+    },
+    **{
+        f"{operation}.{field}": (
+            "staff texts that go out to members at once (FAQ writers: admin tiers and the "
+            "publish-content role): screened strictly, risky, review and an unreachable WeChat "
+            "refuse them (tests/assistant/test_faq_screening.py)"
+        )
+        for operation, fields in {
+            "createFaqEntry": ("question", "answer", "category"),
+            "updateFaqEntry": ("question", "answer", "category"),
+            "createKeywordRule": ("reply_text", "reply_title"),
+            "updateKeywordRule": ("reply_text", "reply_title"),
+        }.items()
+        for field in fields
+    },
+    **{
+        f"{operation}.{field}": why
+        for operation in ("createKeywordRule", "updateKeywordRule")
+        for field, why in {
+            "pattern": "a keyword rule's pattern, matched against messages, never shown to members",
+            "reply_page_path": "a mini-program page path, not text",
+            "reply_url": "an https address, validated, not text",
+        }.items()
     },
     **{
         f"{operation}.{field}": (

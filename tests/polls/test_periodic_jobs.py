@@ -69,7 +69,8 @@ WALK = [
     ("insights-flush", 2, "buffered activity counts flushed (nothing this walk checks changes)"),
     ("insights-daily", 2, "nobody inactive for 60 days, no detail past retention: no message"),
     # Walked through their own deadlines in tests/community/test_rules_alive.py,
-    # tests/community/test_newcomers.py, tests/announcements/ and tests/insights/test_digest.py:
+    # tests/community/test_newcomers.py, tests/announcements/, tests/insights/test_digest.py and
+    # tests/assistant/test_answering.py:
     # here nothing of theirs is due.
     ("rules-remind", 1, "no rules version is a week old: nobody reminded"),
     ("insights-weekly-digest", 1, "no admin in this community: no digest, whatever the day"),
@@ -77,6 +78,7 @@ WALK = [
     ("announcements-publish", 1, "no announcement scheduled: nobody notified"),
     # tests/games/test_draws.py walks draws-sweep through closes_at and a claim deadline
     ("draws-sweep", 1, "no lucky draw in this community: nothing drawn, nobody notified"),
+    ("assistant-sweep", 1, "no customer-service message stored: nothing to answer"),
     ("notifications-sweep", 3, "lost message 3 minutes old: re-dispatched and sent"),
     ("moderation-recheck", 6, "check switched off: the unchecked poll stays held, unscreened"),
     ("exports-sweep", 14, "export on its last attempt silent 14 minutes: inside its lease"),
