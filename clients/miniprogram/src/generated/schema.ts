@@ -465,6 +465,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{community_id}/assistant-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 助手统计
+         * @description 最近 `days` 天内：被用来回答最多的常见问题、成员发送最多的文本以及助手无法回答的文本（忽略空格、标点和大小写后归组：建议新增的常见问题），以及助手和人工回答所用时间的中位数和第 90 百分位数。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        get: operations["getAssistantStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{community_id}/audit-log": {
         parameters: {
             query?: never;
@@ -550,6 +570,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communities/{community_id}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 客服会话
+         * @description 成员与助手的会话，默认列出等待人工的会话，按成员最新消息倒序。版主及以上等级。
+         */
+        get: operations["listConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/communities/{community_id}/draws": {
         parameters: {
             query?: never;
@@ -612,6 +652,50 @@ export interface paths {
         get: operations["downloadCommunityCalendar"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/faq-categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 常见问题分类
+         * @description 已发布条目的分类及各自的条目数（空：未分类的条目），用于小程序内常见问题的筛选。不分页：一个社群只有少数几个分类。
+         */
+        get: operations["listFaqCategories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/faq-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 常见问题
+         * @description 社群的常见问题，按创建时间先后排列，附“有帮助”计数和我的评价；用 `q` 搜索，用 `category` 按分类筛选。成员只看到已发布的条目，常见问题编写者还能看到草稿。游标分页。
+         */
+        get: operations["listFaqEntries"];
+        put?: never;
+        /**
+         * 新增常见问题
+         * @description 除非 `status` 为 `draft`，否则立即发布；当消息包含该问题或某个关键词时，助手用它回答。社群已有相同问题时返回 409 `faq_question_taken`。文本先经过微信内容安全检测：400 `content_risky`；微信要求人工复审或无法连接时为 `content_not_checked`（请修改或稍后再试）。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        post: operations["createFaqEntry"];
         delete?: never;
         options?: never;
         head?: never;
@@ -836,6 +920,30 @@ export interface paths {
          * @description 旧邀请码立即失效。
          */
         post: operations["regenerateInviteCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communities/{community_id}/keyword-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 关键词规则
+         * @description 优先级高的在前。游标分页。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        get: operations["listKeywordRules"];
+        put?: never;
+        /**
+         * 新增关键词规则
+         * @description 正则表达式在以下情况被拒绝（`pattern` 上的 400）：无法编译（`pattern_invalid`）、匹配所有消息（`pattern_matches_empty`）或在测试文本上运行过久（`pattern_too_slow`）；每种回复需要相应字段（文本：`reply_text`；链接：`reply_title`、`reply_url`；小程序页面：`reply_title`、`reply_page_path`、`reply_media_id`；图片：`reply_media_id`；常见问题：`faq_id`）。文本先经过微信内容安全检测：400 `content_risky`；微信要求人工复审或无法连接时为 `content_not_checked`（请修改或稍后再试）。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        post: operations["createKeywordRule"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1266,6 +1374,66 @@ export interface paths {
         get: operations["listCommunityTemplates"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 单个客服会话
+         * @description 会话及其最新的消息和回复，按时间正序。版主及以上等级。
+         */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 关闭会话
+         * @description 会话离开队列；成员的下一条消息重新由助手回答。版主及以上等级。
+         */
+        post: operations["closeConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 回复成员
+         * @description 立即通过微信客服消息向成员发送文字；微信不可用时 `status` 为 `pending`（稍后发送）。成员最后一条消息 48 小时后返回 409 `window_expired`。版主及以上等级。
+         */
+        post: operations["replyToConversation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1884,6 +2052,82 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/faq-entries/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 一条常见问题
+         * @description 附“有帮助”计数和我的评价。
+         */
+        get: operations["getFaqEntry"];
+        put?: never;
+        post?: never;
+        /**
+         * 删除常见问题
+         * @description 连同其评价以及用它回答的关键词规则一起删除。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        delete: operations["deleteFaqEntry"];
+        options?: never;
+        head?: never;
+        /**
+         * 编辑常见问题
+         * @description 文本先经过微信内容安全检测：400 `content_risky`；微信要求人工复审或无法连接时为 `content_not_checked`（请修改或稍后再试）。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        patch: operations["updateFaqEntry"];
+        trace?: never;
+    };
+    "/api/v1/faq-entries/{entry_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * 这条回答有帮助吗？
+         * @description 我对已发布条目的评价：每位成员一票，新的评价替换原来的，重复相同评价不会改变任何东西。返回该条目及其计数。
+         */
+        put: operations["setMyFaqFeedback"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/keyword-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 一条关键词规则
+         * @description 管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        get: operations["getKeywordRule"];
+        put?: never;
+        post?: never;
+        /**
+         * 删除关键词规则
+         * @description 管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        delete: operations["deleteKeywordRule"];
+        options?: never;
+        head?: never;
+        /**
+         * 编辑关键词规则
+         * @description 检查方式与新增时相同。文本先经过微信内容安全检测：400 `content_risky`；微信要求人工复审或无法连接时为 `content_not_checked`（请修改或稍后再试）。管理员等级以及具有发布内容权限的角色担任者（403 `tier_too_low`）。
+         */
+        patch: operations["updateKeywordRule"];
         trace?: never;
     };
     "/api/v1/me": {
@@ -4218,6 +4462,26 @@ export interface components {
          * @enum {string}
          */
         AnnouncementStatusEnum: "scheduled" | "published" | "expired";
+        AnswerTimeOut: {
+            /** @description 时段内已回答的消息数。 */
+            count: number;
+            /**
+             * Format: double
+             * @description 回答用时的中位数（秒）；null：没有数据。
+             */
+            median_seconds: number | null;
+            /**
+             * Format: double
+             * @description 回答用时的第 90 百分位数（秒）；null：没有数据。
+             */
+            p90_seconds: number | null;
+        };
+        AnswerTimesOut: {
+            /** @description 助手的回答。 */
+            auto: components["schemas"]["AnswerTimeOut"];
+            /** @description 人工的回答。 */
+            human: components["schemas"]["AnswerTimeOut"];
+        };
         /** @description ``answers``: question id -> answer, in the shapes listed in the operation description. */
         AnswersInRequest: {
             /** @description 题目 ID -> 答案（见答案格式）。 */
@@ -5110,6 +5374,34 @@ export interface components {
             ended_by_id: string | null;
             /** @description 本任期所续的上一任期；首个任期为 null。 */
             renewed_from_id: string | null;
+        };
+        AssistantStatsOut: {
+            /**
+             * Format: date-time
+             * @description 时段开始（ISO 8601，带时区偏移）。
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description 时段结束（ISO 8601，带时区偏移）。
+             */
+            until: string;
+            /** @description 时段内收到的消息数。 */
+            messages: number;
+            /** @description 其中由助手回答的数量。 */
+            answered_auto: number;
+            /** @description 其中等待人工回复的数量。 */
+            handed_over: number;
+            /** @description 其中由人工回答的数量。 */
+            answered_human: number;
+            /** @description 被用来回答最多的常见问题。 */
+            top_entries: components["schemas"]["TopEntryOut"][];
+            /** @description 成员发送最多的文本。 */
+            top_questions: components["schemas"]["QuestionGroupOut"][];
+            /** @description 助手无法回答的文本，最常见的在前：建议编写的常见问题。 */
+            unanswered: components["schemas"]["UnansweredGroupOut"][];
+            /** @description 从收到消息到回答的时间。 */
+            answer_times: components["schemas"]["AnswerTimesOut"];
         };
         /** @description A line of the attendee list as organizers see it (with the form answers). */
         AttendeeRowOut: {
@@ -7597,6 +7889,108 @@ export interface components {
          * @enum {string}
          */
         ClientErrorEnum: "client_error";
+        CloseConversationClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CloseConversationClientErrorResponse400ErrorComponent"][];
+        };
+        CloseConversationClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CloseConversationErrorResponse400: components["schemas"]["CloseConversationClientErrorResponse400"];
+        CloseConversationErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CloseConversationErrorResponse403ErrorComponent"][];
+        };
+        CloseConversationErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CloseConversationErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CloseConversationErrorResponse404ErrorComponent"][];
+        };
+        CloseConversationErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `conversation_not_found` - conversation_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "conversation_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CloseConversationErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CloseConversationErrorResponse429ErrorComponent"][];
+        };
+        CloseConversationErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CloseConversationErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CloseConversationErrorResponse503ErrorComponent"][];
+        };
+        CloseConversationErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
         ClosePollClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -8417,6 +8811,50 @@ export interface components {
              * @description 名额确认时间（ISO 8601，带时区偏移）；候补中为 null。
              */
             confirmed_at: string;
+        };
+        ConversationDetailOut: {
+            /** @description 会话。 */
+            conversation: components["schemas"]["ConversationOut"];
+            /** @description 最新的 100 条，按时间正序。 */
+            thread: components["schemas"]["ThreadItemOut"][];
+        };
+        /** @description A conversation as the queue shows it. */
+        ConversationOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 读取时计算的状态（取值见枚举说明）。 */
+            state: components["schemas"]["StateEnum"];
+            /** @description 相关的成员。 */
+            member: components["schemas"]["PersonOut"] | null;
+            /** @description 成员进入会话时所在的页面。 */
+            page: string;
+            /**
+             * Format: date-time
+             * @description 会话（重新）开始的时间。
+             */
+            opened_at: string;
+            /**
+             * Format: date-time
+             * @description 成员最后一条消息的时间：48 小时回复窗口从此开始。
+             */
+            last_member_message_at: string;
+            /**
+             * Format: date-time
+             * @description 此时间之后微信不再接受回复（最后一条消息后 48 小时）。
+             */
+            window_ends_at: string;
+            /**
+             * Format: date-time
+             * @description 转人工的时间；null：从未转人工。
+             */
+            handed_over_at: string | null;
+            /**
+             * Format: date-time
+             * @description 成员收到首次回复的时间；null：尚未回复。
+             */
+            first_response_at: string | null;
+            /** @description 负责回复的版主；null：尚无人负责。 */
+            assigned_to: components["schemas"]["PersonOut"] | null;
         };
         /** @description Everything a recount needs besides the ballots. */
         CountingParametersOut: {
@@ -11139,6 +11577,808 @@ export interface components {
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
         };
+        CreateFaqEntryAnswerErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `answer` - answer (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "answer";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateFaqEntryCategoryErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `category` - category (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "category";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateFaqEntryClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryClientErrorResponse400ErrorComponent"][];
+        };
+        CreateFaqEntryClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateFaqEntryError: components["schemas"]["CreateFaqEntryNonFieldErrorsErrorComponent"] | components["schemas"]["CreateFaqEntryQuestionErrorComponent"] | components["schemas"]["CreateFaqEntryAnswerErrorComponent"] | components["schemas"]["CreateFaqEntryKeywordsErrorComponent"] | components["schemas"]["CreateFaqEntryKeywordsINDEXErrorComponent"] | components["schemas"]["CreateFaqEntryCategoryErrorComponent"] | components["schemas"]["CreateFaqEntryStatusErrorComponent"];
+        CreateFaqEntryErrorResponse400: components["schemas"]["CreateFaqEntryValidationError"] | components["schemas"]["CreateFaqEntryClientErrorResponse400"];
+        CreateFaqEntryErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryErrorResponse403ErrorComponent"][];
+        };
+        CreateFaqEntryErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateFaqEntryErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryErrorResponse404ErrorComponent"][];
+        };
+        CreateFaqEntryErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_entry_not_found` - faq_entry_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "faq_entry_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateFaqEntryErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryErrorResponse409ErrorComponent"][];
+        };
+        CreateFaqEntryErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_question_taken` - faq_question_taken
+             * @enum {string}
+             */
+            code: "faq_question_taken";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateFaqEntryErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryErrorResponse413ErrorComponent"][];
+        };
+        CreateFaqEntryErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateFaqEntryErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryErrorResponse415ErrorComponent"][];
+        };
+        CreateFaqEntryErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateFaqEntryErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryErrorResponse429ErrorComponent"][];
+        };
+        CreateFaqEntryErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateFaqEntryErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryErrorResponse503ErrorComponent"][];
+        };
+        CreateFaqEntryErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
+             * @enum {string}
+             */
+            code: "database_unavailable" | "wechat_not_configured";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateFaqEntryKeywordsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `keywords` - keywords (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "keywords";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `keyword_empty` - keyword_empty
+             *     * `max_length` - max_length
+             *     * `not_a_list` - not_a_list
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "keyword_empty" | "max_length" | "not_a_list" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateFaqEntryKeywordsINDEXErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 `keywords.INDEX`: ^keywords\.[0-9]+$ (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "keywords.INDEX";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateFaqEntryNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateFaqEntryQuestionErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `question` - question (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "question";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateFaqEntryStatusErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `status` - status (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "status";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid_choice" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateFaqEntryValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateFaqEntryError"][];
+        };
+        CreateKeywordRuleClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleClientErrorResponse400ErrorComponent"][];
+        };
+        CreateKeywordRuleClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateKeywordRuleEnabledErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `enabled` - enabled (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "enabled";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleError: components["schemas"]["CreateKeywordRuleNonFieldErrorsErrorComponent"] | components["schemas"]["CreateKeywordRuleMatchKindErrorComponent"] | components["schemas"]["CreateKeywordRulePatternErrorComponent"] | components["schemas"]["CreateKeywordRulePriorityErrorComponent"] | components["schemas"]["CreateKeywordRuleReplyKindErrorComponent"] | components["schemas"]["CreateKeywordRuleReplyTextErrorComponent"] | components["schemas"]["CreateKeywordRuleReplyTitleErrorComponent"] | components["schemas"]["CreateKeywordRuleReplyPagePathErrorComponent"] | components["schemas"]["CreateKeywordRuleReplyUrlErrorComponent"] | components["schemas"]["CreateKeywordRuleReplyMediaIdErrorComponent"] | components["schemas"]["CreateKeywordRuleFaqIdErrorComponent"] | components["schemas"]["CreateKeywordRuleEnabledErrorComponent"];
+        CreateKeywordRuleErrorResponse400: components["schemas"]["CreateKeywordRuleValidationError"] | components["schemas"]["CreateKeywordRuleClientErrorResponse400"];
+        CreateKeywordRuleErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleErrorResponse403ErrorComponent"][];
+        };
+        CreateKeywordRuleErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateKeywordRuleErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleErrorResponse404ErrorComponent"][];
+        };
+        CreateKeywordRuleErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_entry_not_found` - faq_entry_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "faq_entry_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateKeywordRuleErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleErrorResponse409ErrorComponent"][];
+        };
+        CreateKeywordRuleErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `too_many_rules` - too_many_rules
+             * @enum {string}
+             */
+            code: "too_many_rules";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateKeywordRuleErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleErrorResponse413ErrorComponent"][];
+        };
+        CreateKeywordRuleErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateKeywordRuleErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleErrorResponse415ErrorComponent"][];
+        };
+        CreateKeywordRuleErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateKeywordRuleErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleErrorResponse429ErrorComponent"][];
+        };
+        CreateKeywordRuleErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateKeywordRuleErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleErrorResponse503ErrorComponent"][];
+        };
+        CreateKeywordRuleErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
+             * @enum {string}
+             */
+            code: "database_unavailable" | "wechat_not_configured";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        CreateKeywordRuleFaqIdErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `faq_id` - faq_id (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "faq_id";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleMatchKindErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `match_kind` - match_kind (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "match_kind";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid_choice" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRulePatternErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `pattern` - pattern (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "pattern";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRulePriorityErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `priority` - priority (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "priority";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `out_of_range` - out_of_range
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_value" | "null" | "out_of_range" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleReplyKindErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_kind` - reply_kind (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_kind";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid_choice" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleReplyMediaIdErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_media_id` - reply_media_id (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_media_id";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleReplyPagePathErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_page_path` - reply_page_path (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_page_path";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `invalid_page_path` - invalid_page_path
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "invalid_page_path" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleReplyTextErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_text` - reply_text (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_text";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleReplyTitleErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_title` - reply_title (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_title";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleReplyUrlErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_url` - reply_url (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_url";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             *     * `url_not_https` - url_not_https
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed" | "url_not_https";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateKeywordRuleValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["CreateKeywordRuleError"][];
+        };
         CreatePollAllowMemberOptionsErrorComponent: {
             /**
              * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
@@ -13830,6 +15070,286 @@ export interface components {
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
         };
+        DeleteFaqEntryClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteFaqEntryClientErrorResponse400ErrorComponent"][];
+        };
+        DeleteFaqEntryClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteFaqEntryErrorResponse400: components["schemas"]["DeleteFaqEntryClientErrorResponse400"];
+        DeleteFaqEntryErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteFaqEntryErrorResponse403ErrorComponent"][];
+        };
+        DeleteFaqEntryErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteFaqEntryErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteFaqEntryErrorResponse404ErrorComponent"][];
+        };
+        DeleteFaqEntryErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_entry_not_found` - faq_entry_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "faq_entry_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteFaqEntryErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteFaqEntryErrorResponse413ErrorComponent"][];
+        };
+        DeleteFaqEntryErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteFaqEntryErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteFaqEntryErrorResponse415ErrorComponent"][];
+        };
+        DeleteFaqEntryErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteFaqEntryErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteFaqEntryErrorResponse429ErrorComponent"][];
+        };
+        DeleteFaqEntryErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteFaqEntryErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteFaqEntryErrorResponse503ErrorComponent"][];
+        };
+        DeleteFaqEntryErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteKeywordRuleClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteKeywordRuleClientErrorResponse400ErrorComponent"][];
+        };
+        DeleteKeywordRuleClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteKeywordRuleErrorResponse400: components["schemas"]["DeleteKeywordRuleClientErrorResponse400"];
+        DeleteKeywordRuleErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteKeywordRuleErrorResponse403ErrorComponent"][];
+        };
+        DeleteKeywordRuleErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteKeywordRuleErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteKeywordRuleErrorResponse404ErrorComponent"][];
+        };
+        DeleteKeywordRuleErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `keyword_rule_not_found` - keyword_rule_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "keyword_rule_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteKeywordRuleErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteKeywordRuleErrorResponse413ErrorComponent"][];
+        };
+        DeleteKeywordRuleErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteKeywordRuleErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteKeywordRuleErrorResponse415ErrorComponent"][];
+        };
+        DeleteKeywordRuleErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteKeywordRuleErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteKeywordRuleErrorResponse429ErrorComponent"][];
+        };
+        DeleteKeywordRuleErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        DeleteKeywordRuleErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["DeleteKeywordRuleErrorResponse503ErrorComponent"][];
+        };
+        DeleteKeywordRuleErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
         DeleteRoleClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -14062,6 +15582,12 @@ export interface components {
              */
             due_at: string;
         };
+        /**
+         * @description * `in` - 来自成员
+         *     * `out` - 发给成员
+         * @enum {string}
+         */
+        DirectionEnum: "in" | "out";
         DoorCodeOut: {
             /** @description 要在现场显示为二维码的文本。 */
             code: string;
@@ -15442,6 +16968,76 @@ export interface components {
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
         };
+        FaqCategoriesOut: {
+            /** @description 按字母顺序排列的分类。 */
+            categories: components["schemas"]["FaqCategoryOut"][];
+        };
+        FaqCategoryOut: {
+            /** @description 常见问题的分类；空：未分类。 */
+            category: string;
+            /** @description 其中已发布的条目数。 */
+            count: number;
+        };
+        FaqEntryInRequest: {
+            /** @description 成员提问的方式。 */
+            question: string;
+            /** @description 答案（纯文本，保留换行）。 */
+            answer: string;
+            /** @description 让助手用此条目回答的关键词。 */
+            keywords?: string[];
+            /** @description 常见问题的分类；空：未分类。 */
+            category?: string;
+            /**
+             * @description `published`（默认）或 `draft`。
+             *
+             *     * `draft` - 草稿
+             *     * `published` - 已发布
+             */
+            status?: components["schemas"]["FaqStatusEnum"];
+        };
+        /** @description An FAQ entry as the in-app list and its page show it. */
+        FaqEntryOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 成员提问的方式。 */
+            question: string;
+            /** @description 答案（纯文本，保留换行）。 */
+            answer: string;
+            /** @description 让助手用此条目回答的关键词。 */
+            keywords: string[];
+            /** @description 常见问题的分类；空：未分类。 */
+            category: string;
+            /**
+             * @description 成员只会看到已发布的条目；草稿仅对常见问题编写者显示。
+             *
+             *     * `draft` - 草稿
+             *     * `published` - 已发布
+             */
+            status: components["schemas"]["FaqStatusEnum"];
+            /** @description 认为有帮助的成员数。 */
+            helpful_yes: number;
+            /** @description 认为没有帮助的成员数。 */
+            helpful_no: number;
+            /** @description 助手用它回答消息的次数。 */
+            times_served: number;
+            /** @description 我的评价：true 有帮助，false 没有帮助，null：尚未评价。 */
+            my_feedback: boolean | null;
+            /**
+             * Format: date-time
+             * @description 最近修改时间（ISO 8601，带时区偏移）。
+             */
+            updated_at: string;
+        };
+        FaqFeedbackInRequest: {
+            /** @description 这条回答有帮助吗？ */
+            helpful: boolean;
+        };
+        /**
+         * @description * `draft` - 草稿
+         *     * `published` - 已发布
+         * @enum {string}
+         */
+        FaqStatusEnum: "draft" | "published";
         FollowAnnouncementCategoryClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -15706,6 +17302,139 @@ export interface components {
             detail: string;
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
+        };
+        GetAssistantStatsClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetAssistantStatsClientErrorResponse400ErrorComponent"][];
+        };
+        GetAssistantStatsClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetAssistantStatsDaysErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `days` - days (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "days";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        GetAssistantStatsError: components["schemas"]["GetAssistantStatsNonFieldErrorsErrorComponent"] | components["schemas"]["GetAssistantStatsDaysErrorComponent"];
+        GetAssistantStatsErrorResponse400: components["schemas"]["GetAssistantStatsValidationError"] | components["schemas"]["GetAssistantStatsClientErrorResponse400"];
+        GetAssistantStatsErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetAssistantStatsErrorResponse403ErrorComponent"][];
+        };
+        GetAssistantStatsErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetAssistantStatsErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetAssistantStatsErrorResponse404ErrorComponent"][];
+        };
+        GetAssistantStatsErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetAssistantStatsErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetAssistantStatsErrorResponse503ErrorComponent"][];
+        };
+        GetAssistantStatsErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetAssistantStatsNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        GetAssistantStatsValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetAssistantStatsError"][];
         };
         GetBoardClientErrorResponse400: {
             /**
@@ -16064,6 +17793,89 @@ export interface components {
             code: "invalid" | "max_string_length" | "max_value" | "min_value" | "null";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
+        };
+        GetConversationClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetConversationClientErrorResponse400ErrorComponent"][];
+        };
+        GetConversationClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetConversationErrorResponse400: components["schemas"]["GetConversationClientErrorResponse400"];
+        GetConversationErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetConversationErrorResponse403ErrorComponent"][];
+        };
+        GetConversationErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetConversationErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetConversationErrorResponse404ErrorComponent"][];
+        };
+        GetConversationErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `conversation_not_found` - conversation_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "conversation_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetConversationErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetConversationErrorResponse503ErrorComponent"][];
+        };
+        GetConversationErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
         };
         GetDrawClientErrorResponse400: {
             /**
@@ -16578,6 +18390,108 @@ export interface components {
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
         };
+        GetFaqEntryClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetFaqEntryClientErrorResponse400ErrorComponent"][];
+        };
+        GetFaqEntryClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetFaqEntryErrorResponse400: components["schemas"]["GetFaqEntryClientErrorResponse400"];
+        GetFaqEntryErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetFaqEntryErrorResponse403ErrorComponent"][];
+        };
+        GetFaqEntryErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetFaqEntryErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetFaqEntryErrorResponse404ErrorComponent"][];
+        };
+        GetFaqEntryErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_entry_not_found` - faq_entry_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "faq_entry_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetFaqEntryErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetFaqEntryErrorResponse429ErrorComponent"][];
+        };
+        GetFaqEntryErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetFaqEntryErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetFaqEntryErrorResponse503ErrorComponent"][];
+        };
+        GetFaqEntryErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
         GetInsightsDashboardClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -16730,6 +18644,108 @@ export interface components {
             errors: components["schemas"]["GetJielongTextErrorResponse503ErrorComponent"][];
         };
         GetJielongTextErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetKeywordRuleClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetKeywordRuleClientErrorResponse400ErrorComponent"][];
+        };
+        GetKeywordRuleClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetKeywordRuleErrorResponse400: components["schemas"]["GetKeywordRuleClientErrorResponse400"];
+        GetKeywordRuleErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetKeywordRuleErrorResponse403ErrorComponent"][];
+        };
+        GetKeywordRuleErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetKeywordRuleErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetKeywordRuleErrorResponse404ErrorComponent"][];
+        };
+        GetKeywordRuleErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `keyword_rule_not_found` - keyword_rule_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "keyword_rule_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetKeywordRuleErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetKeywordRuleErrorResponse429ErrorComponent"][];
+        };
+        GetKeywordRuleErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        GetKeywordRuleErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["GetKeywordRuleErrorResponse503ErrorComponent"][];
+        };
+        GetKeywordRuleErrorResponse503ErrorComponent: {
             /**
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
@@ -20004,6 +22020,118 @@ export interface components {
          * @enum {string}
          */
         JoinPolicyEnum: "open" | "invite" | "approval";
+        /**
+         * @description * `exact` - 完全一致
+         *     * `contains` - 包含
+         *     * `regex` - 正则表达式
+         * @enum {string}
+         */
+        KeywordMatchKindEnum: "exact" | "contains" | "regex";
+        /**
+         * @description * `text` - 文字
+         *     * `link` - 链接
+         *     * `miniprogrampage` - 小程序页面
+         *     * `image` - 图片
+         *     * `live_next_event` - 下次活动（实时）
+         *     * `live_rules` - 群规（实时）
+         *     * `live_open_polls` - 进行中的投票（实时）
+         *     * `faq` - 一条常见问题
+         *     * `hand_over` - 转给人工
+         * @enum {string}
+         */
+        KeywordReplyKindEnum: "text" | "link" | "miniprogrampage" | "image" | "live_next_event" | "live_rules" | "live_open_polls" | "faq" | "hand_over";
+        KeywordRuleInRequest: {
+            /**
+             * @description 匹配方式：完全一致、包含或正则表达式。
+             *
+             *     * `exact` - 完全一致
+             *     * `contains` - 包含
+             *     * `regex` - 正则表达式
+             */
+            match_kind: components["schemas"]["KeywordMatchKindEnum"];
+            /** @description 文本（比较时忽略空格、标点和大小写）或正则表达式（保存时校验，运行时有时间限制）。 */
+            pattern: string;
+            /** @description 高的优先；相同时更具体的规则（完全一致、更长）优先。 */
+            priority?: number;
+            /**
+             * @description 助手用什么回答。
+             *
+             *     * `text` - 文字
+             *     * `link` - 链接
+             *     * `miniprogrampage` - 小程序页面
+             *     * `image` - 图片
+             *     * `live_next_event` - 下次活动（实时）
+             *     * `live_rules` - 群规（实时）
+             *     * `live_open_polls` - 进行中的投票（实时）
+             *     * `faq` - 一条常见问题
+             *     * `hand_over` - 转给人工
+             */
+            reply_kind: components["schemas"]["KeywordReplyKindEnum"];
+            /** @description 文本回复的内容，或链接的描述。 */
+            reply_text?: string;
+            /** @description 链接或小程序页面回复的标题。 */
+            reply_title?: string;
+            /** @description 页面回复的小程序页面路径（pages/index/index?x=1）。 */
+            reply_page_path?: string;
+            /** @description 链接回复的 https 地址。 */
+            reply_url?: string;
+            /** @description 图片回复的微信素材 ID，或页面回复的封面图片。 */
+            reply_media_id?: string;
+            /** @description 常见问题回复所用的条目；其他回复为 null。 */
+            faq_id?: string | null;
+            /** @description 停用的规则不回答任何消息。 */
+            enabled?: boolean;
+        };
+        /** @description A keyword rule with its reply. */
+        KeywordRuleOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /**
+             * @description 匹配方式：完全一致、包含或正则表达式。
+             *
+             *     * `exact` - 完全一致
+             *     * `contains` - 包含
+             *     * `regex` - 正则表达式
+             */
+            match_kind: components["schemas"]["KeywordMatchKindEnum"];
+            /** @description 文本（比较时忽略空格、标点和大小写）或正则表达式（保存时校验，运行时有时间限制）。 */
+            pattern: string;
+            /** @description 高的优先；相同时更具体的规则（完全一致、更长）优先。 */
+            priority: number;
+            /**
+             * @description 助手用什么回答。
+             *
+             *     * `text` - 文字
+             *     * `link` - 链接
+             *     * `miniprogrampage` - 小程序页面
+             *     * `image` - 图片
+             *     * `live_next_event` - 下次活动（实时）
+             *     * `live_rules` - 群规（实时）
+             *     * `live_open_polls` - 进行中的投票（实时）
+             *     * `faq` - 一条常见问题
+             *     * `hand_over` - 转给人工
+             */
+            reply_kind: components["schemas"]["KeywordReplyKindEnum"];
+            /** @description 文本回复的内容，或链接的描述。 */
+            reply_text: string;
+            /** @description 链接或小程序页面回复的标题。 */
+            reply_title: string;
+            /** @description 页面回复的小程序页面路径（pages/index/index?x=1）。 */
+            reply_page_path: string;
+            /** @description 链接回复的 https 地址。 */
+            reply_url: string;
+            /** @description 图片回复的微信素材 ID，或页面回复的封面图片。 */
+            reply_media_id: string;
+            /** @description 常见问题回复所用的条目；其他回复为 null。 */
+            faq_id: string | null;
+            /** @description 停用的规则不回答任何消息。 */
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description 最近修改时间（ISO 8601，带时区偏移）。
+             */
+            updated_at: string;
+        };
         LeaveCommunityClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -21055,6 +23183,136 @@ export interface components {
             /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
             attr: string | null;
         };
+        ListConversationsClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListConversationsClientErrorResponse400ErrorComponent"][];
+        };
+        ListConversationsClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListConversationsError: components["schemas"]["ListConversationsNonFieldErrorsErrorComponent"] | components["schemas"]["ListConversationsStateErrorComponent"];
+        ListConversationsErrorResponse400: components["schemas"]["ListConversationsValidationError"] | components["schemas"]["ListConversationsClientErrorResponse400"];
+        ListConversationsErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListConversationsErrorResponse403ErrorComponent"][];
+        };
+        ListConversationsErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListConversationsErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListConversationsErrorResponse404ErrorComponent"][];
+        };
+        ListConversationsErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListConversationsErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListConversationsErrorResponse503ErrorComponent"][];
+        };
+        ListConversationsErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListConversationsNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        ListConversationsStateErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `state` - state (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "state";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        ListConversationsValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListConversationsError"][];
+        };
         ListDrawEntriesClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -21737,6 +23995,281 @@ export interface components {
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
         };
+        ListFaqCategoriesClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqCategoriesClientErrorResponse400ErrorComponent"][];
+        };
+        ListFaqCategoriesClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqCategoriesErrorResponse400: components["schemas"]["ListFaqCategoriesClientErrorResponse400"];
+        ListFaqCategoriesErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqCategoriesErrorResponse403ErrorComponent"][];
+        };
+        ListFaqCategoriesErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqCategoriesErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqCategoriesErrorResponse404ErrorComponent"][];
+        };
+        ListFaqCategoriesErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqCategoriesErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqCategoriesErrorResponse503ErrorComponent"][];
+        };
+        ListFaqCategoriesErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqEntriesCategoryErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `category` - category (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "category";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        ListFaqEntriesClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqEntriesClientErrorResponse400ErrorComponent"][];
+        };
+        ListFaqEntriesClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqEntriesError: components["schemas"]["ListFaqEntriesNonFieldErrorsErrorComponent"] | components["schemas"]["ListFaqEntriesQErrorComponent"] | components["schemas"]["ListFaqEntriesCategoryErrorComponent"] | components["schemas"]["ListFaqEntriesStatusErrorComponent"];
+        ListFaqEntriesErrorResponse400: components["schemas"]["ListFaqEntriesValidationError"] | components["schemas"]["ListFaqEntriesClientErrorResponse400"];
+        ListFaqEntriesErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqEntriesErrorResponse403ErrorComponent"][];
+        };
+        ListFaqEntriesErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqEntriesErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqEntriesErrorResponse404ErrorComponent"][];
+        };
+        ListFaqEntriesErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqEntriesErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqEntriesErrorResponse429ErrorComponent"][];
+        };
+        ListFaqEntriesErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqEntriesErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqEntriesErrorResponse503ErrorComponent"][];
+        };
+        ListFaqEntriesErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListFaqEntriesNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        ListFaqEntriesQErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `q` - q (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "q";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        ListFaqEntriesStatusErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `status` - status (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "status";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid_choice" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        ListFaqEntriesValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListFaqEntriesError"][];
+        };
         ListInactiveMembersClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -21807,6 +24340,107 @@ export interface components {
             errors: components["schemas"]["ListInactiveMembersErrorResponse503ErrorComponent"][];
         };
         ListInactiveMembersErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListKeywordRulesClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListKeywordRulesClientErrorResponse400ErrorComponent"][];
+        };
+        ListKeywordRulesClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListKeywordRulesErrorResponse400: components["schemas"]["ListKeywordRulesClientErrorResponse400"];
+        ListKeywordRulesErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListKeywordRulesErrorResponse403ErrorComponent"][];
+        };
+        ListKeywordRulesErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListKeywordRulesErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListKeywordRulesErrorResponse404ErrorComponent"][];
+        };
+        ListKeywordRulesErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListKeywordRulesErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListKeywordRulesErrorResponse429ErrorComponent"][];
+        };
+        ListKeywordRulesErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ListKeywordRulesErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ListKeywordRulesErrorResponse503ErrorComponent"][];
+        };
+        ListKeywordRulesErrorResponse503ErrorComponent: {
             /**
              * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
              *
@@ -24293,6 +26927,65 @@ export interface components {
             /** @description CSV 文本：每行为日期、昵称或 openid、发言数（表头可有可无）。 */
             csv: string;
         };
+        MessageOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /**
+             * @description 消息类型。
+             *
+             *     * `text` - 文字
+             *     * `image` - 图片
+             *     * `miniprogrampage` - 小程序页面
+             *     * `event` - 活动
+             */
+            msg_type: components["schemas"]["MsgTypeEnum"];
+            /** @description 成员写的文字（文字消息）。 */
+            content: string;
+            /** @description 图片 URL、分享页面的标题和路径。 */
+            extra: {
+                [key: string]: string;
+            };
+            /**
+             * @description 微信对文字的内容安全检测结果。
+             *
+             *     * `pending` - 尚未检测
+             *     * `pass` - 已通过
+             *     * `review` - 需人工查看
+             *     * `risky` - 有风险
+             *     * `unchecked` - 无法检测
+             */
+            screening: components["schemas"]["ScreeningEnum"];
+            /** @description 状态（取值见枚举说明）。 */
+            status: components["schemas"]["MessageOutStatusEnum"];
+            /** @description 成员并非从本社区进入会话：社区由我们推定。 */
+            community_guessed: boolean;
+            /**
+             * Format: date-time
+             * @description 成员发送的时间。
+             */
+            sent_at: string;
+            /**
+             * Format: date-time
+             * @description 微信推送给我们的时间。
+             */
+            received_at: string;
+            /**
+             * Format: date-time
+             * @description 回复发出的时间；null：尚未回复。
+             */
+            answered_at: string | null;
+            /** @description 回答来源：faq:<id>、rule:<id>、live:<内容>、human:<用户 ID>、person（已转人工）或 none；空：尚未回答。 */
+            answer_source: string;
+        };
+        /**
+         * @description * `received` - 已收到，尚未回答
+         *     * `answered_auto` - 助手已回答
+         *     * `handed_over` - 已转人工
+         *     * `answered_human` - 人工已回答
+         *     * `ignored` - 已忽略
+         * @enum {string}
+         */
+        MessageOutStatusEnum: "received" | "answered_auto" | "handed_over" | "answered_human" | "ignored";
         /**
          * @description * `open` - 进行中
          *     * `decided` - 已处理
@@ -24606,6 +27299,14 @@ export interface components {
             /** @description 每个问题一项；校验错误可能列出多项。 */
             errors: components["schemas"]["MoveTaskError"][];
         };
+        /**
+         * @description * `text` - 文字
+         *     * `image` - 图片
+         *     * `miniprogrampage` - 小程序页面
+         *     * `event` - 活动
+         * @enum {string}
+         */
+        MsgTypeEnum: "text" | "image" | "miniprogrampage" | "event";
         MultipleBallotInRequest: {
             /** @description 匿名投票：首次投票得到的回执，用于替换选票。首次投票时可发送自己生成的随机回执（≥ 32 个字符），使请求可以安全重试。 */
             receipt?: string;
@@ -25231,6 +27932,22 @@ export interface components {
             /** @description 本页的条目。 */
             results: components["schemas"]["CommentOut"][];
         };
+        PaginatedConversationOutList: {
+            /**
+             * Format: uri
+             * @description 下一页的 URL（原样请求）；最后一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description 上一页的 URL；第一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            /** @description 本页的条目。 */
+            results: components["schemas"]["ConversationOut"][];
+        };
         PaginatedDrawCardOutList: {
             /**
              * Format: uri
@@ -25278,6 +27995,38 @@ export interface components {
             previous: string | null;
             /** @description 本页的条目。 */
             results: components["schemas"]["EventCardOut"][];
+        };
+        PaginatedFaqEntryOutList: {
+            /**
+             * Format: uri
+             * @description 下一页的 URL（原样请求）；最后一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description 上一页的 URL；第一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            /** @description 本页的条目。 */
+            results: components["schemas"]["FaqEntryOut"][];
+        };
+        PaginatedKeywordRuleOutList: {
+            /**
+             * Format: uri
+             * @description 下一页的 URL（原样请求）；最后一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description 上一页的 URL；第一页为 null。
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous: string | null;
+            /** @description 本页的条目。 */
+            results: components["schemas"]["KeywordRuleOut"][];
         };
         PaginatedMemberOutList: {
             /**
@@ -25752,6 +28501,65 @@ export interface components {
              */
             starts_at?: string;
         };
+        PatchedFaqEntryUpdateInRequest: {
+            /** @description 成员提问的方式。 */
+            question?: string;
+            /** @description 答案（纯文本，保留换行）。 */
+            answer?: string;
+            /** @description 让助手用此条目回答的关键词。 */
+            keywords?: string[];
+            /** @description 常见问题的分类；空：未分类。 */
+            category?: string;
+            /**
+             * @description `published`（默认）或 `draft`。
+             *
+             *     * `draft` - 草稿
+             *     * `published` - 已发布
+             */
+            status?: components["schemas"]["FaqStatusEnum"];
+        };
+        PatchedKeywordRuleUpdateInRequest: {
+            /**
+             * @description 匹配方式：完全一致、包含或正则表达式。
+             *
+             *     * `exact` - 完全一致
+             *     * `contains` - 包含
+             *     * `regex` - 正则表达式
+             */
+            match_kind?: components["schemas"]["KeywordMatchKindEnum"];
+            /** @description 文本（比较时忽略空格、标点和大小写）或正则表达式（保存时校验，运行时有时间限制）。 */
+            pattern?: string;
+            /** @description 高的优先；相同时更具体的规则（完全一致、更长）优先。 */
+            priority?: number;
+            /**
+             * @description 助手用什么回答。
+             *
+             *     * `text` - 文字
+             *     * `link` - 链接
+             *     * `miniprogrampage` - 小程序页面
+             *     * `image` - 图片
+             *     * `live_next_event` - 下次活动（实时）
+             *     * `live_rules` - 群规（实时）
+             *     * `live_open_polls` - 进行中的投票（实时）
+             *     * `faq` - 一条常见问题
+             *     * `hand_over` - 转给人工
+             */
+            reply_kind?: components["schemas"]["KeywordReplyKindEnum"];
+            /** @description 文本回复的内容，或链接的描述。 */
+            reply_text?: string;
+            /** @description 链接或小程序页面回复的标题。 */
+            reply_title?: string;
+            /** @description 页面回复的小程序页面路径（pages/index/index?x=1）。 */
+            reply_page_path?: string;
+            /** @description 链接回复的 https 地址。 */
+            reply_url?: string;
+            /** @description 图片回复的微信素材 ID，或页面回复的封面图片。 */
+            reply_media_id?: string;
+            /** @description 常见问题回复所用的条目；其他回复为 null。 */
+            faq_id?: string | null;
+            /** @description 停用的规则不回答任何消息。 */
+            enabled?: boolean;
+        };
         PatchedProfileInRequest: {
             /** @description 微信昵称。 */
             nickname?: string;
@@ -25796,6 +28604,14 @@ export interface components {
             version?: number;
             /** @description 向成员展示的标题。 */
             title?: string;
+        };
+        PersonOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 微信昵称。 */
+            nickname: string;
+            /** @description 头像图片 URL；空：无头像。 */
+            avatar_url: string;
         };
         /** @description The published ballot box of a closed secret poll: recount it, find your ballot. */
         PollBallotBoxOut: {
@@ -26602,6 +29418,19 @@ export interface components {
             winners: components["schemas"]["PairOut"][];
             /** @description 未按时领奖的中奖者。 */
             forfeited: components["schemas"]["PairOut"][];
+        };
+        QuestionGroupOut: {
+            /** @description 成员最近一次的说法。 */
+            text: string;
+            /** @description 归组所用的规范形式（去掉空格、标点和大小写）。 */
+            normalized: string;
+            /** @description 时段内的消息数。 */
+            count: number;
+            /**
+             * Format: date-time
+             * @description 最近一条的时间（ISO 8601，带时区偏移）。
+             */
+            last_at: string;
         };
         /** @description One question; the fields a type does not use are null (or empty lists). */
         QuestionOut: {
@@ -28458,6 +31287,268 @@ export interface components {
             /** @description 每个问题一项；校验错误可能列出多项。 */
             errors: components["schemas"]["ReopenPollError"][];
         };
+        ReplyInRequest: {
+            /** @description 回复内容（纯文本，原样发送）。 */
+            text: string;
+        };
+        ReplyOut: {
+            /** @description 公开 ID（不透明字符串，稳定不变；非顺序编号）。 */
+            id: string;
+            /** @description 类型；决定哪些字段适用。 */
+            kind: components["schemas"]["ReplyOutKindEnum"];
+            /** @description 发送的内容，格式与该类型的微信客服消息一致。 */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** @description 空：助手。 */
+            author: components["schemas"]["PersonOut"] | null;
+            /** @description 来源（同 `answer_source`；转人工提示为 notice:hand_over）。 */
+            source: string;
+            /** @description 状态（取值见枚举说明）。 */
+            status: components["schemas"]["ReplyOutStatusEnum"];
+            /** @description 未发送时微信的 errcode（或我们的原因）；否则为空。 */
+            error_code: string;
+            /**
+             * Format: date-time
+             * @description 创建时间（ISO 8601，带社群时区偏移）。
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description 微信接收的时间；null：未发送。
+             */
+            sent_at: string | null;
+        };
+        /**
+         * @description * `text` - 文字
+         *     * `link` - 链接
+         *     * `miniprogrampage` - 小程序页面
+         *     * `image` - 图片
+         * @enum {string}
+         */
+        ReplyOutKindEnum: "text" | "link" | "miniprogrampage" | "image";
+        /**
+         * @description * `pending` - 等待中
+         *     * `sending` - 发送中
+         *     * `sent` - 已发送
+         *     * `failed` - 失败
+         *     * `window_expired` - 太晚：48 小时回复窗口已关闭
+         * @enum {string}
+         */
+        ReplyOutStatusEnum: "pending" | "sending" | "sent" | "failed" | "window_expired";
+        ReplyToConversationClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationClientErrorResponse400ErrorComponent"][];
+        };
+        ReplyToConversationClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ReplyToConversationError: components["schemas"]["ReplyToConversationNonFieldErrorsErrorComponent"] | components["schemas"]["ReplyToConversationTextErrorComponent"];
+        ReplyToConversationErrorResponse400: components["schemas"]["ReplyToConversationValidationError"] | components["schemas"]["ReplyToConversationClientErrorResponse400"];
+        ReplyToConversationErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationErrorResponse403ErrorComponent"][];
+        };
+        ReplyToConversationErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ReplyToConversationErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationErrorResponse404ErrorComponent"][];
+        };
+        ReplyToConversationErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `conversation_not_found` - conversation_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "conversation_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ReplyToConversationErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationErrorResponse409ErrorComponent"][];
+        };
+        ReplyToConversationErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `window_expired` - window_expired
+             * @enum {string}
+             */
+            code: "window_expired";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ReplyToConversationErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationErrorResponse413ErrorComponent"][];
+        };
+        ReplyToConversationErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ReplyToConversationErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationErrorResponse415ErrorComponent"][];
+        };
+        ReplyToConversationErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ReplyToConversationErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationErrorResponse429ErrorComponent"][];
+        };
+        ReplyToConversationErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ReplyToConversationErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationErrorResponse503ErrorComponent"][];
+        };
+        ReplyToConversationErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
+             * @enum {string}
+             */
+            code: "database_unavailable" | "wechat_not_configured";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        ReplyToConversationNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        ReplyToConversationTextErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `text` - text (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "text";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        ReplyToConversationValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["ReplyToConversationError"][];
+        };
         ReportContentOrMemberClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -29722,6 +32813,15 @@ export interface components {
             /** @description 平均分最高的在前。 */
             options: components["schemas"]["OptionScoresOut"][];
         };
+        /**
+         * @description * `pending` - 尚未检测
+         *     * `pass` - 已通过
+         *     * `review` - 需人工查看
+         *     * `risky` - 有风险
+         *     * `unchecked` - 无法检测
+         * @enum {string}
+         */
+        ScreeningEnum: "pending" | "pass" | "review" | "risky" | "unchecked";
         /** @description What a secret poll promises and leaves, to read before voting. */
         SecretBallotTermsOut: {
             /** @description k（`min_ballots_to_show`）：选票在至少这么多张一批的打乱批次中混合并计票。 */
@@ -29816,6 +32916,195 @@ export interface components {
          * @enum {string}
          */
         ServerErrorEnum: "server_error";
+        SetMyFaqFeedbackClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetMyFaqFeedbackClientErrorResponse400ErrorComponent"][];
+        };
+        SetMyFaqFeedbackClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetMyFaqFeedbackError: components["schemas"]["SetMyFaqFeedbackNonFieldErrorsErrorComponent"] | components["schemas"]["SetMyFaqFeedbackHelpfulErrorComponent"];
+        SetMyFaqFeedbackErrorResponse400: components["schemas"]["SetMyFaqFeedbackValidationError"] | components["schemas"]["SetMyFaqFeedbackClientErrorResponse400"];
+        SetMyFaqFeedbackErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetMyFaqFeedbackErrorResponse403ErrorComponent"][];
+        };
+        SetMyFaqFeedbackErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetMyFaqFeedbackErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetMyFaqFeedbackErrorResponse404ErrorComponent"][];
+        };
+        SetMyFaqFeedbackErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_entry_not_found` - faq_entry_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "faq_entry_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetMyFaqFeedbackErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetMyFaqFeedbackErrorResponse413ErrorComponent"][];
+        };
+        SetMyFaqFeedbackErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetMyFaqFeedbackErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetMyFaqFeedbackErrorResponse415ErrorComponent"][];
+        };
+        SetMyFaqFeedbackErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetMyFaqFeedbackErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetMyFaqFeedbackErrorResponse429ErrorComponent"][];
+        };
+        SetMyFaqFeedbackErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetMyFaqFeedbackErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetMyFaqFeedbackErrorResponse503ErrorComponent"][];
+        };
+        SetMyFaqFeedbackErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             * @enum {string}
+             */
+            code: "database_unavailable";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        SetMyFaqFeedbackHelpfulErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `helpful` - helpful (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "helpful";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "invalid" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        SetMyFaqFeedbackNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        SetMyFaqFeedbackValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["SetMyFaqFeedbackError"][];
+        };
         SetQuizNameVisibilityClientErrorResponse400: {
             /**
              * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
@@ -30600,6 +33889,14 @@ export interface components {
             /** @description 每个问题一项；校验错误可能列出多项。 */
             errors: components["schemas"]["StartQuizError"][];
         };
+        /**
+         * @description * `auto` - 助手已回答
+         *     * `waiting_for_human` - 等待人工
+         *     * `answered` - 人工已回答
+         *     * `closed` - 已结束
+         * @enum {string}
+         */
+        StateEnum: "auto" | "waiting_for_human" | "answered" | "closed";
         StillHereOut: {
             /** @description true：已问过该成员“还在吗？”，尚未回答。 */
             asked: boolean;
@@ -31279,6 +34576,24 @@ export interface components {
             /** @description 普通成员可以创建活动。 */
             members_can_create_events: boolean;
         };
+        ThreadItemOut: {
+            /**
+             * @description in：成员发来的消息；out：发给成员的回复。
+             *
+             *     * `in` - 来自成员
+             *     * `out` - 发给成员
+             */
+            direction: components["schemas"]["DirectionEnum"];
+            /**
+             * Format: date-time
+             * @description 收到或排队的时间。
+             */
+            at: string;
+            /** @description direction 为 in 时提供。 */
+            message: components["schemas"]["MessageOut"];
+            /** @description direction 为 out 时提供。 */
+            reply: components["schemas"]["ReplyOut"];
+        };
         TicketOut: {
             /** @description 报名的 ID。 */
             registration_id: string;
@@ -31466,6 +34781,20 @@ export interface components {
             /** @description 成员的公开资料（昵称和头像）。 */
             user: components["schemas"]["UserOut"];
         };
+        TopEntryOut: {
+            /** @description 常见问题 ID */
+            entry_id: string;
+            /** @description 成员提问的方式。 */
+            question: string;
+            /** @description 时段内用它回答的次数。 */
+            served: number;
+            /** @description 助手用它回答消息的次数。 */
+            times_served: number;
+            /** @description 认为有帮助的成员数。 */
+            helpful_yes: number;
+            /** @description 认为没有帮助的成员数。 */
+            helpful_no: number;
+        };
         TopMemberOut: {
             /** @description 成员的用户 ID（在所有社区中相同）。 */
             user_id: string;
@@ -31481,6 +34810,21 @@ export interface components {
             hidden: boolean;
             /** @description 最活跃的在前；`hidden` 时为空。 */
             members: components["schemas"]["TopMemberOut"][];
+        };
+        UnansweredGroupOut: {
+            /** @description 成员最近一次的说法。 */
+            text: string;
+            /** @description 归组所用的规范形式（去掉空格、标点和大小写）。 */
+            normalized: string;
+            /** @description 时段内的消息数。 */
+            count: number;
+            /**
+             * Format: date-time
+             * @description 最近一条的时间（ISO 8601，带时区偏移）。
+             */
+            last_at: string;
+            /** @description 其中仍在等待人工回复的数量。 */
+            waiting: number;
         };
         UndoCheckInClientErrorResponse400: {
             /**
@@ -34370,6 +37714,791 @@ export interface components {
             code: "blank" | "content_risky" | "invalid" | "invalid_location" | "max_length" | "null";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
+        };
+        UpdateFaqEntryAnswerErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `answer` - answer (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "answer";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateFaqEntryCategoryErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `category` - category (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "category";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateFaqEntryClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryClientErrorResponse400ErrorComponent"][];
+        };
+        UpdateFaqEntryClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateFaqEntryError: components["schemas"]["UpdateFaqEntryNonFieldErrorsErrorComponent"] | components["schemas"]["UpdateFaqEntryQuestionErrorComponent"] | components["schemas"]["UpdateFaqEntryAnswerErrorComponent"] | components["schemas"]["UpdateFaqEntryKeywordsErrorComponent"] | components["schemas"]["UpdateFaqEntryKeywordsINDEXErrorComponent"] | components["schemas"]["UpdateFaqEntryCategoryErrorComponent"] | components["schemas"]["UpdateFaqEntryStatusErrorComponent"];
+        UpdateFaqEntryErrorResponse400: components["schemas"]["UpdateFaqEntryValidationError"] | components["schemas"]["UpdateFaqEntryClientErrorResponse400"];
+        UpdateFaqEntryErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryErrorResponse403ErrorComponent"][];
+        };
+        UpdateFaqEntryErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateFaqEntryErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryErrorResponse404ErrorComponent"][];
+        };
+        UpdateFaqEntryErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_entry_not_found` - faq_entry_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "faq_entry_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateFaqEntryErrorResponse409: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryErrorResponse409ErrorComponent"][];
+        };
+        UpdateFaqEntryErrorResponse409ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_question_taken` - faq_question_taken
+             * @enum {string}
+             */
+            code: "faq_question_taken";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateFaqEntryErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryErrorResponse413ErrorComponent"][];
+        };
+        UpdateFaqEntryErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateFaqEntryErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryErrorResponse415ErrorComponent"][];
+        };
+        UpdateFaqEntryErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateFaqEntryErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryErrorResponse429ErrorComponent"][];
+        };
+        UpdateFaqEntryErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateFaqEntryErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryErrorResponse503ErrorComponent"][];
+        };
+        UpdateFaqEntryErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
+             * @enum {string}
+             */
+            code: "database_unavailable" | "wechat_not_configured";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateFaqEntryKeywordsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `keywords` - keywords (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "keywords";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `keyword_empty` - keyword_empty
+             *     * `max_length` - max_length
+             *     * `not_a_list` - not_a_list
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "keyword_empty" | "max_length" | "not_a_list" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateFaqEntryKeywordsINDEXErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 `keywords.INDEX`: ^keywords\.[0-9]+$ (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "keywords.INDEX";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateFaqEntryNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateFaqEntryQuestionErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `question` - question (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "question";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateFaqEntryStatusErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `status` - status (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "status";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "invalid_choice" | "null";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateFaqEntryValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateFaqEntryError"][];
+        };
+        UpdateKeywordRuleClientErrorResponse400: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "client_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateKeywordRuleClientErrorResponse400ErrorComponent"][];
+        };
+        UpdateKeywordRuleClientErrorResponse400ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `parse_error` - parse_error
+             * @enum {string}
+             */
+            code: "parse_error";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateKeywordRuleEnabledErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `enabled` - enabled (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "enabled";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleError: components["schemas"]["UpdateKeywordRuleNonFieldErrorsErrorComponent"] | components["schemas"]["UpdateKeywordRuleMatchKindErrorComponent"] | components["schemas"]["UpdateKeywordRulePatternErrorComponent"] | components["schemas"]["UpdateKeywordRulePriorityErrorComponent"] | components["schemas"]["UpdateKeywordRuleReplyKindErrorComponent"] | components["schemas"]["UpdateKeywordRuleReplyTextErrorComponent"] | components["schemas"]["UpdateKeywordRuleReplyTitleErrorComponent"] | components["schemas"]["UpdateKeywordRuleReplyPagePathErrorComponent"] | components["schemas"]["UpdateKeywordRuleReplyUrlErrorComponent"] | components["schemas"]["UpdateKeywordRuleReplyMediaIdErrorComponent"] | components["schemas"]["UpdateKeywordRuleFaqIdErrorComponent"] | components["schemas"]["UpdateKeywordRuleEnabledErrorComponent"];
+        UpdateKeywordRuleErrorResponse400: components["schemas"]["UpdateKeywordRuleValidationError"] | components["schemas"]["UpdateKeywordRuleClientErrorResponse400"];
+        UpdateKeywordRuleErrorResponse403: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateKeywordRuleErrorResponse403ErrorComponent"][];
+        };
+        UpdateKeywordRuleErrorResponse403ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `muted` - muted
+             *     * `rules_not_accepted` - rules_not_accepted
+             *     * `tier_too_low` - tier_too_low
+             * @enum {string}
+             */
+            code: "muted" | "rules_not_accepted" | "tier_too_low";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateKeywordRuleErrorResponse404: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateKeywordRuleErrorResponse404ErrorComponent"][];
+        };
+        UpdateKeywordRuleErrorResponse404ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `faq_entry_not_found` - faq_entry_not_found
+             *     * `keyword_rule_not_found` - keyword_rule_not_found
+             *     * `not_found` - not_found
+             * @enum {string}
+             */
+            code: "faq_entry_not_found" | "keyword_rule_not_found" | "not_found";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateKeywordRuleErrorResponse413: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateKeywordRuleErrorResponse413ErrorComponent"][];
+        };
+        UpdateKeywordRuleErrorResponse413ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `request_too_large` - request_too_large
+             * @enum {string}
+             */
+            code: "request_too_large";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateKeywordRuleErrorResponse415: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateKeywordRuleErrorResponse415ErrorComponent"][];
+        };
+        UpdateKeywordRuleErrorResponse415ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `unsupported_media_type` - unsupported_media_type
+             * @enum {string}
+             */
+            code: "unsupported_media_type";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateKeywordRuleErrorResponse429: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ClientErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateKeywordRuleErrorResponse429ErrorComponent"][];
+        };
+        UpdateKeywordRuleErrorResponse429ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `throttled` - throttled
+             * @enum {string}
+             */
+            code: "throttled";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateKeywordRuleErrorResponse503: {
+            /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
+            type: components["schemas"]["ServerErrorEnum"];
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateKeywordRuleErrorResponse503ErrorComponent"][];
+        };
+        UpdateKeywordRuleErrorResponse503ErrorComponent: {
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `database_unavailable` - database_unavailable
+             *     * `wechat_not_configured` - wechat_not_configured
+             * @enum {string}
+             */
+            code: "database_unavailable" | "wechat_not_configured";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+            /** @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。 */
+            attr: string | null;
+        };
+        UpdateKeywordRuleFaqIdErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `faq_id` - faq_id (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "faq_id";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleMatchKindErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `match_kind` - match_kind (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "match_kind";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "invalid_choice" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleNonFieldErrorsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `non_field_errors` - non_field_errors (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "non_field_errors";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRulePatternErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `pattern` - pattern (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "pattern";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRulePriorityErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `priority` - priority (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "priority";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_value` - min_value
+             *     * `null` - null
+             *     * `out_of_range` - out_of_range
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_value" | "null" | "out_of_range" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleReplyKindErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_kind` - reply_kind (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_kind";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `invalid_choice` - invalid_choice
+             *     * `null` - null
+             *     * `required` - required
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "invalid_choice" | "null" | "required";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleReplyMediaIdErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_media_id` - reply_media_id (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_media_id";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleReplyPagePathErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_page_path` - reply_page_path (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_page_path";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `invalid_page_path` - invalid_page_path
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "invalid_page_path" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleReplyTextErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_text` - reply_text (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_text";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleReplyTitleErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_title` - reply_title (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_title";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `blank` - blank
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             * @enum {string}
+             */
+            code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleReplyUrlErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `reply_url` - reply_url (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "reply_url";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_length` - max_length
+             *     * `null` - null
+             *     * `null_characters_not_allowed` - null_characters_not_allowed
+             *     * `required` - required
+             *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             *     * `url_not_https` - url_not_https
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed" | "url_not_https";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        UpdateKeywordRuleValidationError: {
+            /**
+             * @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "validation_error";
+            /** @description 每个问题一项；校验错误可能列出多项。 */
+            errors: components["schemas"]["UpdateKeywordRuleError"][];
         };
         UpdateMyProfileAvatarUrlErrorComponent: {
             /**
@@ -38877,6 +43006,71 @@ export interface operations {
             };
         };
     };
+    getAssistantStats: {
+        parameters: {
+            query?: {
+                /** @description 统计时段：最近多少天（默认 30）。 */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistantStatsOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetAssistantStatsErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetAssistantStatsErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetAssistantStatsErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetAssistantStatsErrorResponse503"];
+                };
+            };
+        };
+    };
     listAuditLog: {
         parameters: {
             query?: {
@@ -39330,6 +43524,82 @@ export interface operations {
             };
         };
     };
+    listConversations: {
+        parameters: {
+            query?: {
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /**
+                 * @description 仅此状态（默认：等待人工）。
+                 *
+                 *     * `auto` - 助手已回答
+                 *     * `waiting_for_human` - 等待人工
+                 *     * `answered` - 人工已回答
+                 *     * `closed` - 已结束
+                 */
+                state?: "auto" | "waiting_for_human" | "answered" | "closed";
+            };
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedConversationOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListConversationsErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListConversationsErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListConversationsErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListConversationsErrorResponse503"];
+                };
+            };
+        };
+    };
     listDraws: {
         parameters: {
             query?: {
@@ -39720,6 +43990,252 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DownloadCommunityCalendarErrorResponse503"];
                     "text/calendar": components["schemas"]["DownloadCommunityCalendarErrorResponse503"];
+                };
+            };
+        };
+    };
+    listFaqCategories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqCategoriesOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqCategoriesErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqCategoriesErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqCategoriesErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqCategoriesErrorResponse503"];
+                };
+            };
+        };
+    };
+    listFaqEntries: {
+        parameters: {
+            query?: {
+                /** @description 只看此分类的条目（空：未分类的条目）。 */
+                category?: string;
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /** @description 在问题、答案和关键词中搜索。 */
+                q?: string;
+                /**
+                 * @description 只看此状态的条目（常见问题编写者；成员只看到已发布的）。
+                 *
+                 *     * `draft` - 草稿
+                 *     * `published` - 已发布
+                 */
+                status?: "draft" | "published";
+            };
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFaqEntryOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqEntriesErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqEntriesErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqEntriesErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqEntriesErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListFaqEntriesErrorResponse503"];
+                };
+            };
+        };
+    };
+    createFaqEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaqEntryInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntryOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateFaqEntryErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateFaqEntryErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateFaqEntryErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateFaqEntryErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateFaqEntryErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateFaqEntryErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateFaqEntryErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateFaqEntryErrorResponse503"];
                 };
             };
         };
@@ -40560,6 +45076,179 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RegenerateInviteCodeErrorResponse503"];
+                };
+            };
+        };
+    };
+    listKeywordRules: {
+        parameters: {
+            query?: {
+                /** @description 分页游标值 */
+                cursor?: string;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedKeywordRuleOutList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListKeywordRulesErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListKeywordRulesErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListKeywordRulesErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListKeywordRulesErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListKeywordRulesErrorResponse503"];
+                };
+            };
+        };
+    };
+    createKeywordRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 社群 ID */
+                community_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeywordRuleInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeywordRuleOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRuleErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRuleErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRuleErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRuleErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRuleErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRuleErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRuleErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateKeywordRuleErrorResponse503"];
                 };
             };
         };
@@ -42531,6 +47220,236 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListCommunityTemplatesErrorResponse503"];
+                };
+            };
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 会话 ID */
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDetailOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetConversationErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetConversationErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetConversationErrorResponse404"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetConversationErrorResponse503"];
+                };
+            };
+        };
+    };
+    closeConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 会话 ID */
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloseConversationErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloseConversationErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloseConversationErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloseConversationErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloseConversationErrorResponse503"];
+                };
+            };
+        };
+    };
+    replyToConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 会话 ID */
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyToConversationErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyToConversationErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyToConversationErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyToConversationErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyToConversationErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyToConversationErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyToConversationErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyToConversationErrorResponse503"];
                 };
             };
         };
@@ -45247,6 +50166,594 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GetMyTicketQrErrorResponse503"];
+                };
+            };
+        };
+    };
+    getFaqEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 常见问题 ID */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntryOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetFaqEntryErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetFaqEntryErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetFaqEntryErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetFaqEntryErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetFaqEntryErrorResponse503"];
+                };
+            };
+        };
+    };
+    deleteFaqEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 常见问题 ID */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteFaqEntryErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteFaqEntryErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteFaqEntryErrorResponse404"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteFaqEntryErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteFaqEntryErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteFaqEntryErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteFaqEntryErrorResponse503"];
+                };
+            };
+        };
+    };
+    updateFaqEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 常见问题 ID */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedFaqEntryUpdateInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntryOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateFaqEntryErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateFaqEntryErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateFaqEntryErrorResponse404"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateFaqEntryErrorResponse409"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateFaqEntryErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateFaqEntryErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateFaqEntryErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateFaqEntryErrorResponse503"];
+                };
+            };
+        };
+    };
+    setMyFaqFeedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 常见问题 ID */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaqFeedbackInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaqEntryOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetMyFaqFeedbackErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetMyFaqFeedbackErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetMyFaqFeedbackErrorResponse404"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetMyFaqFeedbackErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetMyFaqFeedbackErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetMyFaqFeedbackErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetMyFaqFeedbackErrorResponse503"];
+                };
+            };
+        };
+    };
+    getKeywordRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 关键词规则 ID */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeywordRuleOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetKeywordRuleErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetKeywordRuleErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetKeywordRuleErrorResponse404"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetKeywordRuleErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetKeywordRuleErrorResponse503"];
+                };
+            };
+        };
+    };
+    deleteKeywordRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 关键词规则 ID */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteKeywordRuleErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteKeywordRuleErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteKeywordRuleErrorResponse404"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteKeywordRuleErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteKeywordRuleErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteKeywordRuleErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteKeywordRuleErrorResponse503"];
+                };
+            };
+        };
+    };
+    updateKeywordRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 关键词规则 ID */
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedKeywordRuleUpdateInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeywordRuleOut"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateKeywordRuleErrorResponse400"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse401"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateKeywordRuleErrorResponse403"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateKeywordRuleErrorResponse404"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateKeywordRuleErrorResponse413"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateKeywordRuleErrorResponse415"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateKeywordRuleErrorResponse429"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateKeywordRuleErrorResponse503"];
                 };
             };
         };
