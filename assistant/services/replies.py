@@ -95,9 +95,16 @@ def message_answer(*, message_id: str, now: datetime | None = None) -> InboundMe
                 return message  # WeChat unreachable: the sweep tries again
     reply: Reply | None = None
     if verdict == PASS and message.msg_type == MessageType.TEXT:
-        reply = reply_for(
-            community=message.community, membership=message.member, text=message.content, now=now
-        )
+        try:
+            reply = reply_for(
+                community=message.community,
+                membership=message.member,
+                text=message.content,
+                now=now,
+            )
+        except Exception:  # a broken rule or live answer must not leave the member unanswered
+            logger.exception("assistant: answering message %s failed, handed over", message.pk)
+            reply = Reply(kind="hand_over", payload={}, source="error")
     to_send: list[str] = []
     with transaction.atomic():
         locked = lock_rows(

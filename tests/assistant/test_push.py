@@ -272,3 +272,28 @@ def test_a_risky_message_is_stored_flagged_and_not_answered(
     assert message.status == MessageStatus.HANDED_OVER
     assert message.conversation.state == ConversationState.WAITING_FOR_HUMAN
     assert wechat.cs.sent == []
+
+
+def test_bad_requests_to_the_endpoint_store_nothing(push_client, member, wechat):
+    assert push_client.get("/wechat/push").status_code == 403
+    assert push_client.get("/wechat/push?signature=x&timestamp=1&nonce=2").status_code == 403
+    assert push_client.put("/wechat/push").status_code == 405
+    assert (
+        push_client.post("/wechat/push", data=b"", content_type="application/json").status_code
+        == 403
+    )
+    crypto = configured_crypto()
+    query = urlencode(
+        {
+            "timestamp": "1",
+            "nonce": "2",
+            "encrypt_type": "aes",
+            "msg_signature": crypto.msg_signature(timestamp="1", nonce="2", encrypt=""),
+        }
+    )
+    for body in (b"", b"{}", b"[]", b"not json", json.dumps({"Encrypt": 5}).encode()):
+        response = push_client.post(
+            f"/wechat/push?{query}", data=body, content_type="application/json"
+        )
+        assert response.status_code in (400, 403)
+    assert not InboundMessage.objects.exists()
