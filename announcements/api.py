@@ -34,12 +34,12 @@ from announcements.serializers import (
 from announcements.services.common import announcement_for
 from community.authz import Action, ensure, require, visible_object
 from community.errors import DomainError, NotFound
+from community.openapi import COMMUNITY_ID
 from community.pagination import cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time, localize
 
 TAGS = ["announcements"]
-_COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
 _ANNOUNCEMENT_ID = OpenApiParameter(
     "announcement_id", str, OpenApiParameter.PATH, description=gettext_lazy("Announcement id")
 )
@@ -107,7 +107,7 @@ class CategoryListView(GenericAPIView):
         description=gettext_lazy(
             "In their order, with whether I follow each (members follow all by default)."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: CategoryOut(many=True)},
     )
     def get(self, request, community_id: str):
@@ -122,7 +122,7 @@ class CategoryListView(GenericAPIView):
         description=format_lazy(
             "{}{}", gettext_lazy("409 `category_name_taken` for a name in use. "), MANAGERS
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=CategoryIn,
         responses={201: CategoryOut},
     )
@@ -227,7 +227,7 @@ class AnnouncementListView(GenericAPIView):
             "without a category), pinned first, then newest; with my read and confirmation "
             "state. Cursor-paginated."
         ),
-        parameters=[_COMMUNITY_ID, AnnouncementListIn],
+        parameters=[COMMUNITY_ID, AnnouncementListIn],
         responses={200: AnnouncementOut(many=True)},
     )
     def get(self, request, community_id: str):
@@ -254,7 +254,7 @@ class AnnouncementListView(GenericAPIView):
             ),
             MANAGERS,
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=AnnouncementIn,
         responses={201: AnnouncementOut},
         examples=[BODY_EXAMPLE],
@@ -395,7 +395,7 @@ class CalendarView(APIView):
             "Scheduled and past announcements by ISO week in the community's time zone, with "
             "read and confirmation rates. Moderator tiers and the publish-content capability."
         ),
-        parameters=[_COMMUNITY_ID, CalendarIn],
+        parameters=[COMMUNITY_ID, CalendarIn],
         responses={200: CalendarOut},
     )
     def get(self, request, community_id: str):

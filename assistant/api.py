@@ -21,12 +21,12 @@ from assistant.serializers import (
 )
 from community.authz import Action, require, visible_object
 from community.errors import NotFound
+from community.openapi import COMMUNITY_ID
 from community.pagination import cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 
 TAGS = ["assistant"]
-_COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
 _CONVERSATION_ID = OpenApiParameter(
     "conversation_id", str, OpenApiParameter.PATH, description=gettext_lazy("Conversation id")
 )
@@ -54,7 +54,7 @@ class ConversationListView(GenericAPIView):
             "Conversations of members with the assistant, those waiting for a person by "
             "default, the latest member message first. Moderator tiers and above."
         ),
-        parameters=[_COMMUNITY_ID, ConversationListIn],
+        parameters=[COMMUNITY_ID, ConversationListIn],
         responses={200: ConversationOut(many=True)},
     )
     def get(self, request, community_id: str):

@@ -32,12 +32,12 @@ from assistant.serializers_faq import (
 )
 from community.authz import Action, ensure, require, visible_object
 from community.errors import NotFound
+from community.openapi import COMMUNITY_ID
 from community.pagination import cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 
 TAGS = ["assistant"]
-_COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
 _ENTRY_ID = OpenApiParameter(
     "entry_id", str, OpenApiParameter.PATH, description=gettext_lazy("FAQ entry id")
 )
@@ -107,7 +107,7 @@ class FaqListView(GenericAPIView):
             "search with `q`, filter by `category`. Members see published entries; the FAQ "
             "writers also drafts. Cursor-paginated."
         ),
-        parameters=[_COMMUNITY_ID, FaqListIn],
+        parameters=[COMMUNITY_ID, FaqListIn],
         responses={200: FaqEntryOut(many=True)},
     )
     def get(self, request, community_id: str):
@@ -133,7 +133,7 @@ class FaqListView(GenericAPIView):
             SCREENED,
             WRITERS,
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=FaqEntryIn,
         responses={201: FaqEntryOut},
         examples=[ENTRY_EXAMPLE],
@@ -237,7 +237,7 @@ class FaqCategoriesView(GenericAPIView):
             "entries without one), for the filter of the in-app FAQ. Not paginated: a "
             "community has a handful."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: FaqCategoriesOut},
     )
     def get(self, request, community_id: str):
@@ -260,7 +260,7 @@ class KeywordRuleListView(GenericAPIView):
             gettext_lazy("Highest priority first. Cursor-paginated. "),
             WRITERS,
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: KeywordRuleOut(many=True)},
     )
     def get(self, request, community_id: str):
@@ -286,7 +286,7 @@ class KeywordRuleListView(GenericAPIView):
             SCREENED,
             WRITERS,
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=KeywordRuleIn,
         responses={201: KeywordRuleOut},
         examples=[RULE_EXAMPLE],
@@ -371,7 +371,7 @@ class AssistantStatsView(GenericAPIView):
             ),
             WRITERS,
         ),
-        parameters=[_COMMUNITY_ID, StatsIn],
+        parameters=[COMMUNITY_ID, StatsIn],
         responses={200: AssistantStatsOut},
     )
     def get(self, request, community_id: str):

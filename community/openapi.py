@@ -6,6 +6,7 @@ import re
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from drf_standardized_errors.openapi_utils import (
@@ -19,6 +20,9 @@ from rest_framework import permissions, serializers
 from community import openapi_glossary as glossary
 from community.error_serializers import error_serializer as _error_serializer
 from community.raised_errors import ANY_ATTR, KEY, Derived, raised_errors
+
+#: The community path parameter every ``communities/{community_id}/...`` operation declares.
+COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):

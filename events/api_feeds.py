@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from community.authz import visible_membership
 from community.errors import NotFound
+from community.openapi import COMMUNITY_ID
 from community.throttling import WriteThrottle
 from events import roster
 from events.serializers_edges import (
@@ -82,7 +83,7 @@ class CommunityIcsView(APIView):
     @extend_schema(
         operation_id="downloadCommunityCalendar",
         tags=TAGS,
-        parameters=[OpenApiParameter("community_id", str, OpenApiParameter.PATH)],
+        parameters=[COMMUNITY_ID],
         summary=gettext_lazy("The community's events as a calendar file (.ics)"),
         description=(
             gettext_lazy(
@@ -105,7 +106,7 @@ class CalendarFeedView(APIView):
     @extend_schema(
         operation_id="createCalendarFeed",
         tags=TAGS,
-        parameters=[OpenApiParameter("community_id", str, OpenApiParameter.PATH)],
+        parameters=[COMMUNITY_ID],
         summary=gettext_lazy("My secret calendar feed address"),
         description=(
             gettext_lazy(
@@ -126,7 +127,7 @@ class CalendarFeedView(APIView):
     @extend_schema(
         operation_id="revokeCalendarFeed",
         tags=TAGS,
-        parameters=[OpenApiParameter("community_id", str, OpenApiParameter.PATH)],
+        parameters=[COMMUNITY_ID],
         summary=gettext_lazy("Revoke my calendar feed address"),
         request=None,
         responses={204: None},

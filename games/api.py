@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from community.authz import Action, require, visible_object
 from community.errors import NotFound
+from community.openapi import COMMUNITY_ID
 from community.pagination import cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
@@ -32,7 +33,6 @@ from games.serializers import (
 )
 
 TAGS = ["draws"]
-_COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
 _DRAW_ID = OpenApiParameter(
     "draw_id", str, OpenApiParameter.PATH, description=gettext_lazy("Lucky draw id")
 )
@@ -103,7 +103,7 @@ class DrawListView(GenericAPIView):
             "The community's draws, newest first, with whether I joined and the prize I won. "
             "Cursor-paginated."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: DrawCardOut(many=True)},
     )
     def get(self, request, community_id: str):
@@ -128,7 +128,7 @@ class DrawListView(GenericAPIView):
                 "The admin tiers and holders of the manage-events capability (403 `tier_too_low`)."
             ),
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=DrawIn,
         responses={201: DrawOut},
         examples=[CREATE_EXAMPLE],

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from community.authz import Action, can, ensure, require, visible_membership
 from community.errors import NotFound
+from community.openapi import COMMUNITY_ID
 from community.throttling import WriteThrottle
 from community.timezones import community_time
 from insights import figures, selectors
@@ -36,7 +37,6 @@ from insights.services import inactive
 from insights.services.imports import messages_import
 
 TAGS = ["insights"]
-_COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
 ANALYSTS = gettext_lazy(
     "Admin tiers and holders of the view-analytics capability (403 `tier_too_low`)."
 )
@@ -80,7 +80,7 @@ class DashboardView(APIView):
             ),
             ANALYSTS,
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: DashboardOut},
     )
     def get(self, request, community_id: str):
@@ -104,7 +104,7 @@ class FigureCsvView(APIView):
             ANALYSTS,
         ),
         parameters=[
-            _COMMUNITY_ID,
+            COMMUNITY_ID,
             OpenApiParameter(
                 "figure",
                 str,
@@ -140,7 +140,7 @@ class TopMembersView(APIView):
             "then only when at least k (the community's floor) members were active "
             "(`hidden` otherwise). 403 `tier_too_low` when not shown to members."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: TopMembersOut},
     )
     def get(self, request, community_id: str):
@@ -165,7 +165,7 @@ class TimelineView(APIView):
             "months. Admin tiers only (403 `tier_too_low`); 404 `member_not_found`."
         ),
         parameters=[
-            _COMMUNITY_ID,
+            COMMUNITY_ID,
             OpenApiParameter(
                 "user_id",
                 str,
@@ -198,7 +198,7 @@ class TimelineCsvView(APIView):
             "tiers only (403 `tier_too_low`); 404 `member_not_found`."
         ),
         parameters=[
-            _COMMUNITY_ID,
+            COMMUNITY_ID,
             OpenApiParameter(
                 "user_id",
                 str,
@@ -236,7 +236,7 @@ class MessageCountsView(APIView):
             ),
             ANALYSTS,
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=MessageCountsIn,
         examples=[
             OpenApiExample(
@@ -265,7 +265,7 @@ class CleanupListView(APIView):
             "longest inactive first, and the same as text with their nicknames (to remove "
             "them by hand in the WeChat group). Admin tiers only (403 `tier_too_low`)."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: CleanupListOut},
     )
     def get(self, request, community_id: str):
@@ -297,7 +297,7 @@ class RemovalView(APIView):
             "reason recorded; members not on the list are skipped. Reversible: they may come "
             "back by the share card or the invite code, history kept."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=RemovalIn,
         responses={200: RemovalOut},
     )
@@ -322,7 +322,7 @@ class WeeklyDigestView(APIView):
             "candidates. The admins get it as a subscribe message (`weekly_digest`) on Mondays "
             "from 08:00, once per week. Admin tiers only (403 `tier_too_low`)."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: WeeklyDigestOut},
     )
     def get(self, request, community_id: str):
@@ -344,7 +344,7 @@ class StillHereView(APIView):
             "gave no consent for the subscribe message too: whether I was asked and have not "
             "answered, and whether I came back after a clean-up (`welcome_back`). Any member."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: StillHereOut},
     )
     def get(self, request, community_id: str):
@@ -359,7 +359,7 @@ class StillHereView(APIView):
             'Answers "still there?": counts as activity and takes me off the inactive-member '
             "list at once. Safe to repeat. Any member."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=None,
         responses={200: StillHereOut},
     )

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from community.authz import Action, require
 from community.errors import NotFound
+from community.openapi import COMMUNITY_ID
 from community.pagination import CursorPagination, cursor_pagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
@@ -34,7 +35,6 @@ from moderation.serializers import (
 )
 
 TAGS = ["moderation"]
-_COMMUNITY_ID = OpenApiParameter("community_id", str, OpenApiParameter.PATH)
 _CASE_ID = OpenApiParameter("case_id", str, OpenApiParameter.PATH)
 MODERATORS = gettext_lazy(
     "Moderator tiers and holders of the moderate-content capability (403 `tier_too_low`)."
@@ -57,7 +57,7 @@ class ReportListView(GenericAPIView):
                 "`listMyReports`, never who decided."
             )
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=ReportIn,
         responses={201: ReportOut},
     )
@@ -74,7 +74,7 @@ class ReportListView(GenericAPIView):
         tags=TAGS,
         summary=gettext_lazy("My reports and their outcome"),
         description=gettext_lazy("Newest first."),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: ReportOut(many=True)},
     )
     def get(self, request, community_id: str):
@@ -100,7 +100,7 @@ class CaseListView(GenericAPIView):
             ),
             MODERATORS,
         ),
-        parameters=[_COMMUNITY_ID, CaseListFilterIn],
+        parameters=[COMMUNITY_ID, CaseListFilterIn],
         responses={200: CaseOut(many=True)},
     )
     def get(self, request, community_id: str):
@@ -172,7 +172,7 @@ class MySanctionListView(GenericAPIView):
             "a warning led to by the community's rule (`escalation`), and my appeal. Never "
             "who decided. Muted members see theirs too."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: SanctionOut(many=True)},
     )
     def get(self, request, community_id: str):
@@ -250,7 +250,7 @@ class WarningRuleView(APIView):
             "The community's rule (default: 3 warnings within 30 days mute for 7 days) and "
             "its sentence for the group rules page. Every member."
         ),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         responses={200: WarningRuleOut},
     )
     def get(self, request, community_id: str):
@@ -262,7 +262,7 @@ class WarningRuleView(APIView):
         tags=TAGS,
         summary=gettext_lazy("Change how warnings escalate"),
         description=gettext_lazy("The admin tiers. Applies to the next warning."),
-        parameters=[_COMMUNITY_ID],
+        parameters=[COMMUNITY_ID],
         request=WarningRuleIn,
         responses={200: WarningRuleOut},
     )
@@ -287,7 +287,7 @@ class AuditLogView(GenericAPIView):
             "member's tier or status and of a role term: who, to whom, what, why, when; "
             "newest first. The admin tiers."
         ),
-        parameters=[_COMMUNITY_ID, AuditFilterIn],
+        parameters=[COMMUNITY_ID, AuditFilterIn],
         responses={200: AuditEntryOut(many=True)},
     )
     def get(self, request, community_id: str):
