@@ -312,6 +312,103 @@ def tally_apply(poll: Poll, delta: dict[str, int]) -> None:
                 raise ValueError(f"tally {k!r} of poll {poll.pk} is missing")
 
 
+#: One new mixed ballot: (choices, receipt hash, sealed public tag or None).
+NewBallot = tuple[dict[str, Any], str, bytes | None]
+
+
+def mix_write(
+    poll: Poll,
+    *,
+    new: Sequence[NewBallot],
+    changed: Sequence[tuple[str, dict[str, Any]]],
+    gone: Sequence[str],
+    delta: dict[str, int],
+    entry_ids: Sequence[str],
+) -> None:
+    """Write out one mix of ``poll`` (whose row the caller holds locked): insert the ``new``
+    ballots in the given (shuffled) order with fresh random ids, set the choices of the
+    ``changed`` ones, delete the ``gone`` ones, move the tallies by ``delta`` and empty the
+    mixed entries out of the box.
+
+    On PostgreSQL this is ONE statement whatever the batch size (data-modifying ``WITH``; the
+    parts touch disjoint rows: a ballot is new, changed or gone, a tally key only goes up or
+    down), so the poll row is held for milliseconds. The ORM's ``bulk_create`` and collecting
+    deletes took five statements and most of a mix's locked time (1.4 s for 100 at load 35).
+    The new rows are inserted in the order of ``new`` (``WITH ORDINALITY``)."""
+    ids = [new_public_id() for _ in new]
+    if connection.vendor != "postgresql":
+        SecretBallot.objects.bulk_create(
+            SecretBallot(
+                id=pk,
+                community_id=poll.community_id,
+                poll_id=poll.pk,
+                choices=choices,
+                receipt_hash=digest,
+                sealed_tag=tag,
+            )
+            for pk, (choices, digest, tag) in zip(ids, new, strict=True)
+        )
+        ballots_update(list(changed))
+        SecretBallot.objects.filter(
+            community_id=poll.community_id, poll_id=poll.pk, pk__in=list(gone)
+        ).delete()
+        tally_apply(poll, delta)
+        box_remove(poll, entry_ids)
+        return
+    ups = sorted((k, n) for k, n in delta.items() if n > 0)
+    downs = sorted((k, n) for k, n in delta.items() if n < 0)
+    scope = [poll.community_id, poll.pk]
+    params: list[Any] = [
+        *scope,
+        ids,
+        [json.dumps(choices) for choices, _, _ in new],
+        [digest for _, digest, _ in new],
+        [tag for _, _, tag in new],
+        [row_id for row_id, _ in changed],
+        [json.dumps(state) for _, state in changed],
+        *scope,
+        *scope,
+        list(gone),
+        *scope,
+        list(entry_ids),
+        *scope,
+        [k for k, _ in ups],
+        [n for _, n in ups],
+        [k for k, _ in downs],
+        [n for _, n in downs],
+        *scope,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_MIX_WRITE_SQL, params)
+        (decreased,) = cursor.fetchone()
+    if decreased != len(downs):
+        raise ValueError(f"a decreased tally of poll {poll.pk} is missing")
+
+
+_MIX_WRITE_SQL = (
+    f"WITH new AS (INSERT INTO {SecretBallot._meta.db_table} "  # noqa: S608 (model meta only)
+    "(community_id, poll_id, id, choices, receipt_hash, sealed_tag) "
+    "SELECT %s, %s, u.id, u.choices, u.receipt_hash, u.sealed_tag FROM unnest("
+    "%s::varchar[], %s::jsonb[], %s::varchar[], %s::bytea[]) WITH ORDINALITY "
+    "AS u(id, choices, receipt_hash, sealed_tag, n) ORDER BY u.n), "
+    f"changed AS (UPDATE {SecretBallot._meta.db_table} AS b SET choices = u.choices "
+    "FROM unnest(%s::varchar[], %s::jsonb[]) AS u(id, choices) "
+    "WHERE b.community_id = %s AND b.poll_id = %s AND b.id = u.id), "
+    f"gone AS (DELETE FROM {SecretBallot._meta.db_table} "
+    "WHERE community_id = %s AND poll_id = %s AND id = ANY(%s::varchar[])), "
+    f"box AS (DELETE FROM {BoxEntry._meta.db_table} "
+    "WHERE community_id = %s AND poll_id = %s AND id = ANY(%s::varchar[])), "
+    f'ups AS (INSERT INTO {Tally._meta.db_table} AS t (community_id, poll_id, "key", "count") '
+    "SELECT %s, %s, u.k, u.n FROM unnest(%s::varchar[], %s::integer[]) AS u(k, n) ORDER BY u.k "
+    'ON CONFLICT (community_id, poll_id, "key") DO UPDATE SET "count" = t."count" + '
+    'excluded."count"), '
+    f'downs AS (UPDATE {Tally._meta.db_table} AS t SET "count" = t."count" + d.n '
+    "FROM unnest(%s::varchar[], %s::integer[]) AS d(k, n) "
+    'WHERE t.community_id = %s AND t.poll_id = %s AND t."key" = d.k RETURNING 1) '
+    "SELECT count(*) FROM downs"
+)
+
+
 def box_remove(poll: Poll, entry_ids: Iterable[str]) -> None:
     BoxEntry.objects.filter(
         community_id=poll.community_id, poll_id=poll.pk, pk__in=list(entry_ids)

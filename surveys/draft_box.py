@@ -78,12 +78,6 @@ def draft_open(*, survey: Survey, token: str | None) -> Response | None:
     return _view(survey, payload)
 
 
-def draft_discard(*, survey: Survey, token: str | None) -> None:
-    """Delete the draft of ``token`` (at submit)."""
-    if token:
-        SealedDraft.objects.filter(**_scope(survey, token)).delete()
-
-
 def _view(survey: Survey, payload: dict[str, Any]) -> Response:
     saved_at = datetime.fromisoformat(payload["saved_at"])
     return Response(

@@ -20,6 +20,7 @@ from surveys.models import (
     Participation,
     Response,
     ResponseStatus,
+    SealedDraft,
     SealedResponse,
     Survey,
     SurveyStatus,
@@ -69,19 +70,27 @@ def submission_record(
     sealed: SealedResponse | None,
     rows: list[AnswerRow],
     now: datetime,
+    discard_draft: str | None = None,
 ) -> bool:
     """Write a submission and count it: the response (a new row, or the member's draft
     turned submitted) and its answer rows -- or, for an anonymous survey, the sealed
-    response (``sealed``, always a new row: a submission gets a fresh token) --, one more
-    submission on the (locked) participation, and last the guarded count of
-    :func:`submission_count`. False (the caller rolls back) when the survey stopped taking
-    answers or is full.
+    response (``sealed``, always a new row: a submission gets a fresh token) and the deletion
+    of the member's sealed draft (``discard_draft``: its look-up) --, one more submission on
+    the (locked) participation, and the guarded count of :func:`submission_count`. False
+    (the caller rolls back: the writes are in its transaction) when the survey stopped
+    taking answers or is full.
 
-    On PostgreSQL the writes are one statement (data-modifying ``WITH`` parts always run to
-    completion; the answers' foreign keys are checked at COMMIT, deferred, as before) and the
-    count a second one, so the survey row is still locked last, only for the commit."""
+    On PostgreSQL all of it is ONE statement (data-modifying ``WITH``; the parts touch
+    different rows, the answers' foreign keys are checked at COMMIT, deferred, as before): the
+    survey row is locked by its last part and the transaction commits right after, so the
+    hot lock is still held only for the commit. It was two (writes, then count) plus the
+    draft's own delete."""
     submitted_id = response.pk if response is not None else None
     if connection.vendor != "postgresql":
+        if discard_draft is not None:
+            SealedDraft.objects.filter(
+                community_id=survey.community_id, survey_id=survey.pk, lookup=discard_draft
+            ).delete()
         if sealed is not None:
             sealed.save(force_insert=True)
         else:
@@ -105,13 +114,26 @@ def submission_record(
         parts.append(_update_sql(response, params, fields=_SUBMIT_FIELDS))
     if sealed is None and rows:
         parts.append(_answers_sql(survey, response.pk, rows, params))
-    ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
+    if discard_draft is not None:
+        parts.append(_DISCARD_DRAFT_SQL)
+        params += [survey.community_id, survey.pk, discard_draft]
+    parts.append(_MARK_SUBMITTED_SQL)
     params += [ResponseStatus.SUBMITTED, submitted_id, participation_id]
+    ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
+    params += [survey.pk, SurveyStatus.PUBLISHED, now, now]
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {ctes} {_MARK_SUBMITTED_SQL}", params)
+        cursor.execute(f"WITH {ctes}, counted AS ({_COUNT_SQL} RETURNING 1) {_COUNTED}", params)
+        (counted,) = cursor.fetchone()
     if response is not None:
         response._state.adding = False
-    return submission_count(survey_id=survey.pk, now=now)
+    return counted == 1
+
+
+_DISCARD_DRAFT_SQL = (
+    f"DELETE FROM {SealedDraft._meta.db_table} "  # noqa: S608 (no input in the SQL)
+    "WHERE community_id = %s AND survey_id = %s AND lookup = %s"
+)
+_COUNTED = "SELECT count(*) FROM counted"
 
 
 _SUBMIT_FIELDS = ("status", "answers", "definition_version", "updated_at", "submitted_at")

@@ -28,16 +28,14 @@ from polls.ballots import VOTERS_KEY, ballot_keys
 from polls.box_publication import seal_tag
 from polls.box_store import (
     Opened,
-    ballots_update,
     box_open,
     box_pending,
-    box_remove,
     box_waiting,
+    mix_write,
     mixed_ballots,
     replay,
-    tally_apply,
 )
-from polls.models import Poll, PollStatus, SecretBallot
+from polls.models import Poll, PollStatus
 
 logger = logging.getLogger(__name__)
 
@@ -71,28 +69,22 @@ def box_mix_locked(poll: Poll, *, everything: bool = False, opened: Opened | Non
             delta.update(ballot_keys(poll, state))
             delta[VOTERS_KEY] += 1
         if row_id is None:
-            new_rows.append(
-                SecretBallot(
-                    community_id=poll.community_id,
-                    poll_id=poll.pk,
-                    choices=state,
-                    receipt_hash=digest,
-                    sealed_tag=seal_tag(
-                        poll.pk, next((e.public_tag for e in mine if e.public_tag), None)
-                    ),
-                )
-            )
+            public_tag = next((e.public_tag for e in mine if e.public_tag), None)
+            new_rows.append((state, digest, seal_tag(poll.pk, public_tag)))
         elif state is None:
             gone.append(row_id)
         else:
             changed.append((row_id, state))
     _shuffle(new_rows)
     _shuffle(changed)
-    SecretBallot.objects.bulk_create(new_rows)
-    ballots_update(changed)
-    SecretBallot.objects.filter(pk__in=gone).delete()
-    tally_apply(poll, {key: n for key, n in delta.items() if n})
-    box_remove(poll, [entry.id for entry in entries])
+    mix_write(
+        poll,
+        new=new_rows,
+        changed=changed,
+        gone=gone,
+        delta={key: n for key, n in delta.items() if n},
+        entry_ids=[entry.id for entry in entries],
+    )
     return len(entries)
 
 

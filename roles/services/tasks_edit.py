@@ -129,11 +129,16 @@ def check_wip(column: Column, *, arriving: int = 1) -> None:
         return
     held = Task.objects.filter(community_id=column.community_id, column_id=column.pk).count()
     if held + arriving > column.wip_limit:
-        raise Conflict(
-            _("The column “%(column)s” holds at most %(n)d tasks (its WIP limit).")
-            % {"column": column.title, "n": column.wip_limit},
-            code="wip_limit_reached",
-        )
+        raise wip_refusal(column)
+
+
+def wip_refusal(column: Column) -> Conflict:
+    """The 409 ``wip_limit_reached`` of a column at its WIP limit."""
+    return Conflict(
+        _("The column “%(column)s” holds at most %(n)d tasks (its WIP limit).")
+        % {"column": column.title, "n": column.wip_limit},
+        code="wip_limit_reached",
+    )
 
 
 def append_position(column: Column) -> tuple[int, bool]:

@@ -20,20 +20,18 @@ older copy answers 409), and dragging a card must not refuse someone's edit of i
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.authz import Action, ensure
-from community.errors import Conflict, DomainError
-from community.locking import lock_rows
+from community.errors import Conflict, DomainError, NotFound
 from community.models import Membership
 from insights import recording
-from roles.board_store import column_renumber
-from roles.models import ActivityVerb, Column, Task
+from roles import board_store
+from roles.models import ActivityVerb, Task
 from roles.positions import LIMIT, between
-from roles.services.boards import activity_record, locked_task
-from roles.services.tasks_edit import check_wip
+from roles.services.boards import activity_record
+from roles.services.tasks_edit import wip_refusal
 
 
 def task_move(
@@ -54,37 +52,6 @@ def task_move(
         return _move_locked(actor, task, column_id or task.column_id, after_id, before_id, index)
 
 
-def _neighbours(
-    siblings, after_id: str | None, before_id: str | None, index: int | None
-) -> tuple[int | None, int | None]:
-    """Positions of the task's new previous and next neighbour (None: column start / end)."""
-
-    def position_of(task_id: str) -> int:
-        position = siblings.filter(pk=task_id).values_list("position", flat=True).first()
-        if position is None:
-            raise Conflict(
-                _("The task you placed it next to is no longer in that column. Reload the board."),
-                code="neighbour_not_in_column",
-            )
-        return position
-
-    if after_id:
-        previous = position_of(after_id)
-        return previous, siblings.filter(position__gt=previous).aggregate(p=Min("position"))["p"]
-    if before_id:
-        following = position_of(before_id)
-        return siblings.filter(position__lt=following).aggregate(p=Max("position"))["p"], following
-    if index is not None and index >= 0:
-        ordered = siblings.order_by("position").values_list("position", flat=True)
-        if index == 0:
-            return None, ordered.first()
-        window = list(ordered[index - 1 : index + 1])
-        if not window:
-            return siblings.aggregate(p=Max("position"))["p"], None
-        return window[0], (window[1] if len(window) > 1 else None)
-    return siblings.aggregate(p=Max("position"))["p"], None
-
-
 def _move_locked(
     actor: Membership,
     task: Task,
@@ -93,38 +60,72 @@ def _move_locked(
     before_id: str | None,
     index: int | None,
 ) -> Task:
-    target = lock_rows(
-        Column.objects.filter(pk=target_id, community_id=task.community_id, board_id=task.board_id)
-    ).first()
+    """The move in the caller's transaction: lock the target column (one statement), then the
+    task with everything the move decides on (one statement: ``board_store.move_spot``),
+    then the task's new place with its activity row (one statement), or, when no integer is
+    left between the neighbours, the column renumbered."""
+    target = board_store.column_lock(
+        community_id=task.community_id, board_id=task.board_id, column_id=target_id
+    )
     if target is None:
         raise DomainError(
             _("This board has no such column."), code="unknown_column", field="column_id"
         )
-    task = locked_task(actor, task.pk)
-    from_column = task.column_id
-    if from_column != target.pk:
-        check_wip(target)
-    siblings = Task.objects.filter(community_id=task.community_id, column_id=target.pk).exclude(
-        pk=task.pk
+    spot = board_store.move_spot(
+        community_id=actor.community_id,
+        task_id=task.pk,
+        column_id=target.pk,
+        after_id=after_id,
+        before_id=before_id,
+        index=index,
     )
-    previous, following = _neighbours(siblings, after_id, before_id, index)
-    position = between(previous, following)
+    if spot is None:
+        raise NotFound(_("Task not found."))
+    from_column = spot.from_column
+    if from_column != target.pk and target.wip_limit is not None and spot.held >= target.wip_limit:
+        raise wip_refusal(target)
+    if (after_id or before_id) and spot.ref is None:
+        raise Conflict(
+            _("The task you placed it next to is no longer in that column. Reload the board."),
+            code="neighbour_not_in_column",
+        )
+    position = between(spot.previous, spot.following)
     now = timezone.now()
     rebalanced = position is None
+    data = {"from": from_column, "to": target.pk, **({"rebalanced": True} if rebalanced else {})}
     if rebalanced:
+        siblings = Task.objects.filter(community_id=task.community_id, column_id=target.pk).exclude(
+            pk=task.pk
+        )
         ordered = list(siblings.order_by("position").values_list("id", flat=True))
+        previous = spot.previous
         at = 0 if previous is None else siblings.filter(position__lte=previous).count()
         ordered.insert(at, task.pk)
         # Park the task beyond the shifted range, then renumber the whole column.
         Task.objects.filter(pk=task.pk).update(
             column_id=target.pk, position=2 * LIMIT + 1, updated_at=now
         )
-        position = column_renumber(
+        position = board_store.column_renumber(
             community_id=task.community_id, column_id=target.pk, ordered_ids=ordered
         )[task.pk]
+        activity_record(
+            actor=actor,
+            board_id=task.board_id,
+            community_id=task.community_id,
+            task_id=task.pk,
+            verb=ActivityVerb.TASK_MOVED,
+            **data,
+        )
     else:
-        Task.objects.filter(pk=task.pk).update(
-            column_id=target.pk, position=position, updated_at=now
+        board_store.move_write(
+            community_id=task.community_id,
+            board_id=task.board_id,
+            task_id=task.pk,
+            column_id=target.pk,
+            position=position,
+            now=now,
+            actor_id=actor.user_id,
+            data=data,
         )
     task.column_id, task.position, task.updated_at = target.pk, position, now
     task.column = target
@@ -133,13 +134,4 @@ def _move_locked(
         recording.activity_record(
             community_id=task.community_id, user_id=actor.user_id, kind="task_done"
         )
-    activity_record(
-        actor=actor,
-        board_id=task.board_id,
-        community_id=task.community_id,
-        task_id=task.pk,
-        verb=ActivityVerb.TASK_MOVED,
-        **{"from": from_column, "to": target.pk},
-        **({"rebalanced": True} if rebalanced else {}),
-    )
     return task

@@ -26,7 +26,7 @@ from community.models import Membership, User
 from insights.recording import activity_record
 from surveys import response_store
 from surveys.definition import definition_for
-from surveys.draft_box import draft_discard, draft_open
+from surveys.draft_box import draft_open
 from surveys.engine import (
     QuestionType,
     SurveyDefinition,
@@ -39,6 +39,7 @@ from surveys.models import (
     ResponseStatus,
     SealedResponse,
     Survey,
+    draft_lookup,
     hash_edit_token,
     new_edit_token,
 )
@@ -219,12 +220,14 @@ def response_submit(
                 survey=survey, membership=membership, values=result.values, now=now
             )
         sealed = None
+        discard = None
         rows: list[AnswerRow] = []
         if survey.anonymous:
-            response, token_out, sealed = _seal_submission(survey, definition, result, token, now)
+            response, token_out, sealed = _seal_submission(survey, definition, result, now)
+            discard = draft_lookup(token) if token else None
         else:
-            response, token_out = _draft_for_update(
-                survey=survey, user=user, participation=participation, token=token
+            response, token_out = _submitted_draft(
+                survey=survey, user=user, participation=participation
             )
             response.answers = result.to_json()
             response.definition_version = survey.version
@@ -241,6 +244,7 @@ def response_submit(
             sealed=sealed,
             rows=rows,
             now=now,
+            discard_draft=discard,
         )
         survey.submitted_count = _count_submission(survey, counted=counted)
         activity_record(community_id=survey.community_id, user_id=user.pk, kind="answer")
@@ -249,16 +253,34 @@ def response_submit(
     return ResponseResult(response, token_out)
 
 
+def _submitted_draft(
+    *, survey: Survey, user: User, participation: Participation
+) -> tuple[Response, str | None]:
+    """The response a named submission writes: the member's draft (not read: the submit
+    sets every field it changes, and the participation row locked by the caller guards the
+    draft as every draft write locks it first), or a new unsaved response."""
+    if participation.draft_id:
+        response = Response(
+            id=participation.draft_id,
+            community_id=survey.community_id,
+            survey=survey,
+            respondent=user,
+            respondent_key=respondent_key(survey=survey, user=user),
+        )
+        response._state.adding = False
+        return response, None
+    return _new_response(survey=survey, user=user)
+
+
 def _seal_submission(
-    survey: Survey, definition: SurveyDefinition, result: Any, token: str | None, now
+    survey: Survey, definition: SurveyDefinition, result: Any, now
 ) -> tuple[Response, str, SealedResponse]:
-    """An anonymous submission: the member's sealed draft is deleted and the response goes
-    sealed into the survey's box (``surveys.services.mixing``). A fresh edit token is handed
-    out: the draft's token hash was written next to the participation, so the mixed response
-    must not carry it. Returns the unsaved response (to show back), the new token and the
-    unsaved sealed row (new, since the token is: ``response_store.submission_record`` inserts
-    it)."""
-    draft_discard(survey=survey, token=token)
+    """An anonymous submission: the response goes sealed into the survey's box
+    (``surveys.services.mixing``) and the member's sealed draft is deleted (by
+    ``response_store.submission_record``, in the same statement). A fresh edit token is
+    handed out: the draft's token hash was written next to the participation, so the mixed
+    response must not carry it. Returns the unsaved response (to show back), the new token and
+    the unsaved sealed row (new, since the token is: ``submission_record`` inserts it)."""
     new_token, token_hash = new_edit_token()
     answers = result.to_json()
     sealed = sealed_response(

@@ -23,7 +23,8 @@ the secret slices a thread mixes the box whenever a batch waits, as a worker wou
 (``secret_mixes``, ``secret_mixed_entries``).
 
 Environment knobs: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (64),
-BENCH_SECONDS (16 per phase, in 4 alternating slices), BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (gthread threads
+BENCH_SECONDS (16 per phase, in 4 alternating slices), BENCH_LARGE (100,000 ballots in the large polls),
+BENCH_WORKERS (2 * cores + 1), BENCH_THREADS (gthread threads
 per worker, 2).
 """
 
@@ -63,7 +64,7 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "64"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "16"))
 ROUNDS = 4
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-LARGE = 100_000
+LARGE = int(os.environ.get("BENCH_LARGE", "100000"))
 SMALL = 100
 RESULT_SAMPLES = 60
 
