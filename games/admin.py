@@ -53,6 +53,7 @@ class DrawForm(forms.ModelForm):
                 claim_hours=data["claim_hours"],
                 exclude_organizer=data["exclude_organizer"],
                 exclude_recent_winners_days=data["exclude_recent_winners_days"],
+                min_points=data.get("min_points") or 0,
             )
         except DomainError as exc:
             field = exc.field if exc.field in self.fields else None
@@ -68,6 +69,7 @@ CREATE_FIELDS = [
     "prizes_text",
     "source",
     "source_id",
+    "min_points",
     "closes_at",
     "claim_hours",
     "exclude_organizer",
@@ -78,6 +80,7 @@ SHOWN = [
     "title",
     "source",
     "source_id",
+    "min_points",
     "closes_at",
     "claim_hours",
     "drawn_at",
