@@ -43,7 +43,7 @@ class DrawIn(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text=_("The poll, survey or event whose members enter (for those sources)."),
+        help_text=_("The poll, survey, quiz or event whose members enter (for those sources)."),
     )
     min_points = serializers.IntegerField(
         min_value=0,
@@ -148,7 +148,7 @@ class DrawOut(serializers.Serializer):
     )
     source_id = serializers.CharField(
         source="draw.source_id",
-        help_text=_("The poll, survey or event whose members enter (for those sources)."),
+        help_text=_("The poll, survey, quiz or event whose members enter (for those sources)."),
     )
     min_points = serializers.IntegerField(
         source="draw.min_points",
