@@ -25,6 +25,14 @@ class DrawForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_('One per line, first prize first: "name x quantity".'),
     )
+    # Optional (0 when left out): only a quiz-fed draw takes a bar; the service checks it.
+    min_points = forms.IntegerField(
+        label=Draw._meta.get_field("min_points").verbose_name,
+        help_text=Draw._meta.get_field("min_points").help_text,
+        required=False,
+        initial=0,
+        min_value=0,
+    )
 
     def clean(self):
         data = super().clean()
