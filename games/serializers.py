@@ -101,7 +101,7 @@ class RoundOut(serializers.Serializer):
 
 class ResultOut(serializers.Serializer):
     round = serializers.IntegerField(help_text=_("The round that drew it."))
-    prize_id = serializers.CharField()
+    prize_id = serializers.CharField(help_text=_("Id of the prize."))
     prize_name = serializers.CharField(help_text=_("The prize's name."))
     entry_id = serializers.CharField(help_text=_("The winning entry's pseudonymous id."))
     status = serializers.ChoiceField(choices=WINNER_STATUS, help_text=_("Claim state."))
@@ -164,7 +164,7 @@ class DrawOut(serializers.Serializer):
         source="draw.claim_hours",
         help_text=_("Hours a winner has to claim their prize before it is redrawn."),
     )
-    prizes = PrizeOut(many=True)
+    prizes = PrizeOut(many=True, help_text=_("The prizes, first prize first."))
     commitment = serializers.CharField(
         allow_null=True,
         help_text=_("The commitment of the next round to draw (null when none is pending)."),
@@ -175,7 +175,7 @@ class DrawOut(serializers.Serializer):
         help_text=_("SHA-256 of the frozen entry list (null before entries close).")
     )
     results = ResultOut(many=True, help_text=_("Winners by pseudonymous entry id."))
-    me = MyDrawOut()
+    me = MyDrawOut(help_text=_("My entry in this draw."))
     created_at = serializers.DateTimeField(source="draw.created_at")
 
     def get_entry_count(self, obj) -> int | None:
@@ -186,12 +186,12 @@ class DrawOut(serializers.Serializer):
 
 
 class SlotOut(serializers.Serializer):
-    prize_id = serializers.CharField()
+    prize_id = serializers.CharField(help_text=_("Id of the prize."))
     count = serializers.IntegerField(help_text=_("How many of this prize the round draws."))
 
 
 class PairOut(serializers.Serializer):
-    prize_id = serializers.CharField()
+    prize_id = serializers.CharField(help_text=_("Id of the prize."))
     entry_id = serializers.CharField(help_text=_("The winning entry's pseudonymous id."))
 
 
@@ -217,7 +217,7 @@ class PublicationOut(serializers.Serializer):
     """Everything needed to recompute the draw (procedure ``wxc-draw/v1``)."""
 
     procedure = serializers.CharField(help_text=_("The procedure's name and version."))
-    draw_id = serializers.CharField()
+    draw_id = serializers.CharField(help_text=_("Id of the draw."))
     title = serializers.CharField()
     entries = serializers.ListField(
         child=serializers.CharField(),
@@ -227,7 +227,7 @@ class PublicationOut(serializers.Serializer):
         allow_null=True,
         help_text=_("SHA-256 of the frozen entry list (null before entries close)."),
     )
-    prizes = PrizeOut(many=True)
+    prizes = PrizeOut(many=True, help_text=_("The prizes, first prize first."))
     rounds = PublishedRoundOut(many=True, help_text=_("Every round with its commitment and seed."))
 
 
@@ -248,6 +248,6 @@ class EntryRowOut(serializers.Serializer):
 
 
 class ClaimOut(serializers.Serializer):
-    prize = PrizeOut()
+    prize = PrizeOut(help_text=_("The prize I won."))
     claim_deadline = serializers.DateTimeField(help_text=_("Claim my prize before this time."))
     claimed_at = serializers.DateTimeField(help_text=_("When I claimed it."))
