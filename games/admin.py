@@ -25,6 +25,14 @@ class DrawForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_('One per line, first prize first: "name x quantity".'),
     )
+    # Optional (0 when left out): only a quiz-fed draw takes a bar; the service checks it.
+    min_points = forms.IntegerField(
+        label=Draw._meta.get_field("min_points").verbose_name,
+        help_text=Draw._meta.get_field("min_points").help_text,
+        required=False,
+        initial=0,
+        min_value=0,
+    )
 
     def clean(self):
         data = super().clean()
@@ -53,6 +61,7 @@ class DrawForm(forms.ModelForm):
                 claim_hours=data["claim_hours"],
                 exclude_organizer=data["exclude_organizer"],
                 exclude_recent_winners_days=data["exclude_recent_winners_days"],
+                min_points=data.get("min_points") or 0,
             )
         except DomainError as exc:
             field = exc.field if exc.field in self.fields else None
@@ -68,6 +77,7 @@ CREATE_FIELDS = [
     "prizes_text",
     "source",
     "source_id",
+    "min_points",
     "closes_at",
     "claim_hours",
     "exclude_organizer",
@@ -78,6 +88,7 @@ SHOWN = [
     "title",
     "source",
     "source_id",
+    "min_points",
     "closes_at",
     "claim_hours",
     "drawn_at",

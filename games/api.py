@@ -121,8 +121,10 @@ class DrawListView(GenericAPIView):
             gettext_lazy(
                 "Round 1's commitment is published at once. Who may enter: every active "
                 "member, a poll's voters, a named survey's respondents, an event's confirmed "
-                "or checked-in attendees, or members who join. 400 `survey_anonymous`, "
-                "`source_not_found`, `member_not_found`, `closes_in_past`. "
+                "or checked-in attendees, members who join, or a quiz's members with at least "
+                "`min_points` points. 400 `survey_anonymous`, `survey_not_a_quiz`, "
+                "`source_not_found`, `min_points_not_expected`, `member_not_found`, "
+                "`closes_in_past`. "
             ),
             gettext_lazy(
                 "The admin tiers and holders of the manage-events capability (403 `tier_too_low`)."

@@ -24,6 +24,8 @@ from community.models import Community
 TITLE_MAX = 60
 PRIZE_NAME_MAX = 40
 CLAIM_HOURS_MAX = 720
+#: The highest ``min_points`` a quiz-fed draw accepts (far above any quiz's maximum score).
+MIN_POINTS_MAX = 100_000
 
 
 class DrawSource(models.TextChoices):
@@ -35,6 +37,7 @@ class DrawSource(models.TextChoices):
     EVENT_CONFIRMED = "event_confirmed", _("The confirmed attendees of an event")
     EVENT_CHECKED_IN = "event_checked_in", _("The checked-in attendees of an event")
     JOINED = "joined", _("Members who joined the draw")
+    QUIZ_SCORERS = "quiz_scorers", _("Members who scored at least N points in a quiz")
 
 
 #: Sources that name no object (``source_id`` stays empty).
@@ -49,9 +52,9 @@ class DrawStatus(models.TextChoices):
 
 class Draw(models.Model):
     """A lucky draw of a community. Entries come from ``source`` (``source_id`` names the poll,
-    survey or event) minus the exclusions, and close at ``closes_at`` (or when the organizer
-    draws early). Its status follows from the clock and ``drawn_at`` when read. ``drawn_at`` is
-    set once, under the draw row's lock, by the one transaction that freezes the entry list
+    survey, quiz or event; a quiz's members enter with at least ``min_points``) minus the
+    exclusions, and close at ``closes_at`` (or when the organizer draws early). Its status
+    follows from the clock and ``drawn_at`` when read. ``drawn_at`` is set once, under the draw row's lock, by the one transaction that freezes the entry list
     (``entries_hash``) and draws round 1."""
 
     id = PublicIdField()
@@ -70,6 +73,11 @@ class Draw(models.Model):
     exclude_organizer = models.BooleanField(_("exclude the organizer"), default=True)
     exclude_recent_winners_days = models.PositiveSmallIntegerField(
         _("exclude winners of the last days"), default=0
+    )
+    min_points = models.PositiveIntegerField(
+        _("minimum quiz points"),
+        default=0,
+        help_text=_("Quiz-fed draws: members with at least this many points enter."),
     )
     excluded_user_ids = models.JSONField(_("excluded members (user ids)"), default=list, blank=True)
     closes_at = models.DateTimeField(_("entries close at"))
@@ -94,6 +102,14 @@ class Draw(models.Model):
             models.CheckConstraint(
                 condition=Q(claim_hours__gte=1, claim_hours__lte=CLAIM_HOURS_MAX),
                 name="draw_claim_hours_range",
+            ),
+            models.CheckConstraint(
+                # Only a quiz-fed draw has a bar; every other source keeps 0.
+                condition=Q(source=DrawSource.QUIZ_SCORERS.value) | Q(min_points=0),
+                name="draw_min_points_only_for_quiz",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_points__lte=MIN_POINTS_MAX), name="draw_min_points_range"
             ),
             models.CheckConstraint(
                 condition=Q(drawn_at__isnull=True) | ~Q(entries_hash=""),

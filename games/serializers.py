@@ -6,7 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from community.api.serializers import MemberTextField
-from games.models import CLAIM_HOURS_MAX, PRIZE_NAME_MAX, TITLE_MAX, DrawSource, DrawStatus
+from games.models import (
+    CLAIM_HOURS_MAX,
+    MIN_POINTS_MAX,
+    PRIZE_NAME_MAX,
+    TITLE_MAX,
+    DrawSource,
+    DrawStatus,
+)
 
 WINNER_STATUS = [
     ("unclaimed", _("Not claimed yet")),
@@ -36,7 +43,16 @@ class DrawIn(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text=_("The poll, survey or event whose members enter (for those sources)."),
+        help_text=_("The poll, survey, quiz or event whose members enter (for those sources)."),
+    )
+    min_points = serializers.IntegerField(
+        min_value=0,
+        max_value=MIN_POINTS_MAX,
+        default=0,
+        help_text=_(
+            "Quiz-fed draws (quiz_scorers): members with at least this many points enter "
+            "(0: everyone who submitted). Other sources: 0."
+        ),
     )
     claim_hours = serializers.IntegerField(
         min_value=1,
@@ -132,7 +148,14 @@ class DrawOut(serializers.Serializer):
     )
     source_id = serializers.CharField(
         source="draw.source_id",
-        help_text=_("The poll, survey or event whose members enter (for those sources)."),
+        help_text=_("The poll, survey, quiz or event whose members enter (for those sources)."),
+    )
+    min_points = serializers.IntegerField(
+        source="draw.min_points",
+        help_text=_(
+            "Quiz-fed draws (quiz_scorers): members with at least this many points enter "
+            "(0: everyone who submitted). Other sources: 0."
+        ),
     )
     closes_at = serializers.DateTimeField(
         source="draw.closes_at", help_text=_("When entries close.")

@@ -64,6 +64,17 @@ def _event_checked_in(draw: Draw) -> QuerySet:
     ).values_list("registration__user_id", flat=True)
 
 
+def _quiz_scorers(draw: Draw) -> QuerySet:
+    # The quiz app says who qualifies (submitted, at least ``min_points``, still a member):
+    # its membership ids, turned into user ids in one query.
+    from surveys.selectors import quiz_qualifiers
+
+    qualifiers = quiz_qualifiers(survey_id=draw.source_id, min_points=draw.min_points)
+    return Membership.objects.filter(community_id=draw.community_id, pk__in=qualifiers).values_list(
+        "user_id", flat=True
+    )
+
+
 def _joined(draw: Draw) -> QuerySet:
     return DrawJoin.objects.filter(community_id=draw.community_id, draw_id=draw.pk).values_list(
         "user_id", flat=True
@@ -75,6 +86,17 @@ def _named_survey_only(survey: Any) -> None:
         raise DomainError(
             _("An anonymous survey cannot feed a draw: its respondents are not named."),
             code="survey_anonymous",
+            field="source_id",
+        )
+
+
+def _quiz_only(survey: Any) -> None:
+    # A quiz is always named (a check constraint of surveys.Survey), so this one refusal is
+    # enough: a survey that is not a quiz has no points to reach.
+    if not survey.quiz_mode:
+        raise DomainError(
+            _("Only a quiz can feed this draw: the survey has no scores."),
+            code="survey_not_a_quiz",
             field="source_id",
         )
 
@@ -117,6 +139,7 @@ SOURCES: dict[str, EntrySource] = {
     DrawSource.EVENT_CONFIRMED: EntrySource(_event_confirmed, _event_model),
     DrawSource.EVENT_CHECKED_IN: EntrySource(_event_checked_in, _event_model),
     DrawSource.JOINED: EntrySource(_joined),
+    DrawSource.QUIZ_SCORERS: EntrySource(_quiz_scorers, _survey_model, _quiz_only),
 }
 
 assert set(SOURCES) == set(DrawSource), "every draw source has its row in SOURCES"

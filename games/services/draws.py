@@ -18,6 +18,7 @@ from community.services.content import content_screen_strict
 from community.text import member_text
 from games.models import (
     CLAIM_HOURS_MAX,
+    MIN_POINTS_MAX,
     PRIZE_NAME_MAX,
     SOURCES_WITHOUT_OBJECT,
     TITLE_MAX,
@@ -101,11 +102,15 @@ def draw_create(
     exclude_organizer: bool = True,
     exclude_recent_winners_days: int = 0,
     excluded_member_ids: Sequence[str] = (),
+    min_points: int = 0,
 ) -> Draw:
     """Start a lucky draw (admin tiers; the manage-events role). Its prizes are drawn in the
     order given (first prize first). Round 1's seed is chosen now and its commitment is
     published at once, before anyone can enter. The title and prize names are screened
-    strictly (a draw cannot wait hidden in the moderation queue)."""
+    strictly (a draw cannot wait hidden in the moderation queue). A quiz-fed draw
+    (``quiz_scorers``) lets in the members with at least ``min_points`` points in the quiz
+    ``source_id`` (400 ``survey_not_a_quiz`` for a survey that is not a quiz); every other
+    source takes no bar (400 ``min_points_not_expected``)."""
     ensure(actor, Action.CREATE_DRAW)
     now = timezone.now()
     title = member_text(title, field="title", max_length=TITLE_MAX)
@@ -142,6 +147,18 @@ def draw_create(
             code="invalid",
             field="exclude_recent_winners_days",
         )
+    if not 0 <= min_points <= MIN_POINTS_MAX:
+        raise DomainError(
+            _("The minimum points are between 0 and %(n)d.") % {"n": MIN_POINTS_MAX},
+            code="invalid",
+            field="min_points",
+        )
+    if min_points and source != DrawSource.QUIZ_SCORERS:
+        raise DomainError(
+            _("Only a quiz-fed draw takes minimum points."),
+            code="min_points_not_expected",
+            field="min_points",
+        )
     source_id = _source_checked(
         community_id=actor.community_id, source=source, source_id=source_id or ""
     )
@@ -160,6 +177,7 @@ def draw_create(
             exclude_organizer=exclude_organizer,
             exclude_recent_winners_days=exclude_recent_winners_days,
             excluded_user_ids=excluded,
+            min_points=min_points,
             closes_at=closes_at,
             claim_hours=claim_hours,
             created_at=now,
