@@ -605,7 +605,7 @@ export interface paths {
         put?: never;
         /**
          * 发起抽奖
-         * @description 第 1 轮的承诺立即公布。参与者可以是：全部正常成员、某投票的投票者、某具名问卷的答卷人、某活动的已确认或已签到参加者，或主动参加的成员。400 `survey_anonymous`、`source_not_found`、`member_not_found`、`closes_in_past`。管理员及以上，以及拥有"管理活动"能力的成员（403 `tier_too_low`）。
+         * @description 第 1 轮的承诺立即公布。参与者可以是：全部正常成员、某投票的投票者、某具名问卷的答卷人、某活动的已确认或已签到参加者、主动参加的成员，或某答题中得分不低于 `min_points` 的成员。400 `survey_anonymous`、`survey_not_a_quiz`、`source_not_found`、`min_points_not_expected`、`member_not_found`、`closes_in_past`。管理员及以上，以及拥有"管理活动"能力的成员（403 `tier_too_low`）。
          */
         post: operations["createDraw"];
         delete?: never;
@@ -10010,7 +10010,7 @@ export interface components {
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
         };
-        CreateDrawError: components["schemas"]["CreateDrawNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawTitleErrorComponent"] | components["schemas"]["CreateDrawPrizesNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXNameErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXQuantityErrorComponent"] | components["schemas"]["CreateDrawClosesAtErrorComponent"] | components["schemas"]["CreateDrawSourceErrorComponent"] | components["schemas"]["CreateDrawSourceIdErrorComponent"] | components["schemas"]["CreateDrawClaimHoursErrorComponent"] | components["schemas"]["CreateDrawExcludeOrganizerErrorComponent"] | components["schemas"]["CreateDrawExcludeRecentWinnersDaysErrorComponent"] | components["schemas"]["CreateDrawExcludedMemberIdsErrorComponent"] | components["schemas"]["CreateDrawExcludedMemberIdsINDEXErrorComponent"] | components["schemas"]["CreateDrawPrizesErrorComponent"];
+        CreateDrawError: components["schemas"]["CreateDrawNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawTitleErrorComponent"] | components["schemas"]["CreateDrawPrizesNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXNonFieldErrorsErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXNameErrorComponent"] | components["schemas"]["CreateDrawPrizesINDEXQuantityErrorComponent"] | components["schemas"]["CreateDrawClosesAtErrorComponent"] | components["schemas"]["CreateDrawSourceErrorComponent"] | components["schemas"]["CreateDrawSourceIdErrorComponent"] | components["schemas"]["CreateDrawMinPointsErrorComponent"] | components["schemas"]["CreateDrawClaimHoursErrorComponent"] | components["schemas"]["CreateDrawExcludeOrganizerErrorComponent"] | components["schemas"]["CreateDrawExcludeRecentWinnersDaysErrorComponent"] | components["schemas"]["CreateDrawExcludedMemberIdsErrorComponent"] | components["schemas"]["CreateDrawExcludedMemberIdsINDEXErrorComponent"] | components["schemas"]["CreateDrawPrizesErrorComponent"];
         CreateDrawErrorResponse400: components["schemas"]["CreateDrawValidationError"] | components["schemas"]["CreateDrawClientErrorResponse400"];
         CreateDrawErrorResponse403: {
             /** @description 错误类别：`validation_error`（400，见 `attr`）、`client_error`（4xx）或 `server_error`（5xx）。 */
@@ -10218,6 +10218,31 @@ export interface components {
              * @enum {string}
              */
             code: "blank" | "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "surrogate_characters_not_allowed";
+            /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
+            detail: string;
+        };
+        CreateDrawMinPointsErrorComponent: {
+            /**
+             * @description 错误所涉及的请求字段（`options.0.label`、`answers.<id>`）；涉及整个请求时为 null。
+             *
+             *     * `min_points` - min_points (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            attr: "min_points";
+            /**
+             * @description 机器可读的错误码：据此分支处理（枚举列出本操作可能返回的所有错误码）。
+             *
+             *     * `content_not_checked` - content_not_checked
+             *     * `content_risky` - content_risky
+             *     * `invalid` - invalid
+             *     * `max_string_length` - max_string_length
+             *     * `max_value` - max_value
+             *     * `min_points_not_expected` - min_points_not_expected
+             *     * `min_value` - min_value
+             *     * `null` - null
+             * @enum {string}
+             */
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_string_length" | "max_value" | "min_points_not_expected" | "min_value" | "null";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
         };
@@ -15781,6 +15806,7 @@ export interface components {
              *     * `event_confirmed` - 某活动的已确认参加者
              *     * `event_checked_in` - 某活动的已签到参加者
              *     * `joined` - 主动参加抽奖的成员
+             *     * `quiz_scorers` - 某答题中得分不低于 N 分的成员
              */
             source: components["schemas"]["DrawSourceEnum"];
             /**
@@ -15812,14 +15838,20 @@ export interface components {
              *     * `event_confirmed` - 某活动的已确认参加者
              *     * `event_checked_in` - 某活动的已签到参加者
              *     * `joined` - 主动参加抽奖的成员
+             *     * `quiz_scorers` - 某答题中得分不低于 N 分的成员
              * @default members
              */
             source?: components["schemas"]["DrawSourceEnum"];
             /**
-             * @description 参与者来源的投票、问卷或活动 id（这几种来源时填写）。
+             * @description 参与者来源的投票、问卷、答题或活动 id（这几种来源时填写）。
              * @default
              */
             source_id?: string;
+            /**
+             * @description 答题抽奖（quiz_scorers）：得分不低于此分数的成员参与抽奖（0：所有已提交的成员）。其他来源：0。
+             * @default 0
+             */
+            min_points?: number;
             /**
              * @description 中奖者领奖的小时数，超时后重新抽取。
              * @default 72
@@ -15977,10 +16009,13 @@ export interface components {
              *     * `event_confirmed` - 某活动的已确认参加者
              *     * `event_checked_in` - 某活动的已签到参加者
              *     * `joined` - 主动参加抽奖的成员
+             *     * `quiz_scorers` - 某答题中得分不低于 N 分的成员
              */
             source: components["schemas"]["DrawSourceEnum"];
-            /** @description 参与者来源的投票、问卷或活动 id（这几种来源时填写）。 */
+            /** @description 参与者来源的投票、问卷、答题或活动 id（这几种来源时填写）。 */
             source_id: string;
+            /** @description 答题抽奖（quiz_scorers）：得分不低于此分数的成员参与抽奖（0：所有已提交的成员）。其他来源：0。 */
+            min_points: number;
             /**
              * Format: date-time
              * @description 报名截止时间。
@@ -16015,9 +16050,10 @@ export interface components {
          *     * `event_confirmed` - 某活动的已确认参加者
          *     * `event_checked_in` - 某活动的已签到参加者
          *     * `joined` - 主动参加抽奖的成员
+         *     * `quiz_scorers` - 某答题中得分不低于 N 分的成员
          * @enum {string}
          */
-        DrawSourceEnum: "members" | "poll_voters" | "survey_respondents" | "event_confirmed" | "event_checked_in" | "joined";
+        DrawSourceEnum: "members" | "poll_voters" | "survey_respondents" | "event_confirmed" | "event_checked_in" | "joined" | "quiz_scorers";
         /**
          * @description * `open` - 报名中
          *     * `closed` - 已截止，待开奖
