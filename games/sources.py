@@ -2,10 +2,11 @@
 
 A source answers the user ids of the members it lets in (a ``values`` query of user ids, never
 anything more: a secret poll's voters are read from its participation records, never from a
-ballot). ``model`` names the object ``source_id`` points at (None: no object) and ``check``
-refuses objects that cannot feed a draw (an anonymous survey). To add a source (the quiz's
-"everyone with at least N points", say): add a value to ``games.models.DrawSource``, write its
-function here and add one row to :data:`SOURCES`; nothing else changes."""
+ballot). ``model`` names the object ``source_id`` points at (None: no object), and
+:func:`source_object_check` refuses objects that cannot feed a draw (an anonymous survey, a
+survey that is not a quiz). To add a source: add a value to ``games.models.DrawSource``, write
+its function here, add one row to :data:`SOURCES` and, when some of its objects cannot feed a
+draw, a branch in :func:`source_object_check`."""
 
 from __future__ import annotations
 
@@ -122,24 +123,30 @@ def _event_model() -> type[Model]:
 @dataclass(frozen=True)
 class EntrySource:
     """How one source lets members in: ``entrants`` gives their user ids; ``model`` (a
-    callable, the apps load lazily) is the kind of object ``source_id`` names, if any;
-    ``check`` refuses an object that cannot feed a draw."""
+    callable, the apps load lazily) is the kind of object ``source_id`` names, if any."""
 
     entrants: Callable[[Draw], Any]
     model: Callable[[], type[Model]] | None = None
-    check: Callable[[Any], None] | None = None
 
 
 SOURCES: dict[str, EntrySource] = {
     DrawSource.MEMBERS: EntrySource(_members),
     DrawSource.POLL_VOTERS: EntrySource(_poll_voters, _poll_model),
-    DrawSource.SURVEY_RESPONDENTS: EntrySource(
-        _survey_respondents, _survey_model, _named_survey_only
-    ),
+    DrawSource.SURVEY_RESPONDENTS: EntrySource(_survey_respondents, _survey_model),
     DrawSource.EVENT_CONFIRMED: EntrySource(_event_confirmed, _event_model),
     DrawSource.EVENT_CHECKED_IN: EntrySource(_event_checked_in, _event_model),
     DrawSource.JOINED: EntrySource(_joined),
-    DrawSource.QUIZ_SCORERS: EntrySource(_quiz_scorers, _survey_model, _quiz_only),
+    DrawSource.QUIZ_SCORERS: EntrySource(_quiz_scorers, _survey_model),
 }
 
 assert set(SOURCES) == set(DrawSource), "every draw source has its row in SOURCES"
+
+
+def source_object_check(*, source: str, obj: Any) -> None:
+    """Refuse an object that cannot feed a draw of ``source`` (400 on ``source_id``). The
+    refusals are called by name here, not through :data:`SOURCES`, so the contract's error
+    walk (``community.raised_errors``) sees their codes and documents them."""
+    if source == DrawSource.SURVEY_RESPONDENTS:
+        _named_survey_only(obj)
+    elif source == DrawSource.QUIZ_SCORERS:
+        _quiz_only(obj)

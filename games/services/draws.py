@@ -29,7 +29,7 @@ from games.models import (
     Prize,
 )
 from games.services.common import draw_get, round_commit
-from games.sources import SOURCES
+from games.sources import SOURCES, source_object_check
 
 MAX_PRIZES = 10
 MAX_EXCLUDED = 500
@@ -65,8 +65,7 @@ def _source_checked(*, community_id: str, source: str, source_id: str) -> str:
             code="source_not_found",
             field="source_id",
         )
-    if spec.check is not None:
-        spec.check(obj)
+    source_object_check(source=source, obj=obj)
     return source_id
 
 

@@ -10419,9 +10419,11 @@ export interface components {
              *     * `source_id_not_expected` - source_id_not_expected
              *     * `source_not_found` - source_not_found
              *     * `surrogate_characters_not_allowed` - surrogate_characters_not_allowed
+             *     * `survey_anonymous` - survey_anonymous
+             *     * `survey_not_a_quiz` - survey_not_a_quiz
              * @enum {string}
              */
-            code: "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "source_id_not_expected" | "source_not_found" | "surrogate_characters_not_allowed";
+            code: "content_not_checked" | "content_risky" | "invalid" | "max_length" | "null" | "null_characters_not_allowed" | "required" | "source_id_not_expected" | "source_not_found" | "surrogate_characters_not_allowed" | "survey_anonymous" | "survey_not_a_quiz";
             /** @description 给人看的错误信息，按 `Accept-Language` 翻译（默认 zh-hans，可选 en）。 */
             detail: string;
         };
