@@ -248,9 +248,9 @@ def test_leaderboard_query_count_does_not_grow(community, make_member, django_as
 # token, survey with my membership, my entry (results due?), the page (entries with their
 # members' users joined), the rank of the page's first row
 LEADERBOARD_QUERIES = 5
-# the submit of a named survey (tests/surveys/test_queries.py: 7) plus the quiz's entry
+# the submit of a named survey (tests/surveys/test_queries.py: 6) plus the quiz's entry
 # locked (1) and its score written (1); the answer key comes from the cache
-QUIZ_SUBMIT_QUERIES = 9
+QUIZ_SUBMIT_QUERIES = 8
 
 
 def test_quiz_submit_query_count(community, member, django_assert_num_queries):
