@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from announcements import services
 from announcements.models import Announcement, Category
-from community.admin import CommunityScopedAdmin
+from community.admin import ServiceFormAdmin
 from community.authz import Action, admin_actor, admin_communities
 from community.errors import DomainError
 from community.selectors import active_member_count
@@ -61,7 +61,7 @@ class AnnouncementForm(forms.ModelForm):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(CommunityScopedAdmin):
+class AnnouncementAdmin(ServiceFormAdmin):
     """Also the moderators' content calendar: scheduled and past posts by date (the date
     drill-down), with status and read rate."""
 
@@ -84,24 +84,11 @@ class AnnouncementAdmin(CommunityScopedAdmin):
     ordering = ["-publish_at"]
     search_fields = ["title"]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if "community" in form.base_fields:
-            form.base_fields["community"].queryset = admin_communities(request.user)
+    def limit_form_choices(self, form, request) -> None:
         if "category" in form.base_fields:
             form.base_fields["category"].queryset = Category.objects.filter(
                 community__in=admin_communities(request.user)
             )
-
-        class RequestForm(form):
-            def __init__(self, *args, **kw):
-                super().__init__(*args, **kw)
-                self.request = request
-
-        return RequestForm
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["community"] if obj is not None else []
 
     def get_queryset(self, request):
         return (
@@ -109,23 +96,6 @@ class AnnouncementAdmin(CommunityScopedAdmin):
             .get_queryset(request)
             .annotate(read_count=Count("reads", filter=Q(reads__read_at__isnull=False)))
         )
-
-    def has_add_permission(self, request) -> bool:
-        return self._moderates_any(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is None or self.has_change_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        """The service saved it in the form's ``clean``; copy the stored row back."""
-        saved = form.saved
-        for field in Announcement._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
-
-    def save_related(self, request, form, formsets, change):
-        """Nothing: the announcement has no relations the form edits."""
 
     def delete_model(self, request, obj):
         actor = admin_actor(request.user, obj.community)
@@ -174,41 +144,13 @@ class CategoryForm(forms.ModelForm):
 
 
 @admin.register(Category)
-class CategoryAdmin(CommunityScopedAdmin):
+class CategoryAdmin(ServiceFormAdmin):
     form = CategoryForm
     fields = ["community", "name", "position"]
     moderate_action = Action.MANAGE_ANNOUNCEMENTS
     list_display = ["name", "community", "position"]
     list_select_related = ["community"]
     ordering = ["community", "position"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if "community" in form.base_fields:
-            form.base_fields["community"].queryset = admin_communities(request.user)
-
-        class RequestForm(form):
-            def __init__(self, *args, **kw):
-                super().__init__(*args, **kw)
-                self.request = request
-
-        return RequestForm
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["community"] if obj is not None else []
-
-    def has_add_permission(self, request) -> bool:
-        return self._moderates_any(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is None or self.has_change_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        saved = form.saved
-        for field in Category._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
 
     def delete_model(self, request, obj):
         actor = admin_actor(request.user, obj.community)

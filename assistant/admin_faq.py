@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from assistant import services
 from assistant.models import FaqEntry, KeywordRule
 from assistant.selectors_stats import DAYS_MAX, assistant_stats
-from community.admin import CommunityScopedAdmin
+from community.admin import ServiceFormAdmin
 from community.authz import Action, admin_actor, admin_communities, can
 from community.errors import DomainError
 
@@ -118,44 +118,14 @@ class KeywordRuleForm(_ServiceForm):
         return data
 
 
-class _ServiceAdmin(CommunityScopedAdmin):
+class _ServiceAdmin(ServiceFormAdmin):
     moderate_action = Action.MANAGE_FAQ
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if "community" in form.base_fields:
-            form.base_fields["community"].queryset = admin_communities(request.user)
+    def limit_form_choices(self, form, request) -> None:
         if "faq" in form.base_fields:
             form.base_fields["faq"].queryset = FaqEntry.objects.filter(
                 community__in=admin_communities(request.user)
             )
-
-        class RequestForm(form):
-            def __init__(self, *args, **kw):
-                super().__init__(*args, **kw)
-                self.request = request
-
-        return RequestForm
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["community"] if obj is not None else []
-
-    def has_add_permission(self, request) -> bool:
-        return self._moderates_any(request)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is None or self.has_change_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        """The service saved it in the form's ``clean``; copy the stored row back."""
-        saved = form.saved
-        for field in type(saved)._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
-
-    def save_related(self, request, form, formsets, change):
-        """Nothing: the services wrote everything."""
 
 
 @admin.register(FaqEntry)

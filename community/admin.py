@@ -138,6 +138,49 @@ class CommunityScopedAdmin(ThemedModelAdmin):
             self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
 
 
+class ServiceFormAdmin(CommunityScopedAdmin):
+    """Base for admin pages whose form saves through the app's services in its ``clean``
+    (the form gets the request, and leaves the stored row in ``form.saved``): the admin then
+    only copies that row back. The community is chosen among the staff user's communities
+    and fixed once saved; the service decides who may add, change or delete."""
+
+    def limit_form_choices(self, form, request) -> None:
+        """Limit the form's other related-object choices to the staff user's communities."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "community" in form.base_fields:
+            form.base_fields["community"].queryset = admin_communities(request.user)
+        self.limit_form_choices(form, request)
+
+        class RequestForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                self.request = request
+
+        return RequestForm
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["community"] if obj is not None else []
+
+    def has_add_permission(self, request) -> bool:
+        return self._moderates_any(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or self.has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        """The service saved it in the form's ``clean``; copy the stored row back."""
+        saved = form.saved
+        for field in type(saved)._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing: the services wrote everything."""
+
+
 @admin.register(Community)
 class CommunityAdmin(CommunityScopedAdmin):
     community_field = "pk"
