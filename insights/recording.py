@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from functools import cache
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from community.redis_clients import redis_client
 from insights.models import KIND_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -29,20 +29,12 @@ log = logging.getLogger(__name__)
 BUFFER_KEY = "insights:activity"
 FLUSHING_KEY = "insights:activity:flushing"
 FLUSH_LOCK_KEY = "insights:activity:flush-lock"
-_TIMEOUT = 0.25  # seconds: a slow Redis must not hold a request
-
-
-@cache
-def _client_for(url: str):
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=_TIMEOUT, socket_connect_timeout=_TIMEOUT)
 
 
 def buffer_client():
     """The Redis client of the activity buffer, or None when none is configured."""
     url = getattr(settings, "INSIGHTS_REDIS_URL", "")
-    return _client_for(url) if url else None
+    return redis_client(url) if url else None
 
 
 def buffer_field(*, community_id: str, user_id: str, kind: str, at: datetime) -> str:
