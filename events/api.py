@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, can, require, visible_membership
+from community.bound_serializers import represent, validated
 from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
 from community.timezones import community_time
@@ -290,7 +291,7 @@ class MyRegistrationView(APIView):
     def _answer(self, event: Event, membership, *, fresh=None) -> Response:
         my = selectors.my_registration(event=event, user_id=membership.user_id, fresh=fresh)
         with community_time(event.community):
-            body = MyEventStateOut(_my_body(event, my, timezone.now())).data
+            body = represent(MyEventStateOut, _my_body(event, my, timezone.now()))
         return Response(body)
 
     @extend_schema(
@@ -346,10 +347,9 @@ class MyRegistrationView(APIView):
         event, membership = selectors.event_for_member(
             user=request.user, event_id=event_id, action=Action.PARTICIPATE
         )
-        data = RegistrationIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(RegistrationIn, request.data)
         registration = services.registration_put(
-            actor=membership, event_id=event.pk, event=event, **data.validated_data
+            actor=membership, event_id=event.pk, event=event, **data
         )
         return self._answer(event, membership, fresh=registration)
 

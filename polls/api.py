@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, require, visible_membership
+from community.bound_serializers import represent, validated
 from community.db_router import lagging_reads
 from community.errors import DomainError
 from community.pagination import CursorPagination, cursor_pagination
@@ -330,7 +331,7 @@ def _my_ballot(poll: Poll, user_id: int) -> dict:
 
 def _ballot_data(poll: Poll, body: dict) -> dict:
     with _tz(poll):
-        return BALLOT_OUT[PollKind(poll.kind)](body).data
+        return represent(BALLOT_OUT[PollKind(poll.kind)], body)
 
 
 def _ballot_response(poll: Poll, body: dict) -> Response:
@@ -421,9 +422,7 @@ class BallotView(APIView):
         poll, membership = selectors.poll_for_member(
             user=request.user, poll_id=poll_id, action=Action.PARTICIPATE
         )
-        data = PollBallotIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        body = dict(data.validated_data)
+        body = dict(validated(PollBallotIn, request.data))
         receipt = body.pop("receipt", None)
         kind = body.pop("kind", poll.kind)
         if kind != poll.kind:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, can, require, visible_membership
+from community.bound_serializers import represent, validated
 from community.errors import NotFound
 from community.pagination import CursorPagination
 from community.throttling import WriteThrottle
@@ -457,10 +458,9 @@ class TaskMoveView(APIView):
     )
     def post(self, request, task_id: str):
         task, membership = selectors.task_for_member(user=request.user, task_id=task_id)
-        data = TaskMoveIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        moved = tasks_move.task_move(actor=membership, task=task, **data.validated_data)
-        return Response(TaskMovedOut(moved).data)
+        data = validated(TaskMoveIn, request.data)
+        moved = tasks_move.task_move(actor=membership, task=task, **data)
+        return Response(represent(TaskMovedOut, moved))
 
 
 class TaskTakeView(APIView):

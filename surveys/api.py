@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.authz import Action, visible_membership
+from community.bound_serializers import represent, validated
 from community.errors import Forbidden, NotFound
 from community.pagination import cursor_pagination
 from community.throttling import WriteThrottle
@@ -430,17 +431,16 @@ class SubmitView(APIView):
         survey, membership = survey_for_member(
             user=request.user, survey_id=survey_id, action=Action.PARTICIPATE
         )
-        data = SubmitIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(SubmitIn, request.data)
         result = services.response_submit(
             membership=membership,
             survey=survey,
-            answers=data.validated_data.get("answers"),
+            answers=data.get("answers"),
             token=_token(request),
         )
         body = _submitted_body(survey, result.response, token=result.new_token)
         with community_time(survey.community):
-            return Response(SubmittedOut(body).data, status=status.HTTP_201_CREATED)
+            return Response(represent(SubmittedOut, body), status=status.HTTP_201_CREATED)
 
 
 class MyResponseView(APIView):
