@@ -55,6 +55,20 @@ def _shape(model: type[Model], alias: str, using: str) -> _Shape:
     return _Shape(model, alias, using)
 
 
+def select_list(model: type[Model], alias: str, using: str = DEFAULT_DB_ALIAS) -> str:
+    """``alias.column, ...`` of every concrete field of ``model``, in the order
+    :func:`instance_from_row` reads them: for other hand-written statements of a hot path
+    that return a row (``RETURNING``) and want the instance without a ``RawQuerySet``."""
+    return _shape(model, alias, using).columns
+
+
+def instance_from_row(
+    model: type[M], row: Sequence[Any], alias: str, using: str = DEFAULT_DB_ALIAS
+) -> M:
+    """The ``model`` instance of a row selected with :func:`select_list` (same ``alias``)."""
+    return _shape(model, alias, using).build(row, 0, using)
+
+
 @cache
 def _membership_sql(using: str, statuses: int) -> str:
     community, membership = _shape(Community, "c", using), _shape(Membership, "m", using)

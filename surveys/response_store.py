@@ -15,6 +15,7 @@ from django.db import connection
 
 from community.ids import new_public_id
 from community.locking import lock_sql
+from community.member_store import instance_from_row, select_list
 from surveys.models import (
     Answer,
     Participation,
@@ -46,20 +47,25 @@ def participation_lock(*, survey: Survey, user: Any) -> Participation | None:
     """PostgreSQL: the member's participation row, created if missing, row-locked until
     commit (``FOR NO KEY UPDATE`` strength, as ``lock_rows``), in one statement: parallel
     requests of one member queue here. The first answer of a member used to take four round
-    trips (look up, savepoint, insert, release). None on other databases (the caller takes
-    the portable path)."""
+    trips (look up, savepoint, insert, release). The row is read with a plain cursor (no
+    ``RawQuerySet``, whose column mapping cost more than the statement). None on other
+    databases (the caller takes the portable path)."""
     if connection.vendor != "postgresql":
         return None
-    table = Participation._meta.db_table
-    sql = (
-        f"INSERT INTO {table} AS p "  # noqa: S608 (no input in the SQL)
-        "(community_id, survey_id, user_id, anonymous, status, submissions) "
-        "VALUES (%s, %s, %s, %s, %s, 0) "
-        "ON CONFLICT (community_id, survey_id, user_id) "
-        "DO UPDATE SET submissions = p.submissions RETURNING *"
-    )
     params = [survey.community_id, survey.pk, user.pk, survey.anonymous, ResponseStatus.DRAFT]
-    return next(iter(Participation.objects.raw(sql, params)))
+    with connection.cursor() as cursor:
+        cursor.execute(_PARTICIPATION_LOCK_SQL, params)
+        row = cursor.fetchone()
+    return instance_from_row(Participation, row, "p")
+
+
+_PARTICIPATION_LOCK_SQL = (
+    f"INSERT INTO {Participation._meta.db_table} AS p "  # noqa: S608 (no input in the SQL)
+    "(community_id, survey_id, user_id, anonymous, status, submissions) "
+    "VALUES (%s, %s, %s, %s, %s, 0) "
+    "ON CONFLICT (community_id, survey_id, user_id) "
+    f"DO UPDATE SET submissions = p.submissions RETURNING {select_list(Participation, 'p')}"
+)
 
 
 def submission_record(
@@ -265,6 +271,20 @@ def answer_rows_insert(
             ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def box_holds_batch(*, survey: Survey) -> bool:
+    """Whether at least ``survey.min_group_size`` (k) responses wait in the survey's box.
+    Counts at most k entries (a closed survey's leftovers can be many), in a hand-written
+    statement: the anonymous submit asks after every commit."""
+    sql = (
+        f"SELECT count(*) FROM (SELECT 1 FROM {SealedResponse._meta.db_table} "  # noqa: S608
+        "WHERE community_id = %s AND survey_id = %s LIMIT %s) AS waiting"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [survey.community_id, survey.pk, survey.min_group_size])
+        (waiting,) = cursor.fetchone()
+    return waiting >= survey.min_group_size
 
 
 #: One opened response of a mix: (answers JSON, definition version, edit-token hash, rows).

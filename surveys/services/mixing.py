@@ -149,15 +149,12 @@ def queue_mix_when_full(survey: Survey) -> None:
     """After the current transaction commits, count the survey's box and queue the mixing
     step only when it holds a batch (k). Running a mixer after every anonymous submission
     cost two thirds of the submission (eagerly) or a task each (with a worker); the count
-    is one indexed query. Counted after commit, the last of submissions committing together
+    is one indexed query that reads at most k entries. Counted after commit, the last of submissions committing together
     sees them all, so a full batch is never left waiting for the sweep."""
     from surveys.tasks import mix_responses
 
     def mix_if_full() -> None:
-        waiting = SealedResponse.objects.filter(
-            community_id=survey.community_id, survey_id=survey.pk
-        ).count()
-        if waiting >= survey.min_group_size:
+        if response_store.box_holds_batch(survey=survey):
             mix_responses.delay(survey.pk)
 
     transaction.on_commit(mix_if_full, robust=True)
