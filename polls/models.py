@@ -324,7 +324,9 @@ class Ballot(models.Model):
     ``{"scores": {...}}``, ``{"position": ...}`` or ``{"answers": {...}}``); ``reason`` is the
     optional reason of a proposal answer. One per member and poll, enforced by the database."""
 
-    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "community.Community", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
     voter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="poll_ballots"
@@ -353,7 +355,9 @@ class Participation(models.Model):
     Participation is not secret: moderators see who has not voted yet, and reminders skip those
     who took part. One per member and poll, enforced by the database."""
 
-    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "community.Community", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="participations")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="poll_participations"
@@ -393,7 +397,9 @@ class SecretBallot(models.Model):
     operations. The last batch, mixed at close, may hold fewer than k ballots."""
 
     id = PublicIdField()
-    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "community.Community", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="secret_ballots")
     choices = models.JSONField(_("choices"))
     receipt_hash = models.CharField(_("receipt (SHA-256)"), max_length=64)
@@ -495,7 +501,9 @@ class Tally(models.Model):
     ``"id1>id2>..."``; score → ``"optionid:score"``; proposal → the position; time →
     ``"optionid:answer"``. Ballot writes move the counts by one in the same transaction."""
 
-    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "community.Community", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="tallies")
     key = models.CharField(_("key"), max_length=TALLY_KEY_MAX)
     count = models.IntegerField(_("count"), default=0)

@@ -402,7 +402,9 @@ class Response(models.Model):
     """
 
     id = PublicIdField()
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     respondent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -472,7 +474,9 @@ class SealedResponse(models.Model):
     """
 
     id = PublicIdField()
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     lookup = models.CharField(max_length=64)
     sealed = models.BinaryField()
@@ -541,7 +545,9 @@ class Participation(models.Model):
     enforced by a check constraint -- so nothing connects the member to their answers.
     """
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="participations")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_participations"
@@ -584,7 +590,9 @@ class Answer(models.Model):
     ``text``; date: ``date``. Rewritten whenever the response is (re)submitted.
     """
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answer_rows")
     # RESTRICT, not CASCADE: a question or choice that respondents answered cannot be deleted

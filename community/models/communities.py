@@ -126,7 +126,9 @@ class Membership(models.Model):
     the clock; no job flips the status) and survives leaving the same way."""
 
     id = PublicIdField()
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )

@@ -49,7 +49,10 @@ class Notification(models.Model):
     delivered, and a credit is never given for more messages than the member accepted."""
 
     community = models.ForeignKey(
-        "community.Community", on_delete=models.CASCADE, related_name="notifications"
+        "community.Community",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_once_per_recipient_dedupe_key leads with it
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -3,7 +3,11 @@
 Django gives every indexed ``varchar`` a second ``varchar_pattern_ops`` (``_like``) index on
 PostgreSQL; our backend (``community.db.backends.postgresql``) skips it for opaque ids, which
 are never searched with ``LIKE``, and migration ``community.0004`` dropped the existing ones.
-Adding an index to one of these tables means adding it here, with the query that uses it."""
+Adding an index to one of these tables means adding it here, with the query that uses it.
+
+None of them has an index on ``community_id`` alone: each has a composite index (its
+uniqueness constraint) that leads with it, which serves every query and foreign-key check by
+community as well, so the foreign key is declared with ``db_index=False``."""
 
 from __future__ import annotations
 
@@ -26,7 +30,6 @@ pytestmark = [
 HOT_TABLE_INDEXES = {
     "community_membership": {
         "community_membership_pkey": "btree (id)",
-        "community_membership_community_id_cf2ef5d6": "btree (community_id)",
         "community_membership_user_id_7312e19f": "btree (user_id)",
         "community_m_communi_fed280_idx": "btree (community_id, status, tier)",
         "membership_one_owner_per_community": (
@@ -45,7 +48,6 @@ HOT_TABLE_INDEXES = {
     },
     "community_notification": {
         "community_notification_pkey": "btree (id)",
-        "community_notification_community_id_bacbd32b": "btree (community_id)",
         "community_notification_recipient_id_bf810c4d": "btree (recipient_id)",
         "community_n_status_c9b221_idx": "btree (status, created_at)",
         "notification_once_per_recipient_dedupe_key": (
@@ -54,27 +56,23 @@ HOT_TABLE_INDEXES = {
     },
     "polls_participation": {
         "polls_participation_pkey": "btree (id)",
-        "polls_participation_community_id_51f1a088": "btree (community_id)",
         "polls_participation_poll_id_97bca0fd": "btree (poll_id)",
         "polls_participation_user_id_3c743885": "btree (user_id)",
         "participation_one_per_member_and_poll": "btree (community_id, poll_id, user_id)",
     },
     "polls_ballot": {
         "polls_ballot_pkey": "btree (id)",
-        "polls_ballot_community_id_2e0c2b21": "btree (community_id)",
         "polls_ballot_poll_id_61cb5a81": "btree (poll_id)",
         "polls_ballot_voter_id_d26d4293": "btree (voter_id)",
         "ballot_one_per_member_and_poll": "btree (community_id, poll_id, voter_id)",
     },
     "polls_secretballot": {
         "polls_secretballot_pkey": "btree (id)",
-        "polls_secretballot_community_id_c6b6735b": "btree (community_id)",
         "polls_secretballot_poll_id_4bb961fb": "btree (poll_id)",
         "secretballot_receipt_unique": "btree (community_id, poll_id, receipt_hash)",
     },
     "polls_tally": {
         "polls_tally_pkey": "btree (id)",
-        "polls_tally_community_id_d8da9fd7": "btree (community_id)",
         "polls_tally_poll_id_f91511fc": "btree (poll_id)",
         "tally_one_row_per_key": "btree (community_id, poll_id, key)",
     },
@@ -84,7 +82,6 @@ HOT_TABLE_INDEXES = {
     },
     "surveys_participation": {
         "surveys_participation_pkey": "btree (id)",
-        "surveys_participation_community_id_bdeb3dcb": "btree (community_id)",
         "surveys_participation_survey_id_e87c492a": "btree (survey_id)",
         "surveys_participation_user_id_e4be9428": "btree (user_id)",
         "surveys_participation_draft_id_bffeb624": "btree (draft_id)",
@@ -93,7 +90,6 @@ HOT_TABLE_INDEXES = {
     },
     "surveys_response": {
         "surveys_response_pkey": "btree (id)",
-        "surveys_response_community_id_e6ae7e83": "btree (community_id)",
         "surveys_response_survey_id_907701cf": "btree (survey_id)",
         "surveys_response_respondent_id_47419d84": "btree (respondent_id)",
         "surveys_res_communi_309b6c_idx": "btree (community_id, survey_id, status, submitted_at)",
@@ -103,7 +99,6 @@ HOT_TABLE_INDEXES = {
     },
     "surveys_answer": {
         "surveys_answer_pkey": "btree (id)",
-        "surveys_answer_community_id_0d6df6fc": "btree (community_id)",
         "surveys_answer_survey_id_caa4663c": "btree (survey_id)",
         "surveys_answer_response_id_5416c873": "btree (response_id)",
         "surveys_answer_question_id_c0166f3c": "btree (question_id)",
@@ -114,7 +109,6 @@ HOT_TABLE_INDEXES = {
     },
     "surveys_sealedresponse": {
         "surveys_sealedresponse_pkey": "btree (id)",
-        "surveys_sealedresponse_community_id_a353bb6d": "btree (community_id)",
         "surveys_sealedresponse_survey_id_059addba": "btree (survey_id)",
         "sealed_response_lookup_unique": "btree (community_id, survey_id, lookup)",
     },
