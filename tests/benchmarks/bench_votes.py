@@ -35,7 +35,6 @@ import json
 import os
 import random
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -44,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.benchmarks.harness import (  # noqa: E402  (the benchmarks' shared plumbing)
     WORKERS,
     CpuMeter,
+    Mixer,
     Slice,
     bench_env,
     database_create,
@@ -236,46 +236,6 @@ def seed() -> dict:
     }
 
 
-class Mixer:
-    """During the secret slices, what a Celery worker does with the mix tasks the votes queue
-    (the benchmark runs Celery eager, where votes queue none): mix the secret poll's box
-    whenever a batch waits (``poll_box_mix`` with ``SKIP LOCKED``, as the task), in a thread of
-    the benchmark's process, so the mixes' row locks compete with the votes as in production.
-    Its CPU is not in the server's figures (a worker's would not be either)."""
-
-    def __init__(self, poll_id: str):
-        self.poll_id = poll_id
-        self.stop = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.mixes = 0
-        self.mixed = 0
-
-    def _run(self) -> None:
-        from django.db import connection
-
-        from polls import services
-
-        try:
-            while not self.stop.is_set():
-                n = services.poll_box_mix(poll_id=self.poll_id, skip_locked=True)
-                if n:
-                    self.mixes += 1
-                    self.mixed += n
-                self.stop.wait(0.05)
-        finally:
-            connection.close()
-
-    def __enter__(self):
-        self.stop.clear()
-        self.thread = threading.Thread(target=self._run)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
-
-
 def time_mix_100(poll_id: str) -> tuple[float, float]:
     """Milliseconds to mix the 100 sealed ballots seeded in ``poll_id`` (k = 100) as the task
     does (the entries decrypted first, then one transaction with the poll row locked), and of
@@ -365,7 +325,12 @@ def main() -> int:
         # Baseline, floor and vote slices alternate, so a change in machine load during the
         # run affects every figure alike.
         meter = CpuMeter(server.pid, DB_NAME)
-        mixer = Mixer(data["secret_poll"])
+        from polls.services import poll_box_mix
+
+        mixer = Mixer(
+            lambda: poll_box_mix(poll_id=data["secret_poll"], skip_locked=True),
+            what="the secret poll's box (poll_box_mix with SKIP LOCKED, as the task)",
+        )
 
         def slice_of(request):
             return lambda: drive(base, tokens, request, SECONDS / ROUNDS, meter)

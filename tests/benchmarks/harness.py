@@ -55,12 +55,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: The Redis of the benchmarks' cache (``BENCH_REDIS``): each run keys under its own prefix.
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/13")
+ACTIVITY_BUFFER = "insights:activity"  # insights.recording.BUFFER_KEY (no Django import here)
+
+
 def bench_env(db_name: str, settings: str, **extra: str) -> dict[str, str]:
     """The environment of a benchmark's processes: production settings (DEBUG off, no HTTPS
-    redirect), its own database, throttles out of the way, Celery eager; ``extra`` on top."""
+    redirect), its own database, the shared cache on Redis as in production (``REDIS_URL``:
+    throttles and the activity buffer pay their real round trips; keys under the run's own
+    prefix, deleted by :func:`database_drop`), throttles out of the way, Celery eager;
+    ``extra`` on top."""
     return {
         **os.environ,
         "DATABASE_URL": f"{PG}/{db_name}",
+        "REDIS_URL": REDIS,
+        "CACHE_KEY_PREFIX": db_name,
         "DJANGO_SETTINGS_MODULE": settings,
         "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "BALLOT_KEY": "bench-only-ballot-key-0123456789-abcdefghijklmnopqrstuvwxyz",
@@ -86,10 +96,20 @@ def database_create(db_name: str, env: dict[str, str]) -> None:
 
 
 def database_drop(db_name: str) -> None:
+    """Drop the run's database and its cache keys (and the activity buffer its requests
+    filled: no flush job runs in a benchmark)."""
     try:
         admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     except Exception as exc:  # report, never hide the figures
         log(f"could not drop {db_name}: {exc}")
+    try:
+        import redis
+
+        store = redis.Redis.from_url(REDIS)
+        for key in [*store.scan_iter(f"{db_name}:*"), ACTIVITY_BUFFER]:
+            store.delete(key)
+    except Exception as exc:  # noqa: BLE001 (report, never hide the figures)
+        log(f"could not delete the cache keys of {db_name}: {exc}")
 
 
 def django_setup(env: dict[str, str]) -> None:
@@ -474,3 +494,42 @@ def median_latency(base: str, token: str, path: str, samples: int = 60) -> float
             times.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, response.text
     return round(statistics.median(times), 2)
+
+
+class Mixer:
+    """What a Celery worker does with the mix tasks the requests queue, in a thread of the
+    benchmark's process: ``mix()`` (a mixing service, returning how many entries it mixed)
+    every 50 ms while the thread runs, so the mixes' row locks compete with the requests as
+    in production. Its CPU is not in the server's figures (a worker's would not be either).
+    Use as a context manager around the slices that queue mixes."""
+
+    def __init__(self, mix: Callable[[], int], *, what: str):
+        self.mix = mix
+        self.what = what
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.mixes = 0
+        self.mixed = 0
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stop.is_set():
+                n = self.mix()
+                if n:
+                    self.mixes += 1
+                    self.mixed += n
+                self.stop.wait(0.05)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.stop.clear()
+        self.thread = threading.Thread(target=self._run, name=f"mixer: {self.what}")
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
