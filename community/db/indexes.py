@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import migrations
+
 from community.ids import is_opaque
 
 
@@ -20,3 +22,13 @@ def drop_like_indexes_on_opaque_ids(apps, schema_editor) -> None:
                 continue
             name = schema_editor._create_index_name(opts.db_table, [field.column], suffix="_like")
             schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+
+
+def covered_index_drop(table: str, index: str, column: str = "community_id") -> migrations.RunSQL:
+    """Drop one single-column index, by name, that a composite index leading with the same
+    column already covers. (An ``AlterField(db_index=False)`` drops every index on exactly that
+    column, a partial unique one such as ``membership_one_owner_per_community`` included: pair
+    the field's state change with this instead, in ``SeparateDatabaseAndState``.) Reversible."""
+    return migrations.RunSQL(
+        f'DROP INDEX IF EXISTS "{index}"', f'CREATE INDEX "{index}" ON "{table}" ("{column}")'
+    )
