@@ -1,7 +1,7 @@
 """URLs of the sign-up benchmark: the product's URLs plus the *floor*, a minimal sign-up.
 
-The floor is what a sign-up cannot go below on this stack: the same bearer authentication,
-then one transaction with the registration ``INSERT ... ON CONFLICT DO NOTHING`` and the
+The floor is what a sign-up cannot go below on this stack: the same bearer authentication and
+write throttle (as the vote, survey and board floors), then one transaction with the registration ``INSERT ... ON CONFLICT DO NOTHING`` and the
 guarded seat ``UPDATE``, hand-written SQL, no membership check, no validation, no outbox, no
 serializer. ``signup_over_floor`` in ``bench_signups.py`` says how close the real endpoint
 comes. Only ``tests/benchmarks/bench_settings.py`` routes here; production never does."""
@@ -17,10 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.ids import new_public_id
+from community.throttling import WriteThrottle
 from community.urls import urlpatterns as product_urlpatterns
 
 
 class FloorSignUp(APIView):
+    throttle_classes = [WriteThrottle]
+
     def put(self, request, community_id: str, event_id: str):
         now = timezone.now()
         with transaction.atomic(), connection.cursor() as cursor:

@@ -3,7 +3,8 @@
 Served only by the benchmark's settings (``tests.benchmarks.survey_settings``, whose
 ``ROOT_URLCONF`` is this module), never by production URLs. ``POST
 /api/v1/bench/surveys/{id}/floor-submit`` runs what every submit must: the same bearer-token
-authentication and JSON parsing (DRF, our settings), then one raw ``INSERT`` of a submitted
+authentication, write throttle and JSON parsing (DRF, our settings; the vote and board floors
+pay the same), then one raw ``INSERT`` of a submitted
 response and its answer rows (one data-modifying ``WITH``, in autocommit), and a small JSON
 answer. No validation, no membership or survey check, no participation, no cap: the real
 endpoint's cost over this floor is what our code adds (``submit_over_floor``)."""
@@ -20,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.ids import new_public_id
+from community.throttling import WriteThrottle
 from community.urls import urlpatterns as product_urlpatterns
 
 FLOOR_SQL = (
@@ -54,6 +56,8 @@ def _rows(answers: dict) -> list[tuple]:
 
 class FloorSubmitView(APIView):
     """The minimal submit (see the module docstring)."""
+
+    throttle_classes = [WriteThrottle]
 
     def post(self, request, survey_id: str):
         answers = request.data.get("answers") or {}
