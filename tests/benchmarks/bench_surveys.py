@@ -262,6 +262,18 @@ def anonymous_box_check(survey_id: str, *, figures_ok: int) -> dict:
     }
 
 
+def queued_tasks() -> int | None:
+    """How many mixing tasks the anonymous submits published (the run's queue, which no worker
+    consumes), warm-up included."""
+    try:
+        import redis
+
+        return redis.Redis.from_url(ENV["CELERY_BROKER_URL"]).llen(ENV["BENCH_QUEUE"])
+    except Exception as exc:  # noqa: BLE001 (report, never hide the figures)
+        log(f"could not read the queue {ENV['BENCH_QUEUE']}: {exc}")
+        return None
+
+
 def combine(totals: Totals) -> dict:
     """One endpoint's figures over its interleaved rounds."""
     latencies = sorted(totals.latencies)
@@ -378,6 +390,7 @@ def main() -> None:
         )
         meter.close()
         box = anonymous_box_check(data["anonymous"], figures_ok=totals["anon_submit"].ok)
+        tasks_queued = queued_tasks()
         log(f"anonymous box: {mixer.mixes} mixes of {mixer.mixed} responses; {box}")
         figures = {name: combine(t) for name, t in totals.items()}
         for name, t in totals.items():
@@ -431,6 +444,7 @@ def main() -> None:
             "anon_mixes": mixer.mixes,
             "anon_mixed": mixer.mixed,
             "anon_box_consistent": box["consistent"],
+            "anon_tasks_queued": tasks_queued,
             "floor_ratio": over(floor, baseline),
             "cpu_ms": {name: figure["cpu_ms"] for name, figure in figures.items()},
             "errors": {name: figure["errors"] for name, figure in figures.items()},
