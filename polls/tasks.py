@@ -8,8 +8,10 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from community.queue_once import pending_clear
 from community.schedule import job_now
 from polls import services
+from polls.services.mixing import box_mix_pending_key
 
 
 @shared_task(
@@ -35,7 +37,9 @@ def poll_finalize_task(self, poll_id: str, now: str | None = None) -> bool:
 )
 def poll_box_mix_task(poll_id: str) -> int:
     """Mix a secret poll's ballot box if a batch is complete (queued after the commit of the
-    vote that completed it; a no-op otherwise)."""
+    vote that completed it; a no-op otherwise). Its pending mark goes first, so a vote
+    committed meanwhile either is mixed now or queues again."""
+    pending_clear(box_mix_pending_key(poll_id))
     return services.poll_box_mix(poll_id=poll_id, skip_locked=True)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from community.queue_once import pending_clear
 from community.schedule import job_now
 from surveys import services
+from surveys.services.mixing import mix_pending_key
 
 
 @shared_task(bind=True, max_retries=2, acks_late=True)
@@ -28,7 +30,9 @@ def exports_sweep(now: str | None = None) -> dict[str, int]:
 
 @shared_task(acks_late=True)
 def mix_responses(survey_id: str) -> int:
-    """Mix an anonymous survey's box once a batch is complete (safe to run twice)."""
+    """Mix an anonymous survey's box once a batch is complete (safe to run twice). Its pending
+    mark goes first, so a submit committed meanwhile either is mixed now or queues again."""
+    pending_clear(mix_pending_key(survey_id))
     return services.survey_responses_mix(survey_id=survey_id)
 
 

@@ -16,6 +16,7 @@ from community.authz import Action, ensure
 from community.errors import Conflict, DomainError
 from community.locking import lock_rows
 from community.models import Membership
+from community.queue_once import delay_once
 from community.selectors import active_member_count
 from community.services.content import (
     SCENE_COMMENT,
@@ -37,6 +38,7 @@ from polls.services.common import (
     RECEIPT_MIN_LENGTH,
     hash_receipt,
 )
+from polls.services.mixing import box_mix_pending_key
 from polls.tally_store import insert_once, tally_record, upsert_named_pg, upsert_named_portable
 
 logger = logging.getLogger(__name__)
@@ -184,8 +186,9 @@ def _receipt_required() -> Conflict:
 
 
 def _after_commit_mix(poll: Poll, waiting: int) -> None:
-    """Queue the mix after commit once this vote completed a batch; only queue it: the voter's
-    request never mixes. Without a broker (Celery eager, development) nothing is queued, since
+    """Queue the mix after commit once this vote completed a batch (unless a mix of the poll is
+    queued and not started: ``community.queue_once``); only queue it: the voter's request never
+    mixes. Without a broker (Celery eager, development) nothing is queued, since
     "queueing" would run the mix right here in the request; the first read of the poll's
     detail or results (``poll_finalize_on_read``) and the polls sweep (every minute) mix a
     complete batch then, as they do when a queued task is lost."""
@@ -194,7 +197,10 @@ def _after_commit_mix(poll: Poll, waiting: int) -> None:
     if waiting < poll.min_ballots_to_show or poll_box_mix_task.app.conf.task_always_eager:
         return
     poll_id = poll.pk
-    transaction.on_commit(lambda: poll_box_mix_task.delay(poll_id), robust=True)
+    transaction.on_commit(
+        lambda: delay_once(poll_box_mix_task, poll_id, key=box_mix_pending_key(poll_id)),
+        robust=True,
+    )
 
 
 def _lock_own_participation(poll: Poll, membership: Membership, *, for_delete: bool = False):

@@ -42,6 +42,11 @@ logger = logging.getLogger(__name__)
 _shuffle = secrets.SystemRandom().shuffle
 
 
+def box_mix_pending_key(poll_id: str) -> str:
+    """The pending mark of ``poll_id``'s mixing task (``community.queue_once``)."""
+    return f"polls:mix:{poll_id}"
+
+
 def box_mix_locked(poll: Poll, *, everything: bool = False, opened: Opened | None = None) -> int:
     """Mix the pending entries of ``poll``, whose row the caller holds locked (``FOR NO KEY
     UPDATE``, so no vote commits meanwhile and no other mix runs). Mixes nothing while fewer

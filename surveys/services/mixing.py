@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.locking import lock_rows
+from community.queue_once import delay_once
 from community.sealing import seal, unseal
 from surveys import response_store
 from surveys.models import (
@@ -145,17 +146,24 @@ def queue_mix(survey_id: str) -> None:
     transaction.on_commit(lambda: mix_responses.delay(survey_id), robust=True)
 
 
+def mix_pending_key(survey_id: str) -> str:
+    """The pending mark of ``survey_id``'s mixing task (``community.queue_once``)."""
+    return f"surveys:mix:{survey_id}"
+
+
 def queue_mix_when_full(survey: Survey) -> None:
     """After the current transaction commits, count the survey's box and queue the mixing
-    step only when it holds a batch (k). Running a mixer after every anonymous submission
-    cost two thirds of the submission (eagerly) or a task each (with a worker); the count
-    is one indexed query that reads at most k entries. Counted after commit, the last of submissions committing together
-    sees them all, so a full batch is never left waiting for the sweep."""
+    step only when it holds a batch (k) and no mixing task of the survey is queued and not
+    started yet (``community.queue_once``: that one will mix this response too). Running a
+    mixer after every anonymous submission cost two thirds of the submission (eagerly) or a
+    task each (with a worker); the count is one indexed query that reads at most k entries.
+    Counted after commit, the last of submissions committing together sees them all, so a full
+    batch is never left waiting for the sweep."""
     from surveys.tasks import mix_responses
 
     def mix_if_full() -> None:
         if response_store.box_holds_batch(survey=survey):
-            mix_responses.delay(survey.pk)
+            delay_once(mix_responses, survey.pk, key=mix_pending_key(survey.pk))
 
     transaction.on_commit(mix_if_full, robust=True)
 
