@@ -17,9 +17,10 @@ Run with the project's virtualenv (not collected by pytest)::
    * ``anon_submit_rps``, the same on an anonymous survey (k = 3), as in production: each
      response is sealed into the box, and the request, after its commit, counts the box and
      queues the mixing task when a batch waits (published to a Redis queue of this run that no
-     worker consumes), while a thread of the benchmark does the worker's part: it mixes the
-     box whenever a batch waits (``survey_responses_mix``), so its locks compete with the
-     submits as a worker's would (its CPU is not in the server's figures);
+     worker consumes; one at a time until it starts: ``community.queue_once``), while a thread
+     of the benchmark does the worker's part: it runs the task's body (which clears that mark
+     and mixes whatever waits) every 50 ms, so its locks compete with the submits as a
+     worker's would (its CPU is not in the server's figures);
    * ``floor_rps`` on the minimal submit (``tests/benchmarks/survey_floor.py``): the same
      token authentication and one raw ``INSERT`` of the response and its answers.
 
@@ -367,11 +368,11 @@ def main() -> None:
         # warm-up (definition cache, connection pools) on every endpoint
         for phase in phases.values():
             run(*phase, 2.0)
-        from surveys.services import survey_responses_mix
+        from surveys.tasks import mix_responses
 
         mixer = Mixer(
-            lambda: survey_responses_mix(survey_id=data["anonymous"]),
-            what="the anonymous survey's box (survey_responses_mix, as the task)",
+            lambda: mix_responses(data["anonymous"]),  # the task's body, run here
+            what="the anonymous survey's box (the mix_responses task)",
         )
 
         def measure(name, phase):
