@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -54,18 +55,21 @@ def participation_lock(*, survey: Survey, user: Any) -> Participation | None:
         return None
     params = [survey.community_id, survey.pk, user.pk, survey.anonymous, ResponseStatus.DRAFT]
     with connection.cursor() as cursor:
-        cursor.execute(_PARTICIPATION_LOCK_SQL, params)
+        cursor.execute(_participation_lock_sql(), params)
         row = cursor.fetchone()
     return instance_from_row(Participation, row, "p")
 
 
-_PARTICIPATION_LOCK_SQL = (
-    f"INSERT INTO {Participation._meta.db_table} AS p "  # noqa: S608 (no input in the SQL)
-    "(community_id, survey_id, user_id, anonymous, status, submissions) "
-    "VALUES (%s, %s, %s, %s, %s, 0) "
-    "ON CONFLICT (community_id, survey_id, user_id) "
-    f"DO UPDATE SET submissions = p.submissions RETURNING {select_list(Participation, 'p')}"
-)
+@cache
+def _participation_lock_sql() -> str:
+    """Built on first use (the select list reads the connection's converters), then kept."""
+    return (
+        f"INSERT INTO {Participation._meta.db_table} AS p "  # noqa: S608 (no input in the SQL)
+        "(community_id, survey_id, user_id, anonymous, status, submissions) "
+        "VALUES (%s, %s, %s, %s, %s, 0) "
+        "ON CONFLICT (community_id, survey_id, user_id) "
+        f"DO UPDATE SET submissions = p.submissions RETURNING {select_list(Participation, 'p')}"
+    )
 
 
 def submission_record(
