@@ -55,6 +55,8 @@ from tests.benchmarks.harness import (  # noqa: E402  (the benchmarks' shared pl
     log,
     p,
     rounds,
+    task_queue_drop,
+    task_queue_env,
 )
 
 DB_NAME = f"bench_signups_{os.getpid()}"
@@ -74,8 +76,7 @@ ENV = bench_env(
     THROTTLE_WRITES="10000000/min",
     # Outbox sends are queued as in production (the web tier publishes to Redis) to a queue of
     # this run that no worker consumes and that is deleted at the end.
-    CELERY_BROKER_URL=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/4"),
-    BENCH_QUEUE=f"bench-signups-{os.getpid()}",
+    **task_queue_env("signups"),
     DB_POOL_MAX="4",
     WECHAT_CONTENT_CHECK="0",
 )
@@ -373,17 +374,7 @@ def main() -> int:
     finally:
         gunicorn_stop(server)
         database_drop(DB_NAME)
-        drop_queue()
-
-
-def drop_queue() -> None:
-    """Delete this run's Redis queue (the sends nobody consumed)."""
-    try:
-        import redis
-
-        redis.Redis.from_url(ENV["CELERY_BROKER_URL"]).delete(ENV["BENCH_QUEUE"])
-    except Exception as exc:  # the broker is down: nothing was queued either
-        log(f"queue not deleted: {exc}")
+        task_queue_drop(ENV)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ Run with the project's virtualenv (not collected by pytest)::
 
    ``ratio`` = submit / baseline, ``submit_over_floor`` = submit / floor (``anon_*`` the
    same for the anonymous survey; ``anon_mixes`` / ``anon_mixed`` what the worker thread
-   mixed, ``anon_box_consistent`` that every submitted response ended up mixed or waiting). CPU per request (``cpu_ms``) is read from ``/proc``: the
+   mixed, ``anon_box_consistent`` that every submitted response ended up mixed or waiting,
+   ``anon_tasks_queued`` how many mixing tasks were published). CPU per request (``cpu_ms``)
+   is read from ``/proc``: the
    gunicorn processes (``server``) and the PostgreSQL backends of the benchmark's database
    (``postgres``), over all rounds of each endpoint, divided by its successful requests.
 3. Exports (skipped with ``BENCH_EXPORTS=0``) 1,000 and 100,000 submitted responses (CSV and XLSX), each in a fresh
@@ -68,6 +70,9 @@ from tests.benchmarks.harness import (  # noqa: E402  (the benchmarks' shared pl
     gunicorn_stop,
     log,
     rounds,
+    task_queue_drop,
+    task_queue_env,
+    task_queue_length,
 )
 
 DB_NAME = f"bench_surveys_{os.getpid()}"
@@ -85,8 +90,7 @@ ENV = bench_env(
     MEDIA_ROOT=str(Path(tempfile.gettempdir()) / f"{DB_NAME}-media"),
     # Mixing tasks are queued as in production (the web tier publishes to Redis) to a queue of
     # this run that no worker consumes and that is deleted at the end.
-    CELERY_BROKER_URL=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/4"),
-    BENCH_QUEUE=f"bench-surveys-{os.getpid()}",
+    **task_queue_env("surveys"),
 )
 os.environ.update(ENV)
 
@@ -263,18 +267,6 @@ def anonymous_box_check(survey_id: str, *, figures_ok: int) -> dict:
     }
 
 
-def queued_tasks() -> int | None:
-    """How many mixing tasks the anonymous submits published (the run's queue, which no worker
-    consumes), warm-up included."""
-    try:
-        import redis
-
-        return redis.Redis.from_url(ENV["CELERY_BROKER_URL"]).llen(ENV["BENCH_QUEUE"])
-    except Exception as exc:  # noqa: BLE001 (report, never hide the figures)
-        log(f"could not read the queue {ENV['BENCH_QUEUE']}: {exc}")
-        return None
-
-
 def combine(totals: Totals) -> dict:
     """One endpoint's figures over its interleaved rounds."""
     latencies = sorted(totals.latencies)
@@ -391,7 +383,7 @@ def main() -> None:
         )
         meter.close()
         box = anonymous_box_check(data["anonymous"], figures_ok=totals["anon_submit"].ok)
-        tasks_queued = queued_tasks()
+        tasks_queued = task_queue_length(ENV)  # warm-up included
         log(f"anonymous box: {mixer.mixes} mixes of {mixer.mixed} responses; {box}")
         figures = {name: combine(t) for name, t in totals.items()}
         for name, t in totals.items():
@@ -484,12 +476,7 @@ def main() -> None:
     finally:
         gunicorn_stop(gunicorn)
         database_drop(DB_NAME)
-        try:
-            import redis
-
-            redis.Redis.from_url(ENV["CELERY_BROKER_URL"]).delete(ENV["BENCH_QUEUE"])
-        except Exception as exc:  # noqa: BLE001 (report, never hide the figures)
-            log(f"could not delete the queue {ENV['BENCH_QUEUE']}: {exc}")
+        task_queue_drop(ENV)
         subprocess.run(["rm", "-rf", ENV["MEDIA_ROOT"]], check=False)
     print(json.dumps(result))
 

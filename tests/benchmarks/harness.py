@@ -86,6 +86,38 @@ def bench_env(db_name: str, settings: str, **extra: str) -> dict[str, str]:
     }
 
 
+def task_queue_env(name: str) -> dict[str, str]:
+    """The environment of a benchmark whose requests queue Celery tasks as production does:
+    published to Redis (``BENCH_BROKER``, default ``redis://127.0.0.1:6379/4``), to a queue of
+    this run (``BENCH_QUEUE``, which its settings make the default queue) that no worker
+    consumes; :func:`task_queue_length` reads it, :func:`task_queue_drop` deletes it."""
+    return {
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/4"),
+        "BENCH_QUEUE": f"bench-{name}-{os.getpid()}",
+    }
+
+
+def _task_queue(env: dict[str, str], operation: str) -> int | None:
+    try:
+        import redis
+
+        store = redis.Redis.from_url(env["CELERY_BROKER_URL"])
+        return getattr(store, operation)(env["BENCH_QUEUE"])
+    except Exception as exc:  # noqa: BLE001 (report, never hide the figures)
+        log(f"could not {operation} the queue {env['BENCH_QUEUE']}: {exc}")
+        return None
+
+
+def task_queue_length(env: dict[str, str]) -> int | None:
+    """How many tasks wait in the run's queue (see :func:`task_queue_env`)."""
+    return _task_queue(env, "llen")
+
+
+def task_queue_drop(env: dict[str, str]) -> None:
+    """Delete the run's queue (the tasks nobody consumed)."""
+    _task_queue(env, "delete")
+
+
 def database_create(db_name: str, env: dict[str, str]) -> None:
     """A fresh database ``db_name``, migrated (``manage.py migrate`` with ``env``)."""
     admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
