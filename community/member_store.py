@@ -3,9 +3,11 @@
 "May this user see this community (and this object of it)?" is asked on every request of
 the mini-program. Through the ORM it cost more CPU to compile (joins, ``FilteredRelation``,
 ``select_related``, ordering for ``first()``) than PostgreSQL spent answering it. Here it is
-one prepared-once statement per model: the object (when there is one), its community and the
-user's visible membership, joined, turned into model instances with the same converters the
-ORM applies (so SQLite, the development database, reads the same values)."""
+one statement per model: the object (when there is one), its community and the user's visible
+membership, joined, turned into model instances with the same converters the ORM applies (so
+SQLite, the development database, reads the same values). On PostgreSQL the statement is
+prepared once per connection (``community.db.prepared``): planning the join cost PostgreSQL
+several times what running it does."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
+from community.db.prepared import prepared_cursor
 from community.models import Community, Membership
 
 M = TypeVar("M", bound=Model)
@@ -112,7 +115,7 @@ def _object_sql(model: type[Model], using: str, statuses: int, held: bool = Fals
 
 
 def _fetch_one(using: str, sql: str, params: list[Any]) -> Sequence[Any] | None:
-    with connections[using].cursor() as cursor:
+    with prepared_cursor(using) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 

@@ -104,6 +104,11 @@ DB_POOLER = env_str("DB_POOLER", "")
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
 
 
+# psycopg's ``prepare_threshold`` on direct connections: prepare a statement after this many
+# executions, i.e. never unless asked -- only ``community.db.prepared.prepared_cursor`` asks.
+PREPARE_WHEN_ASKED = 2**31 - 1
+
+
 def _database(url: str, *, pooled: bool) -> dict:
     """One ``DATABASES`` entry from a URL (psycopg 3 on PostgreSQL, SQLite otherwise)."""
     config = dj_database_url.parse(url, conn_max_age=0)
@@ -115,6 +120,9 @@ def _database(url: str, *, pooled: bool) -> dict:
         config["CONN_HEALTH_CHECKS"] = True
         options = config.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
+        # The hot paths' hand-written statements are prepared when they ask (community/db/
+        # prepared.py); nothing else is. PgBouncer (below) sets None: no prepared statements.
+        options.setdefault("prepare_threshold", PREPARE_WHEN_ASKED)
         if pooled and not DB_POOLER and env_bool("DB_POOL", True):
             # psycopg 3's pool: each gunicorn/celery process keeps a few warm connections.
             options["pool"] = {

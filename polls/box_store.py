@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import Subquery
 
 from community import sealing
+from community.db.prepared import prepared_cursor
 from community.ids import new_public_id
 from community.locking import Strength, lock_sql
 from polls.models import BoxEntry, Participation, Poll, SecretBallot, Tally
@@ -127,7 +128,7 @@ def box_put(
         poll.community_id,
         poll.pk,
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         written, fresh, committed = cursor.fetchone()
     if not written:

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from community.db.prepared import prepared_cursor
 from community.errors import Conflict
 from community.locking import Strength, lock_rows, lock_sql
 from polls.models import (
@@ -105,7 +106,7 @@ def tally_record(
             f"SELECT v.c, v.p, v.k, v.n FROM (VALUES {values}) AS v(c, p, k, n) "
             f"WHERE EXISTS (SELECT 1 FROM guard) ORDER BY v.k {upsert_tail}"
         )
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, head_params + params)
             ok = cursor.rowcount > 0
     else:
@@ -256,7 +257,7 @@ def upsert_named_pg(membership, poll, choices, now) -> tuple[bool, dict | None]:
         "now": now,
     }
     for _attempt in range(3):
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, params)
             inserted, old_choices, old_reason = cursor.fetchone()
         if inserted:

@@ -2,7 +2,8 @@
 participation row, the submission counted against the cap, the answer rows. Every statement
 runs inside the caller's transaction; PostgreSQL gets the fastest form, other databases a
 portable equivalent. Compiling the ORM query costs more CPU here than PostgreSQL spends
-running it, which is why these few statements are written by hand and kept in one place."""
+running it, which is why these few statements are written by hand and kept in one place; the
+ones every submit runs are also prepared on the server (``community.db.prepared``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from django.db import connection
 
+from community.db.prepared import prepared_cursor
 from community.ids import new_public_id
 from community.locking import lock_sql
 from community.member_store import instance_from_row, select_list
@@ -54,7 +56,7 @@ def participation_lock(*, survey: Survey, user: Any) -> Participation | None:
     if connection.vendor != "postgresql":
         return None
     params = [survey.community_id, survey.pk, user.pk, survey.anonymous, ResponseStatus.DRAFT]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_participation_lock_sql(), params)
         row = cursor.fetchone()
     return instance_from_row(Participation, row, "p")
@@ -131,7 +133,7 @@ def submission_record(
     params += [ResponseStatus.SUBMITTED, submitted_id, participation_id]
     ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
     params += [survey.pk, SurveyStatus.PUBLISHED, now, now]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(f"WITH {ctes}, counted AS ({_COUNT_SQL} RETURNING 1) {_COUNTED}", params)
         (counted,) = cursor.fetchone()
     if response is not None:
@@ -285,7 +287,7 @@ def box_holds_batch(*, survey: Survey) -> bool:
         f"SELECT count(*) FROM (SELECT 1 FROM {SealedResponse._meta.db_table} "  # noqa: S608
         "WHERE community_id = %s AND survey_id = %s LIMIT %s) AS waiting"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [survey.community_id, survey.pk, survey.min_group_size])
         (waiting,) = cursor.fetchone()
     return waiting >= survey.min_group_size

@@ -37,10 +37,12 @@ def test_behind_pgbouncer_no_server_side_cursors_prepared_statements_or_pool():
     assert default["age"] == 60
 
 
-def test_direct_connections_keep_the_psycopg_pool():
+def test_direct_connections_keep_the_psycopg_pool_and_prepare_only_when_asked():
     default = databases()["default"]
     assert default["options"]["pool"]["max_size"] == 8
-    assert default["ssc"] is False and "prepare_threshold" not in default["options"]
+    assert default["ssc"] is False
+    # psycopg never prepares on its own; community.db.prepared asks for its statements.
+    assert default["options"]["prepare_threshold"] == 2**31 - 1
 
 
 def test_a_replica_url_adds_the_replica_alias_with_a_short_connect_timeout():
