@@ -10,7 +10,10 @@ in this one process: the ORM versions the code had before issue 18 (copied below
 but for their names) and the current ``community.authz`` ones. It reports calls per second of
 this process's CPU (``time.process_time``: the Python side, where the old check spent its
 time) and of wall time (which includes PostgreSQL answering), and ``speedup`` = new CPU rate /
-old CPU rate. ``ensure_per_s`` is the rule check alone (``authz.ensure``, no query): what a
+old CPU rate. ``*_pg_us`` is PostgreSQL's CPU per check (the connection's backend, from
+``/proc/<pid>/schedstat``) for the old check, the new one (its statement prepared on the
+server, ``community.db.prepared``) and the new one ``unprepared`` (bound on the client, as
+behind PgBouncer); ``prepared_pg_speedup`` = unprepared / prepared. ``ensure_per_s`` is the rule check alone (``authz.ensure``, no query): what a
 service repeating the view's check would pay. The last line printed is one JSON object.
 """
 
@@ -140,12 +143,41 @@ def old_poll_for_member(*, user, poll_id, action):
     return poll, membership
 
 
-def rate(fn, calls: int) -> tuple[float, float]:
-    fn()  # warm (statement caches, translations)
+def backend_cpu_ns() -> int:
+    """CPU time of this connection's PostgreSQL backend so far (``/proc/<pid>/schedstat``)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def rate(fn, calls: int) -> tuple[float, float, float]:
+    """Calls per CPU second and per wall second of this process, and PostgreSQL CPU per call
+    (µs)."""
+    fn()  # warm (statement caches, translations, the prepared statement)
+    pg = backend_cpu_ns()
     cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(calls):
         fn()
-    return calls / (time.process_time() - cpu), calls / (time.perf_counter() - wall)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return calls / cpu, calls / wall, (backend_cpu_ns() - pg) / calls / 1000
+
+
+def unprepared(fn):
+    """``fn`` with its statement not prepared, as behind PgBouncer (``DB_POOLER=pgbouncer``
+    sets psycopg's threshold to None, and ``community.db.prepared`` then binds on the client)."""
+    from django.db import connection
+
+    def run():
+        raw = connection.connection
+        saved, raw.prepare_threshold = raw.prepare_threshold, None
+        try:
+            return fn()
+        finally:
+            raw.prepare_threshold = saved
+
+    return run
 
 
 def main() -> None:
@@ -194,20 +226,24 @@ def main() -> None:
                 lambda: poll_for_member(user=user, poll_id=poll.pk, action=act),
             ),
         }
+        labels = ("old", "new", "unprepared")
         figures: dict[str, dict[str, list[float]]] = {
-            name: {"old_cpu": [], "new_cpu": [], "old_wall": [], "new_wall": []} for name in pairs
+            name: {f"{label}_{kind}": [] for label in labels for kind in ("cpu", "wall", "pg")}
+            for name in pairs
         }
         for _round in range(ROUNDS):
             for name, (old, new) in pairs.items():
-                for label, fn in (("old", old), ("new", new)):
-                    cpu, wall = rate(fn, CALLS)
+                for label, fn in zip(labels, (old, new, unprepared(new)), strict=True):
+                    cpu, wall, pg = rate(fn, CALLS)
                     figures[name][f"{label}_cpu"].append(cpu)
                     figures[name][f"{label}_wall"].append(wall)
+                    figures[name][f"{label}_pg"].append(pg)
         membership = authz.visible_membership(user, community.pk)
-        ensure_cpu, _wall = rate(lambda: authz.ensure(membership, act), CALLS * 10)
+        ensure_cpu, _wall, _pg = rate(lambda: authz.ensure(membership, act), CALLS * 10)
         result: dict[str, object] = {}
         for name, f in figures.items():
-            best = {key: max(values) for key, values in f.items()}
+            best = {key: max(values) for key, values in f.items() if not key.endswith("_pg")}
+            pg = {key: min(values) for key, values in f.items() if key.endswith("_pg")}
             result[f"{name}_old_per_cpu_s"] = round(best["old_cpu"])
             result[f"{name}_new_per_cpu_s"] = round(best["new_cpu"])
             result[f"{name}_old_us_cpu"] = round(1e6 / best["old_cpu"], 1)
@@ -215,6 +251,10 @@ def main() -> None:
             result[f"{name}_old_per_wall_s"] = round(best["old_wall"])
             result[f"{name}_new_per_wall_s"] = round(best["new_wall"])
             result[f"{name}_speedup"] = round(best["new_cpu"] / best["old_cpu"], 2)
+            for label in labels:
+                result[f"{name}_{label}_pg_us"] = round(pg[f"{label}_pg"], 1)
+            result[f"{name}_unprepared_us_cpu"] = round(1e6 / best["unprepared_cpu"], 1)
+            result[f"{name}_prepared_pg_speedup"] = round(pg["unprepared_pg"] / pg["new_pg"], 2)
         result["ensure_per_s"] = round(ensure_cpu)
         result["calls"] = CALLS
         result["rounds"] = ROUNDS

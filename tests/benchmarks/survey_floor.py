@@ -5,7 +5,8 @@ Served only by the benchmark's settings (``tests.benchmarks.survey_settings``, w
 /api/v1/bench/surveys/{id}/floor-submit`` runs what every submit must: the same bearer-token
 authentication, write throttle and JSON parsing (DRF, our settings; the vote and board floors
 pay the same), then one raw ``INSERT`` of a submitted
-response and its answer rows (one data-modifying ``WITH``, in autocommit), and a small JSON
+response and its answer rows (one data-modifying ``WITH``, in autocommit, prepared on the
+server as the real submit's statements are: ``community.db.prepared``), and a small JSON
 answer. No validation, no membership or survey check, no participation, no cap: the real
 endpoint's cost over this floor is what our code adds (``submit_over_floor``)."""
 
@@ -14,12 +15,12 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from django.db import connection
 from django.urls import path
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.db.prepared import prepared_cursor
 from community.ids import new_public_id
 from community.throttling import WriteThrottle
 from community.urls import urlpatterns as product_urlpatterns
@@ -63,7 +64,7 @@ class FloorSubmitView(APIView):
         answers = request.data.get("answers") or {}
         columns = [list(c) for c in zip(*_rows(answers), strict=True)] or [[]] * 6
         response_id, now = new_public_id(), timezone.now()
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 FLOOR_SQL,
                 [

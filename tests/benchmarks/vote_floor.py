@@ -5,19 +5,21 @@ the settings ``bench_votes.py`` runs gunicorn with, serves this URL module).
 ``PUT /bench/floor/polls/<poll_id>/ballot {"option_ids": [one id]}`` does what a single-choice
 vote must do and nothing else: the member's ballot upserted in one statement (returning the
 choice it replaces), then the tallies moved by the still-open guard in one statement, in key
-order, in one transaction. No membership check, no validation, no serializers: what the real
+order, in one transaction, prepared on the server as the real vote's statements are
+(``community.db.prepared``). No membership check, no validation, no serializers: what the real
 ``PUT /api/v1/polls/<id>/ballot`` adds on top of this is what ``vote_over_floor`` measures."""
 
 from __future__ import annotations
 
 import json
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import path
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.db.prepared import prepared_cursor
 from community.throttling import WriteThrottle
 from community.urls import urlpatterns as production_urlpatterns
 
@@ -28,7 +30,7 @@ WITH old AS (
 ), ins AS (
     INSERT INTO polls_ballot (community_id, poll_id, voter_id, choices, reason, created_at,
         updated_at)
-    SELECT %(c)s, %(p)s, %(v)s, %(choices)s, '', %(now)s, %(now)s
+    SELECT %(c)s, %(p)s, %(v)s, %(choices)s::jsonb, '', %(now)s, %(now)s
     WHERE NOT EXISTS (SELECT 1 FROM old)
     ON CONFLICT (community_id, poll_id, voter_id) DO NOTHING RETURNING id
 ), upd AS (
@@ -68,7 +70,7 @@ class FloorVote(APIView):
             "choices": json.dumps({"option_ids": [option]}),
             "now": now,
         }
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), prepared_cursor() as cursor:
             cursor.execute(_UPSERT, params)
             inserted, old = cursor.fetchone()
             if inserted:
