@@ -54,7 +54,7 @@ ENV = bench_env(DB_NAME, "tests.benchmarks.survey_settings", **task_queue_env("p
 os.environ.update(ENV)
 
 
-#: The PostgreSQL backends of the benchmark's database (found after the warm-up: the pool's).
+#: The PostgreSQL backends of the benchmark's database, found again before each measure.
 BACKENDS: list[int] = []
 
 
@@ -67,13 +67,21 @@ def backends_find() -> None:
     BACKENDS[:] = [int(pid) for pid in found]
 
 
-def backend_ns() -> int:
-    """CPU time so far of the database's PostgreSQL backends, in nanoseconds."""
-    total = 0
+def backend_ns() -> dict[int, int]:
+    """CPU time so far (ns) of each of :data:`BACKENDS`."""
+    times = {}
     for pid in BACKENDS:
-        with contextlib.suppress(FileNotFoundError):  # a backend the pool closed
-            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
-    return total
+        with contextlib.suppress(FileNotFoundError):  # a backend that ended
+            times[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    return times
+
+
+def spent(before: dict[int, int]) -> int:
+    """PostgreSQL CPU (ns) of :data:`BACKENDS` since ``before`` (a backend that ended
+    meanwhile is left out, as is one that started: with the pool, connections outlive the
+    run; with ``CONN_MAX_AGE`` they are found again at the next measure)."""
+    after = backend_ns()
+    return sum(ns - before[pid] for pid, ns in after.items() if pid in before)
 
 
 class Client:
@@ -129,11 +137,12 @@ class Client:
 
 def measure(client: Client, name: str, calls: int) -> tuple[float, float]:
     """(Python ms, PostgreSQL ms) per request of ``calls`` requests to ``name``."""
+    backends_find()
     pg, py = backend_ns(), time.process_time_ns()
     for _ in range(calls):
         client.send(name)
     py = time.process_time_ns() - py
-    return py / calls / 1e6, (backend_ns() - pg) / calls / 1e6
+    return py / calls / 1e6, spent(pg) / calls / 1e6
 
 
 class Pieces:
@@ -153,7 +162,7 @@ class Pieces:
                 return fn(*args, **kwargs)
             finally:
                 self.python[label] += time.process_time_ns() - py
-                self.postgres[label] += backend_ns() - pg
+                self.postgres[label] += spent(pg)
 
         setattr(owner, attribute, inner)
 
@@ -228,7 +237,6 @@ def main() -> None:
         names = list(client.endpoints)
         for name in names:  # warm-up: definition cache, prepared statements, the pool
             measure(client, name, 50)
-        backends_find()
         log("whole requests, mean CPU per request:")
         result = report(phase(client, names))
 
