@@ -3,12 +3,14 @@
 Django binds parameters on the client and sends the whole text each time, so PostgreSQL
 parses and plans every statement again. For the few statements a member-facing write runs on
 every request (the membership check, the participation lock, the one-statement submission,
-the vote) planning cost more than running them: the three-table membership join spent about
-0.3 ms of PostgreSQL CPU planning and 0.05 ms executing. :func:`prepared_cursor` gives those
-statements a cursor that binds on the server and prepares each statement on its first use in
-a connection (psycopg keeps the names, up to 100 per connection; the pooled connections keep
-them across requests); PostgreSQL then skips parsing, and plans once it has seen the
-statement's plan stay the same.
+the vote) planning cost more than running them: the survey membership check cost PostgreSQL
+about 0.24 ms of CPU bound on the client and 0.04 ms prepared (``bench_member_check.py``).
+:func:`prepared_cursor` gives those statements a cursor that binds on the server and prepares
+each statement on its first use in a connection (psycopg keeps the names, up to 100 per
+connection; the pooled connections keep them across requests); PostgreSQL then skips parsing
+and, after five runs, keeps a generic plan when it is as good as a fresh one. A ``ROLLBACK``
+makes psycopg forget them all (it deallocates them, to be safe), so after a refused write the
+next statements on that connection are prepared again: one more round trip each.
 
 Only those statements ask for it: the settings give psycopg a ``prepare_threshold`` no
 statement reaches (``PREPARE_WHEN_ASKED``), so ORM queries (client-side binding) are never
