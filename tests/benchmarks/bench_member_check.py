@@ -147,9 +147,10 @@ def backend_cpu_ns() -> int:
     """CPU time of this connection's PostgreSQL backend so far (``/proc/<pid>/schedstat``)."""
     from django.db import connection
 
+    from tests.benchmarks.harness import run_ns
+
     connection.ensure_connection()
-    pid = connection.connection.info.backend_pid
-    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    return run_ns(connection.connection.info.backend_pid)
 
 
 def rate(fn, calls: int) -> tuple[float, float, float]:

@@ -248,6 +248,23 @@ def seed() -> dict:
     }
 
 
+def endpoints(data: dict) -> dict[str, tuple]:
+    """The measured endpoints of a seeded run (``seed()``): name -> (method, path, bodies,
+    expected status). ``profile_submit.py`` sends the same ones in-process."""
+    live, anonymous = data["live"], data["anonymous"]
+    return {
+        "baseline": ("GET", "/api/v1/me", None, 200),
+        "submit": ("POST", f"/api/v1/surveys/{live}/submit", data["bodies"], 201),
+        "anon_submit": (
+            "POST",
+            f"/api/v1/surveys/{anonymous}/submit",
+            data["anonymous_bodies"],
+            201,
+        ),
+        "floor": ("POST", f"/api/v1/bench/surveys/{live}/floor-submit", data["bodies"], 201),
+    }
+
+
 def anonymous_box_check(survey_id: str, *, figures_ok: int) -> dict:
     """After the anonymous slices (and the warm-up): every submitted response is either mixed
     (a plaintext response) or still waiting in the box, the participations count them all,
@@ -326,22 +343,7 @@ def main() -> None:
         )
         tokens = data["tokens"]
         meter = CpuMeter(gunicorn.pid, DB_NAME)
-        phases = {
-            "baseline": ("GET", "/api/v1/me", None, 200),
-            "submit": ("POST", f"/api/v1/surveys/{data['live']}/submit", data["bodies"], 201),
-            "anon_submit": (
-                "POST",
-                f"/api/v1/surveys/{data['anonymous']}/submit",
-                data["anonymous_bodies"],
-                201,
-            ),
-            "floor": (
-                "POST",
-                f"/api/v1/bench/surveys/{data['live']}/floor-submit",
-                data["bodies"],
-                201,
-            ),
-        }
+        phases = endpoints(data)
         clients = tokens[:CONCURRENCY] if len(tokens) >= CONCURRENCY else tokens
 
         def run(method, path, bodies, expect, seconds, cpu=None):

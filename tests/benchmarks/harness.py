@@ -228,6 +228,17 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of proc_pid_stat(5)
 
 
+def run_ns(pid: int) -> int | None:
+    """Nanoseconds a process has run on a CPU so far (``/proc/<pid>/schedstat``, exact, where
+    :func:`cpu_seconds` counts clock ticks), None when it is gone: for the in-process
+    benchmarks, which read a PostgreSQL backend around a few hundred microseconds of work."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0])
+    except OSError:
+        return None
+
+
 def children(ppid: int) -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):

@@ -24,7 +24,6 @@ requests' own. The last line printed is one JSON object with the figures."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 import json
@@ -43,6 +42,7 @@ from tests.benchmarks.harness import (  # noqa: E402
     database_create,
     database_drop,
     log,
+    run_ns,
     task_queue_drop,
     task_queue_env,
 )
@@ -69,11 +69,8 @@ def backends_find() -> None:
 
 def backend_ns() -> dict[int, int]:
     """CPU time so far (ns) of each of :data:`BACKENDS`."""
-    times = {}
-    for pid in BACKENDS:
-        with contextlib.suppress(FileNotFoundError):  # a backend that ended
-            times[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
-    return times
+    times = {pid: run_ns(pid) for pid in BACKENDS}
+    return {pid: ns for pid, ns in times.items() if ns is not None}  # leave out ended ones
 
 
 def spent(before: dict[int, int]) -> int:
@@ -92,18 +89,7 @@ class Client:
 
         self.app = get_wsgi_application()
         self.tokens = data["tokens"]
-        live, anonymous = data["live"], data["anonymous"]
-        self.endpoints = {
-            "baseline": ("GET", "/api/v1/me", None, 200),
-            "submit": ("POST", f"/api/v1/surveys/{live}/submit", data["bodies"], 201),
-            "anon_submit": (
-                "POST",
-                f"/api/v1/surveys/{anonymous}/submit",
-                data["anonymous_bodies"],
-                201,
-            ),
-            "floor": ("POST", f"/api/v1/bench/surveys/{live}/floor-submit", data["bodies"], 201),
-        }
+        self.endpoints = bench_surveys.endpoints(data)
         self.sent = 0
 
     def send(self, name: str) -> None:
