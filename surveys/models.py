@@ -405,7 +405,10 @@ class Response(models.Model):
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    # Indexed by the unique constraint ``response_scope``, which leads with it.
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
     respondent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -435,6 +438,9 @@ class Response(models.Model):
         verbose_name = _("response")
         verbose_name_plural = _("responses")
         constraints = [
+            # What the answer rows' one composite foreign key points at (``Answer``); it
+            # serves the queries and checks by survey as well.
+            models.UniqueConstraint(fields=["survey", "id", "community"], name="response_scope"),
             models.UniqueConstraint(
                 fields=["community", "survey", "edit_token_hash"],
                 condition=Q(edit_token_hash__isnull=False),
@@ -588,22 +594,53 @@ class Answer(models.Model):
     row per ranked choice with ``number`` = rank (1 = best); matrix: one row per answered
     row (``row``) with ``number`` = scale point; number/rating/NPS/Likert: ``number``; text:
     ``text``; date: ``date``. Rewritten whenever the response is (re)submitted.
+
+    A submit writes about twenty of these at once, and PostgreSQL checks every foreign key of
+    every row at COMMIT, nulls included, at a few microseconds each. So ``community``,
+    ``survey`` and ``response`` are checked by ONE composite foreign key, ``(survey_id,
+    response_id, community_id)`` -> the response's unique ``(survey_id, id, community_id)``
+    (``response_scope``; added by migration ``0008``, PostgreSQL only, since Django declares
+    no composite foreign keys): it also guarantees an answer's survey and community are its
+    response's. Django still cascades deletes through the three fields.
+
+    Indexes (``tests/community/test_indexes.py``): the reports' ``(survey, question,
+    choice)``; ``response`` (a response's rows, rewritten on edit); ``question`` and the
+    partial ``choice`` / ``row`` ones for the RESTRICT checks when a question or choice is
+    deleted (most rows have no ``row``, many no ``choice``: those rows add nothing to them).
     """
 
     community = models.ForeignKey(
-        Community, on_delete=models.CASCADE, related_name="+", db_index=False
+        Community,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answer_rows")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answer_rows", db_constraint=False
+    )
     # RESTRICT, not CASCADE: a question or choice that respondents answered cannot be deleted
     # on its own (its answers would silently vanish); deleting the whole survey or response
     # still takes its answers with it.
     question = models.ForeignKey(Question, on_delete=models.RESTRICT, related_name="+")
     choice = models.ForeignKey(
-        Choice, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
+        Choice,
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     row = models.ForeignKey(
-        Choice, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
+        Choice,
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     number = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
     text = models.TextField(blank=True, default="")
@@ -613,8 +650,11 @@ class Answer(models.Model):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         indexes = [
-            models.Index(fields=["community", "survey", "question", "choice"]),
-            models.Index(fields=["community", "response"]),
+            models.Index(fields=["survey", "question", "choice"], name="answer_report"),
+            models.Index(
+                fields=["choice"], condition=Q(choice__isnull=False), name="answer_choice"
+            ),
+            models.Index(fields=["row"], condition=Q(row__isnull=False), name="answer_row"),
         ]
 
     def __str__(self) -> str:

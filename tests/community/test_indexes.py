@@ -7,7 +7,10 @@ Adding an index to one of these tables means adding it here, with the query that
 
 None of them has an index on ``community_id`` alone: each has a composite index (its
 uniqueness constraint) that leads with it, which serves every query and foreign-key check by
-community as well, so the foreign key is declared with ``db_index=False``."""
+community as well, so the foreign key is declared with ``db_index=False``. The answer rows are
+the exception: their community, survey and response are checked by one composite foreign key to
+the response (``surveys.models.Answer``), and they are read by survey or response, never by
+community alone."""
 
 from __future__ import annotations
 
@@ -90,22 +93,23 @@ HOT_TABLE_INDEXES = {
     },
     "surveys_response": {
         "surveys_response_pkey": "btree (id)",
-        "surveys_response_survey_id_907701cf": "btree (survey_id)",
         "surveys_response_respondent_id_47419d84": "btree (respondent_id)",
         "surveys_res_communi_309b6c_idx": "btree (community_id, survey_id, status, submitted_at)",
         "response_edit_token_unique": (
             "btree (community_id, survey_id, edit_token_hash) WHERE (edit_token_hash IS NOT NULL)"
         ),
+        # what the answers' composite foreign key points at; serves look-ups by survey too
+        "response_scope": "btree (survey_id, id, community_id)",
     },
     "surveys_answer": {
         "surveys_answer_pkey": "btree (id)",
-        "surveys_answer_survey_id_caa4663c": "btree (survey_id)",
         "surveys_answer_response_id_5416c873": "btree (response_id)",
         "surveys_answer_question_id_c0166f3c": "btree (question_id)",
-        "surveys_answer_choice_id_262b83b0": "btree (choice_id)",
-        "surveys_answer_row_id_f2d72cca": "btree (row_id)",
-        "surveys_ans_communi_312335_idx": "btree (community_id, survey_id, question_id, choice_id)",
-        "surveys_ans_communi_af3235_idx": "btree (community_id, response_id)",
+        # reports and cross-tabs (surveys.reports), survey deletion
+        "answer_report": "btree (survey_id, question_id, choice_id)",
+        # RESTRICT checks when a choice or matrix row is deleted; rows without one add nothing
+        "answer_choice": "btree (choice_id) WHERE (choice_id IS NOT NULL)",
+        "answer_row": "btree (row_id) WHERE (row_id IS NOT NULL)",
     },
     "surveys_sealedresponse": {
         "surveys_sealedresponse_pkey": "btree (id)",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from surveys.models import Choice, Participation, Response
+from surveys.models import Answer, Choice, Participation, Response
 from tests.db_constraints import assert_violates
-from tests.factories import MembershipFactory
+from tests.factories import CommunityFactory, MembershipFactory
 from tests.surveys.factories import basic_questions, make_survey
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +71,92 @@ def test_choice_cannot_be_row_and_other(survey):
 def test_community_is_copied_down(survey, community):
     choice = Choice.objects.create(question=survey.q["q1"], label="Maybe")
     assert choice.community_id == community.pk and choice.survey_id == survey.pk
+
+
+# --- the answer rows' one composite foreign key (surveys.models.Answer) ----------------------
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the composite key exists only on PostgreSQL"
+)
+
+
+def _answer_keys() -> dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """The foreign keys of ``surveys_answer``: name -> (target table, columns, target columns)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.conname, c.confrelid::regclass::text, "
+            "array(SELECT attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+            "JOIN pg_attribute ON attrelid = c.conrelid AND attnum = k.n ORDER BY k.i), "
+            "array(SELECT attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
+            "JOIN pg_attribute ON attrelid = c.confrelid AND attnum = k.n ORDER BY k.i) "
+            "FROM pg_constraint c WHERE c.conrelid = 'surveys_answer'::regclass AND c.contype = 'f'"
+        )
+        return {name: (table, tuple(cols), tuple(fcols)) for name, table, cols, fcols in cursor}
+
+
+@postgresql_only
+def test_answer_rows_carry_four_foreign_keys_one_of_them_composite():
+    """Each foreign key is checked for every answer row at COMMIT (about twenty per submit):
+    community, survey and response are one check, not three."""
+    keys = _answer_keys()
+    assert keys.pop("answer_response_scope_fk") == (
+        "surveys_response",
+        ("survey_id", "response_id", "community_id"),
+        ("survey_id", "id", "community_id"),
+    )
+    assert sorted((table, cols) for table, cols, _ in keys.values()) == [
+        ("surveys_choice", ("choice_id",)),
+        ("surveys_choice", ("row_id",)),
+        ("surveys_question", ("question_id",)),
+    ]
+
+
+def _answer(response: Response, survey, **fields) -> Answer:
+    return Answer.objects.create(
+        community_id=fields.pop("community_id", response.community_id),
+        survey_id=survey.pk,
+        response_id=fields.pop("response_id", response.pk),
+        question=survey.q["q1"],
+        **fields,
+    )
+
+
+def _commit_checks() -> None:
+    """What COMMIT does to the deferred keys, inside the test's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@postgresql_only
+def test_an_answer_must_name_its_responses_survey_and_community(survey, community):
+    response = Response.objects.create(community=community, survey=survey)
+    with transaction.atomic():  # control: the response's own survey and community
+        _answer(response, survey)
+        _commit_checks()
+
+    elsewhere = make_survey(community, basic_questions())
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        _answer(response, elsewhere)
+        _commit_checks()
+    assert_violates(excinfo.value, "answer_response_scope_fk")
+
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        _answer(response, survey, community_id=CommunityFactory().pk)
+        _commit_checks()
+    assert_violates(excinfo.value, "answer_response_scope_fk")
+
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        _answer(response, survey, response_id="no-such-response")
+        _commit_checks()
+    assert_violates(excinfo.value, "answer_response_scope_fk")
+
+
+def test_deleting_a_response_or_survey_still_takes_its_answers(survey, community):
+    """The three fields are no database constraints of their own: Django still cascades."""
+    kept = Response.objects.create(community=community, survey=survey)
+    gone = Response.objects.create(community=community, survey=survey)
+    _answer(kept, survey)
+    _answer(gone, survey)
+    gone.delete()
+    assert list(Answer.objects.values_list("response_id", flat=True)) == [kept.pk]
+    survey.delete()
+    assert not Answer.objects.exists()
