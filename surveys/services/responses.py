@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -179,12 +180,13 @@ def _check_participant(membership: Membership, survey: Survey) -> None:
     ensure(membership, Action.PARTICIPATE)
 
 
+def _already_submitted() -> Conflict:
+    return Conflict(_("You have already answered this survey."), code="already_submitted")
+
+
 def _refuse_second_response(survey: Survey, participation: Participation | None) -> None:
     if participation and participation.submissions and not survey.allow_multiple_responses:
-        raise Conflict(
-            _("You have already answered this survey."),
-            code="already_submitted",
-        )
+        raise _already_submitted()
 
 
 def response_submit(
@@ -213,44 +215,112 @@ def response_submit(
     _raise_answer_errors(result)
     now = timezone.now()
     with _atomic_answers():
-        participation = _locked_participation(survey=survey, user=user)
-        _refuse_second_response(survey, participation)
-        if survey.quiz_mode:  # a column of the loaded row: no query for other surveys
-            quiz_score_submission(
-                survey=survey, membership=membership, values=result.values, now=now
+        if survey.quiz_mode or not response_store.submits_at_once():
+            response, token_out, counted = _submit_in_steps(
+                survey, membership, definition, result, token=token, now=now
             )
-        sealed = None
-        discard = None
-        rows: list[AnswerRow] = []
-        if survey.anonymous:
-            response, token_out, sealed = _seal_submission(survey, definition, result, now)
-            discard = draft_lookup(token) if token else None
         else:
-            response, token_out = _submitted_draft(
-                survey=survey, user=user, participation=participation
+            response, token_out, counted = _submit_at_once(
+                survey, user, definition, result, token=token, now=now
             )
-            response.answers = result.to_json()
-            response.definition_version = survey.version
-            response.status = ResponseStatus.SUBMITTED
-            response.updated_at = now
-            response.submitted_at = now
-            rows = answer_rows(definition, result.values)
-        # The writes, then -- the last statement before COMMIT, so the survey row is locked
-        # as briefly as possible -- the guarded count.
-        counted = response_store.submission_record(
-            survey=survey,
-            participation_id=participation.pk,
-            response=None if survey.anonymous else response,
-            sealed=sealed,
-            rows=rows,
-            now=now,
-            discard_draft=discard,
-        )
         survey.submitted_count = _count_submission(survey, counted=counted)
         activity_record(community_id=survey.community_id, user_id=user.pk, kind="answer")
         if survey.anonymous:
             queue_mix_when_full(survey)
     return ResponseResult(response, token_out)
+
+
+def _submit_at_once(
+    survey: Survey,
+    user: User,
+    definition: SurveyDefinition,
+    result: Any,
+    *,
+    token: str | None,
+    now: datetime,
+) -> tuple[Response, str | None, bool]:
+    """PostgreSQL, surveys other than quizzes: the whole submission in one statement
+    (``response_store.submission_at_once``: the member's participation locked and checked,
+    the response -- over the member's draft if there is one -- or the sealed response, the
+    answer rows, the guarded count). Returns the response to show back, the new edit token
+    (anonymous) and whether the survey counted it."""
+    sealed = discard = None
+    rows: list[AnswerRow] = []
+    if survey.anonymous:
+        response, token_out, sealed = _seal_submission(survey, definition, result, now)
+        discard = draft_lookup(token) if token else None
+    else:
+        response, token_out = _new_response(survey=survey, user=user)
+        _set_submitted(response, survey=survey, result=result, now=now)
+        rows = answer_rows(definition, result.values)
+    outcome = response_store.submission_at_once(
+        survey=survey,
+        user=user,
+        response=None if survey.anonymous else response,
+        sealed=sealed,
+        rows=rows,
+        now=now,
+        discard_draft=discard,
+    )
+    if not outcome.written:
+        raise _already_submitted()
+    if not survey.anonymous:
+        response.pk = outcome.response_id  # the member's draft's id when there was one
+        response._state.adding = False
+    return response, token_out, outcome.counted
+
+
+def _submit_in_steps(
+    survey: Survey,
+    membership: Membership,
+    definition: SurveyDefinition,
+    result: Any,
+    *,
+    token: str | None,
+    now: datetime,
+) -> tuple[Response, str | None, bool]:
+    """Quizzes (scored once the participation is locked and before anything is written) and
+    databases other than PostgreSQL: lock the participation, refuse a second response, write
+    (``response_store.submission_record``: one statement on PostgreSQL). Returns what
+    :func:`_submit_at_once` does."""
+    user = membership.user
+    participation = _locked_participation(survey=survey, user=user)
+    _refuse_second_response(survey, participation)
+    if survey.quiz_mode:  # a column of the loaded row: no query for other surveys
+        quiz_score_submission(survey=survey, membership=membership, values=result.values, now=now)
+    sealed = None
+    discard = None
+    rows: list[AnswerRow] = []
+    if survey.anonymous:
+        response, token_out, sealed = _seal_submission(survey, definition, result, now)
+        discard = draft_lookup(token) if token else None
+    else:
+        response, token_out = _submitted_draft(
+            survey=survey, user=user, participation=participation
+        )
+        _set_submitted(response, survey=survey, result=result, now=now)
+        rows = answer_rows(definition, result.values)
+    # The writes, then -- the last statement before COMMIT, so the survey row is locked as
+    # briefly as possible -- the guarded count.
+    counted = response_store.submission_record(
+        survey=survey,
+        participation_id=participation.pk,
+        response=None if survey.anonymous else response,
+        sealed=sealed,
+        rows=rows,
+        now=now,
+        discard_draft=discard,
+    )
+    return response, token_out, counted
+
+
+def _set_submitted(response: Response, *, survey: Survey, result: Any, now: datetime) -> None:
+    """What a submission sets on a named response (``response_store._SUBMIT_FIELDS``)."""
+    response.answers = result.to_json()
+    response.definition_version = survey.version
+    response.status = ResponseStatus.SUBMITTED
+    response.updated_at = now
+    response.submitted_at = now
 
 
 def _submitted_draft(

@@ -15,7 +15,7 @@ backends (``/proc/<pid>/schedstat``, nanoseconds), and ``over_baseline`` / ``ove
 (total CPU ratios, the inverse of the HTTP benchmark's rate ratios, without gunicorn's share).
 
 Then it does it all again with the pieces of the submit path (authentication, throttle,
-membership check, validation, participation lock, the one-statement write, the commit with its
+membership check, validation, the one statement that writes it all, the commit with its
 after-commit work, the answer shown back...) wrapped with the same two clocks, and prints what
 each costs per request of the named and the anonymous submit, and what is left for the rest
 (middleware, DRF, parsing, rendering, the pool). The clocks add a little of their own to the
@@ -168,10 +168,9 @@ def pieces_install(pieces: Pieces) -> list[str]:
         (api, "survey_for_member", "membership check"),
         (api, "validated", "request validation"),
         (responses, "clean_response", "answers validated (engine)"),
-        (responses, "_locked_participation", "participation lock"),
-        (responses, "_submitted_draft", "response object (named)"),
+        (responses, "_new_response", "response object (named)"),
         (responses, "_seal_submission", "response sealed (anonymous)"),
-        (responses.response_store, "submission_record", "the one-statement write"),
+        (responses.response_store, "submission_at_once", "the one statement (participation too)"),
         (transaction.Atomic, "__exit__", "commit and after-commit work"),
         (recording, "_record_now", "  of which the activity count (Redis)"),
         (api, "_submitted_body", "answer shown back (body)"),

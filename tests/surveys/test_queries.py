@@ -15,11 +15,11 @@ DETAIL_QUERIES = 3
 # cold cache: + pages, questions, choices (definition) + question and page help texts
 DETAIL_QUERIES_COLD = DETAIL_QUERIES + 5
 # token, survey with my membership (1 query); in the transaction (inside the test's savepoint
-# pair): on PostgreSQL the participation found or created and locked (1 upsert), then ONE
-# statement: the response, its answers, the participation's update and the guarded count of
-# the survey row (was two: writes, then count). Other databases: look up the participation,
-# create it in a savepoint pair the first time, then one statement per write.
-SUBMIT_QUERIES = 6 if connection.vendor == "postgresql" else 12
+# pair), on PostgreSQL ONE statement: the participation found or created, locked and checked
+# (upsert), the response, its answers and the guarded count of the survey row (was two: the
+# participation's upsert, then the writes). Other databases: look up the participation, create
+# it in a savepoint pair the first time, then one statement per write.
+SUBMIT_QUERIES = 5 if connection.vendor == "postgresql" else 12
 
 
 def _answers(survey):
@@ -63,7 +63,7 @@ def test_anonymous_submit_query_count(community, member, django_assert_num_queri
     survey = with_condition(make_survey(community, basic_questions(extra), anonymous=True))
     _m, client = member
     client.get(f"/api/v1/surveys/{survey.id}")  # warm the definition cache
-    with django_assert_num_queries(6 if connection.vendor == "postgresql" else 11):
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 11):
         response = client.post(
             f"/api/v1/surveys/{survey.id}/submit", {"answers": _answers(survey)}, format="json"
         )
@@ -79,7 +79,7 @@ def test_second_submit_query_count(community, member, django_assert_num_queries)
     _m, client = member
     url = f"/api/v1/surveys/{survey.id}/submit"
     assert client.post(url, {"answers": _answers(survey)}, format="json").status_code == 201
-    with django_assert_num_queries(6 if connection.vendor == "postgresql" else 9):
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 9):
         response = client.post(url, {"answers": _answers(survey)}, format="json")
     assert response.status_code == 201, response.json()
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from surveys import services, tasks
-from surveys.models import Response, SealedResponse
+from surveys.models import Answer, Participation, Response, SealedResponse
 from tests.factories import MembershipFactory
 from tests.surveys.factories import basic_questions, make_survey
 
@@ -36,3 +38,47 @@ def test_anonymous_submit_queues_the_mixer_only_when_the_box_holds_a_batch(commu
         seen.append((len(queued), SealedResponse.objects.count(), Response.objects.count()))
     # (mixers queued, waiting in the box, mixed): one mixer per full batch, not one per submit
     assert seen == [(0, 1, 0), (0, 2, 0), (1, 0, 3), (1, 1, 3), (1, 2, 3), (2, 0, 6), (2, 1, 6)]
+
+
+@pytest.mark.django_db
+def test_a_submission_over_a_draft_keeps_the_drafts_row_and_start(community, member):
+    """The one statement (``response_store.submission_at_once``) turns the member's draft
+    into the submitted response: same row, same start time, the participation pointing at it
+    as submitted and no longer as a draft, one submission counted."""
+    survey = make_survey(community, basic_questions())
+    membership, client = member
+    url = f"/api/v1/surveys/{survey.id}"
+    assert client.put(f"{url}/draft", {"answers": {}}, format="json").status_code == 200
+    draft = Response.objects.get()
+    Response.objects.filter(pk=draft.pk).update(created_at=draft.created_at - timedelta(hours=1))
+
+    answered = client.post(f"{url}/submit", {"answers": _answers(survey)}, format="json")
+
+    assert answered.status_code == 201, answered.json()
+    submitted = Response.objects.get()
+    assert submitted.pk == draft.pk and submitted.status == "submitted"
+    assert submitted.created_at == draft.created_at - timedelta(hours=1)
+    assert submitted.submitted_at is not None
+    participation = Participation.objects.get(user=membership.user)
+    assert (participation.draft_id, participation.submitted_id) == (None, draft.pk)
+    assert (participation.status, participation.submissions) == ("submitted", 1)
+    assert set(Answer.objects.values_list("response_id", flat=True)) == {draft.pk}
+    survey.refresh_from_db()
+    assert survey.submitted_count == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_second_submission_writes_nothing(community, member):
+    survey = make_survey(community, basic_questions())
+    membership, client = member
+    url = f"/api/v1/surveys/{survey.id}/submit"
+    assert client.post(url, {"answers": _answers(survey)}, format="json").status_code == 201
+    before = (Answer.objects.count(), Participation.objects.get().submissions)
+
+    again = client.post(url, {"answers": _answers(survey)}, format="json")
+
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "already_submitted"
+    assert (Answer.objects.count(), Participation.objects.get().submissions) == before
+    assert Response.objects.count() == 1
+    survey.refresh_from_db()
+    assert survey.submitted_count == 1
