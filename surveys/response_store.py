@@ -137,13 +137,9 @@ def submission_record(
         parts.append(_DISCARD_DRAFT_SQL)
         params["discard"] = discard_draft
     parts.append(_MARK_SUBMITTED_SQL)
-    ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
+    ctes = _writes_then_count([(f"w{i}", sql) for i, sql in enumerate(parts)])
     with prepared_cursor() as cursor:
-        cursor.execute(
-            f"WITH {ctes}, counted AS ({_COUNT_SQL} RETURNING 1) "  # noqa: S608 (no input)
-            "SELECT count(*) FROM counted",
-            params,
-        )
+        cursor.execute(f"WITH {ctes} SELECT count(*) FROM counted", params)  # noqa: S608
         (counted,) = cursor.fetchone()
     if response is not None:
         response._state.adding = False
@@ -195,7 +191,7 @@ def submission_at_once(
     params = _submission_params(survey, now, response=response.pk if response else None)
     params |= {"user": user.pk, "anonymous": survey.anonymous}
     params["multiple"] = survey.allow_multiple_responses
-    parts = [("p", _PARTICIPATION_SUBMIT_SQL)]
+    parts: list[tuple[str, str]] = []
     if sealed is not None:
         parts.append(("sealed", _insert_sql(sealed, params, source="")))
         if discard_draft is not None:
@@ -209,9 +205,7 @@ def submission_at_once(
         if rows:
             parts.append(("answered", _answers_sql("p.id", "p, ")))
             params["rows"] = answer_rows_json(rows)
-    counted = f"{_COUNT_SQL} AND EXISTS (SELECT 1 FROM p) RETURNING 1"  # noqa: S608 (no input)
-    parts.append(("counted", counted))
-    ctes = ", ".join(f"{name} AS ({sql})" for name, sql in parts)
+    ctes = _writes_then_count(parts, first=("p", _PARTICIPATION_SUBMIT_SQL))
     with prepared_cursor() as cursor:
         cursor.execute(
             f"WITH {ctes} SELECT EXISTS (SELECT 1 FROM p), (SELECT id FROM p), "  # noqa: S608
@@ -220,6 +214,29 @@ def submission_at_once(
         )
         written, response_id, counted = cursor.fetchone()
     return SubmitOutcome(written=written, counted=counted == 1, response_id=response_id)
+
+
+def _writes_then_count(
+    parts: list[tuple[str, str]], *, first: tuple[str, str] | None = None
+) -> str:
+    """The ``WITH`` list of a submission: ``first`` (the participation's upsert, read by the
+    main query and by the count), the writes (``parts``: name, data-modifying SQL), then
+    ``counted``, the guarded count of the survey row, made to run after all of them.
+
+    PostgreSQL runs a data-modifying ``WITH`` part when the main query first reads it and the
+    unread ones at the end: a count read by the main query took the hot survey-row lock
+    before the writes, and held it through them. Its ``WHERE`` now reads what the writes
+    return, so they complete first and the lock is held only from there to COMMIT
+    (``tests/surveys/test_submit_path.py`` checks the order)."""
+    ctes = [f"{first[0]} AS ({first[1]})"] if first else []
+    ctes += [f"{name} AS ({sql} RETURNING 1)" for name, sql in parts]
+    done = " UNION ALL ".join(f"SELECT 1 FROM {name}" for name, _sql in parts)  # noqa: S608
+    guard = f" AND EXISTS (SELECT 1 FROM {first[0]})" if first else ""  # noqa: S608
+    ctes.append(
+        f"counted AS ({_COUNT_SQL}{guard} "  # noqa: S608 (no input in the SQL)
+        f"AND (SELECT count(*) FROM ({done}) AS done) >= 0 RETURNING 1)"
+    )
+    return ", ".join(ctes)
 
 
 def _submission_params(survey: Survey, now: datetime, *, response: str | None) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Members' responses: submissions and edits (saving a draft: ``surveys.services.drafts``).
 
 Lock order (always): the member's participation row, then their response row, then -- only
-in ``response_submit``, as the very last statement before COMMIT -- the survey row, through
-the conditional ``UPDATE`` that counts the submission against the response cap. Taking the
-hot, shared lock last keeps it held only for the commit, so submissions to one survey
-serialize for microseconds, not for the whole transaction.
+in ``response_submit``, as the very last part of the last statement before COMMIT -- the
+survey row, through the conditional ``UPDATE`` that counts the submission against the response
+cap (``response_store._writes_then_count`` makes it run after the writes of its statement).
+Taking the hot, shared lock last keeps it held only for the commit, so submissions to one
+survey serialize for the commit, not for the whole transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -244,30 +245,22 @@ def _submit_at_once(
     the response -- over the member's draft if there is one -- or the sealed response, the
     answer rows, the guarded count). Returns the response to show back, the new edit token
     (anonymous) and whether the survey counted it."""
-    sealed = discard = None
-    rows: list[AnswerRow] = []
-    if survey.anonymous:
-        response, token_out, sealed = _seal_submission(survey, definition, result, now)
-        discard = draft_lookup(token) if token else None
-    else:
-        response, token_out = _new_response(survey=survey, user=user)
-        _set_submitted(response, survey=survey, result=result, now=now)
-        rows = answer_rows(definition, result.values)
+    parts = _submission(survey, user, definition, result, token=token, now=now)
     outcome = response_store.submission_at_once(
         survey=survey,
         user=user,
-        response=None if survey.anonymous else response,
-        sealed=sealed,
-        rows=rows,
+        response=parts.written,
+        sealed=parts.sealed,
+        rows=parts.rows,
         now=now,
-        discard_draft=discard,
+        discard_draft=parts.discard_draft,
     )
     if not outcome.written:
         raise _already_submitted()
-    if not survey.anonymous:
-        response.pk = outcome.response_id  # the member's draft's id when there was one
-        response._state.adding = False
-    return response, token_out, outcome.counted
+    if parts.written is not None:
+        parts.written.pk = outcome.response_id  # the member's draft's id when there was one
+        parts.written._state.adding = False
+    return parts.shown, parts.token, outcome.counted
 
 
 def _submit_in_steps(
@@ -288,30 +281,63 @@ def _submit_in_steps(
     _refuse_second_response(survey, participation)
     if survey.quiz_mode:  # a column of the loaded row: no query for other surveys
         quiz_score_submission(survey=survey, membership=membership, values=result.values, now=now)
-    sealed = None
-    discard = None
-    rows: list[AnswerRow] = []
-    if survey.anonymous:
-        response, token_out, sealed = _seal_submission(survey, definition, result, now)
-        discard = draft_lookup(token) if token else None
-    else:
-        response, token_out = _submitted_draft(
-            survey=survey, user=user, participation=participation
-        )
-        _set_submitted(response, survey=survey, result=result, now=now)
-        rows = answer_rows(definition, result.values)
+    parts = _submission(
+        survey, user, definition, result, token=token, now=now, participation=participation
+    )
     # The writes, then -- the last statement before COMMIT, so the survey row is locked as
     # briefly as possible -- the guarded count.
     counted = response_store.submission_record(
         survey=survey,
         participation_id=participation.pk,
-        response=None if survey.anonymous else response,
-        sealed=sealed,
-        rows=rows,
+        response=parts.written,
+        sealed=parts.sealed,
+        rows=parts.rows,
         now=now,
-        discard_draft=discard,
+        discard_draft=parts.discard_draft,
     )
-    return response, token_out, counted
+    return parts.shown, parts.token, counted
+
+
+class _Submission(NamedTuple):
+    """What a submission writes: a named response (``written``) and its answer rows, or an
+    anonymous one sealed (``sealed``) with the look-up of the member's sealed draft to delete;
+    the response shown back and the new edit token (anonymous)."""
+
+    shown: Response
+    token: str | None
+    written: Response | None
+    rows: list[AnswerRow]
+    sealed: SealedResponse | None
+    discard_draft: str | None
+
+
+def _submission(
+    survey: Survey,
+    user: User,
+    definition: SurveyDefinition,
+    result: Any,
+    *,
+    token: str | None,
+    now: datetime,
+    participation: Participation | None = None,
+) -> _Submission:
+    """The rows of a submission. A named one writes a new response, or over the member's draft
+    when ``participation`` (locked) points at one; without ``participation`` the statement
+    decides that (``response_store.submission_at_once``)."""
+    if survey.anonymous:
+        shown, token_out, sealed = _seal_submission(survey, definition, result, now)
+        discard = draft_lookup(token) if token else None
+        return _Submission(shown, token_out, None, [], sealed, discard)
+    if participation is None:
+        response, token_out = _new_response(survey=survey, user=user)
+    else:
+        response, token_out = _submitted_draft(
+            survey=survey, user=user, participation=participation
+        )
+    _set_submitted(response, survey=survey, result=result, now=now)
+    return _Submission(
+        response, token_out, response, answer_rows(definition, result.values), None, None
+    )
 
 
 def _set_submitted(response: Response, *, survey: Survey, result: Any, now: datetime) -> None:

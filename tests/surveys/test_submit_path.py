@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from surveys import services, tasks
 from surveys.models import Answer, Participation, Response, SealedResponse
 from tests.factories import MembershipFactory
-from tests.surveys.factories import basic_questions, make_survey
+from tests.surveys.factories import basic_questions, make_quiz, make_survey, quiz_answers
 
 
 def _answers(survey) -> dict:
@@ -82,3 +83,44 @@ def test_a_refused_second_submission_writes_nothing(community, member):
     assert Response.objects.count() == 1
     survey.refresh_from_db()
     assert survey.submitted_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statement order")
+@pytest.mark.parametrize("quiz", [False, True], ids=["one statement", "quiz steps"])
+def test_the_survey_row_is_locked_only_after_the_answers_are_written(community, member, quiz):
+    """The guarded count is the last part of the submission's statement to run: while the
+    answer rows go in, the hot survey row is not yet locked by the submitting transaction. A
+    row trigger on the answers notes, for each row, whether the survey row it sees was
+    written by this transaction already (its ``xmin``; the survey was created by an earlier,
+    committed one). Reading the count first in the main query (as the statement did) ran it
+    before the writes: every probe said True."""
+    survey = make_quiz(community) if quiz else make_survey(community, basic_questions())
+    answers = quiz_answers(survey) if quiz else _answers(survey)
+    _m, client = member
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE test_lock_probe (locked boolean)")
+        cursor.execute(
+            "CREATE FUNCTION test_lock_probe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "INSERT INTO test_lock_probe SELECT s.xmin::text = "
+            "(pg_current_xact_id()::text::bigint % 4294967296)::text "
+            "FROM surveys_survey s WHERE s.id = NEW.survey_id; RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_lock_probe BEFORE INSERT ON surveys_answer "
+            "FOR EACH ROW EXECUTE FUNCTION test_lock_probe()"
+        )
+    try:
+        answered = client.post(
+            f"/api/v1/surveys/{survey.id}/submit", {"answers": answers}, format="json"
+        )
+        assert answered.status_code == 201, answered.json()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT locked FROM test_lock_probe")
+            probes = [locked for (locked,) in cursor.fetchall()]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_lock_probe ON surveys_answer")
+            cursor.execute("DROP FUNCTION test_lock_probe()")
+            cursor.execute("DROP TABLE test_lock_probe")
+    assert probes and set(probes) == {False}  # one per answer row, none after the update
