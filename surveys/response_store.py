@@ -120,7 +120,7 @@ def submission_record(
                     rows=rows,
                 )
         participation_mark_submitted(participation_id=participation_id, submitted_id=submitted_id)
-        return submission_count(survey_id=survey.pk, now=now)
+        return submission_count(survey_id=survey.pk, version=survey.version, now=now)
     params = _submission_params(survey, now, response=submitted_id)
     params["participation"] = participation_id
     parts = []
@@ -248,6 +248,7 @@ def _submission_params(survey: Survey, now: datetime, *, response: str | None) -
         "submitted": ResponseStatus.SUBMITTED,
         "published": SurveyStatus.PUBLISHED,
         "now": now,
+        "version": survey.version,
     }
 
 
@@ -275,10 +276,11 @@ _DISCARD_DRAFT_SQL = (
     f"DELETE FROM {SealedDraft._meta.db_table} "  # noqa: S608 (no input in the SQL)
     "WHERE community_id = %(community)s AND survey_id = %(survey)s AND lookup = %(discard)s"
 )
-#: The guarded count (see :func:`submission_count`; parameters: survey, published, now).
+#: The guarded count (see :func:`submission_count`; parameters: survey, version, published,
+#: now).
 _COUNT_SQL = (
     f"UPDATE {Survey._meta.db_table} SET submitted_count = submitted_count + 1 "  # noqa: S608
-    "WHERE id = %(survey)s AND status = %(published)s "
+    "WHERE id = %(survey)s AND version = %(version)s AND status = %(published)s "
     "AND (opens_at IS NULL OR opens_at <= %(now)s) AND (closes_at IS NULL OR closes_at > %(now)s) "
     "AND (response_cap IS NULL OR submitted_count < response_cap)"
 )
@@ -357,14 +359,23 @@ def participation_mark_submitted(*, participation_id: int, submitted_id: str | N
         cursor.execute(_MARK_SUBMITTED_SQL, params)
 
 
-def submission_count(*, survey_id: str, now: datetime) -> bool:
-    """Count one submission, only while the survey is open and under its cap; False when the
-    guard matched no row.
+def submission_count(*, survey_id: str, version: int, now: datetime) -> bool:
+    """Count one submission, only while the survey is open, under its cap and still at the
+    definition ``version`` the answers were validated against; False when the guard matched
+    no row.
 
     One conditional ``UPDATE``: it row-locks the survey until COMMIT, and PostgreSQL re-checks
-    the ``WHERE`` on the latest row version after waiting for a concurrent submitter's lock, so
-    the cap can never be passed (the check constraint ``survey_cap_not_exceeded`` backs it)."""
-    params = {"survey": survey_id, "published": SurveyStatus.PUBLISHED, "now": now}
+    the ``WHERE`` on the latest row version after waiting for a concurrent submitter's (or
+    author's) lock, so the cap can never be passed (the check constraint
+    ``survey_cap_not_exceeded`` backs it), and answer rows never name a question or choice an
+    author deleted meanwhile (every authoring change bumps ``version`` under that lock; the
+    answer rows have no foreign keys to questions and choices: see ``Answer``)."""
+    params = {
+        "survey": survey_id,
+        "version": version,
+        "published": SurveyStatus.PUBLISHED,
+        "now": now,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_COUNT_SQL, params)
         return cursor.rowcount == 1

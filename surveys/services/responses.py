@@ -160,17 +160,14 @@ def _draft_for_update(
 @contextmanager
 def _atomic_answers() -> Iterator[None]:
     """``transaction.atomic`` for writing a submitted response's answer rows. Their foreign
-    keys are checked at COMMIT; they fail only when a moderator deleted a question or choice
-    (allowed before the first submission) after this response was validated: refuse it whole
-    with a 409 instead of a 500."""
+    key (to the response) is checked at COMMIT; should it ever fail, the response is refused
+    whole with a 409 instead of a 500. (A question or choice deleted after the response was
+    validated is caught before: see :func:`_count_submission`.)"""
     try:
         with transaction.atomic():
             yield
     except IntegrityError as exc:
-        raise Conflict(
-            _("This survey changed while you were answering it; reload it and try again."),
-            code="survey_changed",
-        ) from exc
+        raise _survey_changed() from exc
 
 
 def _check_participant(membership: Membership, survey: Survey) -> None:
@@ -200,7 +197,13 @@ def response_submit(
     """Validate the whole response and submit it (``answers=None`` submits the stored
     draft). The submission is counted last, under the survey row lock (see
     :func:`_count_submission`), so the response cap is never exceeded by parallel
-    submissions and a refused submission saves nothing."""
+    submissions and a refused submission saves nothing.
+
+    When an author changed the definition between this request's reading of the survey and
+    its count (the guard sees another ``version``), nothing was saved: ``survey`` is read
+    again and the answers validated once more against the new definition. A reworded choice
+    goes through; answers it no longer accepts (a question or choice was deleted) are a 409
+    ``survey_changed``."""
     _check_participant(membership, survey)
     _refuse_unless_accepting(survey)
     user = membership.user
@@ -211,8 +214,38 @@ def response_submit(
             # ``already_submitted``) rather than that every required answer is missing.
             _refuse_second_response(survey, _participation(survey=survey, user=user, lock=False))
         answers = draft.answers if draft else {}
+    try:
+        return _validated_submit(membership, survey, answers, token=token)
+    except _DefinitionChanged:
+        survey.refresh_from_db()
+        _refuse_unless_accepting(survey)
+        try:
+            return _validated_submit(membership, survey, answers, token=token, again=True)
+        except _DefinitionChanged:
+            raise _survey_changed() from None
+
+
+class _DefinitionChanged(Exception):
+    """The guarded count refused a submission validated against an older definition."""
+
+
+def _survey_changed() -> Conflict:
+    return Conflict(
+        _("This survey changed while you were answering it; reload it and try again."),
+        code="survey_changed",
+    )
+
+
+def _validated_submit(
+    membership: Membership, survey: Survey, answers: Any, *, token: str | None, again: bool = False
+) -> ResponseResult:
+    """:func:`response_submit` from validation on (``again``: after the definition changed,
+    where answers it refuses are a 409 ``survey_changed``)."""
+    user = membership.user
     definition = definition_for(survey)
     result = clean_response(definition, answers, partial=False, gettext=_)
+    if again and not result.is_valid:
+        raise _survey_changed()
     _raise_answer_errors(result)
     now = timezone.now()
     with _atomic_answers():
@@ -397,12 +430,15 @@ def _count_submission(survey: Survey, *, counted: bool) -> int:
     survey until COMMIT, and PostgreSQL re-checks the ``WHERE`` on the latest row version
     after waiting for a concurrent submitter's lock, so the cap can never be passed (the
     check constraint ``survey_cap_not_exceeded`` backs this up). When nothing was updated the
-    caller's transaction is rolled back by the :class:`Conflict` raised here: nothing is
+    caller's transaction is rolled back by what is raised here (a :class:`Conflict`, or
+    :class:`_DefinitionChanged` when the guard saw another definition ``version``): nothing is
     saved."""
     if counted:
         return survey.submitted_count + 1
     latest = Survey.objects.get(pk=survey.pk)
     _refuse_unless_accepting(latest)
+    if latest.version != survey.version:
+        raise _DefinitionChanged
     raise Conflict(_("This survey has reached its response limit."), code="survey_full")
 
 

@@ -12,6 +12,7 @@ from community.errors import DomainError, Forbidden, NotFound
 from surveys import services
 from surveys.models import Answer, Choice, Export, Page, Question, Response, Survey, SurveyStatus
 from surveys.services import ChoiceSpec
+from tests.db_constraints import assert_violates
 from tests.factories import CommunityFactory, MembershipFactory
 from tests.surveys.factories import basic_questions, make_survey
 
@@ -173,12 +174,31 @@ def test_database_refuses_deleting_answered_choices_and_questions(community, sur
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
-def test_database_foreign_key_refuses_raw_delete_of_answered_choice(community, survey):
-    """Below the ORM too: the foreign key from answers refuses the row's deletion."""
+@pytest.mark.parametrize("what", ["choice", "question", "unanswered"])
+def test_database_refuses_raw_delete_of_answered_choice_or_question(community, survey, what):
+    """Below the ORM too: a trigger refuses the deletion of a question or choice that answer
+    rows name (they carry no foreign key to them: see ``Answer``). Control: an unanswered
+    choice goes."""
     _submit(community, survey, choice="No")
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("DELETE FROM surveys_choice WHERE id = %s", [survey.c["q1"]["No"].pk])
+    table, pk, constraint = {
+        "choice": ("surveys_choice", survey.c["q1"]["No"].pk, "answer_choice_restrict"),
+        "question": ("surveys_question", survey.q["q1"].pk, "answer_question_restrict"),
+        "unanswered": ("surveys_choice", survey.c["q1"]["Yes"].pk, None),
+    }[what]
+    delete = f"DELETE FROM {table} WHERE id = %s"  # noqa: S608 (no input in the SQL)
+    if constraint is None:
+        with connection.cursor() as cursor:
+            cursor.execute(delete, [pk])
+        assert not Choice.objects.filter(pk=pk).exists()
+        return
+    with (
+        pytest.raises(IntegrityError) as refused,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(delete, [pk])
+    assert_violates(refused.value, constraint)
+    assert Answer.objects.filter(survey=survey).count() == 3
 
 
 def test_deleting_a_survey_still_takes_its_answers(community, survey):

@@ -154,10 +154,12 @@ def _blocked_backends() -> int:
 @pytest.mark.parametrize("remove_picked_choice", [False, True])
 def test_first_submission_racing_an_authoring_edit(needs_postgres, community, remove_picked_choice):
     """The authoring services hold the survey row lock: a first submission cannot count itself
-    (and commit) until the edit commits. When the edit removed the choice the submission picked
-    (allowed: nothing was submitted yet), the answers' foreign key refuses the submission at
-    COMMIT -- a 409 ``survey_changed``, nothing half-written. Control: a relabelling lets the
-    submission through."""
+    (and commit) until the edit commits. The edit bumped the survey's version, so the guarded
+    count refuses the submission and nothing is kept; its answers are validated again against
+    the new definition. When the edit removed the choice the submission picked (allowed:
+    nothing was submitted yet), that is a 409 ``survey_changed``, nothing half-written.
+    Control: after a relabelling the submission goes through, recorded against the new
+    version."""
     survey = make_survey(community, basic_questions())
     moderator = MembershipFactory(community=community, tier="moderator")
     member = MembershipFactory(community=community)
@@ -199,7 +201,9 @@ def test_first_submission_racing_an_authoring_edit(needs_postgres, community, re
                 submitting.result()
             assert refused.value.code == "survey_changed"
         else:
-            submitting.result()
+            submitted = submitting.result()
+            survey.refresh_from_db()
+            assert submitted.response.definition_version == survey.version
 
     counted = 0 if remove_picked_choice else 1
     assert Survey.objects.get(pk=survey.pk).submitted_count == counted

@@ -7,8 +7,11 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from community.errors import Conflict
 from surveys import services, tasks
-from surveys.models import Answer, Participation, Response, SealedResponse
+from surveys.definition import definition_for
+from surveys.models import Answer, Participation, Response, SealedResponse, Survey
+from surveys.services import ChoiceSpec
 from tests.factories import MembershipFactory
 from tests.surveys.factories import basic_questions, make_quiz, make_survey, quiz_answers
 
@@ -83,6 +86,62 @@ def test_a_refused_second_submission_writes_nothing(community, member):
     assert Response.objects.count() == 1
     survey.refresh_from_db()
     assert survey.submitted_count == 1
+
+
+def _stale_submit(community, *, kind: str, remove: bool):
+    """Submit answers validated against the definition a request read before a moderator's
+    choice edit committed: the survey row and its cached definition are the old version's
+    (as for a request that read them a moment before the edit)."""
+    if kind == "quiz":
+        survey = make_quiz(community)
+        question, picked, answers = survey.q["capital"], "北京", quiz_answers(survey)
+    else:
+        survey = make_survey(community, basic_questions(), anonymous=kind == "anonymous")
+        question, picked, answers = survey.q["q1"], "No", _answers(survey)
+    member = MembershipFactory(community=community)
+    moderator = MembershipFactory(community=community, tier="moderator")
+    stale = Survey.objects.get(pk=survey.pk)
+    definition_for(stale)  # the old definition, cached under the old version
+    choices = [ChoiceSpec(c.id, c.label) for c in question.choices.order_by("order")]
+    if remove:
+        choices = [c for c in choices if c.label != picked]
+    else:
+        choices = [c._replace(label=c.label + "!") for c in choices]
+    services.choice_sync(actor=moderator, question_id=question.id, choices=choices)
+    return survey, services.response_submit(membership=member, survey=stale, answers=answers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["named", "anonymous", "quiz"])
+def test_answers_to_a_choice_deleted_since_validation_are_refused_whole(community, kind):
+    """The answer rows carry no foreign key to questions and choices: the guarded count's
+    ``version`` check is what refuses a submission validated against a definition that has
+    lost the picked choice since. 409 ``survey_changed``; nothing written, nothing counted."""
+    with pytest.raises(Conflict) as refused:
+        _stale_submit(community, kind=kind, remove=True)
+    assert refused.value.code == "survey_changed"
+    assert not Answer.objects.exists()
+    assert not Response.objects.exists() and not SealedResponse.objects.exists()
+    assert not Participation.objects.filter(submissions__gt=0).exists()
+    assert Survey.objects.get().submitted_count == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["named", "anonymous", "quiz"])
+def test_answers_validated_before_a_relabelling_go_through_on_the_new_version(community, kind):
+    """Control: the same stale submission, the edit only rewording the choices. The guard
+    refuses the first try, the answers are validated again and counted once, recorded against
+    the new version."""
+    survey, result = _stale_submit(community, kind=kind, remove=False)
+    survey.refresh_from_db()
+    assert survey.submitted_count == 1
+    assert Participation.objects.get().submissions == 1
+    if kind != "anonymous":  # an anonymous response waits, sealed, in the box
+        assert Response.objects.get(status="submitted").definition_version == survey.version
+        assert Answer.objects.exists()
+    else:
+        assert SealedResponse.objects.count() == 1
+    assert result.response.definition_version == survey.version
 
 
 @pytest.mark.django_db(transaction=True)
