@@ -306,13 +306,17 @@ def _insert_sql(obj: Any, params: dict[str, Any], *, source: str) -> str:
 
 def _submit_draft_sql(response: Response, params: dict[str, Any], *, where: str) -> str:
     """``UPDATE`` of the member's draft ``r`` (found by ``where``, which may read ``p``) with
-    what a submission sets (:data:`_SUBMIT_FIELDS`, from ``response``)."""
+    what a submission sets (:data:`_SUBMIT_FIELDS`, from ``response``). Its values share the
+    parameters of :func:`_insert_sql` of the same response when the statement has one: the
+    answers are then dumped, sent and parsed once, not twice."""
     meta = response._meta
     assignments = []
     for name in _SUBMIT_FIELDS:
         field = meta.get_field(name)
-        params[f"d_{name}"] = field.get_db_prep_save(getattr(response, name), connection)
-        assignments.append(f"{field.column} = %(d_{name})s")
+        key = f"{meta.model_name[0]}_{field.column}"  # as in _insert_sql
+        if key not in params:
+            params[key] = field.get_db_prep_save(getattr(response, name), connection)
+        assignments.append(f"{field.column} = %({key})s")
     source = " FROM p" if "p." in where else ""
     return f"UPDATE {meta.db_table} AS r SET {', '.join(assignments)}{source} WHERE {where}"  # noqa: S608
 
@@ -503,10 +507,18 @@ def mixed_batch_write(
                 "survey": survey.pk,
                 "submitted": ResponseStatus.SUBMITTED,
                 "at": at,
-                "ids": ids,
-                "answers": [json.dumps(answers) for answers, *_ in responses],
-                "versions": [version for _, version, *_ in responses],
-                "hashes": token_hashes,
+                # One JSON parameter, as the answer rows: psycopg escapes the elements of
+                # array parameters one by one in Python (a regular expression per answers).
+                "responses": json.dumps(
+                    [
+                        [pk, answers, version, token_hash]
+                        for pk, (answers, version, token_hash, _) in zip(
+                            ids, responses, strict=True
+                        )
+                    ],
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                ),
                 "rows": answer_rows_json(rows),
             },
         )
@@ -526,7 +538,8 @@ _MIX_INSERT_SQL = (
     f"WITH responses AS (INSERT INTO {Response._meta.db_table} "  # noqa: S608
     "(community_id, survey_id, status, respondent_key, created_at, updated_at, submitted_at, "
     "id, answers, definition_version, edit_token_hash) "
-    "SELECT %(community)s, %(survey)s, %(submitted)s, '', %(at)s, %(at)s, %(at)s, * FROM unnest("
-    "%(ids)s::varchar[], %(answers)s::jsonb[], %(versions)s::integer[], %(hashes)s::varchar[])) "
+    "SELECT %(community)s, %(survey)s, %(submitted)s, '', %(at)s, %(at)s, %(at)s, "
+    "x->>0, (x->1)::jsonb, (x->>2)::integer, x->>3 "
+    "FROM json_array_elements(%(responses)s::json) AS x) "
     + _answers_sql("a->>6", "")
 )
