@@ -540,6 +540,5 @@ _MIX_INSERT_SQL = (
     "id, answers, definition_version, edit_token_hash) "
     "SELECT %(community)s, %(survey)s, %(submitted)s, '', %(at)s, %(at)s, %(at)s, "
     "x->>0, (x->1)::jsonb, (x->>2)::integer, x->>3 "
-    "FROM json_array_elements(%(responses)s::json) AS x) "
-    + _answers_sql("a->>6", "")
+    "FROM json_array_elements(%(responses)s::json) AS x) " + _answers_sql("a->>6", "")
 )
