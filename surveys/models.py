@@ -595,13 +595,14 @@ class Answer(models.Model):
     row (``row``) with ``number`` = scale point; number/rating/NPS/Likert: ``number``; text:
     ``text``; date: ``date``. Rewritten whenever the response is (re)submitted.
 
-    A submit writes about twenty of these at once, and PostgreSQL checks every foreign key of
-    every row at COMMIT, nulls included, at a few microseconds each. So ``community``,
-    ``survey`` and ``response`` are checked by ONE composite foreign key, ``(survey_id,
-    response_id, community_id)`` -> the response's unique ``(survey_id, id, community_id)``
-    (``response_scope``; added by migration ``0008``, PostgreSQL only, since Django declares
-    no composite foreign keys): it also guarantees an answer's survey and community are its
-    response's. Django still cascades deletes through the three fields.
+    A submit writes about thirty of these at once (a mix hundreds), and PostgreSQL checks a
+    foreign key row by row, share-locking the row it points at. So ``community``, ``survey``
+    and ``response`` are no database constraints: a trigger checks each INSERT or UPDATE
+    statement on answers once, for all its rows -- every row names a response of its own
+    survey and community --, and another, deferred to COMMIT, refuses to delete or re-key a
+    response whose answer rows stay (migration ``0010``, PostgreSQL only, which replaced the
+    composite key of ``0008``; both raise as ``answer_response_scope_fk``). Django still
+    cascades deletes through the three fields.
 
     ``question``, ``choice`` and ``row`` are no database constraints either: their checks took
     a shared lock on the question and choice rows every submit of the survey answers (about

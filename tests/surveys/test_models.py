@@ -95,18 +95,24 @@ def _answer_keys() -> dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]:
 
 
 @postgresql_only
-def test_answer_rows_carry_one_foreign_key_the_composite_one():
-    """Each foreign key is checked for every answer row at COMMIT (about twenty per submit):
-    community, survey and response are one check, not three; questions and choices are none
-    (their checks share-locked those rows on every submit: the guarded count's version check
-    keeps answers to what exists, ``test_submit_path``)."""
-    assert _answer_keys() == {
-        "answer_response_scope_fk": (
-            "surveys_response",
-            ("survey_id", "response_id", "community_id"),
-            ("survey_id", "id", "community_id"),
+def test_answer_rows_carry_no_foreign_key_their_scope_is_checked_per_statement():
+    """A foreign key is checked for every answer row (about thirty per submit, hundreds per
+    mix), share-locking the row it points at. The answers' response, survey and community are
+    checked once per statement instead (migration ``0010``), and a response is kept from being
+    deleted under its answers at COMMIT; questions and choices by the guarded count's version
+    check and a delete trigger (``test_submit_path``, ``test_authoring``)."""
+    assert _answer_keys() == {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+            "('surveys_answer'::regclass, 'surveys_response'::regclass) ORDER BY tgname"
         )
-    }
+        assert [name for (name,) in cursor] == [
+            "answer_scope_insert",
+            "answer_scope_response_delete",
+            "answer_scope_response_rekey",
+            "answer_scope_update",
+        ]
 
 
 def _answer(response: Response, survey, **fields) -> Answer:
@@ -147,6 +153,28 @@ def test_an_answer_must_name_its_responses_survey_and_community(survey, communit
         _answer(response, survey, response_id="no-such-response")
         _commit_checks()
     assert_violates(excinfo.value, "answer_response_scope_fk")
+
+
+@postgresql_only
+def test_a_response_cannot_go_while_answer_rows_name_it(survey, community):
+    """Below the ORM: deleting (or re-keying) a response whose answer rows stay is refused at
+    COMMIT. Control: with its rows deleted first, in the same transaction, it goes."""
+    response = Response.objects.create(community=community, survey=survey)
+    _answer(response, survey)
+    for sql in (
+        "DELETE FROM surveys_response WHERE id = %s",
+        "UPDATE surveys_response SET id = 'elsewhere' WHERE id = %s",
+    ):
+        with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [response.pk])
+            _commit_checks()
+        assert_violates(excinfo.value, "answer_response_scope_fk")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM surveys_response WHERE id = %s", [response.pk])
+        cursor.execute("DELETE FROM surveys_answer WHERE response_id = %s", [response.pk])
+        _commit_checks()
+    assert not Response.objects.exists()
 
 
 def test_deleting_a_response_or_survey_still_takes_its_answers(survey, community):
