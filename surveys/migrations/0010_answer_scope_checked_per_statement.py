@@ -14,18 +14,21 @@ CREATE = f"""
 ALTER TABLE surveys_answer DROP CONSTRAINT {CONSTRAINT};
 
 CREATE FUNCTION surveys_answers_scoped() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    scope record;
 BEGIN
-    IF EXISTS (
-        SELECT 1 FROM answers_written a
-        WHERE NOT EXISTS (
-            SELECT 1 FROM surveys_response r
-            WHERE r.id = a.response_id AND r.survey_id = a.survey_id
-                AND r.community_id = a.community_id
-        )
-    ) THEN
-        RAISE EXCEPTION 'an answer row names no response of its survey and community'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = '{CONSTRAINT}';
-    END IF;
+    -- One primary-key look-up per response the statement's rows name (a loop, not a join:
+    -- the planner knows nothing of the rows written and may hash the whole response table).
+    FOR scope IN SELECT DISTINCT response_id, survey_id, community_id FROM answers_written LOOP
+        PERFORM FROM surveys_response r
+        WHERE r.id = scope.response_id AND r.survey_id = scope.survey_id
+            AND r.community_id = scope.community_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'an answer row names no response % of its survey and community',
+                scope.response_id
+                USING ERRCODE = 'foreign_key_violation', CONSTRAINT = '{CONSTRAINT}';
+        END IF;
+    END LOOP;
     RETURN NULL;
 END
 $$;
