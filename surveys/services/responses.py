@@ -159,10 +159,11 @@ def _draft_for_update(
 
 @contextmanager
 def _atomic_answers() -> Iterator[None]:
-    """``transaction.atomic`` for writing a submitted response's answer rows. Their foreign
-    key (to the response) is checked at COMMIT; should it ever fail, the response is refused
-    whole with a 409 instead of a 500. (A question or choice deleted after the response was
-    validated is caught before: see :func:`_count_submission`.)"""
+    """``transaction.atomic`` for writing a submitted response's answer rows. The database
+    checks that they name a response of their survey and community (a trigger, see
+    ``Answer``); should that ever fail, the response is refused whole with a 409 instead of a
+    500. (A question or choice deleted after the response was validated is caught before: see
+    :func:`_count_submission`.)"""
     try:
         with transaction.atomic():
             yield
