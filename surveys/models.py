@@ -617,7 +617,8 @@ class Answer(models.Model):
     Indexes (``tests/community/test_indexes.py``): the reports' ``(survey, question,
     choice)``; ``response`` (a response's rows, rewritten on edit); ``question`` and the
     partial ``choice`` / ``row`` ones for the RESTRICT look-ups (Django's and the trigger's)
-    when a question or choice is deleted (most rows have no ``row``, many no ``choice``: those rows add nothing to them).
+    when a question or choice is deleted (most rows have no ``row``, many no ``choice``: those
+    rows add nothing to them).
     """
 
     community = models.ForeignKey(
