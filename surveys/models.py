@@ -145,6 +145,16 @@ class Survey(models.Model):
         help_text=_("When members see the correct answers, explanations and leaderboard."),
     )
     submitted_count = models.PositiveIntegerField(_("submitted responses"), default=0)
+    box_waiting = models.PositiveIntegerField(
+        _("responses waiting to be mixed"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "Anonymous surveys: how many sealed responses wait in the box. Kept by the "
+            "submission's guarded count and by the mixing step, under the survey row lock, so "
+            "a submission knows without another query whether it completed a batch."
+        ),
+    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

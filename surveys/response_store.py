@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 
 from community.db.prepared import prepared_cursor
 from community.ids import new_public_id
@@ -84,14 +86,15 @@ def submission_record(
     rows: list[AnswerRow],
     now: datetime,
     discard_draft: str | None = None,
-) -> bool:
+) -> SubmitOutcome:
     """Write a submission and count it, the member's participation being locked already
     (:func:`participation_lock`): the response (a new row, or the member's draft turned
     submitted) and its answer rows -- or, for an anonymous survey, the sealed response
     (``sealed``, always a new row: a submission gets a fresh token) and the deletion of the
     member's sealed draft (``discard_draft``: its look-up) --, one more submission on the
-    participation, and the guarded count of :func:`submission_count`. False (the caller rolls
-    back: the writes are in its transaction) when the survey stopped taking answers or is full.
+    participation, and the guarded count of :func:`submission_count`. ``counted`` False (the
+    caller rolls back: the writes are in its transaction) when the survey stopped taking answers
+    or is full.
 
     The steps a quiz takes (its scoring runs between the lock and this) and every submission
     on databases other than PostgreSQL; the others take :func:`submission_at_once`. On
@@ -120,7 +123,10 @@ def submission_record(
                     rows=rows,
                 )
         participation_mark_submitted(participation_id=participation_id, submitted_id=submitted_id)
-        return submission_count(survey=survey, now=now)
+        waiting = submission_count(survey=survey, now=now)
+        return SubmitOutcome(
+            written=True, counted=waiting is not None, response_id=submitted_id, waiting=waiting
+        )
     params = _submission_params(survey, now, response=submitted_id)
     params["participation"] = participation_id
     parts = []
@@ -139,23 +145,31 @@ def submission_record(
     parts.append(_MARK_SUBMITTED_SQL)
     ctes = _writes_then_count([(f"w{i}", sql) for i, sql in enumerate(parts)])
     with prepared_cursor() as cursor:
-        cursor.execute(f"WITH {ctes} SELECT count(*) FROM counted", params)  # noqa: S608
-        (counted,) = cursor.fetchone()
+        cursor.execute(
+            f"WITH {ctes} SELECT count(*), max(box_waiting) FROM counted",  # noqa: S608
+            params,
+        )
+        counted, waiting = cursor.fetchone()
     if response is not None:
         response._state.adding = False
-    return counted == 1
+    return SubmitOutcome(
+        written=True, counted=counted == 1, response_id=submitted_id, waiting=waiting
+    )
 
 
 @dataclass(frozen=True)
 class SubmitOutcome:
-    """What :func:`submission_at_once` did. ``written`` False: the member has answered
-    already and the survey takes one response each (nothing was written). ``counted`` False:
-    the survey stopped taking answers or is full (the caller rolls back). ``response_id``: the
-    named response submitted -- the member's draft, or the new one."""
+    """What :func:`submission_at_once` or :func:`submission_record` did. ``written`` False:
+    the member has answered already and the survey takes one response each (nothing was
+    written). ``counted`` False: the survey stopped taking answers or is full (the caller rolls
+    back). ``response_id``: the named response submitted -- the member's draft, or the new
+    one. ``waiting``: once counted, how many responses wait in the survey's box, this one
+    included (``Survey.box_waiting``; 0 for named surveys)."""
 
     written: bool
     counted: bool
     response_id: str | None
+    waiting: int | None = None
 
 
 def submits_at_once() -> bool:
@@ -209,11 +223,13 @@ def submission_at_once(
     with prepared_cursor() as cursor:
         cursor.execute(
             f"WITH {ctes} SELECT EXISTS (SELECT 1 FROM p), (SELECT id FROM p), "  # noqa: S608
-            "(SELECT count(*) FROM counted)",
+            "(SELECT count(*) FROM counted), (SELECT box_waiting FROM counted)",
             params,
         )
-        written, response_id, counted = cursor.fetchone()
-    return SubmitOutcome(written=written, counted=counted == 1, response_id=response_id)
+        written, response_id, counted, waiting = cursor.fetchone()
+    return SubmitOutcome(
+        written=written, counted=counted == 1, response_id=response_id, waiting=waiting
+    )
 
 
 def _writes_then_count(
@@ -221,7 +237,8 @@ def _writes_then_count(
 ) -> str:
     """The ``WITH`` list of a submission: ``first`` (the participation's upsert, read by the
     main query and by the count), the writes (``parts``: name, data-modifying SQL), then
-    ``counted``, the guarded count of the survey row, made to run after all of them.
+    ``counted``, the guarded count of the survey row, made to run after all of them (it
+    returns the survey's new ``box_waiting``).
 
     PostgreSQL runs a data-modifying ``WITH`` part when the main query first reads it and the
     unread ones at the end: a count read by the main query took the hot survey-row lock
@@ -234,7 +251,7 @@ def _writes_then_count(
     guard = f" AND EXISTS (SELECT 1 FROM {first[0]})" if first else ""  # noqa: S608
     ctes.append(
         f"counted AS ({_COUNT_SQL}{guard} "  # noqa: S608 (no input in the SQL)
-        f"AND (SELECT count(*) FROM ({done}) AS done) >= 0 RETURNING 1)"
+        f"AND (SELECT count(*) FROM ({done}) AS done) >= 0 RETURNING box_waiting)"
     )
     return ", ".join(ctes)
 
@@ -249,6 +266,7 @@ def _submission_params(survey: Survey, now: datetime, *, response: str | None) -
         "published": SurveyStatus.PUBLISHED,
         "now": now,
         "version": survey.version,
+        "boxed": 1 if survey.anonymous else 0,  # an anonymous submission goes into the box
     }
 
 
@@ -277,9 +295,10 @@ _DISCARD_DRAFT_SQL = (
     "WHERE community_id = %(community)s AND survey_id = %(survey)s AND lookup = %(discard)s"
 )
 #: The guarded count (see :func:`submission_count`; parameters: survey, version, published,
-#: now).
+#: now, boxed).
 _COUNT_SQL = (
-    f"UPDATE {Survey._meta.db_table} SET submitted_count = submitted_count + 1 "  # noqa: S608
+    f"UPDATE {Survey._meta.db_table} SET submitted_count = submitted_count + 1, "  # noqa: S608
+    "box_waiting = box_waiting + %(boxed)s "
     "WHERE id = %(survey)s AND version = %(version)s AND status = %(published)s "
     "AND (opens_at IS NULL OR opens_at <= %(now)s) AND (closes_at IS NULL OR closes_at > %(now)s) "
     "AND (response_cap IS NULL OR submitted_count < response_cap)"
@@ -337,13 +356,41 @@ _ANSWER_COLUMNS = (
 )
 
 
-def answer_rows_json(rows: list[AnswerRow] | list[tuple[Any, ...]]) -> str:
+def answer_rows_json(rows: list[AnswerRow] | list[Any]) -> str:
     """Answer rows as ONE parameter, a JSON array of ``AnswerRow`` arrays (a mix adds the
     response's id after the six), which :data:`ANSWER_ROWS_FROM` and :data:`ANSWER_ROW_VALUES`
     turn back into rows. psycopg dumps a Python list into a PostgreSQL array element by element
     in Python (six lists of twenty: about 0.2 ms of CPU per submit); ``json.dumps`` does it in
     C in a sixth of that, and PostgreSQL reads either as fast."""
     return json_param(rows)
+
+
+#: An ``AnswerRow`` in its plain JSON form (number and date as text), as a sealed response
+#: carries it and as :func:`answer_rows_json` sends it.
+PlainAnswerRow = list[Any]
+
+
+def answer_rows_plain(rows: list[AnswerRow]) -> list[PlainAnswerRow]:
+    """``rows`` in their plain JSON form (what :func:`answer_rows_json` would send)."""
+    return [
+        [q, c, r, None if n is None else str(n), t, None if d is None else d.isoformat()]
+        for q, c, r, n, t, d in rows
+    ]
+
+
+def answer_rows_from_plain(rows: list[PlainAnswerRow]) -> list[AnswerRow]:
+    """The ``AnswerRow`` values of :func:`answer_rows_plain`'s form."""
+    return [
+        (
+            q,
+            c,
+            r,
+            None if n is None else Decimal(n),
+            t,
+            None if d is None else date.fromisoformat(d),
+        )
+        for q, c, r, n, t, d in rows
+    ]
 
 
 def json_param(value: Any) -> str:
@@ -369,10 +416,10 @@ def participation_mark_submitted(*, participation_id: int, submitted_id: str | N
         cursor.execute(_MARK_SUBMITTED_SQL, params)
 
 
-def submission_count(*, survey: Survey, now: datetime) -> bool:
+def submission_count(*, survey: Survey, now: datetime) -> int | None:
     """Count one submission, only while the survey is open, under its cap and still at the
-    definition ``version`` the answers were validated against; False when the guard matched
-    no row.
+    definition ``version`` the answers were validated against; None when the guard matched
+    no row, else the survey's new ``box_waiting`` (an anonymous submission goes into the box).
 
     One conditional ``UPDATE``: it row-locks the survey until COMMIT, and PostgreSQL re-checks
     the ``WHERE`` on the latest row version after waiting for a concurrent submitter's (or
@@ -382,7 +429,10 @@ def submission_count(*, survey: Survey, now: datetime) -> bool:
     answer rows have no foreign keys to questions and choices: see ``Answer``)."""
     with connection.cursor() as cursor:
         cursor.execute(_COUNT_SQL, _submission_params(survey, now, response=None))
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return None
+    # Read back in the same transaction, whose write lock on the row is held until COMMIT.
+    return Survey.objects.filter(pk=survey.pk).values_list("box_waiting", flat=True).get()
 
 
 def answer_rows_insert(
@@ -419,22 +469,9 @@ def answer_rows_insert(
         cursor.execute(sql, params)
 
 
-def box_holds_batch(*, survey: Survey) -> bool:
-    """Whether at least ``survey.min_group_size`` (k) responses wait in the survey's box.
-    Counts at most k entries (a closed survey's leftovers can be many), in a hand-written
-    statement: the anonymous submit asks after every commit."""
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM {SealedResponse._meta.db_table} "  # noqa: S608
-        "WHERE community_id = %s AND survey_id = %s LIMIT %s) AS waiting"
-    )
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [survey.community_id, survey.pk, survey.min_group_size])
-        (waiting,) = cursor.fetchone()
-    return waiting >= survey.min_group_size
-
-
-#: One opened response of a mix: (answers JSON, definition version, edit-token hash, rows).
-MixedResponse = tuple[dict[str, Any], int | None, str, list[AnswerRow]]
+#: One opened response of a mix: (answers JSON, definition version, edit-token hash, rows in
+#: their plain JSON form, as sealed: PostgreSQL takes them as they are).
+MixedResponse = tuple[dict[str, Any], int | None, str, list[PlainAnswerRow]]
 
 
 def mixed_batch_write(
@@ -443,11 +480,12 @@ def mixed_batch_write(
     sealed_ids: list[Any],
     responses: list[MixedResponse],
     at: datetime,
-) -> None:
+) -> int:
     """Write out one mixed batch of an anonymous survey, in the (shuffled) order of
     ``responses``, every row stamped ``at``: delete the batch's box entries and the mixed
     responses its edits replace (with their answer rows), then insert the new responses and
-    all their answer rows. Ids are fresh random ones, drawn in that order.
+    all their answer rows, and last take the batch off the survey's ``box_waiting``. Ids are
+    fresh random ones, drawn in that order. Returns how many responses still wait in the box.
 
     On PostgreSQL this is two statements whatever the batch size (data-modifying ``WITH``;
     the answers' foreign keys are deferred to COMMIT): the deletions must come first, or an
@@ -486,13 +524,13 @@ def mixed_batch_write(
                     community_id=survey.community_id,
                     survey_id=survey.pk,
                     response_id=pk,
-                    rows=rows,
+                    rows=answer_rows_from_plain(rows),
                 )
-        return
+        return _box_taken(survey, len(sealed_ids))
     scope = [survey.community_id, survey.pk]
     # Each answer row carries its response's id seventh (``a->>6`` in the statement).
     rows = [
-        (*row, pk)
+        [*row, pk]
         for pk, (*_, answer_rows) in zip(ids, responses, strict=True)
         for row in answer_rows
     ]
@@ -518,8 +556,18 @@ def mixed_batch_write(
                     ]
                 ),
                 "rows": answer_rows_json(rows),
+                "mixed": len(sealed_ids),
             },
         )
+        (waiting,) = cursor.fetchone()
+    return waiting
+
+
+def _box_taken(survey: Survey, mixed: int) -> int:
+    """Other databases: ``mixed`` responses off the survey's ``box_waiting``; what is left."""
+    scope = Survey.objects.filter(pk=survey.pk)
+    scope.update(box_waiting=Greatest(F("box_waiting") - mixed, Value(0)))
+    return scope.values_list("box_waiting", flat=True).get()
 
 
 _MIX_DELETE_SQL = (
@@ -532,11 +580,20 @@ _MIX_DELETE_SQL = (
     f"DELETE FROM {Response._meta.db_table} WHERE id IN (SELECT id FROM old)"
 )
 
+#: The responses and their answer rows in, then (its ``WHERE`` reads what they return, so it
+#: runs after them and the hot survey row is locked only from there to COMMIT, as in
+#: ``_writes_then_count``) the batch taken off ``box_waiting``, which the statement returns.
 _MIX_INSERT_SQL = (
     f"WITH responses AS (INSERT INTO {Response._meta.db_table} "  # noqa: S608
     "(community_id, survey_id, status, respondent_key, created_at, updated_at, submitted_at, "
     "id, answers, definition_version, edit_token_hash) "
     "SELECT %(community)s, %(survey)s, %(submitted)s, '', %(at)s, %(at)s, %(at)s, "
     "x->>0, (x->1)::jsonb, (x->>2)::integer, x->>3 "
-    "FROM json_array_elements(%(responses)s::json) AS x) " + _answers_sql("a->>6", "")
+    "FROM json_array_elements(%(responses)s::json) AS x RETURNING 1), "
+    f"answered AS ({_answers_sql('a->>6', '')} RETURNING 1), "
+    f"taken AS (UPDATE {Survey._meta.db_table} "
+    "SET box_waiting = GREATEST(box_waiting - %(mixed)s, 0) WHERE id = %(survey)s "
+    "AND (SELECT count(*) FROM (SELECT 1 FROM responses UNION ALL SELECT 1 FROM answered) "
+    "AS done) >= 0 RETURNING box_waiting) "
+    "SELECT box_waiting FROM taken"
 )

@@ -18,12 +18,12 @@ Mixing runs after the commit of the submission or edit that completes a batch
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from community.locking import lock_rows
@@ -41,27 +41,6 @@ from surveys.models import (
 from surveys.response_store import AnswerRow
 
 
-def _encode_rows(rows: list[AnswerRow]) -> list[list[Any]]:
-    return [
-        [q, c, r, None if n is None else str(n), t, None if d is None else d.isoformat()]
-        for q, c, r, n, t, d in rows
-    ]
-
-
-def _decode_rows(rows: list[list[Any]]) -> list[AnswerRow]:
-    return [
-        (
-            q,
-            c,
-            r,
-            None if n is None else Decimal(n),
-            t,
-            None if d is None else date.fromisoformat(d),
-        )
-        for q, c, r, n, t, d in rows
-    ]
-
-
 def sealed_response(
     *,
     survey: Survey,
@@ -76,7 +55,7 @@ def sealed_response(
     ``token_hash`` (and replace the mixed response that has it)."""
     payload = {
         "answers": answers,
-        "rows": _encode_rows(rows),
+        "rows": response_store.answer_rows_plain(rows),
         "version": survey.version,
         "token_hash": token_hash,
         "at": at.isoformat(),
@@ -114,6 +93,8 @@ def response_seal(
         waiting.save(update_fields=["sealed"])
     else:
         entry.save(force_insert=True)
+        # One more waiting (the survey row lock last: see surveys.services.responses).
+        Survey.objects.filter(pk=survey.pk).update(box_waiting=F("box_waiting") + 1)
 
 
 def response_waiting(*, survey: Survey, token: str) -> Response | None:
@@ -151,21 +132,34 @@ def mix_pending_key(survey_id: str) -> str:
     return f"surveys:mix:{survey_id}"
 
 
-def queue_mix_when_full(survey: Survey) -> None:
-    """After the current transaction commits, count the survey's box and queue the mixing
-    step only when it holds a batch (k) and no mixing task of the survey is queued and not
-    started yet (``community.queue_once``: that one will mix this response too). Running a
-    mixer after every anonymous submission cost two thirds of the submission (eagerly) or a
-    task each (with a worker); the count is one indexed query that reads at most k entries.
-    Counted after commit, the last of submissions committing together sees them all, so a full
-    batch is never left waiting for the sweep."""
+def completes_batch(survey: Survey, waiting: int) -> bool:
+    """Whether the submission that left ``waiting`` responses in the box (its
+    ``box_waiting``, counted under the survey row lock) completed a batch: ``waiting`` reached
+    a multiple of k. Submissions count one at a time, so every batch has exactly one such
+    submission."""
+    k = survey.min_group_size
+    return waiting >= k and waiting % k == 0
+
+
+def queue_mix_when_full(survey: Survey, *, waiting: int | None) -> None:
+    """After the current transaction commits, queue the mixing step when this submission
+    completed a batch (:func:`completes_batch`) and no mixing task of the survey is queued and
+    not started yet (``community.queue_once``: that one will mix this response too).
+
+    No query: ``waiting`` comes back from the submission's own statement. Running a mixer
+    after every anonymous submission cost two thirds of the submission (eagerly) or a task
+    each (with a worker); counting the box after every commit cost a query each. A mixer that
+    leaves a batch behind (responses committed after it read the box) queues the next one
+    itself (:func:`survey_responses_mix`), so a full batch never waits for the sweep."""
+    if waiting is None or not completes_batch(survey, waiting):
+        return
+    transaction.on_commit(lambda: _queue_once(survey.pk), robust=True)
+
+
+def _queue_once(survey_id: str) -> None:
     from surveys.tasks import mix_responses
 
-    def mix_if_full() -> None:
-        if response_store.box_holds_batch(survey=survey):
-            delay_once(mix_responses, survey.pk, key=mix_pending_key(survey.pk))
-
-    transaction.on_commit(mix_if_full, robust=True)
+    delay_once(mix_responses, survey_id, key=mix_pending_key(survey_id))
 
 
 def _coarse(moment: datetime) -> datetime:
@@ -180,7 +174,8 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
     deleted) and a second mixer skips them (``SKIP LOCKED``) instead of queueing behind the
     first: with eager tasks every anonymous submission runs a mixer after its commit, and
     they must not serialize. What it skipped is the first mixer's batch; what it sees is
-    mixed only when it alone makes a batch of at least k."""
+    mixed only when it alone makes a batch of at least k. When at least k still wait after
+    its commit (committed while it mixed), it queues the next mix."""
     now = now or timezone.now()
     with transaction.atomic():
         survey = Survey.objects.filter(pk=survey_id, anonymous=True).first()
@@ -202,21 +197,20 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
         ]
         secrets.SystemRandom().shuffle(payloads)
         # Two statements for the whole batch (the box entries and the responses its edits
-        # replace out, the shuffled responses and all their answer rows in).
-        response_store.mixed_batch_write(
+        # replace out, the shuffled responses and all their answer rows in, the batch off
+        # the survey's count of waiting responses). The rows go as sealed, in their plain
+        # JSON form (``answer_rows_plain``): nothing to convert on the way through.
+        waiting = response_store.mixed_batch_write(
             survey=survey,
             sealed_ids=[entry.pk for entry in entries],
             responses=[
-                (
-                    payload["answers"],
-                    payload["version"],
-                    payload["token_hash"],
-                    _decode_rows(payload["rows"]),
-                )
+                (payload["answers"], payload["version"], payload["token_hash"], payload["rows"])
                 for payload in payloads
             ],
             at=_coarse(now),
         )
+    if waiting >= survey.min_group_size and not closed:
+        transaction.on_commit(lambda: _queue_once(survey.pk), robust=True)
     return len(payloads)
 
 

@@ -251,17 +251,17 @@ def _validated_submit(
     now = timezone.now()
     with _atomic_answers():
         if survey.quiz_mode or not response_store.submits_at_once():
-            response, token_out, counted = _submit_in_steps(
+            response, token_out, outcome = _submit_in_steps(
                 survey, membership, definition, result, token=token, now=now
             )
         else:
-            response, token_out, counted = _submit_at_once(
+            response, token_out, outcome = _submit_at_once(
                 survey, user, definition, result, token=token, now=now
             )
-        survey.submitted_count = _count_submission(survey, counted=counted)
+        survey.submitted_count = _count_submission(survey, counted=outcome.counted)
         activity_record(community_id=survey.community_id, user_id=user.pk, kind="answer")
         if survey.anonymous:
-            queue_mix_when_full(survey)
+            queue_mix_when_full(survey, waiting=outcome.waiting)
     return ResponseResult(response, token_out)
 
 
@@ -273,12 +273,12 @@ def _submit_at_once(
     *,
     token: str | None,
     now: datetime,
-) -> tuple[Response, str | None, bool]:
+) -> tuple[Response, str | None, response_store.SubmitOutcome]:
     """PostgreSQL, surveys other than quizzes: the whole submission in one statement
     (``response_store.submission_at_once``: the member's participation locked and checked,
     the response -- over the member's draft if there is one -- or the sealed response, the
     answer rows, the guarded count). Returns the response to show back, the new edit token
-    (anonymous) and whether the survey counted it."""
+    (anonymous) and what the statement did (counted or not, how many wait in the box)."""
     parts = _submission(survey, user, definition, result, token=token, now=now)
     outcome = response_store.submission_at_once(
         survey=survey,
@@ -294,7 +294,7 @@ def _submit_at_once(
     if parts.written is not None:
         parts.written.pk = outcome.response_id  # the member's draft's id when there was one
         parts.written._state.adding = False
-    return parts.shown, parts.token, outcome.counted
+    return parts.shown, parts.token, outcome
 
 
 def _submit_in_steps(
@@ -305,7 +305,7 @@ def _submit_in_steps(
     *,
     token: str | None,
     now: datetime,
-) -> tuple[Response, str | None, bool]:
+) -> tuple[Response, str | None, response_store.SubmitOutcome]:
     """Quizzes (scored once the participation is locked and before anything is written) and
     databases other than PostgreSQL: lock the participation, refuse a second response, write
     (``response_store.submission_record``: one statement on PostgreSQL). Returns what
@@ -320,7 +320,7 @@ def _submit_in_steps(
     )
     # The writes, then -- the last statement before COMMIT, so the survey row is locked as
     # briefly as possible -- the guarded count.
-    counted = response_store.submission_record(
+    outcome = response_store.submission_record(
         survey=survey,
         participation_id=participation.pk,
         response=parts.written,
@@ -329,7 +329,7 @@ def _submit_in_steps(
         now=now,
         discard_draft=parts.discard_draft,
     )
-    return parts.shown, parts.token, counted
+    return parts.shown, parts.token, outcome
 
 
 class _Submission(NamedTuple):

@@ -15,9 +15,10 @@ Run with the project's virtualenv (not collected by pytest)::
      none skipped; the survey allows several responses per member so the run is not limited
      by the number of members);
    * ``anon_submit_rps``, the same on an anonymous survey (k = 3), as in production: each
-     response is sealed into the box, and the request, after its commit, counts the box and
-     queues the mixing task when a batch waits (published to a Redis queue of this run that no
-     worker consumes; one at a time until it starts: ``community.queue_once``), while a thread
+     response is sealed into the box, and the request that completes a batch (its statement
+     returns the survey's ``box_waiting``) queues the mixing task after its commit (published
+     to a Redis queue of this run that no worker consumes; one at a time until it starts:
+     ``community.queue_once``), while a thread
      of the benchmark does the worker's part: it runs the task's body (which clears that mark
      and mixes whatever waits) every 50 ms, so its locks compete with the submits as a
      worker's would (its CPU is not in the server's figures);
@@ -268,7 +269,7 @@ def endpoints(data: dict) -> dict[str, tuple]:
 def anonymous_box_check(survey_id: str, *, figures_ok: int) -> dict:
     """After the anonymous slices (and the warm-up): every submitted response is either mixed
     (a plaintext response) or still waiting in the box, the participations count them all,
-    and the survey's count agrees."""
+    and the survey's counts (submitted, waiting in the box) agree."""
     from surveys.models import Participation, Response, SealedResponse, Survey
 
     survey = Survey.objects.get(pk=survey_id)
@@ -280,7 +281,9 @@ def anonymous_box_check(survey_id: str, *, figures_ok: int) -> dict:
         "waiting": waiting,
         "participation_submissions": counted,
         "submitted_count": survey.submitted_count,
-        "consistent": mixed + waiting == counted == survey.submitted_count >= figures_ok,
+        "box_waiting": survey.box_waiting,
+        "consistent": mixed + waiting == counted == survey.submitted_count >= figures_ok
+        and survey.box_waiting == waiting,
     }
 
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from community.errors import DomainError
 from community.sealing import seal, unseal
-from surveys import services
+from surveys import services, tasks
 from surveys.models import Answer, Participation, Response, SealedResponse, Survey
 from surveys.reports import crosstab, survey_report
 from tests.conftest import client_for
@@ -115,6 +115,76 @@ def test_edit_after_mixing_replaces_the_mixed_response_through_the_box(community
     ) == [3, 3, 5]
 
 
+def _waiting(survey) -> tuple[int, int]:
+    """(the survey's ``box_waiting``, the entries really in its box)."""
+    survey.refresh_from_db()
+    return survey.box_waiting, SealedResponse.objects.filter(survey=survey).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_survey_counts_what_waits_in_its_box_through_submits_mixes_and_edits(community):
+    survey = make_survey(community, basic_questions(), anonymous=True, allow_edit_after_submit=True)
+    first = MembershipFactory(community=community)
+    token = services.response_submit(
+        membership=first, survey=survey, answers=_answers(survey)
+    ).new_token
+    seen = [_waiting(survey)]
+    _submit(survey, community)
+    seen.append(_waiting(survey))
+    _submit(survey, community)  # completes the batch: mixed after its commit
+    seen.append(_waiting(survey))
+    for rating in (4, 5):  # a mixed response edited: one entry waits; edited again: replaced
+        services.response_edit(
+            membership=first, survey=survey, answers=_answers(survey, rating=rating), token=token
+        )
+        seen.append(_waiting(survey))
+    Survey.objects.filter(pk=survey.pk).update(status="closed")
+    services.survey_responses_mix(survey_id=survey.pk)
+    seen.append(_waiting(survey))
+    assert seen == [(1, 1), (2, 2), (0, 0), (1, 1), (1, 1), (0, 0)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mix_that_leaves_a_batch_behind_queues_the_next(community, monkeypatch):
+    """Responses committed while a mixer works are not its batch; when they make a batch, the
+    mixer queues the next mix itself (no later submission may complete one: the count already
+    passed k). Here another transaction holds three entries, so the mixer takes the other
+    three and leaves three behind."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED needs PostgreSQL (set DATABASE_URL)")
+    survey = make_survey(community, basic_questions(), anonymous=True)  # k = 3
+    queued = []
+    monkeypatch.setattr(tasks.mix_responses, "delay", queued.append)  # queued, never run
+    for _ in range(6):
+        _submit(survey, community)
+    assert queued == [survey.pk, survey.pk]  # the 3rd and the 6th completed a batch
+    queued.clear()
+    held, release = threading.Event(), threading.Event()
+
+    def hold_three():
+        try:
+            with transaction.atomic():
+                entries = SealedResponse.objects.select_for_update().filter(survey=survey)
+                list(entries.order_by("id")[:3])
+                held.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_three)
+    holder.start()
+    try:
+        assert held.wait(30)
+        assert services.survey_responses_mix(survey_id=survey.pk) == 3
+        assert _waiting(survey) == (3, 3) and queued == [survey.pk]
+    finally:
+        release.set()
+        holder.join()
+    # control: a mix that leaves less than a batch queues nothing
+    assert services.survey_responses_mix(survey_id=survey.pk) == 3
+    assert _waiting(survey) == (0, 0) and queued == [survey.pk]
+
+
 @pytest.mark.django_db
 def test_mixing_writes_a_batch_in_the_same_few_statements_whatever_its_size(
     community, django_assert_num_queries
@@ -205,9 +275,12 @@ def test_parallel_anonymous_submits_keep_the_cap_and_mix_each_response_once(comm
     mixed = Response.objects.count()
     waiting = SealedResponse.objects.count()
     assert mixed + waiting == cap and waiting < 3 and mixed >= 3
+    # the count of waiting responses, kept by parallel submits and mixers, is exact
+    assert Survey.objects.get().box_waiting == waiting
     Survey.objects.filter(pk=survey.pk).update(status="closed")
     services.survey_responses_mix(survey_id=survey.pk)
     assert Response.objects.count() == cap and not SealedResponse.objects.exists()
+    assert Survey.objects.get().box_waiting == 0
     assert Answer.objects.count() == cap * 3
 
 
