@@ -8,13 +8,15 @@ ones every submit runs are also prepared on the server (``community.db.prepared`
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
@@ -188,7 +190,8 @@ def submission_at_once(
     now: datetime,
     discard_draft: str | None = None,
 ) -> SubmitOutcome:
-    """PostgreSQL: a whole submission in ONE statement, the member's participation included.
+    """PostgreSQL: a whole submission in ONE statement, the member's participation included,
+    run on its own: no transaction around it, so no ``BEGIN`` and ``COMMIT`` round trips.
 
     The participation row is created or updated by an upsert that takes its row lock (parallel
     requests of one member queue there, as at :func:`participation_lock`), refuses a second
@@ -200,16 +203,22 @@ def submission_at_once(
     and the member's sealed draft deleted: ``discard_draft``), the answer rows, and last the
     guarded count of the survey.
 
+    When the count matches no survey row (closed, full, or another definition version) the
+    statement raises (``surveys_submission_refused()``) and PostgreSQL undoes all its writes;
+    that comes back as ``counted`` False, nothing written. A member's second response refused
+    by the participation writes nothing either (``written`` False).
+
     It was two statements (:func:`participation_lock`, then :func:`submission_record`), which
-    wrote the participation row twice."""
+    wrote the participation row twice, in a transaction."""
     params = _submission_params(survey, now, response=response.pk if response else None)
     params |= {"user": user.pk, "anonymous": survey.anonymous}
     params["multiple"] = survey.allow_multiple_responses
     parts: list[tuple[str, str]] = []
-    if sealed is not None:
-        parts.append(("sealed", _insert_sql(sealed, params, source="")))
+    if sealed is not None:  # written only when the participation took it, as below
+        parts.append(("sealed", _insert_sql(sealed, params, source="FROM p")))
         if discard_draft is not None:
-            parts.append(("discarded", _DISCARD_DRAFT_SQL))
+            discarded = f"{_DISCARD_DRAFT_SQL} AND EXISTS (SELECT 1 FROM p)"  # noqa: S608
+            parts.append(("discarded", discarded))
             params["discard"] = discard_draft
     else:
         created = _insert_sql(response, params, source="FROM p WHERE p.id = %(response)s")
@@ -220,16 +229,44 @@ def submission_at_once(
             parts.append(("answered", _answers_sql("p.id", "p, ")))
             params["rows"] = answer_rows_json(rows)
     ctes = _writes_then_count(parts, first=("p", _PARTICIPATION_SUBMIT_SQL))
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"WITH {ctes} SELECT EXISTS (SELECT 1 FROM p), (SELECT id FROM p), "  # noqa: S608
-            "(SELECT count(*) FROM counted), (SELECT box_waiting FROM counted)",
-            params,
-        )
-        written, response_id, counted, waiting = cursor.fetchone()
-    return SubmitOutcome(
-        written=written, counted=counted == 1, response_id=response_id, waiting=waiting
+    sql = (
+        f"WITH {ctes} SELECT EXISTS (SELECT 1 FROM p), (SELECT id FROM p), "  # noqa: S608
+        "(SELECT box_waiting FROM counted), "
+        # Taken by the participation but not counted: the whole statement is undone.
+        "CASE WHEN NOT EXISTS (SELECT 1 FROM p) OR EXISTS (SELECT 1 FROM counted) THEN 0 "
+        "ELSE surveys_submission_refused() END"
     )
+    try:
+        with _on_its_own(), prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            written, response_id, waiting, _ok = cursor.fetchone()
+    except IntegrityError as exc:
+        if not _refused(exc):
+            raise
+        return SubmitOutcome(written=True, counted=False, response_id=None)
+    return SubmitOutcome(written=written, counted=written, response_id=response_id, waiting=waiting)
+
+
+#: What ``surveys_submission_refused()`` (migration ``surveys.0012``) raises as.
+SUBMISSION_REFUSED = "survey_submission_counted"
+
+
+def _refused(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is :func:`submission_at_once`'s statement refusing itself."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == SUBMISSION_REFUSED
+
+
+@contextmanager
+def _on_its_own() -> Iterator[None]:
+    """Run one self-contained statement: on its own in autocommit (PostgreSQL undoes a failed
+    statement whole), in a savepoint inside a caller's transaction, which a refused statement
+    must leave usable."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+    else:
+        yield
 
 
 def _writes_then_count(

@@ -11,7 +11,7 @@ survey serialize for the commit, not for the whole transaction.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -158,14 +158,15 @@ def _draft_for_update(
 
 
 @contextmanager
-def _atomic_answers() -> Iterator[None]:
-    """``transaction.atomic`` for writing a submitted response's answer rows. The database
-    checks that they name a response of their survey and community (a trigger, see
-    ``Answer``); should that ever fail, the response is refused whole with a 409 instead of a
-    500. (A question or choice deleted after the response was validated is caught before: see
-    :func:`_count_submission`.)"""
+def _atomic_answers(*, transaction_around: bool = True) -> Iterator[None]:
+    """``transaction.atomic`` for writing a submitted response's answer rows (not with
+    ``transaction_around`` False: one statement, undone whole by the database when it fails).
+    The database checks that they name a response of their survey and community (a trigger,
+    see ``Answer``); should that ever fail, the response is refused whole with a 409 instead
+    of a 500. (A question or choice deleted after the response was validated is caught
+    before: see :func:`_count_submission`.)"""
     try:
-        with transaction.atomic():
+        with transaction.atomic() if transaction_around else nullcontext():
             yield
     except IntegrityError as exc:
         raise _survey_changed() from exc
@@ -249,20 +250,29 @@ def _validated_submit(
         raise _survey_changed()
     _raise_answer_errors(result)
     now = timezone.now()
-    with _atomic_answers():
-        if survey.quiz_mode or not response_store.submits_at_once():
+    if survey.quiz_mode or not response_store.submits_at_once():
+        with _atomic_answers():
             response, token_out, outcome = _submit_in_steps(
                 survey, membership, definition, result, token=token, now=now
             )
-        else:
+            _counted(survey, user, outcome)
+    else:
+        # One statement, which PostgreSQL undoes whole when it is refused: no transaction.
+        with _atomic_answers(transaction_around=False):
             response, token_out, outcome = _submit_at_once(
                 survey, user, definition, result, token=token, now=now
             )
-        survey.submitted_count = _count_submission(survey, counted=outcome.counted)
-        activity_record(community_id=survey.community_id, user_id=user.pk, kind="answer")
-        if survey.anonymous:
-            queue_mix_when_full(survey, waiting=outcome.waiting)
+        _counted(survey, user, outcome)
     return ResponseResult(response, token_out)
+
+
+def _counted(survey: Survey, user: User, outcome: response_store.SubmitOutcome) -> None:
+    """After the writes: the survey's new count (or 409: see :func:`_count_submission`), the
+    activity, and the mix when this response completed a batch (both after the commit)."""
+    survey.submitted_count = _count_submission(survey, counted=outcome.counted)
+    activity_record(community_id=survey.community_id, user_id=user.pk, kind="answer")
+    if survey.anonymous:
+        queue_mix_when_full(survey, waiting=outcome.waiting)
 
 
 def _submit_at_once(
@@ -430,10 +440,10 @@ def _count_submission(survey: Survey, *, counted: bool) -> int:
     ``response_store.submission_count`` is one conditional ``UPDATE``: it row-locks the
     survey until COMMIT, and PostgreSQL re-checks the ``WHERE`` on the latest row version
     after waiting for a concurrent submitter's lock, so the cap can never be passed (the
-    check constraint ``survey_cap_not_exceeded`` backs this up). When nothing was updated the
-    caller's transaction is rolled back by what is raised here (a :class:`Conflict`, or
-    :class:`_DefinitionChanged` when the guard saw another definition ``version``): nothing is
-    saved."""
+    check constraint ``survey_cap_not_exceeded`` backs this up). When nothing was updated,
+    nothing is saved: the one statement undid itself (``response_store.submission_at_once``),
+    or the caller's transaction is rolled back by what is raised here (a :class:`Conflict`,
+    or :class:`_DefinitionChanged` when the guard saw another definition ``version``)."""
     if counted:
         return survey.submitted_count + 1
     latest = Survey.objects.get(pk=survey.pk)

@@ -145,6 +145,57 @@ def test_answers_validated_before_a_relabelling_go_through_on_the_new_version(co
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["named", "anonymous"])
+@pytest.mark.parametrize("since", ["closed", "full", "changed"])
+def test_a_submission_refused_by_its_count_leaves_nothing_without_a_transaction(
+    community, kind, since
+):
+    """On PostgreSQL the submission's one statement runs on its own (autocommit here: no
+    transaction around it, no BEGIN and COMMIT round trips). When its guarded count refuses --
+    the survey closed, filled up or lost the picked choice since the request read it -- the
+    statement raises and PostgreSQL undoes all its writes: no participation, response, answer
+    or sealed row is left, nothing is counted, and the member gets the precise 409."""
+    survey = make_survey(
+        community,
+        basic_questions(),
+        anonymous=kind == "anonymous",
+        response_cap=5 if since == "full" else None,
+    )
+    stale = Survey.objects.get(pk=survey.pk)  # what the request read, and validates against
+    definition_for(stale)
+    if since == "closed":
+        Survey.objects.filter(pk=survey.pk).update(status="closed")
+    elif since == "full":
+        Survey.objects.filter(pk=survey.pk).update(submitted_count=5)
+    else:
+        moderator = MembershipFactory(community=community, tier="moderator")
+        question = survey.q["q1"]
+        kept = [ChoiceSpec(c.id, c.label) for c in question.choices.exclude(label="No")]
+        services.choice_sync(actor=moderator, question_id=question.id, choices=kept)
+
+    with pytest.raises(Conflict) as refused:
+        services.response_submit(
+            membership=MembershipFactory(community=community),
+            survey=stale,
+            answers=_answers(survey),
+        )
+
+    assert (
+        refused.value.code
+        == {
+            "closed": "survey_closed",
+            "full": "survey_full",
+            "changed": "survey_changed",
+        }[since]
+    )
+    assert not Participation.objects.exists()
+    assert not Response.objects.exists() and not Answer.objects.exists()
+    assert not SealedResponse.objects.exists()
+    latest = Survey.objects.get()
+    assert (latest.submitted_count, latest.box_waiting) == (5 if since == "full" else 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statement order")
 @pytest.mark.parametrize("quiz", [False, True], ids=["one statement", "quiz steps"])
 def test_the_survey_row_is_locked_only_after_the_answers_are_written(community, member, quiz):
