@@ -15,12 +15,12 @@ backends (``/proc/<pid>/schedstat``, nanoseconds), and ``over_baseline`` / ``ove
 (total CPU ratios, the inverse of the HTTP benchmark's rate ratios, without gunicorn's share).
 
 Then it does it all again with the pieces of the submit path (authentication, throttle,
-membership check, validation, the one statement that writes it all, the commit with its
-after-commit work, the answer shown back...) wrapped with the same two clocks, and prints what
-each costs per request of the named and the anonymous submit, and what is left for the rest
-(middleware, DRF, parsing, rendering, the pool). The clocks add a little of their own to the
-totals of this second part, which it prints too. No worker mixes the anonymous box here: its PostgreSQL figures are the
-requests' own. The last line printed is one JSON object with the figures."""
+membership check, validation, the one statement that writes it all -- on its own, no
+transaction around it --, the activity count, the answer shown back...) wrapped with the same
+two clocks, and prints what each costs per request of the named and the anonymous submit, and
+what is left for the rest (middleware, DRF, parsing, rendering, the pool). The clocks add their
+own cost (two reads of ``/proc`` each), most of it to "the rest", and print the totals with
+them. No worker mixes the anonymous box here: its PostgreSQL figures are the requests' own. The last line printed is one JSON object with the figures."""
 
 from __future__ import annotations
 
@@ -171,8 +171,8 @@ def pieces_install(pieces: Pieces) -> list[str]:
         (responses, "_new_response", "response object (named)"),
         (responses, "_seal_submission", "response sealed (anonymous)"),
         (responses.response_store, "submission_at_once", "the one statement (participation too)"),
-        (transaction.Atomic, "__exit__", "commit and after-commit work"),
-        (recording, "_record_now", "  of which the activity count (Redis)"),
+        (transaction.Atomic, "__exit__", "commit and after-commit work (transactions only)"),
+        (recording, "_record_now", "the activity count (Redis, after the write)"),
         (api, "_submitted_body", "answer shown back (body)"),
         (api, "represent", "answer shown back (serializer)"),
     ]

@@ -52,6 +52,27 @@ def test_sealed_response_opens_only_for_its_survey_and_key():
     assert b"\xe7\x9f\xad" not in sealed  # the plaintext is not in the sealed bytes
 
 
+@pytest.mark.django_db
+def test_sealed_bytes_stay_in_their_row(community):
+    """Encrypted bytes never compress, and a 20-question response seals to about 3 KB, over
+    PostgreSQL's 2 KB threshold: stored by default, each one cost a failed compression and a
+    second row in the TOAST table. Migration ``surveys.0013`` keeps them in the row."""
+    if connection.vendor != "postgresql":
+        pytest.skip("TOAST is PostgreSQL's (set DATABASE_URL)")
+    survey = make_survey(community, basic_questions(17), anonymous=True, min_group_size=5)
+    answers = _answers(survey) | {survey.q[f"x{i}"].id: "长" * 30 for i in range(17)}
+    services.response_submit(
+        membership=MembershipFactory(community=community), survey=survey, answers=answers
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT length(sealed), pg_relation_size(c.reltoastrelid) "
+            "FROM surveys_sealedresponse, pg_class c WHERE c.relname = 'surveys_sealedresponse'"
+        )
+        ((size, toasted),) = cursor.fetchall()
+    assert 3000 < size < 8000 and toasted == 0
+
+
 # --- mixing ----------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_responses_become_readable_only_in_batches_of_k(community):
