@@ -4,26 +4,21 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from community.db.migration_ops import PostgreSQLOnly
+
 #: One foreign key for the answer rows' community, survey and response (see ``Answer``).
 SCOPE_KEY = "answer_response_scope_fk"
 
 
-def add_scope_key(apps, schema_editor):
-    """PostgreSQL only (Django declares no composite foreign keys); checked at COMMIT like
-    Django's own. Adding it checks the existing rows."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        f"ALTER TABLE surveys_answer ADD CONSTRAINT {SCOPE_KEY} "
-        "FOREIGN KEY (survey_id, response_id, community_id) "
-        "REFERENCES surveys_response (survey_id, id, community_id) "
-        "DEFERRABLE INITIALLY DEFERRED"
-    )
-
-
-def drop_scope_key(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE surveys_answer DROP CONSTRAINT {SCOPE_KEY}")
+#: PostgreSQL only (Django declares no composite foreign keys); checked at COMMIT like Django's
+#: own. Adding it checks the existing rows.
+ADD_SCOPE_KEY = (
+    f"ALTER TABLE surveys_answer ADD CONSTRAINT {SCOPE_KEY} "
+    "FOREIGN KEY (survey_id, response_id, community_id) "
+    "REFERENCES surveys_response (survey_id, id, community_id) "
+    "DEFERRABLE INITIALLY DEFERRED"
+)
+DROP_SCOPE_KEY = f"ALTER TABLE surveys_answer DROP CONSTRAINT {SCOPE_KEY}"
 
 
 class Migration(migrations.Migration):
@@ -132,5 +127,5 @@ class Migration(migrations.Migration):
                 fields=("survey", "id", "community"), name="response_scope"
             ),
         ),
-        migrations.RunPython(add_scope_key, drop_scope_key),
+        PostgreSQLOnly(ADD_SCOPE_KEY, DROP_SCOPE_KEY),
     ]

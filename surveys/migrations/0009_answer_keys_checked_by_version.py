@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from community.db.migration_ops import PostgreSQLOnly
+
 #: The deletion side of the keys dropped here, kept below the ORM (see ``Answer``): deleting a
 #: question, choice or matrix row that an answer row names is refused, like RESTRICT.
 RESTRICT_FUNCTION = """
@@ -32,17 +34,6 @@ DROP TRIGGER answer_question_restrict ON surveys_question;
 DROP TRIGGER answer_choice_restrict ON surveys_choice;
 DROP FUNCTION surveys_answered_restrict();
 """
-
-
-def add_restrict(apps, schema_editor):
-    """PostgreSQL only, like the composite key of ``0008``."""
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(RESTRICT_FUNCTION, params=None)
-
-
-def drop_restrict(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_RESTRICT_FUNCTION)
 
 
 class Migration(migrations.Migration):
@@ -87,5 +78,5 @@ class Migration(migrations.Migration):
                 to="surveys.choice",
             ),
         ),
-        migrations.RunPython(add_restrict, drop_restrict, elidable=False),
+        PostgreSQLOnly(RESTRICT_FUNCTION, DROP_RESTRICT_FUNCTION),  # like the key of 0008
     ]

@@ -7,6 +7,8 @@ some 750. PostgreSQL only, like the key it replaces."""
 
 from django.db import migrations
 
+from community.db.migration_ops import PostgreSQLOnly
+
 
 CONSTRAINT = "answer_response_scope_fk"
 
@@ -72,15 +74,6 @@ ALTER TABLE surveys_answer ADD CONSTRAINT {CONSTRAINT}
 """
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -88,5 +81,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create, drop, elidable=False),
+        PostgreSQLOnly(CREATE, DROP),
     ]

@@ -7,6 +7,8 @@ name the caller looks for. PostgreSQL only, like the statement."""
 
 from django.db import migrations
 
+from community.db.migration_ops import PostgreSQLOnly
+
 CREATE = """
 CREATE FUNCTION surveys_submission_refused() RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
@@ -19,15 +21,6 @@ $$;
 DROP = "DROP FUNCTION surveys_submission_refused();"
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -35,5 +28,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create, drop, elidable=False),
+        PostgreSQLOnly(CREATE, DROP),
     ]

@@ -7,6 +7,8 @@ keeps rows up to 8 KB in the table itself. PostgreSQL only (SQLite stores blobs 
 
 from django.db import migrations
 
+from community.db.migration_ops import PostgreSQLOnly
+
 TABLES = ("surveys_sealedresponse", "surveys_sealeddraft")
 
 INLINE = "".join(
@@ -21,15 +23,6 @@ DEFAULT = "".join(
 )
 
 
-def inline(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INLINE, params=None)
-
-
-def default(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DEFAULT, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -37,5 +30,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(inline, default, elidable=False),
+        PostgreSQLOnly(INLINE, DEFAULT),
     ]
