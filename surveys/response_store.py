@@ -101,9 +101,9 @@ def submission_record(
     The steps a quiz takes (its scoring runs between the lock and this) and every submission
     on databases other than PostgreSQL; the others take :func:`submission_at_once`. On
     PostgreSQL all of it is ONE statement (data-modifying ``WITH``; the parts touch different
-    rows, the answers' foreign keys are checked at COMMIT, deferred): the survey row is locked
-    by its last part and the transaction commits right after, so the hot lock is held only
-    for the commit."""
+    rows, and the answers' scope is checked once for the statement: see ``Answer``): the
+    survey row is locked by its last part and the transaction commits right after, so the hot
+    lock is held only for the commit."""
     submitted_id = response.pk if response is not None else None
     if connection.vendor != "postgresql":
         if discard_draft is not None:
@@ -525,10 +525,10 @@ def mixed_batch_write(
     fresh random ones, drawn in that order. Returns how many responses still wait in the box.
 
     On PostgreSQL this is two statements whatever the batch size (data-modifying ``WITH``;
-    the answers' foreign keys are deferred to COMMIT): the deletions must come first, or an
-    edit's new response would meet the unique edit-token index of the one it replaces, and
-    the parts of one ``WITH`` run in no defined order. The ORM wrote one statement per
-    response (its answer rows) after a collecting delete. Anonymous responses have no
+    the answers' scope is checked once per statement: see ``Answer``): the deletions must come
+    first, or an edit's new response would meet the unique edit-token index of the one it
+    replaces, and the parts of one ``WITH`` run in no defined order. The ORM wrote one
+    statement per response (its answer rows) after a collecting delete. Anonymous responses have no
     participation pointing at them (``participation_anonymous_unlinked``), so nothing else
     references the deleted responses."""
     token_hashes = [token_hash for _, _, token_hash, _ in responses]
