@@ -468,6 +468,8 @@ def submission_count(*, survey: Survey, now: datetime) -> int | None:
         cursor.execute(_COUNT_SQL, _submission_params(survey, now, response=None))
         if cursor.rowcount != 1:
             return None
+    if not survey.anonymous:
+        return 0  # nothing goes into the box: no read-back
     # Read back in the same transaction, whose write lock on the row is held until COMMIT.
     return Survey.objects.filter(pk=survey.pk).values_list("box_waiting", flat=True).get()
 
