@@ -18,10 +18,10 @@ Run with the project's virtualenv (not collected by pytest)::
      response is sealed into the box, and the request that completes a batch (its statement
      returns the survey's ``box_waiting``) queues the mixing task after its commit (published
      to a Redis queue of this run that no worker consumes; one at a time until it starts:
-     ``community.queue_once``), while a thread
-     of the benchmark does the worker's part: it runs the task's body (which clears that mark
-     and mixes whatever waits) every 50 ms, so its locks compete with the submits as a
-     worker's would (its CPU is not in the server's figures);
+     ``community.queue_once``), while a thread of the benchmark does the worker's part: it
+     runs the task's body (which clears that mark and mixes whatever waits) every 50 ms, so
+     its locks compete with the submits as a worker's would (its CPU is not in the server's
+     figures);
    * ``floor_rps`` on the minimal submit (``tests/benchmarks/survey_floor.py``): the same
      token authentication and one raw ``INSERT`` of the response and its answers.
 

@@ -20,7 +20,8 @@ transaction around it --, the activity count, the answer shown back...) wrapped 
 two clocks, and prints what each costs per request of the named and the anonymous submit, and
 what is left for the rest (middleware, DRF, parsing, rendering, the pool). The clocks add their
 own cost (two reads of ``/proc`` each), most of it to "the rest", and print the totals with
-them. No worker mixes the anonymous box here: its PostgreSQL figures are the requests' own. The last line printed is one JSON object with the figures."""
+them. No worker mixes the anonymous box here: its PostgreSQL figures are the requests' own.
+The last line printed is one JSON object with the figures."""
 
 from __future__ import annotations
 
