@@ -243,7 +243,7 @@ CELERY_BEAT_SCHEDULE: dict = beat_schedule()
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["community.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["community.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["community.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "community.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
