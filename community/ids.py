@@ -8,11 +8,21 @@ from django.db import models
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 PUBLIC_ID_LENGTH = 12
+_IDS = len(ALPHABET) ** PUBLIC_ID_LENGTH
 
 
 def new_public_id() -> str:
-    """A 12-character random id (about 70 bits of entropy, no look-alike characters)."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+    """A 12-character random id (about 70 bits of entropy, no look-alike characters).
+
+    One uniform draw among all 57**12 ids, written in base 57: one read of the system's
+    random source, where a draw per character made twelve (and every model instance with a
+    public id makes one, saved or not)."""
+    number = secrets.randbelow(_IDS)
+    characters = []
+    for _ in range(PUBLIC_ID_LENGTH):
+        number, digit = divmod(number, len(ALPHABET))
+        characters.append(ALPHABET[digit])
+    return "".join(characters)
 
 
 class OpaqueCharField(models.CharField):
