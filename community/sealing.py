@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from community.json_text import compact_json
+
 NONCE_BYTES = 12
 
 
@@ -50,7 +52,7 @@ def tag(*, secret: str, box: str, value: str) -> str:
 
 def seal(*, secret: str, box: str, payload: Any, bucket: int = 1024) -> bytes:
     """``payload`` (JSON-serialisable) encrypted for ``box``, padded to ``bucket`` bytes."""
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    body = compact_json(payload)
     framed = struct.pack(">I", len(body)) + body
     framed += b"\0" * (-len(framed) % bucket)
     nonce = os.urandom(NONCE_BYTES)
