@@ -52,6 +52,24 @@ def test_sealed_response_opens_only_for_its_survey_and_key():
     assert b"\xe7\x9f\xad" not in sealed  # the plaintext is not in the sealed bytes
 
 
+def test_threads_sealing_into_one_box_at_once_each_open_what_they_sealed():
+    """Each thread keeps its own AES-GCM objects (``community.sealing._aead``): eight threads
+    sealing and opening in the same two boxes at once get back exactly their payloads."""
+
+    def work(worker: int) -> bool:
+        for i in range(200):
+            box = f"survey:S{i % 2}"
+            payload = {"worker": worker, "i": i, "answers": {"q": "答" * (i % 50)}}
+            if unseal(secret="k1", box=box, sealed=seal(secret="k1", box=box, payload=payload)) != (
+                payload
+            ):
+                return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(work, range(8)))
+
+
 @pytest.mark.django_db
 def test_sealed_bytes_stay_in_their_row(community):
     """Encrypted bytes never compress, and a 20-question response seals to about 3 KB, over
