@@ -151,15 +151,19 @@ def queue_mix_when_full(survey: Survey, *, waiting: int | None) -> None:
     each (with a worker); counting the box after every commit cost a query each. A mixer that
     leaves a batch behind (responses committed after it read the box) queues the next one
     itself (:func:`survey_responses_mix`), so a full batch never waits for the sweep."""
-    if waiting is None or not completes_batch(survey, waiting):
-        return
-    transaction.on_commit(lambda: _queue_once(survey.pk), robust=True)
+    if waiting is not None and completes_batch(survey, waiting):
+        _queue_once_after_commit(survey.pk)
 
 
-def _queue_once(survey_id: str) -> None:
+def _queue_once_after_commit(survey_id: str) -> None:
+    """Once the current transaction commits, queue ``survey_id``'s mixing task unless one is
+    queued and not started yet (``community.queue_once``)."""
     from surveys.tasks import mix_responses
 
-    delay_once(mix_responses, survey_id, key=mix_pending_key(survey_id))
+    def queue() -> None:
+        delay_once(mix_responses, survey_id, key=mix_pending_key(survey_id))
+
+    transaction.on_commit(queue, robust=True)
 
 
 def _coarse(moment: datetime) -> datetime:
@@ -210,7 +214,7 @@ def survey_responses_mix(*, survey_id: str, now: datetime | None = None) -> int:
             at=_coarse(now),
         )
     if waiting >= survey.min_group_size and not closed:
-        transaction.on_commit(lambda: _queue_once(survey.pk), robust=True)
+        _queue_once_after_commit(survey.pk)
     return len(payloads)
 
 
