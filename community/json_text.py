@@ -2,8 +2,8 @@
 
 The standard library's ``json.dumps`` spent 15-25 µs on a survey response's answer rows or its
 sealed payload (a Python call per value it cannot write in C); orjson writes the same text in
-1-2 µs (see ``community/renderers.py`` for why orjson). Datetimes are handed to ``default`` as
-``json.dumps`` hands them, and whatever orjson refuses (an integer beyond 64 bits, a key that
+1-2 µs (see ``community/renderers.py`` for why orjson). Datetimes and dataclasses are handed to
+``default`` as ``json.dumps`` hands them, and whatever orjson refuses (an integer beyond 64 bits, a key that
 is not a string) is written by ``json.dumps``, so the text is the standard library's, but for a
 float in exponent notation (written shorter: the same number)."""
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def compact_json(value: Any, *, default: Callable[[Any], Any] | None = None) -> bytes:

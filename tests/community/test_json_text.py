@@ -4,12 +4,18 @@ library's compact text, written by orjson (``community/json_text.py``)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
 from community.json_text import compact_json
+
+
+@dataclass
+class _Mark:
+    label: str
 
 
 def _stdlib(value, default=None) -> bytes:
@@ -29,6 +35,7 @@ VALUES = {
         "at": "2026-12-01T12:00:00+00:00",
     },
     "a datetime goes to default, as json.dumps sends it": [datetime(2026, 12, 1, 12, tzinfo=UTC)],
+    "so does a dataclass": [_Mark("已读")],
     "beyond orjson: an integer beyond 64 bits": {"big": 2**70},
     "beyond orjson: keys that are not strings": {1: "one"},
 }
