@@ -20,7 +20,8 @@ in the same run in alternating slices. CPU per request (``*_cpu_ms``: the gunico
 regression shows where it went. ``mix_100_ms`` times mixing a box of 100 secret ballots
 (``mix_100_locked_ms``: of that, the time the poll row was held). During
 the secret slices a thread mixes the box whenever a batch waits, as a worker would
-(``secret_mixes``, ``secret_mixed_entries``).
+(``secret_mixes``, ``secret_mixed_entries``; ``secret_mix_cpu_ms``: its CPU per mixed entry,
+Python -- in no other figure -- and its PostgreSQL backend's, part of ``secret_pg_cpu_ms``).
 
 Environment knobs: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_CLIENTS (64),
 BENCH_SECONDS (16 per phase, in 4 alternating slices), BENCH_LARGE (100,000 ballots in the large polls),
@@ -360,7 +361,8 @@ def main() -> int:
         mix_ms, mix_locked_ms = time_mix_100(data["mix_poll"])
         log(
             f"mixing a box of 100 secret ballots: {mix_ms} ms; during the secret slices "
-            f"{mixer.mixes} mixes of {mixer.mixed} entries; secret box check: {secret_check}"
+            f"{mixer.mixes} mixes of {mixer.mixed} entries (CPU per entry, ms: "
+            f"{mixer.cost_per_mixed()}); secret box check: {secret_check}"
         )
 
         token = tokens[0]
@@ -403,6 +405,7 @@ def main() -> int:
             "mix_100_locked_ms": mix_locked_ms,
             "secret_mixes": mixer.mixes,
             "secret_mixed_entries": mixer.mixed,
+            "secret_mix_cpu_ms": mixer.cost_per_mixed(),
             "secret_box_consistent": secret_check,
             "results_ms_small": small,
             "results_ms_large": large,

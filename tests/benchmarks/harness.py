@@ -541,31 +541,54 @@ def median_latency(base: str, token: str, path: str, samples: int = 60) -> float
 
 class Mixer:
     """What a Celery worker does with the mix tasks the requests queue, in a thread of the
-    benchmark's process: ``mix()`` (a mixing service, returning how many entries it mixed)
-    every 50 ms while the thread runs, so the mixes' row locks compete with the requests as
-    in production. Its CPU is not in the server's figures (a worker's would not be either).
-    Use as a context manager around the slices that queue mixes."""
+    benchmark's process: ``mix()`` (a mixing service, returning how many entries it mixed),
+    then a wait of ``every`` seconds (the product's delay between a batch and its mix, or 50 ms
+    for a mix queued at once), while the thread runs, so the mixes' row locks compete with
+    the requests as in production. Its CPU is not in the server's figures (a worker's would
+    not be either), but it is measured: ``python_s``, this thread's CPU (``time.thread_time``)
+    in ``mix()``, and ``postgres_s``, the CPU its PostgreSQL backend spent meanwhile
+    (``/proc/<pid>/schedstat``; that backend is one of the benchmark database's, so the
+    ``postgres`` figure of the phase includes it): :meth:`cost_per_mixed` gives both per mixed
+    entry. Use as a context manager around the slices that queue mixes."""
 
-    def __init__(self, mix: Callable[[], int], *, what: str):
+    def __init__(self, mix: Callable[[], int], *, what: str, every: float = 0.05):
         self.mix = mix
         self.what = what
+        self.every = every
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
         self.mixes = 0
         self.mixed = 0
+        self.python_s = 0.0
+        self.postgres_s = 0.0
 
     def _run(self) -> None:
         from django.db import connection
 
         try:
             while not self.stop.is_set():
+                connection.ensure_connection()
+                backend = connection.connection.info.backend_pid
+                pg, py = run_ns(backend), time.thread_time()
                 n = self.mix()
+                self.python_s += time.thread_time() - py
+                if pg is not None and (pg_after := run_ns(backend)) is not None:
+                    self.postgres_s += (pg_after - pg) / 1e9
                 if n:
                     self.mixes += 1
                     self.mixed += n
-                self.stop.wait(0.05)
+                self.stop.wait(self.every)
         finally:
             connection.close()
+
+    def cost_per_mixed(self) -> dict[str, float | None]:
+        """Milliseconds of CPU per mixed entry: the mixer's Python and its PostgreSQL backend."""
+        if not self.mixed:
+            return {"python": None, "postgres": None}
+        return {
+            "python": round(self.python_s / self.mixed * 1000, 3),
+            "postgres": round(self.postgres_s / self.mixed * 1000, 3),
+        }
 
     def __enter__(self):
         self.stop.clear()
