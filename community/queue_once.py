@@ -32,10 +32,12 @@ def _mark(key: str) -> tuple[str, str] | None:
     return (url, f"task-pending:{key}") if url else None
 
 
-def delay_once(task, *args, key: str) -> bool:
+def delay_once(task, *args, key: str, countdown: int = 0) -> bool:
     """``task.delay(*args)`` unless a task marked ``key`` is queued and not started yet;
     True when it was queued. Redis unreachable: queued (a duplicate is harmless, a missing
-    task is not)."""
+    task is not). With ``countdown`` (seconds, less than :data:`PENDING_TTL`) the task runs
+    that much later, and every call meanwhile finds the mark: what they would have queued is
+    left to that one task (eager mode runs it at once, as it runs every task)."""
     mark = _mark(key)
     if mark is not None and not task.app.conf.task_always_eager:
         url, name = mark
@@ -44,7 +46,10 @@ def delay_once(task, *args, key: str) -> bool:
                 return False
         except Exception:  # noqa: BLE001 (queue it anyway)
             log.warning("task %s queued without its pending mark", task.name, exc_info=True)
-    task.delay(*args)
+    if countdown:
+        task.apply_async(args, countdown=countdown)
+    else:
+        task.delay(*args)
     return True
 
 

@@ -235,6 +235,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # On RabbitMQ, CELERY_QUEUE_TYPE=quorum declares the task queues as quorum queues (replicated
 # across a RabbitMQ cluster's nodes, so a broker node's loss keeps the messages).
 CELERY_TASK_DEFAULT_QUEUE_TYPE = env_str("CELERY_QUEUE_TYPE", "classic")
+# The submission that completes a batch in an anonymous survey's box queues its mix this many
+# seconds later, and whatever is submitted meanwhile joins that mix (surveys.services.mixing):
+# at most one mix per survey per delay under steady traffic, in bigger batches, which cost less
+# per response and hide each one among more. 0: mix as soon as a batch is complete. At most 30,
+# well inside the pending mark's lifetime (community.queue_once.PENDING_TTL, 60 s).
+SURVEY_MIX_DELAY = env_int("SURVEY_MIX_DELAY", 1)
+if not 0 <= SURVEY_MIX_DELAY <= 30:
+    raise ImproperlyConfigured("SURVEY_MIX_DELAY must be between 0 and 30 seconds.")
 # The periodic jobs, their schedules and longest delays are listed in one place
 # (community/schedule.py), which the development scheduler (`manage.py run_periodic`) reads too.
 CELERY_BEAT_SCHEDULE: dict = beat_schedule()

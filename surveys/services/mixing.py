@@ -10,9 +10,11 @@ only which batch a response came in, and reports (which read only mixed rows) mo
 of at least k responses. The residual, stated to members: the last batch at close may hold
 fewer than k responses.
 
-Mixing runs after the commit of the submission or edit that completes a batch
-(:func:`queue_mix`), from ``survey_close``, and from the periodic sweep
-(:func:`survey_responses_mix_due`), so it holds without a worker (Celery eager mode).
+Mixing runs ``SURVEY_MIX_DELAY`` seconds (1 by default) after the commit of the submission that
+completes a batch, in one task with whatever is submitted meanwhile
+(:func:`queue_mix_when_full`), after an edit (:func:`queue_mix`), from ``survey_close``, and
+from the periodic sweep (:func:`survey_responses_mix_due`), so it holds without a worker
+(Celery eager mode, which runs the task at once).
 """
 
 from __future__ import annotations
@@ -156,12 +158,22 @@ def queue_mix_when_full(survey: Survey, *, waiting: int | None) -> None:
 
 
 def _queue_once_after_commit(survey_id: str) -> None:
-    """Once the current transaction commits, queue ``survey_id``'s mixing task unless one is
-    queued and not started yet (``community.queue_once``)."""
+    """Once the current transaction commits, queue ``survey_id``'s mixing task, to run
+    ``SURVEY_MIX_DELAY`` seconds later, unless one is queued and not started yet
+    (``community.queue_once``): under steady traffic the box is mixed once per delay, in one
+    batch of everything that came meanwhile, not once per k responses. Each mix costs a
+    fixed few milliseconds of CPU (its task, its reads, its statements and commit) besides
+    its rows, so small batches cost far more per response; and a bigger batch hides each
+    response among more. Reports show the mixed responses that much later."""
     from surveys.tasks import mix_responses
 
     def queue() -> None:
-        delay_once(mix_responses, survey_id, key=mix_pending_key(survey_id))
+        delay_once(
+            mix_responses,
+            survey_id,
+            key=mix_pending_key(survey_id),
+            countdown=settings.SURVEY_MIX_DELAY,
+        )
 
     transaction.on_commit(queue, robust=True)
 

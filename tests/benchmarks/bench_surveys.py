@@ -16,20 +16,23 @@ Run with the project's virtualenv (not collected by pytest)::
      by the number of members);
    * ``anon_submit_rps``, the same on an anonymous survey (k = 3), as in production: each
      response is sealed into the box, and the request that completes a batch (its statement
-     returns the survey's ``box_waiting``) queues the mixing task after its commit (published
-     to a Redis queue of this run that no worker consumes; one at a time until it starts:
-     ``community.queue_once``), while a thread of the benchmark does the worker's part: it
-     runs the task's body (which clears that mark and mixes whatever waits) every 50 ms, so
-     its locks compete with the submits as a worker's would (its CPU is not in the server's
-     figures);
+     returns the survey's ``box_waiting``) queues the mixing task after its commit, to run
+     ``SURVEY_MIX_DELAY`` seconds later (published to a Redis queue of this run that no worker
+     consumes; one at a time until it starts: ``community.queue_once``), while a thread of
+     the benchmark does the worker's part: it runs the task's body (which clears that mark
+     and mixes whatever waits) every ``SURVEY_MIX_DELAY`` seconds (50 ms when it is 0), so
+     its locks compete with the submits as a worker's would (its Python is not in the
+     server's figures, its PostgreSQL backend is in ``anon_submit``'s);
    * ``floor_rps`` on the minimal submit (``tests/benchmarks/survey_floor.py``): the same
      token authentication and one raw ``INSERT`` of the response and its answers.
 
    ``ratio`` = submit / baseline, ``submit_over_floor`` = submit / floor (``anon_*`` the
    same for the anonymous survey; ``anon_mixes`` / ``anon_mixed`` what the worker thread
-   mixed, ``anon_box_consistent`` that every submitted response ended up mixed or waiting,
-   ``anon_tasks_queued`` how many mixing tasks were published). CPU per request (``cpu_ms``)
-   is read from ``/proc``: the
+   mixed, ``anon_mix_cpu_ms`` its CPU per mixed response (harness ``Mixer``: its Python, in
+   no other figure, and its PostgreSQL backend's, which is part of ``anon_submit``'s
+   ``postgres``), ``anon_box_consistent`` that every submitted response ended up mixed or
+   waiting, ``anon_tasks_queued`` how many mixing tasks were published). CPU per request
+   (``cpu_ms``) is read from ``/proc``: the
    gunicorn processes (``server``) and the PostgreSQL backends of the benchmark's database
    (``postgres``), over all rounds of each endpoint, divided by its successful requests.
 3. Exports (skipped with ``BENCH_EXPORTS=0``) 1,000 and 100,000 submitted responses (CSV and XLSX), each in a fresh
@@ -365,11 +368,15 @@ def main() -> None:
         # warm-up (definition cache, connection pools) on every endpoint
         for phase in phases.values():
             run(*phase, 2.0)
+        from django.conf import settings
+
         from surveys.tasks import mix_responses
 
         mixer = Mixer(
             lambda: mix_responses(data["anonymous"]),  # the task's body, run here
             what="the anonymous survey's box (the mix_responses task)",
+            # as a worker runs the queued task: SURVEY_MIX_DELAY after the batch that queued it
+            every=max(settings.SURVEY_MIX_DELAY, 0.05),
         )
 
         def measure(name, phase):
@@ -390,6 +397,12 @@ def main() -> None:
         box = anonymous_box_check(data["anonymous"], figures_ok=totals["anon_submit"].ok)
         tasks_queued = task_queue_length(ENV)  # warm-up included
         log(f"anonymous box: {mixer.mixes} mixes of {mixer.mixed} responses; {box}")
+        mix_cost = mixer.cost_per_mixed()
+        log(
+            f"mixing, CPU per mixed response: Python {mix_cost['python']} ms (the worker thread, "
+            f"not in the server's figure), PostgreSQL {mix_cost['postgres']} ms (in the "
+            "anon_submit postgres figure)"
+        )
         figures = {name: combine(t) for name, t in totals.items()}
         for name, t in totals.items():
             log(t.line(name))
@@ -441,6 +454,7 @@ def main() -> None:
             "anon_submit_over_floor": over(anon, floor),
             "anon_mixes": mixer.mixes,
             "anon_mixed": mixer.mixed,
+            "anon_mix_cpu_ms": mix_cost,
             "anon_box_consistent": box["consistent"],
             "anon_tasks_queued": tasks_queued,
             "floor_ratio": over(floor, baseline),

@@ -1,11 +1,17 @@
 """One mixing task at a time per anonymous survey, through a real Celery worker on Redis: while
 a mix is queued and not started, further full batches do not queue another (that task mixes
-them too); once it starts, the next full batch queues again, and nothing is left unmixed."""
+them too); once it starts, the next full batch queues again, and nothing is left unmixed. The
+task is queued to run ``SURVEY_MIX_DELAY`` seconds later, so steady traffic is mixed once per
+delay."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+
 import pytest
 import redis
+from django.utils import timezone
 
 from surveys import services
 from surveys.models import Response, SealedResponse
@@ -31,12 +37,17 @@ def _submit(survey, community) -> None:
 
 def test_full_batches_queue_one_mix_until_it_starts(community, celery_workers, settings):
     settings.REDIS_URL = redis_test_url()  # the pending marks live in the shared Redis
+    settings.SURVEY_MIX_DELAY = 2
     broker = redis.Redis.from_url(redis_test_url())
     survey = make_survey(community, basic_questions(), anonymous=True)  # k = 3
+    started = timezone.now()
     for _ in range(7):  # full from the third on: five submits find a batch waiting
         _submit(survey, community)
     # Without the pending mark each of those five would have queued a task.
     assert broker.llen("celery") == 1
+    # ... to run two seconds after the submit that completed the first batch
+    eta = datetime.fromisoformat(json.loads(broker.lindex("celery", 0))["headers"]["eta"])
+    assert started + timedelta(seconds=2) <= eta <= timezone.now() + timedelta(seconds=2)
     assert SealedResponse.objects.filter(survey=survey).count() == 7
 
     worker = celery_workers(REDIS_URL=redis_test_url())  # it clears the marks there

@@ -25,13 +25,18 @@ def _answers(survey) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_anonymous_submit_queues_the_mixer_only_when_the_box_holds_a_batch(community, monkeypatch):
+def test_anonymous_submit_queues_the_mixer_only_when_the_box_holds_a_batch(
+    community, monkeypatch, settings
+):
     survey = make_survey(community, basic_questions(), anonymous=True)  # k = 3
     queued = []
-    delay = tasks.mix_responses.delay
-    monkeypatch.setattr(
-        tasks.mix_responses, "delay", lambda survey_id: queued.append(survey_id) or delay(survey_id)
-    )
+    apply_async = tasks.mix_responses.apply_async
+
+    def queue(args, countdown=None, **options):
+        queued.append(countdown)
+        return apply_async(args, countdown=countdown, **options)  # eager here: mixes now
+
+    monkeypatch.setattr(tasks.mix_responses, "apply_async", queue)
     seen = []
     for _ in range(7):
         services.response_submit(
@@ -42,6 +47,8 @@ def test_anonymous_submit_queues_the_mixer_only_when_the_box_holds_a_batch(commu
         seen.append((len(queued), SealedResponse.objects.count(), Response.objects.count()))
     # (mixers queued, waiting in the box, mixed): one mixer per full batch, not one per submit
     assert seen == [(0, 1, 0), (0, 2, 0), (1, 0, 3), (1, 1, 3), (1, 2, 3), (2, 0, 6), (2, 1, 6)]
+    # each to run SURVEY_MIX_DELAY seconds later (a worker would; eager mode runs it at once)
+    assert queued == [settings.SURVEY_MIX_DELAY] * 2 and settings.SURVEY_MIX_DELAY > 0
 
 
 @pytest.mark.django_db
