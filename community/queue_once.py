@@ -33,7 +33,7 @@ def _mark(key: str) -> tuple[str, str] | None:
 
 
 def delay_once(task, *args, key: str, countdown: int = 0) -> bool:
-    """``task.delay(*args)`` unless a task marked ``key`` is queued and not started yet;
+    """Queue ``task(*args)`` unless a task marked ``key`` is queued and not started yet;
     True when it was queued. Redis unreachable: queued (a duplicate is harmless, a missing
     task is not). With ``countdown`` (seconds, less than :data:`PENDING_TTL`) the task runs
     that much later, and every call meanwhile finds the mark: what they would have queued is
@@ -46,10 +46,7 @@ def delay_once(task, *args, key: str, countdown: int = 0) -> bool:
                 return False
         except Exception:  # noqa: BLE001 (queue it anyway)
             log.warning("task %s queued without its pending mark", task.name, exc_info=True)
-    if countdown:
-        task.apply_async(args, countdown=countdown)
-    else:
-        task.delay(*args)
+    task.apply_async(args, countdown=countdown or None)
     return True
 
 

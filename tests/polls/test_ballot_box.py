@@ -190,7 +190,9 @@ def test_with_a_broker_the_vote_that_completes_a_batch_queues_the_mix(
     poll = make_poll("single", secret=True, min_ballots_to_show=2)
     a = option_ids(poll)[0]
     queued = []
-    monkeypatch.setattr(poll_box_mix_task, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(
+        poll_box_mix_task, "apply_async", lambda args, **options: queued.append(tuple(args))
+    )
     conf = poll_box_mix_task.app.conf
     eager, conf.task_always_eager = conf.task_always_eager, False
     try:
